@@ -1,0 +1,110 @@
+//! The serializable types that cross to the UI and the CLI's JSON output. Their TypeScript
+//! twins in `ui/src/bindings/` are generated from these (`cargo test -p careloop-api
+//! export_bindings`); CI fails when the checked-in files differ.
+
+use std::collections::BTreeMap;
+
+use careloop_fhir::ImportProgress;
+use careloop_store::StoredPatient;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// One row of the patient list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PatientRow {
+    pub id: String,
+    pub name: String,
+    pub birth_date: Option<String>,
+    pub gender: Option<String>,
+    pub preferred_language: Option<String>,
+}
+
+impl From<StoredPatient> for PatientRow {
+    fn from(p: StoredPatient) -> PatientRow {
+        PatientRow {
+            id: p.id,
+            name: p.name,
+            birth_date: p.birth_date,
+            gender: p.gender,
+            preferred_language: p.preferred_language,
+        }
+    }
+}
+
+/// A request for one page of the patient list.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, TS)]
+#[ts(export)]
+pub struct PatientQuery {
+    /// Part of a name, matched case-insensitively; empty or null lists everyone.
+    pub text: Option<String>,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// One page of the patient list, sorted by name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PatientPage {
+    /// How many patients match the query in all.
+    pub total: u32,
+    pub offset: u32,
+    pub rows: Vec<PatientRow>,
+}
+
+/// What the desktop app found or did when it opened the cache.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct StartupReport {
+    /// The cache did not exist and was created.
+    pub created: bool,
+    /// A demo panel was generated and imported.
+    pub demo_loaded: bool,
+    #[ts(type = "number")]
+    pub patients: u64,
+    #[ts(type = "number")]
+    pub events: u64,
+}
+
+/// Progress of a long operation (unlock, demo generation, import).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct Progress {
+    pub stage: String,
+    #[ts(type = "number")]
+    pub done: u64,
+    /// Unknown for stages that cannot be measured.
+    #[ts(type = "number | null")]
+    pub total: Option<u64>,
+    pub message: String,
+}
+
+impl Progress {
+    pub(crate) fn stage(stage: &str, message: &str) -> Progress {
+        Progress { stage: stage.to_owned(), done: 0, total: None, message: message.to_owned() }
+    }
+
+    pub(crate) fn from_import(p: &ImportProgress, what: &str) -> Progress {
+        Progress {
+            stage: "import".to_owned(),
+            done: p.bytes_done,
+            total: Some(p.bytes_total),
+            message: format!("{what}: {} resources", p.resources_done),
+        }
+    }
+}
+
+/// What the cache holds (`careloop stats --format json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct Stats {
+    /// Stored resources by FHIR resource type.
+    #[ts(type = "Record<string, number>")]
+    pub resources: BTreeMap<String, u64>,
+    #[ts(type = "number")]
+    pub patients: u64,
+    #[ts(type = "number")]
+    pub events: u64,
+    #[ts(type = "number")]
+    pub engagement_signals: u64,
+}

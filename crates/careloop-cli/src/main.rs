@@ -1,0 +1,186 @@
+//! `careloop`: headless operation of Careloop for administrators, tests and benchmarks.
+//!
+//! Every command goes through careloop-api, like the desktop app. Exit codes: 0 ok, 1 bad
+//! input or a user error, 2 an internal error.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use careloop_api::{ApiError, Careloop, Config, ErrorCode, ImportSummary};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "careloop", version, about = "Careloop: proactive outreach for care teams (headless tool)")]
+struct Cli {
+    /// Data directory (default: CARELOOP_DATA_DIR, else the OS app-data directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Key file with the cache key as 64 hex characters, mode 0600 (default:
+    /// CARELOOP_KEY_FILE, else the OS keyring). For servers and CI.
+    #[arg(long, global = true, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a generated demo panel (FHIR R4 NDJSON plus engagement signals) into a directory.
+    Demo {
+        #[arg(long, default_value_t = 1000)]
+        patients: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The panel's "today": nothing is dated after it (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<chrono::NaiveDate>,
+    },
+    /// Import FHIR R4 files (.json, .json.gz, .ndjson, .ndjson.gz), .tar.gz archives and
+    /// directories; each file is imported whole or not at all.
+    Import {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Go on with the other files when one fails.
+        #[arg(long)]
+        keep_going: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// What the cache holds.
+    Stats {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("careloop: error ({}): {}", code_name(e.code), e.message);
+            ExitCode::from(if e.code.is_user_error() { 1 } else { 2 })
+        }
+    }
+}
+
+fn code_name(code: ErrorCode) -> String {
+    serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn run(cli: Cli) -> Result<ExitCode, ApiError> {
+    match cli.command {
+        Command::Demo { patients, seed, out, as_of } => {
+            let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let report = careloop_api::write_demo_panel(&out, patients, seed, as_of)?;
+            let resources: u64 = report.resources.values().sum();
+            println!(
+                "wrote a demo panel of {} patients ({} resources, {} engagement signals) as of {as_of} to {}",
+                report.patients,
+                resources,
+                report.engagement_signals,
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { paths, keep_going, format } => {
+            let config = Config::resolve(cli.data_dir, cli.key_file)?;
+            let mut careloop = Careloop::open(&config)?;
+            let bar = progress_bar();
+            let summary = careloop.import(&paths, keep_going, &mut |p| {
+                if let Some(bar) = &bar {
+                    bar.set_length(p.bytes_total);
+                    bar.set_position(p.bytes_done);
+                    bar.set_message(format!("{} resources", p.resources_done));
+                }
+            })?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            for failure in &summary.files_failed {
+                eprintln!("careloop: failed: {failure}");
+            }
+            match format {
+                Format::Json => println!("{}", summary_json(&summary)),
+                Format::Text => print_summary(&summary),
+            }
+            Ok(if summary.files_failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Stats { format } => {
+            let config = Config::resolve(cli.data_dir, cli.key_file)?;
+            let stats = Careloop::open(&config)?.stats()?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&stats).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?),
+                Format::Text => {
+                    println!("patients: {}", stats.patients);
+                    println!("events: {}", stats.events);
+                    println!("engagement signals: {}", stats.engagement_signals);
+                    for (t, n) in &stats.resources {
+                        println!("{t}: {n}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
+            .expect("a valid template"),
+    );
+    Some(bar)
+}
+
+fn summary_json(s: &ImportSummary) -> serde_json::Value {
+    serde_json::json!({
+        "files_ok": s.files_ok,
+        "files_failed": s.files_failed.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+        "stored": s.stored,
+        "unchanged": s.unchanged,
+        "older": s.older,
+        "skipped": s.skipped,
+        "deletes_ignored": s.deletes_ignored,
+        "engagement_signals": s.engagement_signals,
+    })
+}
+
+fn print_summary(s: &ImportSummary) {
+    println!("files: {} ok, {} failed", s.files_ok, s.files_failed.len());
+    let line = |label: &str, map: &std::collections::BTreeMap<String, u64>| {
+        if !map.is_empty() {
+            let parts: Vec<String> = map.iter().map(|(t, n)| format!("{t} {n}")).collect();
+            println!("{label} ({}): {}", map.values().sum::<u64>(), parts.join(", "));
+        }
+    };
+    line("stored", &s.stored);
+    line("unchanged", &s.unchanged);
+    line("older (kept the stored version)", &s.older);
+    line("skipped, not used by Careloop", &s.skipped);
+    if s.deletes_ignored > 0 {
+        println!("DELETE entries ignored: {}", s.deletes_ignored);
+    }
+    if s.engagement_signals > 0 {
+        println!("engagement signals stored: {}", s.engagement_signals);
+    }
+}

@@ -1,0 +1,250 @@
+//! One resource: the few fields the importer reads (type, id, version, patient reference,
+//! the Patient's listing fields), reference resolution, and compaction of the JSON text.
+
+use careloop_store::PatientSummary;
+use serde::Deserialize;
+
+/// Resource types Careloop stores; every other type is counted and skipped.
+pub const STORED_TYPES: &[&str] = &[
+    "Appointment",
+    "Condition",
+    "Coverage",
+    "DiagnosticReport",
+    "Encounter",
+    "ImagingStudy",
+    "Immunization",
+    "Medication",
+    "MedicationRequest",
+    "Observation",
+    "Patient",
+    "Procedure",
+    "QuestionnaireResponse",
+];
+
+pub fn is_stored_type(resource_type: &str) -> bool {
+    STORED_TYPES.binary_search(&resource_type).is_ok()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Head {
+    pub resource_type: Option<String>,
+    pub id: Option<String>,
+    pub meta: Option<Meta>,
+    pub subject: Option<Reference>,
+    pub patient: Option<Reference>,
+    pub beneficiary: Option<Reference>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Meta {
+    pub version_id: Option<String>,
+    pub last_updated: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Reference {
+    pub reference: Option<String>,
+}
+
+impl Head {
+    /// The patient reference, if the resource has one: subject, patient or beneficiary.
+    pub fn patient_reference(&self) -> Option<&str> {
+        [&self.subject, &self.patient, &self.beneficiary]
+            .into_iter()
+            .flatten()
+            .find_map(|r| r.reference.as_deref())
+    }
+}
+
+/// Checks the type and id read from a resource; returns them.
+pub(crate) fn validate_identity<'a>(
+    resource_type: Option<&'a str>,
+    id: Option<&'a str>,
+) -> Result<(&'a str, &'a str), String> {
+    let resource_type = resource_type.ok_or("it has no resourceType")?;
+    let well_formed_type = resource_type.len() <= 64
+        && resource_type.starts_with(|c: char| c.is_ascii_uppercase())
+        && resource_type.chars().all(|c| c.is_ascii_alphabetic());
+    if !well_formed_type {
+        return Err("its resourceType is not a FHIR resource type name".into());
+    }
+    let id = id.ok_or_else(|| format!("the {resource_type} has no id (and no fullUrl to take one from)"))?;
+    let well_formed_id =
+        !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !well_formed_id {
+        return Err(format!("the {resource_type} id is not a valid FHIR id (1-64 of A-Z a-z 0-9 - .)"));
+    }
+    Ok((resource_type, id))
+}
+
+/// The id a reference or a fullUrl names: `urn:uuid:X`, `Type/X`, `http://…/Type/X`, with an
+/// optional `/_history/n`. `want_type` restricts `Type` (None accepts any).
+pub(crate) fn id_from_reference<'a>(reference: &'a str, want_type: Option<&str>) -> Option<&'a str> {
+    if let Some(id) = reference.strip_prefix("urn:uuid:") {
+        return (!id.is_empty()).then_some(id);
+    }
+    let path = match reference.find("/_history/") {
+        Some(i) => &reference[..i],
+        None => reference,
+    };
+    let mut parts = path.rsplit('/');
+    let id = parts.next()?;
+    let resource_type = parts.next()?;
+    if id.is_empty() || !resource_type.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return None;
+    }
+    match want_type {
+        Some(t) if t != resource_type => None,
+        _ => Some(id),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PatientFields {
+    #[serde(default)]
+    name: Vec<HumanName>,
+    birth_date: Option<String>,
+    gender: Option<String>,
+    deceased_boolean: Option<bool>,
+    deceased_date_time: Option<String>,
+    #[serde(default)]
+    communication: Vec<Communication>,
+}
+
+#[derive(Deserialize)]
+struct HumanName {
+    #[serde(rename = "use")]
+    name_use: Option<String>,
+    text: Option<String>,
+    family: Option<String>,
+    #[serde(default)]
+    given: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Communication {
+    language: Option<CodeableConcept>,
+    preferred: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct CodeableConcept {
+    text: Option<String>,
+    #[serde(default)]
+    coding: Vec<Coding>,
+}
+
+#[derive(Deserialize)]
+struct Coding {
+    code: Option<String>,
+    display: Option<String>,
+}
+
+/// What the patient list shows, read from a Patient resource's JSON.
+pub(crate) fn patient_summary(json: &str) -> Result<PatientSummary, serde_json::Error> {
+    let p: PatientFields = serde_json::from_str(json)?;
+    let name = p
+        .name
+        .iter()
+        .find(|n| n.name_use.as_deref() == Some("official"))
+        .or_else(|| p.name.first())
+        .map(|n| match &n.text {
+            Some(text) if n.family.is_none() && n.given.is_empty() => text.clone(),
+            _ => {
+                let mut parts: Vec<&str> = n.given.iter().map(String::as_str).collect();
+                parts.extend(n.family.as_deref());
+                parts.join(" ")
+            }
+        })
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "(no name)".to_owned());
+    let language = p
+        .communication
+        .iter()
+        .find(|c| c.preferred == Some(true))
+        .or_else(|| p.communication.first())
+        .and_then(|c| c.language.as_ref())
+        .and_then(|l| {
+            l.coding
+                .iter()
+                .find_map(|c| c.display.clone())
+                .or_else(|| l.text.clone())
+                .or_else(|| l.coding.iter().find_map(|c| c.code.clone()))
+        });
+    Ok(PatientSummary {
+        name,
+        birth_date: p.birth_date,
+        gender: p.gender,
+        deceased: p.deceased_boolean == Some(true) || p.deceased_date_time.is_some(),
+        preferred_language: language,
+    })
+}
+
+/// Removes the insignificant white space of a JSON text (input known to be valid JSON).
+pub(crate) fn compact_json(json: &str, out: &mut String) {
+    out.clear();
+    out.reserve(json.len());
+    let bytes = json.as_bytes();
+    let mut in_string = false;
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b' ' | b'\n' | b'\r' | b'\t' => {
+                    out.push_str(&json[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&json[start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_resolve_in_every_documented_form() {
+        assert_eq!(id_from_reference("urn:uuid:abc-1", Some("Patient")), Some("abc-1"));
+        assert_eq!(id_from_reference("Patient/p1", Some("Patient")), Some("p1"));
+        assert_eq!(id_from_reference("https://fhir.example.org/r4/Patient/p1", Some("Patient")), Some("p1"));
+        assert_eq!(id_from_reference("Patient/p1/_history/3", Some("Patient")), Some("p1"));
+        assert_eq!(id_from_reference("Group/g1", Some("Patient")), None);
+        assert_eq!(id_from_reference("#contained", Some("Patient")), None);
+    }
+
+    #[test]
+    fn compaction_keeps_white_space_inside_strings() {
+        let mut out = String::new();
+        compact_json("{\n  \"a\" : \"x  y\\\" z\",\n  \"b\": [ 1, 2 ]\n}", &mut out);
+        assert_eq!(out, r#"{"a":"x  y\" z","b":[1,2]}"#);
+    }
+
+    #[test]
+    fn patient_summary_prefers_official_name_and_preferred_language() {
+        let s = patient_summary(
+            r#"{"resourceType":"Patient","name":[{"use":"usual","given":["Al"]},{"use":"official","given":["Adán","José"],"family":"Núñez"}],
+               "birthDate":"1950-02-03","gender":"male","deceasedDateTime":"2020-01-01",
+               "communication":[{"language":{"coding":[{"code":"en"}]}},{"preferred":true,"language":{"coding":[{"code":"es","display":"Spanish"}]}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(s.name, "Adán José Núñez");
+        assert_eq!(s.preferred_language.as_deref(), Some("Spanish"));
+        assert!(s.deceased);
+    }
+}

@@ -1,0 +1,74 @@
+//! Forward-only migrations: the numbered SQL files of `schema/migrations/`, embedded at build
+//! time, each applied in its own transaction and recorded with its checksum.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use crate::{Result, StoreError};
+
+/// (version, name, SQL). Versions are dense and increasing; a file once shipped never changes.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "0001_initial",
+    include_str!("../../../schema/migrations/0001_initial.sql"),
+)];
+
+/// The newest schema this build knows.
+pub const LATEST_SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migration (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    sha256     TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)";
+
+pub(crate) fn current_version(conn: &Connection) -> Result<i64> {
+    let has_ledger: bool = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'",
+            [],
+            |_| Ok(true),
+        )
+        .optional()?
+        .unwrap_or(false);
+    if !has_ledger {
+        return Ok(0);
+    }
+    Ok(conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migration", [], |r| {
+        r.get(0)
+    })?)
+}
+
+/// Refuses, without writing, a cache whose schema is newer than this build's.
+pub(crate) fn refuse_newer_schema(conn: &Connection, path: &Path) -> Result<()> {
+    let found = current_version(conn)?;
+    if found > LATEST_SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            path: path.to_owned(),
+            found,
+            known: LATEST_SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn apply_pending(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch(CREATE_LEDGER)?;
+    let current = current_version(conn)?;
+    for &(version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        let checksum = hex::encode(Sha256::digest(sql.as_bytes()));
+        let applied_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .map_err(|source| StoreError::Migration { name, source })?;
+        tx.execute(
+            "INSERT INTO schema_migration (version, name, sha256, applied_at) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![version, name, checksum, applied_at],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! Clinical facts: FHIR resources keyed by (type, id), patients, and engagement signals.
+//!
+//! Writes go through an [`ImportTx`]: one transaction that the importer commits when a whole
+//! file has been read, or drops (rolling everything back) when the file turns out to be bad.
+
+use std::cmp::Ordering;
+
+use rusqlite::{params, OptionalExtension};
+
+use crate::{Result, Store};
+
+/// One resource to store. `body` is the resource as compact JSON.
+#[derive(Clone, Copy, Debug)]
+pub struct ResourceRecord<'a> {
+    pub resource_type: &'a str,
+    pub id: &'a str,
+    pub patient_id: Option<&'a str>,
+    pub version_id: Option<&'a str>,
+    pub last_updated: Option<&'a str>,
+    pub body: &'a str,
+}
+
+/// What the patient list shows of a Patient resource, extracted by the importer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatientSummary {
+    pub name: String,
+    pub birth_date: Option<String>,
+    pub gender: Option<String>,
+    pub deceased: bool,
+    pub preferred_language: Option<String>,
+}
+
+/// A stored patient, as listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredPatient {
+    pub id: String,
+    pub name: String,
+    pub birth_date: Option<String>,
+    pub gender: Option<String>,
+    pub preferred_language: Option<String>,
+}
+
+/// What [`ImportTx::put_resource`] did with a resource. The number is the stored row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutOutcome {
+    Inserted(i64),
+    /// A newer version (or changed content) replaced the stored one.
+    Replaced(i64),
+    /// The same content was already stored: nothing changed.
+    Unchanged(i64),
+    /// The stored version is newer: the incoming one was skipped.
+    Older(i64),
+}
+
+/// A write transaction for importing. Dropping it without [`ImportTx::commit`] rolls back
+/// every write made through it.
+pub struct ImportTx<'s> {
+    tx: rusqlite::Transaction<'s>,
+}
+
+impl Store {
+    /// Starts an import transaction.
+    pub fn begin_import(&mut self) -> Result<ImportTx<'_>> {
+        Ok(ImportTx { tx: self.conn.transaction()? })
+    }
+
+    /// One page of patients ordered by name, optionally filtered by a case-insensitive
+    /// substring of the name; with the number of patients matching the filter.
+    pub fn patients_page(
+        &self,
+        name_contains: Option<&str>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(u64, Vec<StoredPatient>)> {
+        let pattern = name_contains
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+        let total: i64 = self.conn.query_row(
+            "SELECT count(*) FROM patient WHERE ?1 IS NULL OR name LIKE ?1 ESCAPE '\\'",
+            params![pattern],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name, birth_date, gender, preferred_language FROM patient
+             WHERE ?1 IS NULL OR name LIKE ?1 ESCAPE '\\'
+             ORDER BY sort_name, id LIMIT ?2 OFFSET ?3",
+        )?;
+        let rows = stmt.query_map(params![pattern, limit as i64, offset as i64], |r| {
+            Ok(StoredPatient {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                birth_date: r.get(2)?,
+                gender: r.get(3)?,
+                preferred_language: r.get(4)?,
+            })
+        })?;
+        Ok((total as u64, rows.collect::<rusqlite::Result<_>>()?))
+    }
+
+    /// The stored body of one resource.
+    pub fn resource_body(&self, resource_type: &str, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT body FROM resource WHERE resource_type = ?1 AND id = ?2",
+                params![resource_type, id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The patient a stored resource is attached to.
+    pub fn resource_patient(&self, resource_type: &str, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT patient_id FROM resource WHERE resource_type = ?1 AND id = ?2",
+                params![resource_type, id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+}
+
+impl ImportTx<'_> {
+    /// Stores a resource unless the same or a newer version is already there. A Patient
+    /// resource also needs its `patient` summary, which the patient list reads.
+    pub fn put_resource(
+        &mut self,
+        record: &ResourceRecord<'_>,
+        patient: Option<&PatientSummary>,
+    ) -> Result<PutOutcome> {
+        let existing: Option<(i64, Option<String>, Option<String>, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT rowid, version_id, last_updated, body FROM resource
+                 WHERE resource_type = ?1 AND id = ?2",
+            )?
+            .query_row(params![record.resource_type, record.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let outcome = match existing {
+            None => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO resource (resource_type, id, patient_id, version_id, last_updated, body)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?
+                    .execute(params![
+                        record.resource_type,
+                        record.id,
+                        record.patient_id,
+                        record.version_id,
+                        record.last_updated,
+                        record.body
+                    ])?;
+                PutOutcome::Inserted(self.tx.last_insert_rowid())
+            }
+            Some((rowid, version_id, last_updated, body)) => {
+                match compare_versions(
+                    (record.version_id, record.last_updated),
+                    (version_id.as_deref(), last_updated.as_deref()),
+                ) {
+                    Ordering::Less => return Ok(PutOutcome::Older(rowid)),
+                    _ if body == record.body => return Ok(PutOutcome::Unchanged(rowid)),
+                    _ => {
+                        self.tx
+                            .prepare_cached(
+                                "UPDATE resource SET patient_id = ?2, version_id = ?3,
+                                 last_updated = ?4, body = ?5 WHERE rowid = ?1",
+                            )?
+                            .execute(params![
+                                rowid,
+                                record.patient_id,
+                                record.version_id,
+                                record.last_updated,
+                                record.body
+                            ])?;
+                        PutOutcome::Replaced(rowid)
+                    }
+                }
+            }
+        };
+        if let Some(patient) = patient {
+            self.put_patient(record.id, patient)?;
+        }
+        Ok(outcome)
+    }
+
+    fn put_patient(&mut self, id: &str, p: &PatientSummary) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO patient (id, name, sort_name, birth_date, gender, deceased, preferred_language)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name,
+                   birth_date = excluded.birth_date, gender = excluded.gender,
+                   deceased = excluded.deceased, preferred_language = excluded.preferred_language",
+            )?
+            .execute(params![
+                id,
+                p.name,
+                p.name.to_lowercase(),
+                p.birth_date,
+                p.gender,
+                p.deceased,
+                p.preferred_language
+            ])?;
+        Ok(())
+    }
+
+    /// Attaches a row stored in this transaction to a patient, once the reference could be
+    /// resolved (at the end of a Bundle).
+    pub fn set_patient_of(&mut self, rowid: i64, patient_id: Option<&str>) -> Result<()> {
+        self.tx
+            .prepare_cached("UPDATE resource SET patient_id = ?2 WHERE rowid = ?1")?
+            .execute(params![rowid, patient_id])?;
+        Ok(())
+    }
+
+    /// Stores one engagement signal; `false` when the same signal was already stored.
+    pub fn put_engagement_signal(
+        &mut self,
+        patient_id: &str,
+        kind: &str,
+        at: &str,
+        channel: Option<&str>,
+    ) -> Result<bool> {
+        let changed = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO engagement_signal (patient_id, kind, at, channel) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![patient_id, kind, at, channel])?;
+        Ok(changed == 1)
+    }
+
+    /// Makes every write of this transaction durable.
+    pub fn commit(self) -> Result<()> {
+        Ok(self.tx.commit()?)
+    }
+}
+
+/// Orders two (versionId, lastUpdated) pairs: lastUpdated when both have it, else a numeric
+/// versionId when both have one; otherwise they count as equal (so changed content replaces).
+fn compare_versions(incoming: (Option<&str>, Option<&str>), stored: (Option<&str>, Option<&str>)) -> Ordering {
+    if let (Some(a), Some(b)) = (incoming.1, stored.1) {
+        let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+        let ordering = match (parse(a), parse(b)) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            _ => a.cmp(b),
+        };
+        if ordering != Ordering::Equal {
+            return ordering;
+        }
+    }
+    if let (Some(a), Some(b)) = (incoming.0, stored.0) {
+        if let (Ok(a), Ok(b)) = (a.parse::<u64>(), b.parse::<u64>()) {
+            return a.cmp(&b);
+        }
+    }
+    Ordering::Equal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_last_updated_wins_whatever_the_offset() {
+        let a = (None, Some("2024-01-01T10:00:00+02:00"));
+        let b = (None, Some("2024-01-01T09:00:00Z"));
+        assert_eq!(compare_versions(a, b), Ordering::Less, "08:00Z is before 09:00Z");
+        assert_eq!(compare_versions((Some("10"), None), (Some("9"), None)), Ordering::Greater);
+        assert_eq!(compare_versions((None, None), (Some("3"), None)), Ordering::Equal);
+    }
+}

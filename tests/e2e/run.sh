@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs the WebDriver end-to-end test against a built Careloop binary, under Xvfb with a throwaway cache.
+# Usage: tests/e2e/run.sh target/debug/careloop-app   (needs tauri-driver on PATH and /usr/bin/WebKitWebDriver)
+# Set CARELOOP_E2E_SCREENSHOT=/path/shot.png to keep a screenshot of the window.
+set -euo pipefail
+
+E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# Second stage, inside the X server: start tauri-driver, wait for its port, run the test, stop the driver.
+# (xvfb-run is a /bin/sh script, which drops exported bash functions, so the script re-enters itself.)
+if [ "${1:-}" = "--inside-xvfb" ]; then
+  # setsid gives tauri-driver its own process group, so stopping it also stops WebKitWebDriver and the app.
+  setsid tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$DRIVER_LOG" 2>&1 &
+  driver=$!
+  trap 'kill -TERM -- "-$driver" 2>/dev/null || true; wait "$driver" 2>/dev/null || true' EXIT
+
+  tries=0
+  until (exec 3<>/dev/tcp/127.0.0.1/4444) 2>/dev/null; do
+    if ! kill -0 "$driver" 2>/dev/null || [ "$tries" -ge 150 ]; then
+      echo "tauri-driver did not start listening on port 4444:" >&2
+      cat "$DRIVER_LOG" >&2
+      echo "0 passed, 1 failed"
+      exit 1
+    fi
+    sleep 0.2
+    tries=$((tries + 1))
+  done
+
+  status=0
+  python3 "$E2E_DIR/test_patient_list.py" "$CARELOOP_APP" || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "--- tauri-driver log (last 50 lines) ---" >&2
+    tail -n 50 "$DRIVER_LOG" >&2 || true
+    echo "0 passed, 1 failed"
+  fi
+  exit "$status"
+fi
+
+# First stage: check the tools, make a throwaway home for the app, and start the X server.
+die() { echo "run.sh: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
+
+[ $# -ge 1 ] || die "usage: $0 PATH_TO_APP_BINARY"
+[ -f "$1" ] && [ -x "$1" ] || die "not an executable file: $1"
+command -v tauri-driver >/dev/null || die "tauri-driver is not on PATH (cargo install tauri-driver --locked)"
+[ -x /usr/bin/WebKitWebDriver ] || die "/usr/bin/WebKitWebDriver is missing (apt-get install webkit2gtk-driver)"
+command -v xvfb-run >/dev/null || die "xvfb-run is missing (apt-get install xvfb xauth)"
+python3 -c 'import selenium' 2>/dev/null || die "python3 cannot import selenium (pip install selenium)"
+
+CARELOOP_APP="$(realpath "$1")"
+tmp="$(mktemp -d -t careloop-e2e.XXXXXX)"
+trap 'rm -rf "$tmp"' EXIT
+
+mkdir -p "$tmp/xdg-data" "$tmp/xdg-cache" "$tmp/xdg-config" "$tmp/data"
+(umask 077 && python3 -c 'import secrets;print(secrets.token_hex(32))' >"$tmp/key")
+chmod 600 "$tmp/key"
+
+export CARELOOP_APP DRIVER_LOG="$tmp/tauri-driver.log"
+export XDG_DATA_HOME="$tmp/xdg-data" XDG_CACHE_HOME="$tmp/xdg-cache" XDG_CONFIG_HOME="$tmp/xdg-config"
+export NO_AT_BRIDGE=1
+export CARELOOP_DATA_DIR="$tmp/data" CARELOOP_KEY_FILE="$tmp/key" CARELOOP_DEMO_PATIENTS=300
+
+status=0
+xvfb-run -a -s "-screen 0 1280x800x24" bash "$E2E_DIR/run.sh" --inside-xvfb || status=$?
+exit "$status"

@@ -1,0 +1,134 @@
+"""End-to-end test of the real Careloop window through tauri-driver: patient list and search."""
+
+import os
+import re
+import sys
+import traceback
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+DRIVER_URL = os.environ.get("CARELOOP_E2E_DRIVER_URL", "http://127.0.0.1:4444")
+EXPECTED_PATIENTS = int(os.environ.get("CARELOOP_DEMO_PATIENTS", "300"))
+PAGE_SIZE = 100
+STARTUP_TIMEOUT_S = 60
+SEARCH_TIMEOUT_S = 15
+
+COUNT = "[data-testid=patient-count]"
+ROW = "[data-testid=patient-row]"
+NAME = "[data-testid=patient-name]"
+SEARCH = "#patient-search"
+
+
+def count_text(n: int) -> str:
+    return f"{n:,} patients"
+
+
+def parse_count(text: str) -> int:
+    match = re.fullmatch(r"([\d,]+) patients?", text.strip())
+    assert match, f"patient count reads {text!r}, expected '<n> patients'"
+    return int(match.group(1).replace(",", ""))
+
+
+def row_names(driver: WebDriver) -> list[str]:
+    return [row.find_element(By.CSS_SELECTOR, NAME).text.strip() for row in driver.find_elements(By.CSS_SELECTOR, ROW)]
+
+
+def search_letters(name: str) -> str:
+    """A few letters from the start of a name: the first run of at least three letters, else its start."""
+    match = re.search(r"[^\W\d_]{3,}", name)
+    return match.group(0)[:3] if match else name[:3]
+
+
+def open_session(app: str) -> WebDriver:
+    options = ArgOptions()
+    options.set_capability("browserName", "wry")
+    options.set_capability("tauri:options", {"application": app})
+    return webdriver.Remote(command_executor=DRIVER_URL, options=options)
+
+
+def check_patient_list(driver: WebDriver) -> None:
+    wait = WebDriverWait(driver, STARTUP_TIMEOUT_S, ignored_exceptions=[StaleElementReferenceException])
+    expected = count_text(EXPECTED_PATIENTS)
+    try:
+        wait.until(lambda d: any(e.text.strip() == expected for e in d.find_elements(By.CSS_SELECTOR, COUNT)))
+    except TimeoutException:
+        counts = [e.text for e in driver.find_elements(By.CSS_SELECTOR, COUNT)]
+        body = driver.find_element(By.TAG_NAME, "body").text[:500]
+        raise AssertionError(f"count never read {expected!r} (count: {counts}, page: {body!r})") from None
+
+    names = row_names(driver)
+    assert len(names) == min(PAGE_SIZE, EXPECTED_PATIENTS), f"expected {PAGE_SIZE} rows, got {len(names)}"
+    assert all(names), f"some rows have an empty name: {names}"
+    for row in driver.find_elements(By.CSS_SELECTOR, ROW)[:5]:
+        assert row.get_attribute("data-patient-id"), "a row has no data-patient-id"
+
+    letters = search_letters(names[0])
+    search = driver.find_element(By.CSS_SELECTOR, SEARCH)
+    label = driver.find_element(By.CSS_SELECTOR, f"label[for={search.get_attribute('id')}]")
+    assert label.text.strip(), "the search box has no visible label"
+    search.click()
+    search.send_keys(letters)
+
+    def filtered(d: WebDriver) -> bool:
+        text = d.find_element(By.CSS_SELECTOR, COUNT).text
+        if text.strip() == expected:
+            return False
+        n = parse_count(text)
+        shown = row_names(d)
+        return len(shown) == min(n, PAGE_SIZE) and all(letters.casefold() in s.casefold() for s in shown)
+
+    try:
+        WebDriverWait(driver, SEARCH_TIMEOUT_S, ignored_exceptions=[StaleElementReferenceException]).until(filtered)
+    except TimeoutException:
+        raise AssertionError(
+            f"after typing {letters!r}: count {driver.find_element(By.CSS_SELECTOR, COUNT).text!r}, "
+            f"rows {row_names(driver)[:10]}"
+        ) from None
+
+    after = parse_count(driver.find_element(By.CSS_SELECTOR, COUNT).text)
+    assert 1 <= after < EXPECTED_PATIENTS, f"count after searching {letters!r} is {after}"
+    shown = row_names(driver)
+    bad = [s for s in shown if letters.casefold() not in s.casefold()]
+    assert not bad, f"rows not containing {letters!r}: {bad}"
+    print(f"search {letters!r}: {EXPECTED_PATIENTS} -> {after} patients, {len(shown)} rows shown")
+
+
+def main() -> int:
+    app = os.environ.get("CARELOOP_APP") or (sys.argv[1] if len(sys.argv) > 1 else "")
+    if not app:
+        print("usage: test_patient_list.py APP_BINARY (or set CARELOOP_APP)", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
+    app = os.path.abspath(app)
+    driver = None
+    failed = False
+    try:
+        driver = open_session(app)
+        check_patient_list(driver)
+    except Exception:  # noqa: BLE001 - any failure is a test failure; show it and carry on to cleanup
+        failed = True
+        traceback.print_exc()
+    finally:
+        if driver is not None:
+            screenshot = os.environ.get("CARELOOP_E2E_SCREENSHOT")
+            if screenshot:
+                try:
+                    driver.save_screenshot(screenshot)
+                    print(f"screenshot: {screenshot}")
+                except Exception:  # noqa: BLE001
+                    traceback.print_exc()
+            try:
+                driver.quit()
+            except Exception:  # noqa: BLE001
+                traceback.print_exc()
+    print("0 passed, 1 failed" if failed else "1 passed, 0 failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+// Tests for the Tauri backend module: command names, arguments, error mapping and event subscription.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+const invoke = vi.fn();
+const unlisten = vi.fn();
+let emit: ((payload: unknown) => void) | undefined;
+let resolveListen: () => void = () => {};
+vi.mock("@tauri-apps/api/core", () => ({ invoke }));
+vi.mock("@tauri-apps/api/event", () => ({
+  listen: vi.fn((_event: string, handler: (event: { payload: unknown }) => void) => {
+    emit = (payload) => handler({ payload });
+    return new Promise((resolve) => (resolveListen = () => resolve(unlisten)));
+  }),
+}));
+
+const { PROGRESS_EVENT, tauriBackend, toApiError } = await import("./backend");
+const { listen } = await import("@tauri-apps/api/event");
+
+beforeEach(() => {
+  Object.assign(window, { __TAURI_INTERNALS__: {} });
+});
+
+afterEach(() => {
+  delete (window as { __TAURI_INTERNALS__?: unknown }).__TAURI_INTERNALS__;
+  vi.clearAllMocks();
+});
+
+describe("tauriBackend", () => {
+  it("calls list_patients with the query", async () => {
+    const page = { total: 0, offset: 0, rows: [] };
+    invoke.mockResolvedValueOnce(page);
+    const query = { text: "ann", offset: 100, limit: 100 };
+    await expect(tauriBackend.listPatients(query)).resolves.toBe(page);
+    expect(invoke).toHaveBeenCalledWith("list_patients", { query });
+  });
+
+  it("opens the cache only after progress listeners are registered", async () => {
+    invoke.mockResolvedValueOnce({ created: true, demo_loaded: true, patients: 3, events: 0 });
+    const seen: string[] = [];
+    const stop = tauriBackend.onProgress((p) => seen.push(p.message));
+    expect(listen).toHaveBeenCalledWith(PROGRESS_EVENT, expect.any(Function));
+
+    const opened = tauriBackend.openCache();
+    await Promise.resolve();
+    expect(invoke).not.toHaveBeenCalled();
+    resolveListen();
+    await opened;
+    expect(invoke).toHaveBeenCalledWith("open_cache", undefined);
+
+    emit?.({ stage: "demo", done: 1, total: 3, message: "Loading" });
+    expect(seen).toEqual(["Loading"]);
+    stop();
+    expect(unlisten).toHaveBeenCalledTimes(1);
+    emit?.({ stage: "demo", done: 2, total: 3, message: "Late" });
+    expect(seen).toEqual(["Loading"]);
+  });
+
+  it("rejects with the backend's ApiError", async () => {
+    invoke.mockRejectedValueOnce({ code: "cache_locked", message: "in use" });
+    await expect(tauriBackend.openCache()).rejects.toEqual({ code: "cache_locked", message: "in use" });
+  });
+
+  it("reports a missing backend outside Tauri", async () => {
+    delete (window as { __TAURI_INTERNALS__?: unknown }).__TAURI_INTERNALS__;
+    await expect(tauriBackend.openCache()).rejects.toMatchObject({ code: "no_backend" });
+    expect(invoke).not.toHaveBeenCalled();
+  });
+});
+
+describe("toApiError", () => {
+  it("keeps ApiErrors and wraps anything else", () => {
+    expect(toApiError({ code: "x", message: "y", extra: 1 })).toEqual({ code: "x", message: "y" });
+    expect(toApiError("plain")).toEqual({ code: "unknown", message: "plain" });
+    expect(toApiError(new Error("bad"))).toEqual({ code: "unknown", message: "bad" });
+    expect(toApiError(42)).toEqual({ code: "unknown", message: "An unexpected error occurred." });
+  });
+});

@@ -1,0 +1,48 @@
+// Display formatting shared by the screens: counts, ranges, error lines, patient fields.
+import type { ApiError } from "./bindings/ApiError";
+
+const numberFormat = new Intl.NumberFormat("en-US");
+
+export function formatCount(n: number): string {
+  return numberFormat.format(n);
+}
+
+/** "1,000 patients"; singular for exactly one. */
+export function formatPatientCount(n: number): string {
+  return `${formatCount(n)} ${n === 1 ? "patient" : "patients"}`;
+}
+
+/** "1–100 of 1,000" for the rows shown starting at `offset`; "0 of 0" when nothing is shown. */
+export function formatRange(offset: number, shown: number, total: number): string {
+  if (shown === 0) return `0 of ${formatCount(total)}`;
+  return `${formatCount(offset + 1)}–${formatCount(offset + shown)} of ${formatCount(total)}`;
+}
+
+/** "Cannot open the cache (cache_locked): the file is in use". */
+export function formatApiError(context: string, error: ApiError): string {
+  return `${context} (${error.code}): ${error.message}`;
+}
+
+const sexLabels: Record<string, string> = {
+  female: "Female",
+  male: "Male",
+  other: "Other",
+  unknown: "Unknown",
+};
+
+/** FHIR administrative gender ("female") as a label ("Female"); anything else is shown as given. */
+export function formatSex(gender: string): string {
+  return sexLabels[gender.toLowerCase()] ?? gender;
+}
+
+const languageNames = new Intl.DisplayNames(["en"], { type: "language" });
+
+/** A BCP 47 code ("es", "pt-BR") as an English name; anything else is shown as given. */
+export function formatLanguage(language: string): string {
+  if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(language)) return language;
+  try {
+    return languageNames.of(language) ?? language;
+  } catch {
+    return language;
+  }
+}
