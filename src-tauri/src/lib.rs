@@ -10,12 +10,20 @@ use tauri::{Emitter, State};
 pub const PROGRESS_EVENT: &str = "careloop://progress";
 
 #[tauri::command(async)]
-fn open_cache(app: tauri::AppHandle, session: State<'_, DesktopSession>) -> Result<StartupReport, ApiError> {
-    session.open(chrono::Local::now().date_naive(), &mut |p| drop(app.emit(PROGRESS_EVENT, p)))
+fn open_cache(
+    app: tauri::AppHandle,
+    session: State<'_, DesktopSession>,
+) -> Result<StartupReport, ApiError> {
+    session.open(chrono::Local::now().date_naive(), &mut |p| {
+        drop(app.emit(PROGRESS_EVENT, p))
+    })
 }
 
 #[tauri::command(async)]
-fn list_patients(query: PatientQuery, session: State<'_, DesktopSession>) -> Result<PatientPage, ApiError> {
+fn list_patients(
+    query: PatientQuery,
+    session: State<'_, DesktopSession>,
+) -> Result<PatientPage, ApiError> {
     session.list_patients(&query)
 }
 

@@ -35,7 +35,7 @@ describe("App", () => {
     expect(backend.listPatients).toHaveBeenCalledWith({ text: null, offset: 0, limit: 100 });
   });
 
-  it("shows an ApiError with its code and message, and Retry opens the cache again", async () => {
+  it("shows an UiError with its code and message, and Retry opens the cache again", async () => {
     const backend = fakeBackend();
     backend.openCache.mockRejectedValueOnce({ code: "cache_locked", message: "The cache is in use." });
     render(<App backend={backend} />);

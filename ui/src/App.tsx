@@ -1,14 +1,13 @@
 // Top-level screen flow: open the cache (with progress), then show the patient list.
 import { useEffect, useState } from "react";
-import { toApiError, type Backend } from "./backend";
-import type { ApiError } from "./bindings/ApiError";
+import { toApiError, type Backend, type UiError } from "./backend";
 import type { Progress } from "./bindings/Progress";
 import { PatientList } from "./PatientList";
 import { ProgressView, StartupErrorView } from "./StartupView";
 
 type Phase =
   | { kind: "opening"; progress: Progress | null }
-  | { kind: "failed"; error: ApiError }
+  | { kind: "failed"; error: UiError }
   | { kind: "ready" };
 
 export function App({ backend }: { backend: Backend }) {

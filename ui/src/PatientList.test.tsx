@@ -105,10 +105,10 @@ describe("PatientList", () => {
 
   it("shows a list error with its code and retries", async () => {
     const backend = fakeBackend(makePatients(3));
-    backend.listPatients.mockRejectedValueOnce({ code: "cache_closed", message: "The cache is not open." });
+    backend.listPatients.mockRejectedValueOnce({ code: "cache_locked", message: "The cache is not open." });
     render(<PatientList backend={backend} />);
     await settle();
-    expect(screen.getByRole("alert").textContent).toContain("Cannot load patients (cache_closed): The cache is not open.");
+    expect(screen.getByRole("alert").textContent).toContain("Cannot load patients (cache_locked): The cache is not open.");
     fireEvent.click(screen.getByRole("button", { name: "Retry" }));
     await settle();
     expect(screen.queryByRole("alert")).toBeNull();

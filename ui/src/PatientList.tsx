@@ -1,7 +1,6 @@
 // Patient list screen: count, debounced search, the patient table and paging.
 import { useEffect, useRef, useState, type ReactNode } from "react";
-import { toApiError, type Backend } from "./backend";
-import type { ApiError } from "./bindings/ApiError";
+import { toApiError, type Backend, type UiError } from "./backend";
 import type { PatientPage } from "./bindings/PatientPage";
 import type { PatientRow } from "./bindings/PatientRow";
 import { formatApiError, formatLanguage, formatPatientCount, formatRange, formatSex } from "./format";
@@ -15,7 +14,7 @@ export function PatientList({ backend }: { backend: Backend }) {
   const [searchText, setSearchText] = useState("");
   const [query, setQuery] = useState<Query>({ text: "", offset: 0 });
   const [page, setPage] = useState<PatientPage | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
   const [loading, setLoading] = useState(true);
   const [reloads, setReloads] = useState(0);
   const latestRequest = useRef(0);

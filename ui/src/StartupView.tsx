@@ -1,6 +1,6 @@
 // Start-up screens: progress while the cache opens, and the error view with Retry.
+import type { UiError } from "./backend";
 import { useEffect, useRef } from "react";
-import type { ApiError } from "./bindings/ApiError";
 import type { Progress } from "./bindings/Progress";
 import { formatApiError, formatCount } from "./format";
 
@@ -31,7 +31,7 @@ export function ProgressView({ progress }: { progress: Progress | null }) {
   );
 }
 
-export function StartupErrorView({ error, onRetry }: { error: ApiError; onRetry: () => void }) {
+export function StartupErrorView({ error, onRetry }: { error: UiError; onRetry: () => void }) {
   const retry = useRef<HTMLButtonElement>(null);
   // Move focus to the only action so a keyboard user can retry at once.
   useEffect(() => retry.current?.focus(), []);

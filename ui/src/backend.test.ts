@@ -69,7 +69,8 @@ describe("tauriBackend", () => {
 
 describe("toApiError", () => {
   it("keeps ApiErrors and wraps anything else", () => {
-    expect(toApiError({ code: "x", message: "y", extra: 1 })).toEqual({ code: "x", message: "y" });
+    expect(toApiError({ code: "bad_input", message: "y", extra: 1 })).toEqual({ code: "bad_input", message: "y" });
+    expect(toApiError({ code: "made_up", message: "y" })).toEqual({ code: "unknown", message: "y" });
     expect(toApiError("plain")).toEqual({ code: "unknown", message: "plain" });
     expect(toApiError(new Error("bad"))).toEqual({ code: "unknown", message: "bad" });
     expect(toApiError(42)).toEqual({ code: "unknown", message: "An unexpected error occurred." });

@@ -1,7 +1,7 @@
 // The one gateway to the Rust backend: every Tauri command and event the UI uses goes through here.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ApiError } from "./bindings/ApiError";
+import type { ErrorCode } from "./bindings/ErrorCode";
 import type { PatientPage } from "./bindings/PatientPage";
 import type { PatientQuery } from "./bindings/PatientQuery";
 import type { Progress } from "./bindings/Progress";
@@ -17,13 +17,25 @@ export interface Backend {
   onProgress(callback: (progress: Progress) => void): () => void;
 }
 
+/**
+ * An error as the UI shows it: the backend's ApiError (`{code, message}`, generated from Rust),
+ * or one of the two failures that happen before the backend answers.
+ */
+export type UiError = { code: ErrorCode | "no_backend" | "unknown"; message: string };
+
+const ERROR_CODES: readonly string[] = [
+  "cache_locked", "schema_too_new", "key_file", "keyring", "bad_input", "io", "internal",
+] satisfies readonly ErrorCode[];
+
 export const PROGRESS_EVENT = "careloop://progress";
 
 /** Turns whatever a rejected call gave us into an ApiError, so the UI never shows a raw stack. */
-export function toApiError(reason: unknown): ApiError {
+export function toApiError(reason: unknown): UiError {
   if (typeof reason === "object" && reason !== null) {
     const { code, message } = reason as Record<string, unknown>;
-    if (typeof code === "string" && typeof message === "string") return { code, message };
+    if (typeof code === "string" && typeof message === "string") {
+      return { code: ERROR_CODES.includes(code) || code === "no_backend" ? (code as UiError["code"]) : "unknown", message };
+    }
   }
   if (typeof reason === "string") return { code: "unknown", message: reason };
   if (reason instanceof Error) return { code: "unknown", message: reason.message };
@@ -36,7 +48,7 @@ const pendingSubscriptions = new Set<Promise<unknown>>();
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   if (!("__TAURI_INTERNALS__" in window)) {
-    throw { code: "no_backend", message: "The Careloop backend is not available. Start the desktop app." } satisfies ApiError;
+    throw { code: "no_backend", message: "The Careloop backend is not available. Start the desktop app." } satisfies UiError;
   }
   try {
     return await invoke<T>(command, args);

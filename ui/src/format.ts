@@ -1,5 +1,5 @@
 // Display formatting shared by the screens: counts, ranges, error lines, patient fields.
-import type { ApiError } from "./bindings/ApiError";
+import type { UiError } from "./backend";
 
 const numberFormat = new Intl.NumberFormat("en-US");
 
@@ -19,7 +19,7 @@ export function formatRange(offset: number, shown: number, total: number): strin
 }
 
 /** "Cannot open the cache (cache_locked): the file is in use". */
-export function formatApiError(context: string, error: ApiError): string {
+export function formatApiError(context: string, error: UiError): string {
   return `${context} (${error.code}): ${error.message}`;
 }
 

@@ -81,7 +81,12 @@ pub struct Progress {
 
 impl Progress {
     pub(crate) fn stage(stage: &str, message: &str) -> Progress {
-        Progress { stage: stage.to_owned(), done: 0, total: None, message: message.to_owned() }
+        Progress {
+            stage: stage.to_owned(),
+            done: 0,
+            total: None,
+            message: message.to_owned(),
+        }
     }
 
     pub(crate) fn from_import(p: &ImportProgress, what: &str) -> Progress {

@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 
 pub use careloop_demo::DemoReport;
 pub use careloop_fhir::ImportSummary;
-pub use dto::{PatientPage, PatientQuery, PatientRow, Progress, Stats, StartupReport};
+pub use dto::{PatientPage, PatientQuery, PatientRow, Progress, StartupReport, Stats};
 pub use error::{ApiError, ErrorCode};
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -38,7 +38,11 @@ impl Config {
     /// app-data directory) and the key source (`--key-file`, else `CARELOOP_KEY_FILE`, else
     /// the OS keyring).
     pub fn resolve(data_dir: Option<PathBuf>, key_file: Option<PathBuf>) -> Result<Config> {
-        let env_path = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let env_path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         let data_dir = match data_dir.or_else(|| env_path("CARELOOP_DATA_DIR")) {
             Some(dir) => dir,
             None => dirs::data_dir()
@@ -82,13 +86,20 @@ impl Careloop {
         let mut demo_loaded = false;
         if created || careloop.store.patient_count()? == 0 {
             progress(&Progress::stage("demo", "Generating a demo panel…"));
-            let demo = careloop_demo::DemoConfig { patients: demo_patients, seed: 42, as_of: today };
-            let (inputs, _) = careloop_demo::generate_in_memory(&demo).map_err(ApiError::internal)?;
+            let demo = careloop_demo::DemoConfig {
+                patients: demo_patients,
+                seed: 42,
+                as_of: today,
+            };
+            let (inputs, _) =
+                careloop_demo::generate_in_memory(&demo).map_err(ApiError::internal)?;
             let summary = careloop_fhir::import_named_inputs(
                 &mut careloop.store,
                 &inputs,
                 ImportOptions::default(),
-                &mut |p: &ImportProgress| progress(&Progress::from_import(p, "Loading the demo panel")),
+                &mut |p: &ImportProgress| {
+                    progress(&Progress::from_import(p, "Loading the demo panel"))
+                },
             )?;
             if let Some(failure) = summary.files_failed.first() {
                 return Err(ApiError::internal(failure));
@@ -112,7 +123,12 @@ impl Careloop {
         keep_going: bool,
         progress: &mut dyn FnMut(&ImportProgress),
     ) -> Result<ImportSummary> {
-        Ok(careloop_fhir::import_paths(&mut self.store, paths, ImportOptions { keep_going }, progress)?)
+        Ok(careloop_fhir::import_paths(
+            &mut self.store,
+            paths,
+            ImportOptions { keep_going },
+            progress,
+        )?)
     }
 
     /// What is stored.
@@ -129,7 +145,8 @@ impl Careloop {
     pub fn list_patients(&self, query: &PatientQuery) -> Result<PatientPage> {
         let limit = query.limit.clamp(1, MAX_PAGE);
         let (total, rows) =
-            self.store.patients_page(query.text.as_deref(), query.offset as u64, limit as u64)?;
+            self.store
+                .patients_page(query.text.as_deref(), query.offset as u64, limit as u64)?;
         Ok(PatientPage {
             total: total as u32,
             offset: query.offset,
@@ -145,8 +162,17 @@ impl Careloop {
 }
 
 /// Writes a demo panel (FHIR R4 NDJSON plus `engagement.ndjson`) into `out`.
-pub fn write_demo_panel(out: &Path, patients: u32, seed: u64, as_of: NaiveDate) -> Result<DemoReport> {
-    let config = careloop_demo::DemoConfig { patients, seed, as_of };
+pub fn write_demo_panel(
+    out: &Path,
+    patients: u32,
+    seed: u64,
+    as_of: NaiveDate,
+) -> Result<DemoReport> {
+    let config = careloop_demo::DemoConfig {
+        patients,
+        seed,
+        as_of,
+    };
     careloop_demo::write_to_dir(&config, out).map_err(|e| match e {
         careloop_demo::DemoError::Invalid(_) => ApiError::new(ErrorCode::BadInput, e.to_string()),
         e => ApiError::new(ErrorCode::Io, e.to_string()),

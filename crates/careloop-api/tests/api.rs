@@ -16,7 +16,10 @@ fn key_file(dir: &Path) -> PathBuf {
 }
 
 fn config(root: &Path) -> Config {
-    Config { data_dir: root.join("data"), key: KeySource::KeyFile(key_file(root)) }
+    Config {
+        data_dir: root.join("data"),
+        key: KeySource::KeyFile(key_file(root)),
+    }
 }
 
 fn today() -> NaiveDate {
@@ -47,23 +50,33 @@ fn first_desktop_start_creates_the_cache_loads_a_demo_panel_and_reports_progress
     let config = config(root.path());
     let mut stages = Vec::new();
     let mut import_progress = Vec::new();
-    let (careloop, report) = Careloop::open_for_desktop(&config, 120, today(), &mut |p: &Progress| {
-        if !stages.contains(&p.stage) {
-            stages.push(p.stage.clone());
-        }
-        if p.stage == "import" {
-            import_progress.push((p.done, p.total));
-        }
-    })
-    .unwrap();
+    let (careloop, report) =
+        Careloop::open_for_desktop(&config, 120, today(), &mut |p: &Progress| {
+            if !stages.contains(&p.stage) {
+                stages.push(p.stage.clone());
+            }
+            if p.stage == "import" {
+                import_progress.push((p.done, p.total));
+            }
+        })
+        .unwrap();
     assert!(report.created && report.demo_loaded, "{report:?}");
     assert_eq!(report.patients, 120);
     assert_eq!(stages, ["unlock", "demo", "import", "ready"]);
     let (done, total) = *import_progress.last().unwrap();
     assert_eq!(Some(done), total, "the import progress ends at its total");
-    assert!(import_progress.windows(2).all(|w| w[0].0 <= w[1].0), "progress never goes back");
+    assert!(
+        import_progress.windows(2).all(|w| w[0].0 <= w[1].0),
+        "progress never goes back"
+    );
 
-    let page = careloop.list_patients(&PatientQuery { text: None, offset: 0, limit: 50 }).unwrap();
+    let page = careloop
+        .list_patients(&PatientQuery {
+            text: None,
+            offset: 0,
+            limit: 50,
+        })
+        .unwrap();
     assert_eq!((page.total, page.rows.len()), (120, 50));
     let names: Vec<&str> = page.rows.iter().map(|r| r.name.as_str()).collect();
     let mut sorted = names.clone();
@@ -80,19 +93,45 @@ fn first_desktop_start_creates_the_cache_loads_a_demo_panel_and_reports_progress
 #[test]
 fn the_patient_list_filters_by_name_and_pages() {
     let root = tempfile::tempdir().unwrap();
-    let (careloop, _) = Careloop::open_for_desktop(&config(root.path()), 200, today(), &mut |_| {}).unwrap();
-    let everyone = careloop.list_patients(&PatientQuery { text: None, offset: 0, limit: 500 }).unwrap();
+    let (careloop, _) =
+        Careloop::open_for_desktop(&config(root.path()), 200, today(), &mut |_| {}).unwrap();
+    let everyone = careloop
+        .list_patients(&PatientQuery {
+            text: None,
+            offset: 0,
+            limit: 500,
+        })
+        .unwrap();
     let first = &everyone.rows[0].name;
     let fragment: String = first.chars().take(3).collect::<String>().to_uppercase();
     let filtered = careloop
-        .list_patients(&PatientQuery { text: Some(fragment.clone()), offset: 0, limit: 500 })
+        .list_patients(&PatientQuery {
+            text: Some(fragment.clone()),
+            offset: 0,
+            limit: 500,
+        })
         .unwrap();
     assert!(filtered.total >= 1 && filtered.total < everyone.total);
-    assert!(filtered.rows.iter().all(|r| r.name.to_uppercase().contains(&fragment)));
+    assert!(filtered
+        .rows
+        .iter()
+        .all(|r| r.name.to_uppercase().contains(&fragment)));
 
-    let second_page = careloop.list_patients(&PatientQuery { text: None, offset: 100, limit: 100 }).unwrap();
+    let second_page = careloop
+        .list_patients(&PatientQuery {
+            text: None,
+            offset: 100,
+            limit: 100,
+        })
+        .unwrap();
     assert_eq!(second_page.rows[0], everyone.rows[100]);
-    let capped = careloop.list_patients(&PatientQuery { text: None, offset: 0, limit: 100_000 }).unwrap();
+    let capped = careloop
+        .list_patients(&PatientQuery {
+            text: None,
+            offset: 0,
+            limit: 100_000,
+        })
+        .unwrap();
     assert_eq!(capped.rows.len(), careloop_api::MAX_PAGE.min(200) as usize);
 }
 
@@ -113,7 +152,13 @@ fn no_plaintext_of_an_imported_name_is_anywhere_in_the_data_dir() {
     let mut careloop = Careloop::open(&config).unwrap();
     let summary = careloop.import(&[input], false, &mut |_| {}).unwrap();
     assert!(summary.files_failed.is_empty());
-    let page = careloop.list_patients(&PatientQuery { text: Some(canary.into()), offset: 0, limit: 10 }).unwrap();
+    let page = careloop
+        .list_patients(&PatientQuery {
+            text: Some(canary.into()),
+            offset: 0,
+            limit: 10,
+        })
+        .unwrap();
     assert_eq!(page.total, 1, "the name is stored and found");
 
     // While open (WAL and shared memory present) and after closing.
@@ -130,7 +175,10 @@ fn no_plaintext_of_an_imported_name_is_anywhere_in_the_data_dir() {
             }
         }
         if stage == "open" {
-            drop(std::mem::replace(&mut careloop, Careloop::open(&config).unwrap()));
+            drop(std::mem::replace(
+                &mut careloop,
+                Careloop::open(&config).unwrap(),
+            ));
         }
     }
 }
@@ -154,5 +202,8 @@ fn errors_carry_a_code_the_ui_can_act_on() {
     assert_eq!(err.code, ErrorCode::CacheLocked);
     let json = serde_json::to_value(&err).unwrap();
     assert_eq!(json["code"], "cache_locked");
-    assert!(json["message"].as_str().unwrap().contains("cannot unlock the local cache"));
+    assert!(json["message"]
+        .as_str()
+        .unwrap()
+        .contains("cannot unlock the local cache"));
 }

@@ -11,7 +11,11 @@ use careloop_api::{ApiError, Careloop, Config, ErrorCode, ImportSummary};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "careloop", version, about = "Careloop: proactive outreach for care teams (headless tool)")]
+#[command(
+    name = "careloop",
+    version,
+    about = "Careloop: proactive outreach for care teams (headless tool)"
+)]
 struct Cli {
     /// Data directory (default: CARELOOP_DATA_DIR, else the OS app-data directory).
     #[arg(long, global = true, value_name = "DIR")]
@@ -67,7 +71,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match run(cli) {
@@ -80,12 +88,20 @@ fn main() -> ExitCode {
 }
 
 fn code_name(code: ErrorCode) -> String {
-    serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn run(cli: Cli) -> Result<ExitCode, ApiError> {
     match cli.command {
-        Command::Demo { patients, seed, out, as_of } => {
+        Command::Demo {
+            patients,
+            seed,
+            out,
+            as_of,
+        } => {
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             let report = careloop_api::write_demo_panel(&out, patients, seed, as_of)?;
             let resources: u64 = report.resources.values().sum();
@@ -98,7 +114,11 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { paths, keep_going, format } => {
+        Command::Import {
+            paths,
+            keep_going,
+            format,
+        } => {
             let config = Config::resolve(cli.data_dir, cli.key_file)?;
             let mut careloop = Careloop::open(&config)?;
             let bar = progress_bar();
@@ -119,13 +139,21 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 Format::Json => println!("{}", summary_json(&summary)),
                 Format::Text => print_summary(&summary),
             }
-            Ok(if summary.files_failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if summary.files_failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Stats { format } => {
             let config = Config::resolve(cli.data_dir, cli.key_file)?;
             let stats = Careloop::open(&config)?.stats()?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&stats).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&stats)
+                        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+                ),
                 Format::Text => {
                     println!("patients: {}", stats.patients);
                     println!("events: {}", stats.events);
@@ -170,7 +198,11 @@ fn print_summary(s: &ImportSummary) {
     let line = |label: &str, map: &std::collections::BTreeMap<String, u64>| {
         if !map.is_empty() {
             let parts: Vec<String> = map.iter().map(|(t, n)| format!("{t} {n}")).collect();
-            println!("{label} ({}): {}", map.values().sum::<u64>(), parts.join(", "));
+            println!(
+                "{label} ({}): {}",
+                map.values().sum::<u64>(),
+                parts.join(", ")
+            );
         }
     };
     line("stored", &s.stored);

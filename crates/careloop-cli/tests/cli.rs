@@ -53,7 +53,10 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
         })
         .collect();
     out.sort();
@@ -63,9 +66,24 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn demo_then_import_then_stats_counts_what_is_stored() {
     let env = Env::new();
-    let out = env.run(&["demo", "--patients", "150", "--seed", "7", "--as-of", "2026-06-30", "--out", env.path("panel").to_str().unwrap()]);
+    let out = env.run(&[
+        "demo",
+        "--patients",
+        "150",
+        "--seed",
+        "7",
+        "--as-of",
+        "2026-06-30",
+        "--out",
+        env.path("panel").to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = env.run(&["import", env.path("panel").to_str().unwrap(), "--format", "json"]);
+    let out = env.run(&[
+        "import",
+        env.path("panel").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(summary["files_failed"].as_array().unwrap().len(), 0);
@@ -76,11 +94,22 @@ fn demo_then_import_then_stats_counts_what_is_stored() {
     let stats: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(stats["patients"], 150);
     assert_eq!(stats["events"], 0);
-    assert_eq!(stats["resources"], summary["stored"], "stats count what the import stored");
-    assert!(stats["engagement_signals"].as_u64().unwrap() > 0, "the demo panel has engagement signals");
+    assert_eq!(
+        stats["resources"], summary["stored"],
+        "stats count what the import stored"
+    );
+    assert!(
+        stats["engagement_signals"].as_u64().unwrap() > 0,
+        "the demo panel has engagement signals"
+    );
 
     // Importing again stores nothing new.
-    let out = env.run(&["import", env.path("panel").to_str().unwrap(), "--format", "json"]);
+    let out = env.run(&[
+        "import",
+        env.path("panel").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     let again: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(again["stored"], serde_json::json!({}));
     assert_eq!(again["engagement_signals"], 0);
@@ -90,11 +119,29 @@ fn demo_then_import_then_stats_counts_what_is_stored() {
 fn the_demo_panel_is_deterministic_for_a_seed() {
     let env = Env::new();
     for (out, seed) in [("a", "3"), ("b", "3"), ("c", "4")] {
-        let o = env.run(&["demo", "--patients", "40", "--seed", seed, "--as-of", "2026-01-15", "--out", env.path(out).to_str().unwrap()]);
+        let o = env.run(&[
+            "demo",
+            "--patients",
+            "40",
+            "--seed",
+            seed,
+            "--as-of",
+            "2026-01-15",
+            "--out",
+            env.path(out).to_str().unwrap(),
+        ]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    assert_eq!(files(&env.path("a")), files(&env.path("b")), "same seed, same bytes");
-    assert_ne!(files(&env.path("a")), files(&env.path("c")), "another seed, another panel");
+    assert_eq!(
+        files(&env.path("a")),
+        files(&env.path("b")),
+        "same seed, same bytes"
+    );
+    assert_ne!(
+        files(&env.path("a")),
+        files(&env.path("c")),
+        "another seed, another panel"
+    );
 }
 
 #[test]
@@ -109,11 +156,22 @@ fn a_malformed_file_exits_1_naming_file_and_line_and_keeps_nothing() {
     let out = env.run(&["import", env.path("in").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "bad input is exit code 1");
     let err = stderr(&out);
-    assert!(err.contains("Observation.ndjson") && err.contains("line 2"), "{err}");
-    assert!(stdout(&out).contains("files: 0 ok, 1 failed"), "{}", stdout(&out));
+    assert!(
+        err.contains("Observation.ndjson") && err.contains("line 2"),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).contains("files: 0 ok, 1 failed"),
+        "{}",
+        stdout(&out)
+    );
     let stats = env.run(&["stats", "--format", "json"]);
     let stats: serde_json::Value = serde_json::from_str(&stdout(&stats)).unwrap();
-    assert_eq!(stats["resources"], serde_json::json!({}), "the failed file left nothing behind");
+    assert_eq!(
+        stats["resources"],
+        serde_json::json!({}),
+        "the failed file left nothing behind"
+    );
 }
 
 #[test]
@@ -125,14 +183,19 @@ fn key_problems_and_usage_errors_exit_1_with_a_clear_message() {
     std::fs::write(env.path("key"), "d5".repeat(32)).unwrap();
     let out = env.run(&["stats"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("cannot unlock the local cache: wrong key or not a Careloop cache")
-        || stderr(&out).contains("wrong key or not a Careloop cache"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot unlock the local cache: wrong key or not a Careloop cache")
+            || stderr(&out).contains("wrong key or not a Careloop cache"),
+        "{}",
+        stderr(&out)
+    );
 
     std::fs::set_permissions(env.path("key"), std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = env.run(&["stats"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
 
+    let env = Env::new();
     let out = env.run(&["no-such-command"]);
     assert_eq!(out.status.code(), Some(1), "usage errors are user errors");
     let out = env.run(&["import", env.path("missing.json").to_str().unwrap()]);
@@ -142,7 +205,13 @@ fn key_problems_and_usage_errors_exit_1_with_a_clear_message() {
 
 #[test]
 fn version_is_printed() {
-    let out = Command::new(env!("CARGO_BIN_EXE_careloop")).arg("--version").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_careloop"))
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(out.status.success());
-    assert_eq!(stdout(&out).trim(), format!("careloop {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("careloop {}", env!("CARGO_PKG_VERSION"))
+    );
 }

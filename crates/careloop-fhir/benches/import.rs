@@ -12,19 +12,29 @@ use careloop_fhir::{import_paths, ImportOptions};
 use careloop_store::{CacheKey, Store};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     if let [scenario] = args.as_slice() {
         run(scenario);
         return;
     }
     let scenarios = if args.is_empty() {
-        vec!["archive-encrypted".to_owned(), "archive-plain".to_owned(), "demo-10k".to_owned()]
+        vec![
+            "archive-encrypted".to_owned(),
+            "archive-plain".to_owned(),
+            "demo-10k".to_owned(),
+        ]
     } else {
         args
     };
     let me = std::env::current_exe().expect("the bench knows its own path");
     for scenario in scenarios {
-        let status = std::process::Command::new(&me).arg(&scenario).status().expect("the scenario runs");
+        let status = std::process::Command::new(&me)
+            .arg(&scenario)
+            .status()
+            .expect("the scenario runs");
         assert!(status.success(), "scenario {scenario} failed");
     }
 }
@@ -40,8 +50,14 @@ fn run(scenario: &str) {
     let dir = tempfile::tempdir().expect("a temp dir");
     let key = CacheKey::from_hex(&"42".repeat(32)).expect("a valid key");
     let (mut store, input) = match scenario {
-        "archive-encrypted" => (Store::open(&dir.path().join("data"), &key).unwrap(), shared_archive()),
-        "archive-plain" => (Store::open_unencrypted_for_benchmark(&dir.path().join("data")).unwrap(), shared_archive()),
+        "archive-encrypted" => (
+            Store::open(&dir.path().join("data"), &key).unwrap(),
+            shared_archive(),
+        ),
+        "archive-plain" => (
+            Store::open_unencrypted_for_benchmark(&dir.path().join("data")).unwrap(),
+            shared_archive(),
+        ),
         "demo-10k" => {
             let panel = dir.path().join("panel");
             let config = careloop_demo::DemoConfig {
@@ -56,9 +72,14 @@ fn run(scenario: &str) {
     };
     let input_bytes = bytes_of(&input);
     let started = Instant::now();
-    let summary = import_paths(&mut store, &[input], ImportOptions::default(), &mut |_| {}).expect("the import runs");
+    let summary = import_paths(&mut store, &[input], ImportOptions::default(), &mut |_| {})
+        .expect("the import runs");
     let seconds = started.elapsed().as_secs_f64();
-    assert!(summary.files_failed.is_empty(), "{:?}", summary.files_failed);
+    assert!(
+        summary.files_failed.is_empty(),
+        "{:?}",
+        summary.files_failed
+    );
     let stored = summary.stored_total();
     let read: u64 = stored + summary.skipped.values().sum::<u64>();
     drop(store);
@@ -74,7 +95,10 @@ fn run(scenario: &str) {
 
 fn bytes_of(path: &Path) -> u64 {
     if path.is_dir() {
-        std::fs::read_dir(path).unwrap().map(|e| bytes_of(&e.unwrap().path())).sum()
+        std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| bytes_of(&e.unwrap().path()))
+            .sum()
     } else {
         std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
     }
@@ -84,7 +108,11 @@ fn bytes_of(path: &Path) -> u64 {
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
         .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         .unwrap_or(0)
 }

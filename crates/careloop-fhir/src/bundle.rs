@@ -54,21 +54,43 @@ struct Request {
 
 impl<'t, 's> Sink<'t, 's> {
     pub(crate) fn new(tx: &'t mut ImportTx<'s>, file: &'t str) -> Self {
-        Sink { tx, file, counts: FileCounts::default(), compact: String::new(), failure: None }
+        Sink {
+            tx,
+            file,
+            counts: FileCounts::default(),
+            compact: String::new(),
+            failure: None,
+        }
     }
 
     fn invalid(&self, location: Location, reason: impl Into<String>) -> ImportError {
-        ImportError::InvalidResource { file: self.file.to_owned(), location, reason: reason.into() }
+        ImportError::InvalidResource {
+            file: self.file.to_owned(),
+            location,
+            reason: reason.into(),
+        }
     }
 
     fn json_error(&self, e: &serde_json::Error, fallback: Location) -> ImportError {
         let (location, reason, malformed) = describe_json_error(e);
-        let location = if location == Location::File { fallback } else { location };
+        let location = if location == Location::File {
+            fallback
+        } else {
+            location
+        };
         let file = self.file.to_owned();
         if malformed {
-            ImportError::MalformedJson { file, location, reason }
+            ImportError::MalformedJson {
+                file,
+                location,
+                reason,
+            }
         } else {
-            ImportError::InvalidResource { file, location, reason }
+            ImportError::InvalidResource {
+                file,
+                location,
+                reason,
+            }
         }
     }
 
@@ -90,14 +112,18 @@ impl<'t, 's> Sink<'t, 's> {
             _ => self.json_error(&e, location.clone()),
         })?;
         let fallback_id = full_url.and_then(|u| resource::id_from_reference(u, None));
-        let (resource_type, id) =
-            resource::validate_identity(head.resource_type.as_deref(), head.id.as_deref().or(fallback_id))
-                .map_err(|reason| self.invalid(location.clone(), reason))?;
+        let (resource_type, id) = resource::validate_identity(
+            head.resource_type.as_deref(),
+            head.id.as_deref().or(fallback_id),
+        )
+        .map_err(|reason| self.invalid(location.clone(), reason))?;
         self.counts.resources_seen += 1;
 
         if let (Some(bundle), Some(url)) = (bundle.as_deref_mut(), full_url) {
             if resource_type == "Patient" {
-                bundle.patient_by_full_url.insert(url.to_owned(), id.to_owned());
+                bundle
+                    .patient_by_full_url
+                    .insert(url.to_owned(), id.to_owned());
             } else {
                 bundle.other_full_urls.insert(url.to_owned());
             }
@@ -108,7 +134,11 @@ impl<'t, 's> Sink<'t, 's> {
             }
         }
         if !resource::is_stored_type(resource_type) {
-            *self.counts.skipped.entry(resource_type.to_owned()).or_default() += 1;
+            *self
+                .counts
+                .skipped
+                .entry(resource_type.to_owned())
+                .or_default() += 1;
             return Ok(());
         }
 
@@ -123,14 +153,20 @@ impl<'t, 's> Sink<'t, 's> {
             "Medication" => (None, Later::Nothing),
             _ => match head.patient_reference() {
                 Some(reference) => {
-                    let known = bundle.as_deref().and_then(|b| b.patient_by_full_url.get(reference));
-                    let other = bundle.as_deref().is_some_and(|b| b.other_full_urls.contains(reference));
+                    let known = bundle
+                        .as_deref()
+                        .and_then(|b| b.patient_by_full_url.get(reference));
+                    let other = bundle
+                        .as_deref()
+                        .is_some_and(|b| b.other_full_urls.contains(reference));
                     match (known, other) {
                         (Some(pid), _) => (Some(pid.clone()), Later::Nothing),
                         (None, true) => (None, Later::Orphan),
                         (None, false) => {
-                            let parsed = resource::id_from_reference(reference, Some("Patient")).map(str::to_owned);
-                            let may_be_full_url = reference.starts_with("urn:") || reference.contains("://");
+                            let parsed = resource::id_from_reference(reference, Some("Patient"))
+                                .map(str::to_owned);
+                            let may_be_full_url =
+                                reference.starts_with("urn:") || reference.contains("://");
                             if may_be_full_url {
                                 (parsed.clone(), Later::Pending(reference.to_owned(), parsed))
                             } else if parsed.is_some() {
@@ -165,7 +201,9 @@ impl<'t, 's> Sink<'t, 's> {
         };
         let outcome = self.tx.put_resource(&record, summary.as_ref())?;
         let (map, written) = match outcome {
-            PutOutcome::Inserted(row) | PutOutcome::Replaced(row) => (&mut self.counts.stored, Some(row)),
+            PutOutcome::Inserted(row) | PutOutcome::Replaced(row) => {
+                (&mut self.counts.stored, Some(row))
+            }
             PutOutcome::Unchanged(_) => (&mut self.counts.unchanged, None),
             PutOutcome::Older(_) => (&mut self.counts.older, None),
         };
@@ -188,7 +226,9 @@ impl<'t, 's> Sink<'t, 's> {
         at: &str,
         channel: Option<&str>,
     ) -> Result<bool, ImportError> {
-        Ok(self.tx.put_engagement_signal(patient_id, kind, at, channel)?)
+        Ok(self
+            .tx
+            .put_engagement_signal(patient_id, kind, at, channel)?)
     }
 
     /// Attaches the rows that waited for the whole Bundle to be read.
@@ -219,10 +259,19 @@ impl<'t, 's> Sink<'t, 's> {
 pub(crate) fn read_json(reader: impl Read, sink: &mut Sink<'_, '_>) -> Result<(), ImportError> {
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut bundle = BundleState::default();
-    let top = TopLevel { sink, bundle: &mut bundle }.deserialize(&mut de);
+    let top = TopLevel {
+        sink,
+        bundle: &mut bundle,
+    }
+    .deserialize(&mut de);
     let top = match top {
         Ok(top) => top,
-        Err(e) => return Err(sink.failure.take().unwrap_or_else(|| sink.json_error(&e, Location::File))),
+        Err(e) => {
+            return Err(sink
+                .failure
+                .take()
+                .unwrap_or_else(|| sink.json_error(&e, Location::File)))
+        }
     };
     de.end().map_err(|e| sink.json_error(&e, Location::File))?;
     match top.resource_type.as_deref() {
@@ -232,14 +281,20 @@ pub(crate) fn read_json(reader: impl Read, sink: &mut Sink<'_, '_>) -> Result<()
                 Some(t) => {
                     return Err(sink.invalid(
                         Location::File,
-                        format!("Bundle type {t:?} is not imported (expected one of {})", BUNDLE_TYPES.join(", ")),
+                        format!(
+                            "Bundle type {t:?} is not imported (expected one of {})",
+                            BUNDLE_TYPES.join(", ")
+                        ),
                     ))
                 }
                 None => return Err(sink.invalid(Location::File, "the Bundle has no type")),
             }
             sink.finish_bundle(bundle)
         }
-        _ if top.saw_entries => Err(sink.invalid(Location::File, "an object with entries that is not a Bundle")),
+        _ if top.saw_entries => Err(sink.invalid(
+            Location::File,
+            "an object with entries that is not a Bundle",
+        )),
         _ => {
             // A single resource: put its fields back together.
             let mut text = String::from("{");
@@ -262,20 +317,36 @@ pub(crate) fn read_json(reader: impl Read, sink: &mut Sink<'_, '_>) -> Result<()
 }
 
 /// Reads an NDJSON file: one resource per line.
-pub(crate) fn read_ndjson(reader: impl BufRead, sink: &mut Sink<'_, '_>) -> Result<(), ImportError> {
+pub(crate) fn read_ndjson(
+    reader: impl BufRead,
+    sink: &mut Sink<'_, '_>,
+) -> Result<(), ImportError> {
     for (index, line) in reader.lines().enumerate() {
-        let line = line.map_err(|source| ImportError::Io { file: sink.file.to_owned(), source })?;
+        let line = line.map_err(|source| ImportError::Io {
+            file: sink.file.to_owned(),
+            source,
+        })?;
         if line.trim().is_empty() {
             continue;
         }
         let location = Location::Line(index + 1);
-        sink.put(&line, None, None, location.clone()).map_err(|e| match e {
-            // A position inside one line: say which line of the file it is.
-            ImportError::MalformedJson { file, location: Location::Position { column, .. }, reason } => {
-                ImportError::MalformedJson { file, location: Location::Position { line: index + 1, column }, reason }
-            }
-            other => other,
-        })?;
+        sink.put(&line, None, None, location.clone())
+            .map_err(|e| match e {
+                // A position inside one line: say which line of the file it is.
+                ImportError::MalformedJson {
+                    file,
+                    location: Location::Position { column, .. },
+                    reason,
+                } => ImportError::MalformedJson {
+                    file,
+                    location: Location::Position {
+                        line: index + 1,
+                        column,
+                    },
+                    reason,
+                },
+                other => other,
+            })?;
     }
     Ok(())
 }
@@ -314,7 +385,10 @@ impl<'de> Visitor<'de> for TopLevel<'_, '_, '_> {
                 "resourceType" => fields.resource_type = Some(map.next_value()?),
                 "entry" => {
                     fields.saw_entries = true;
-                    map.next_value_seed(Entries { sink: &mut *self.sink, bundle: &mut *self.bundle })?;
+                    map.next_value_seed(Entries {
+                        sink: &mut *self.sink,
+                        bundle: &mut *self.bundle,
+                    })?;
                 }
                 "type" => {
                     let raw: Box<RawValue> = map.next_value()?;
@@ -361,8 +435,12 @@ impl<'de> Visitor<'de> for Entries<'_, '_, '_> {
             if is_delete {
                 self.sink.counts.deletes_ignored += 1;
             } else if let Some(resource) = &entry.resource {
-                let result =
-                    self.sink.put(resource.get(), entry.full_url.as_deref(), Some(&mut *self.bundle), Location::Entry(index));
+                let result = self.sink.put(
+                    resource.get(),
+                    entry.full_url.as_deref(),
+                    Some(&mut *self.bundle),
+                    Location::Entry(index),
+                );
                 if let Err(e) = result {
                     self.sink.failure = Some(e);
                     return Err(de::Error::custom("stopped at a bad entry"));

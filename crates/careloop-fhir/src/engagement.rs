@@ -10,7 +10,12 @@ use crate::error::{describe_json_error, ImportError, Location};
 use crate::resource::id_from_reference;
 
 /// The kinds of signal Careloop reads.
-pub const SIGNAL_KINDS: &[&str] = &["checkin_done", "checkin_missed", "portal_login", "portal_message"];
+pub const SIGNAL_KINDS: &[&str] = &[
+    "checkin_done",
+    "checkin_missed",
+    "portal_login",
+    "portal_message",
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,9 +26,16 @@ struct Signal {
     channel: Option<String>,
 }
 
-pub(crate) fn read(reader: impl BufRead, sink: &mut Sink<'_, '_>, file: &str) -> Result<(), ImportError> {
+pub(crate) fn read(
+    reader: impl BufRead,
+    sink: &mut Sink<'_, '_>,
+    file: &str,
+) -> Result<(), ImportError> {
     for (index, line) in reader.lines().enumerate() {
-        let line = line.map_err(|source| ImportError::Io { file: file.to_owned(), source })?;
+        let line = line.map_err(|source| ImportError::Io {
+            file: file.to_owned(),
+            source,
+        })?;
         if line.trim().is_empty() {
             continue;
         }
@@ -37,7 +49,10 @@ pub(crate) fn read(reader: impl BufRead, sink: &mut Sink<'_, '_>, file: &str) ->
             if malformed {
                 ImportError::MalformedJson {
                     file: file.to_owned(),
-                    location: Location::Position { line: index + 1, column: e.column() },
+                    location: Location::Position {
+                        line: index + 1,
+                        column: e.column(),
+                    },
                     reason,
                 }
             } else {
@@ -45,14 +60,20 @@ pub(crate) fn read(reader: impl BufRead, sink: &mut Sink<'_, '_>, file: &str) ->
             }
         })?;
         if !SIGNAL_KINDS.contains(&signal.kind.as_str()) {
-            return Err(invalid(format!("unknown signal kind (expected one of {})", SIGNAL_KINDS.join(", "))));
+            return Err(invalid(format!(
+                "unknown signal kind (expected one of {})",
+                SIGNAL_KINDS.join(", ")
+            )));
         }
         let valid_time = chrono::NaiveDate::parse_from_str(&signal.at, "%Y-%m-%d").is_ok()
             || chrono::DateTime::parse_from_rfc3339(&signal.at).is_ok();
         if !valid_time {
-            return Err(invalid("`at` must be a date (YYYY-MM-DD) or an RFC 3339 date-time".into()));
+            return Err(invalid(
+                "`at` must be a date (YYYY-MM-DD) or an RFC 3339 date-time".into(),
+            ));
         }
-        let patient = id_from_reference(&signal.patient, Some("Patient")).unwrap_or(&signal.patient);
+        let patient =
+            id_from_reference(&signal.patient, Some("Patient")).unwrap_or(&signal.patient);
         if sink.put_signal(patient, &signal.kind, &signal.at, signal.channel.as_deref())? {
             sink.counts.engagement_signals += 1;
         }

@@ -29,13 +29,24 @@ impl fmt::Display for Location {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{file}: malformed JSON at {location}: {reason}")]
-    MalformedJson { file: String, location: Location, reason: String },
+    MalformedJson {
+        file: String,
+        location: Location,
+        reason: String,
+    },
     #[error("{file}: invalid resource at {location}: {reason}")]
-    InvalidResource { file: String, location: Location, reason: String },
+    InvalidResource {
+        file: String,
+        location: Location,
+        reason: String,
+    },
     #[error("{file}: unsupported file type (expected .json, .json.gz, .ndjson, .ndjson.gz, .tar.gz or a directory)")]
     Unsupported { file: String },
     #[error("{file}: {source}")]
-    Io { file: String, source: std::io::Error },
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Store(#[from] careloop_store::StoreError),
 }
@@ -70,13 +81,23 @@ pub(crate) fn describe_json_error(e: &serde_json::Error) -> (Location, String, b
         None => full.as_str(),
     };
     let location = if e.line() > 0 {
-        Location::Position { line: e.line(), column: e.column() }
+        Location::Position {
+            line: e.line(),
+            column: e.column(),
+        }
     } else {
         Location::File
     };
-    let malformed = matches!(e.classify(), serde_json::error::Category::Syntax | serde_json::error::Category::Eof);
+    let malformed = matches!(
+        e.classify(),
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+    );
     // Syntax errors quote only JSON punctuation; type errors quote the offending value.
-    let reason = if malformed { reason.to_owned() } else { redact_quoted(reason) };
+    let reason = if malformed {
+        reason.to_owned()
+    } else {
+        redact_quoted(reason)
+    };
     (location, reason, malformed)
 }
 
@@ -112,6 +133,9 @@ mod tests {
             redact_quoted("invalid type: string \"Adán Pérez\", expected a sequence"),
             "invalid type: string \"…\", expected a sequence"
         );
-        assert_eq!(redact_quoted("unknown variant `x`, expected one of"), "unknown variant `…`, expected one of");
+        assert_eq!(
+            redact_quoted("unknown variant `x`, expected one of"),
+            "unknown variant `…`, expected one of"
+        );
     }
 }

@@ -70,18 +70,28 @@ pub(crate) fn validate_identity<'a>(
     if !well_formed_type {
         return Err("its resourceType is not a FHIR resource type name".into());
     }
-    let id = id.ok_or_else(|| format!("the {resource_type} has no id (and no fullUrl to take one from)"))?;
-    let well_formed_id =
-        !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    let id = id.ok_or_else(|| {
+        format!("the {resource_type} has no id (and no fullUrl to take one from)")
+    })?;
+    let well_formed_id = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
     if !well_formed_id {
-        return Err(format!("the {resource_type} id is not a valid FHIR id (1-64 of A-Z a-z 0-9 - .)"));
+        return Err(format!(
+            "the {resource_type} id is not a valid FHIR id (1-64 of A-Z a-z 0-9 - .)"
+        ));
     }
     Ok((resource_type, id))
 }
 
 /// The id a reference or a fullUrl names: `urn:uuid:X`, `Type/X`, `http://…/Type/X`, with an
 /// optional `/_history/n`. `want_type` restricts `Type` (None accepts any).
-pub(crate) fn id_from_reference<'a>(reference: &'a str, want_type: Option<&str>) -> Option<&'a str> {
+pub(crate) fn id_from_reference<'a>(
+    reference: &'a str,
+    want_type: Option<&str>,
+) -> Option<&'a str> {
     if let Some(id) = reference.strip_prefix("urn:uuid:") {
         return (!id.is_empty()).then_some(id);
     }
@@ -220,10 +230,19 @@ mod tests {
 
     #[test]
     fn references_resolve_in_every_documented_form() {
-        assert_eq!(id_from_reference("urn:uuid:abc-1", Some("Patient")), Some("abc-1"));
+        assert_eq!(
+            id_from_reference("urn:uuid:abc-1", Some("Patient")),
+            Some("abc-1")
+        );
         assert_eq!(id_from_reference("Patient/p1", Some("Patient")), Some("p1"));
-        assert_eq!(id_from_reference("https://fhir.example.org/r4/Patient/p1", Some("Patient")), Some("p1"));
-        assert_eq!(id_from_reference("Patient/p1/_history/3", Some("Patient")), Some("p1"));
+        assert_eq!(
+            id_from_reference("https://fhir.example.org/r4/Patient/p1", Some("Patient")),
+            Some("p1")
+        );
+        assert_eq!(
+            id_from_reference("Patient/p1/_history/3", Some("Patient")),
+            Some("p1")
+        );
         assert_eq!(id_from_reference("Group/g1", Some("Patient")), None);
         assert_eq!(id_from_reference("#contained", Some("Patient")), None);
     }
@@ -231,7 +250,10 @@ mod tests {
     #[test]
     fn compaction_keeps_white_space_inside_strings() {
         let mut out = String::new();
-        compact_json("{\n  \"a\" : \"x  y\\\" z\",\n  \"b\": [ 1, 2 ]\n}", &mut out);
+        compact_json(
+            "{\n  \"a\" : \"x  y\\\" z\",\n  \"b\": [ 1, 2 ]\n}",
+            &mut out,
+        );
         assert_eq!(out, r#"{"a":"x  y\" z","b":[1,2]}"#);
     }
 

@@ -51,13 +51,18 @@ pub(crate) enum Input {
 pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, ImportError> {
     let mut inputs = Vec::new();
     for path in paths {
-        let metadata = std::fs::metadata(path)
-            .map_err(|source| ImportError::Io { file: path.display().to_string(), source })?;
+        let metadata = std::fs::metadata(path).map_err(|source| ImportError::Io {
+            file: path.display().to_string(),
+            source,
+        })?;
         if metadata.is_dir() {
             walk(path, &mut inputs)?;
         } else {
             match classify(&path.to_string_lossy()) {
-                Some(kind) => inputs.push(Input::File { path: path.clone(), kind }),
+                Some(kind) => inputs.push(Input::File {
+                    path: path.clone(),
+                    kind,
+                }),
                 None => inputs.push(Input::Unsupported { path: path.clone() }),
             }
         }
@@ -66,8 +71,14 @@ pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, ImportError> {
 }
 
 fn walk(dir: &Path, inputs: &mut Vec<Input>) -> Result<(), ImportError> {
-    let io = |source| ImportError::Io { file: dir.display().to_string(), source };
-    let mut entries = std::fs::read_dir(dir).map_err(io)?.collect::<Result<Vec<_>, _>>().map_err(io)?;
+    let io = |source| ImportError::Io {
+        file: dir.display().to_string(),
+        source,
+    };
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(io)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io)?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
@@ -157,18 +168,26 @@ impl<'a> Run<'a> {
         let (path, kind) = match input {
             Input::File { path, kind } => (path, *kind),
             Input::Unsupported { path } => {
-                return Ok(self.failed(ImportError::Unsupported { file: path.display().to_string() }));
+                return Ok(self.failed(ImportError::Unsupported {
+                    file: path.display().to_string(),
+                }));
             }
         };
         let name = path.display().to_string();
-        let file = File::open(path).map_err(|source| ImportError::Io { file: name.clone(), source });
+        let file = File::open(path).map_err(|source| ImportError::Io {
+            file: name.clone(),
+            source,
+        });
         let file = match file {
             Ok(f) => f,
             Err(e) => return Ok(self.failed(e)),
         };
         self.bytes_before = self.state.bytes_done;
         self.bytes.set(0);
-        let counted = Counting { inner: file, count: self.bytes.clone() };
+        let counted = Counting {
+            inner: file,
+            count: self.bytes.clone(),
+        };
         let go_on = match kind {
             Kind::Archive => self.import_archive(&name, counted)?,
             kind => self.import_stream(&name, kind, counted)?,
@@ -180,12 +199,20 @@ impl<'a> Run<'a> {
     /// Imports a named in-memory input; its name says what it holds, as for a file.
     pub(crate) fn import_named(&mut self, name: &str, bytes: &[u8]) -> Result<bool, ImportError> {
         match classify(name) {
-            Some(Kind::Archive) | None => Ok(self.failed(ImportError::Unsupported { file: name.to_owned() })),
+            Some(Kind::Archive) | None => Ok(self.failed(ImportError::Unsupported {
+                file: name.to_owned(),
+            })),
             Some(kind) => {
                 self.bytes_before = self.state.bytes_done;
                 self.bytes.set(0);
-                let go_on =
-                    self.import_stream(name, kind, Counting { inner: bytes, count: self.bytes.clone() })?;
+                let go_on = self.import_stream(
+                    name,
+                    kind,
+                    Counting {
+                        inner: bytes,
+                        count: self.bytes.clone(),
+                    },
+                )?;
                 self.state.bytes_done = self.bytes_before + self.bytes.get();
                 Ok(go_on)
             }
@@ -193,8 +220,13 @@ impl<'a> Run<'a> {
     }
 
     fn import_archive(&mut self, name: &str, reader: impl Read) -> Result<bool, ImportError> {
-        let mut archive = tar::Archive::new(MultiGzDecoder::new(BufReader::with_capacity(BUFFER, reader)));
-        let io = |source| ImportError::Io { file: name.to_owned(), source };
+        let mut archive = tar::Archive::new(MultiGzDecoder::new(BufReader::with_capacity(
+            BUFFER, reader,
+        )));
+        let io = |source| ImportError::Io {
+            file: name.to_owned(),
+            source,
+        };
         let entries = match archive.entries() {
             Ok(entries) => entries,
             Err(e) => return Ok(self.failed(io(e))),
@@ -207,8 +239,13 @@ impl<'a> Run<'a> {
             if !entry.header().entry_type().is_file() {
                 continue;
             }
-            let member = entry.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-            let Some(kind) = classify(&member) else { continue };
+            let member = entry
+                .path()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let Some(kind) = classify(&member) else {
+                continue;
+            };
             if kind == Kind::Archive {
                 continue;
             }
@@ -221,15 +258,25 @@ impl<'a> Run<'a> {
     }
 
     /// Imports one file's content in one transaction.
-    fn import_stream(&mut self, name: &str, kind: Kind, reader: impl Read) -> Result<bool, ImportError> {
+    fn import_stream(
+        &mut self,
+        name: &str,
+        kind: Kind,
+        reader: impl Read,
+    ) -> Result<bool, ImportError> {
         self.state.file = name.to_owned();
         self.state.bytes_done = self.bytes_before + self.bytes.get();
         (self.progress)(&self.state);
         let mut tx = self.store.begin_import()?;
         let mut sink = Sink::new(&mut tx, name);
         let result = match kind {
-            Kind::Json { gz: false } => bundle::read_json(BufReader::with_capacity(BUFFER, reader), &mut sink),
-            Kind::Json { gz: true } => bundle::read_json(BufReader::with_capacity(BUFFER, MultiGzDecoder::new(reader)), &mut sink),
+            Kind::Json { gz: false } => {
+                bundle::read_json(BufReader::with_capacity(BUFFER, reader), &mut sink)
+            }
+            Kind::Json { gz: true } => bundle::read_json(
+                BufReader::with_capacity(BUFFER, MultiGzDecoder::new(reader)),
+                &mut sink,
+            ),
             Kind::Ndjson { gz } => bundle::read_ndjson(buffered(reader, gz), &mut sink),
             Kind::Engagement { gz } => engagement::read(buffered(reader, gz), &mut sink, name),
             Kind::Archive => unreachable!("archives are read by import_archive"),
@@ -261,7 +308,10 @@ impl<'a> Run<'a> {
 
 fn buffered<'r>(reader: impl Read + 'r, gz: bool) -> Box<dyn BufRead + 'r> {
     if gz {
-        Box::new(BufReader::with_capacity(BUFFER, MultiGzDecoder::new(reader)))
+        Box::new(BufReader::with_capacity(
+            BUFFER,
+            MultiGzDecoder::new(reader),
+        ))
     } else {
         Box::new(BufReader::with_capacity(BUFFER, reader))
     }

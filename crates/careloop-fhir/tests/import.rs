@@ -14,7 +14,8 @@ fn open_store(dir: &Path) -> Store {
 }
 
 fn import(store: &mut Store, paths: &[PathBuf], keep_going: bool) -> ImportSummary {
-    import_paths(store, paths, ImportOptions { keep_going }, &mut |_| {}).expect("the run completes")
+    import_paths(store, paths, ImportOptions { keep_going }, &mut |_| {})
+        .expect("the run completes")
 }
 
 fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
@@ -34,7 +35,11 @@ fn shared_data(name: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
     let path = dir.join(name);
-    assert!(path.is_file(), "the shared archive {} must be there (set CARELOOP_SHARED_DATA)", path.display());
+    assert!(
+        path.is_file(),
+        "the shared archive {} must be there (set CARELOOP_SHARED_DATA)",
+        path.display()
+    );
     path
 }
 
@@ -61,7 +66,11 @@ fn main_synthea_archive_imports_with_exact_counts_and_twice_changes_nothing() {
     let mut store = open_store(dir.path());
     let archive = shared_data("smart-on-fhir-generated-sample-data-R4-SYNTHEA.tar.gz");
     let first = import(&mut store, &[archive.clone()], false);
-    assert!(first.files_failed.is_empty(), "no file may fail: {:?}", first.files_failed);
+    assert!(
+        first.files_failed.is_empty(),
+        "no file may fail: {:?}",
+        first.files_failed
+    );
     assert_eq!(first.files_ok, 617);
     assert_eq!(
         first.stored,
@@ -91,24 +100,49 @@ fn main_synthea_archive_imports_with_exact_counts_and_twice_changes_nothing() {
     );
     let stored_total: u64 = first.stored.values().sum();
     let skipped_total: u64 = first.skipped.values().sum();
-    assert_eq!(stored_total + skipped_total, 191_093, "every resource is stored or counted as skipped");
+    assert_eq!(
+        stored_total + skipped_total,
+        191_093,
+        "every resource is stored or counted as skipped"
+    );
     assert_eq!(store.patient_count().unwrap(), 615);
     let stored: BTreeMap<String, u64> = store.resource_counts().unwrap().into_iter().collect();
-    assert_eq!(stored, first.stored, "what the summary says is what the store holds");
+    assert_eq!(
+        stored, first.stored,
+        "what the summary says is what the store holds"
+    );
 
     let digest = store.content_digest().unwrap();
     let second = import(&mut store, &[archive], false);
-    assert!(second.stored.is_empty(), "a re-import writes nothing: {:?}", second.stored);
+    assert!(
+        second.stored.is_empty(),
+        "a re-import writes nothing: {:?}",
+        second.stored
+    );
     assert_eq!(second.unchanged, first.stored);
-    assert_eq!(store.content_digest().unwrap(), digest, "a re-import changes nothing");
+    assert_eq!(
+        store.content_digest().unwrap(),
+        digest,
+        "a re-import changes nothing"
+    );
 }
 
 #[test]
 fn hiv_synthea_archive_imports_with_exact_counts() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open_store(dir.path());
-    let summary = import(&mut store, &[shared_data("fhir-data-pipes-synthea-hiv-sample_data.tar.gz")], false);
-    assert!(summary.files_failed.is_empty(), "no file may fail: {:?}", summary.files_failed);
+    let summary = import(
+        &mut store,
+        &[shared_data(
+            "fhir-data-pipes-synthea-hiv-sample_data.tar.gz",
+        )],
+        false,
+    );
+    assert!(
+        summary.files_failed.is_empty(),
+        "no file may fail: {:?}",
+        summary.files_failed
+    );
     assert_eq!(summary.files_ok, 81);
     assert_eq!(
         summary.stored,
@@ -148,9 +182,22 @@ fn unused_resource_types_are_counted_and_not_stored() {
     let file = write(dir.path(), "bundle.json", PATIENT_BUNDLE);
     let summary = import(&mut store, &[file], false);
     assert_eq!(summary.stored, counts(&[("Encounter", 1), ("Patient", 1)]));
-    assert_eq!(summary.skipped, counts(&[("Claim", 1), ("ExplanationOfBenefit", 1)]));
-    assert_eq!(store.resource_body("Claim", "c-1").unwrap(), None, "a Claim is never stored");
-    assert_eq!(store.resource_patient("Encounter", "e-1").unwrap().as_deref(), Some("p-1"));
+    assert_eq!(
+        summary.skipped,
+        counts(&[("Claim", 1), ("ExplanationOfBenefit", 1)])
+    );
+    assert_eq!(
+        store.resource_body("Claim", "c-1").unwrap(),
+        None,
+        "a Claim is never stored"
+    );
+    assert_eq!(
+        store
+            .resource_patient("Encounter", "e-1")
+            .unwrap()
+            .as_deref(),
+        Some("p-1")
+    );
 }
 
 #[test]
@@ -173,14 +220,32 @@ fn a_bad_entry_fails_its_file_and_leaves_the_cache_exactly_as_before() {
     );
     let summary = import(&mut store, &[bad], false);
     assert_eq!(summary.files_ok, 0);
-    let [error] = summary.files_failed.as_slice() else { panic!("one failure expected: {:?}", summary.files_failed) };
+    let [error] = summary.files_failed.as_slice() else {
+        panic!("one failure expected: {:?}", summary.files_failed)
+    };
     assert!(
-        matches!(error, ImportError::InvalidResource { location: Location::Entry(2), .. }),
+        matches!(
+            error,
+            ImportError::InvalidResource {
+                location: Location::Entry(2),
+                ..
+            }
+        ),
         "the error names entry 2: {error}"
     );
-    assert!(error.to_string().contains("bad.json"), "the error names the file: {error}");
-    assert!(error.to_string().contains("no resourceType"), "the error says why: {error}");
-    assert_eq!(store.content_digest().unwrap(), before, "nothing of the failed file is kept");
+    assert!(
+        error.to_string().contains("bad.json"),
+        "the error names the file: {error}"
+    );
+    assert!(
+        error.to_string().contains("no resourceType"),
+        "the error says why: {error}"
+    );
+    assert_eq!(
+        store.content_digest().unwrap(),
+        before,
+        "nothing of the failed file is kept"
+    );
     assert_eq!(store.patient_count().unwrap(), 1);
 }
 
@@ -191,16 +256,29 @@ fn malformed_json_is_reported_with_its_line_and_column() {
     let text = "{\n \"resourceType\": \"Bundle\",\n \"type\": \"batch\",\n \"entry\": [\n  {\"resource\": {\"resourceType\": \"Patient\", \"id\": \"p\"}},\n  {\"resource\": {\"resourceType\": \"Patient\" \"id\": \"q\"}}\n ]\n}\n";
     let file = write(dir.path(), "broken.json", text);
     let summary = import(&mut store, &[file], false);
-    let [error] = summary.files_failed.as_slice() else { panic!("one failure expected") };
+    let [error] = summary.files_failed.as_slice() else {
+        panic!("one failure expected")
+    };
     match error {
-        ImportError::MalformedJson { file, location: Location::Position { line, column }, .. } => {
+        ImportError::MalformedJson {
+            file,
+            location: Location::Position { line, column },
+            ..
+        } => {
             assert!(file.ends_with("broken.json"));
             assert_eq!((*line, *column), (6, 43), "{error}");
-            assert!(error.to_string().contains("expected `,` or `}`"), "syntax errors keep their punctuation: {error}");
+            assert!(
+                error.to_string().contains("expected `,` or `}`"),
+                "syntax errors keep their punctuation: {error}"
+            );
         }
         other => panic!("expected malformed JSON with a position, got {other}"),
     }
-    assert_eq!(store.patient_count().unwrap(), 0, "the first, valid entry is not kept either");
+    assert_eq!(
+        store.patient_count().unwrap(),
+        0,
+        "the first, valid entry is not kept either"
+    );
 }
 
 #[test]
@@ -213,10 +291,24 @@ fn ndjson_errors_name_the_line_and_never_quote_data() {
         "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n\n{\"resourceType\":\"Patient\",\"id\":\"b\",\"name\":\"Secretname Person\"}\n",
     );
     let summary = import(&mut store, &[file], false);
-    let [error] = summary.files_failed.as_slice() else { panic!("one failure expected") };
+    let [error] = summary.files_failed.as_slice() else {
+        panic!("one failure expected")
+    };
     let message = error.to_string();
-    assert!(matches!(error, ImportError::InvalidResource { location: Location::Line(3), .. }), "{message}");
-    assert!(!message.contains("Secretname"), "a data value leaked into the error: {message}");
+    assert!(
+        matches!(
+            error,
+            ImportError::InvalidResource {
+                location: Location::Line(3),
+                ..
+            }
+        ),
+        "{message}"
+    );
+    assert!(
+        !message.contains("Secretname"),
+        "a data value leaked into the error: {message}"
+    );
     assert_eq!(store.patient_count().unwrap(), 0);
 }
 
@@ -230,12 +322,19 @@ fn keep_going_imports_the_other_files_and_stopping_does_not() {
     let mut store = open_store(&dir.path().join("stop"));
     let stopped = import(&mut store, &[bad.clone(), good.clone()], false);
     assert_eq!((stopped.files_ok, stopped.files_failed.len()), (0, 1));
-    assert_eq!(store.patient_count().unwrap(), 0, "without --keep-going the run stops at the failure");
+    assert_eq!(
+        store.patient_count().unwrap(),
+        0,
+        "without --keep-going the run stops at the failure"
+    );
 
     let mut store = open_store(&dir.path().join("go-on"));
     let went_on = import(&mut store, &[bad, good, other], true);
     assert_eq!((went_on.files_ok, went_on.files_failed.len()), (1, 2));
-    assert!(matches!(went_on.files_failed[1], ImportError::Unsupported { .. }));
+    assert!(matches!(
+        went_on.files_failed[1],
+        ImportError::Unsupported { .. }
+    ));
     assert_eq!(store.patient_count().unwrap(), 1);
 }
 
@@ -248,19 +347,42 @@ fn newer_versions_replace_older_ones_and_older_ones_are_skipped() {
             "{{\"resourceType\":\"Patient\",\"id\":\"p\",\"meta\":{{\"versionId\":\"{v}\",\"lastUpdated\":\"{updated}\"}},\"name\":[{{\"family\":\"{family}\"}}]}}\n"
         )
     };
-    let v2 = write(dir.path(), "v2.ndjson", &version(2, "2024-02-01T00:00:00Z", "Second"));
-    let v1 = write(dir.path(), "v1.ndjson", &version(1, "2024-01-01T00:00:00Z", "First"));
-    let v3 = write(dir.path(), "v3.ndjson", &version(3, "2024-03-01T00:00:00+01:00", "Third"));
+    let v2 = write(
+        dir.path(),
+        "v2.ndjson",
+        &version(2, "2024-02-01T00:00:00Z", "Second"),
+    );
+    let v1 = write(
+        dir.path(),
+        "v1.ndjson",
+        &version(1, "2024-01-01T00:00:00Z", "First"),
+    );
+    let v3 = write(
+        dir.path(),
+        "v3.ndjson",
+        &version(3, "2024-03-01T00:00:00+01:00", "Third"),
+    );
 
     import(&mut store, &[v2], false);
     let older = import(&mut store, &[v1], false);
     assert_eq!(older.older, counts(&[("Patient", 1)]));
-    assert!(store.resource_body("Patient", "p").unwrap().unwrap().contains("Second"));
+    assert!(store
+        .resource_body("Patient", "p")
+        .unwrap()
+        .unwrap()
+        .contains("Second"));
     let newer = import(&mut store, &[v3], false);
     assert_eq!(newer.stored, counts(&[("Patient", 1)]));
-    assert!(store.resource_body("Patient", "p").unwrap().unwrap().contains("Third"));
+    assert!(store
+        .resource_body("Patient", "p")
+        .unwrap()
+        .unwrap()
+        .contains("Third"));
     let (_, rows) = store.patients_page(None, 0, 10).unwrap();
-    assert_eq!(rows[0].name, "Third", "the patient list follows the newest version");
+    assert_eq!(
+        rows[0].name, "Third",
+        "the patient list follows the newest version"
+    );
 }
 
 #[test]
@@ -282,7 +404,11 @@ fn references_and_ids_resolve_in_every_documented_form() {
     ]}"#;
     let file = write(dir.path(), "refs.json", bundle);
     let summary = import(&mut store, &[file], false);
-    assert!(summary.files_failed.is_empty(), "{:?}", summary.files_failed);
+    assert!(
+        summary.files_failed.is_empty(),
+        "{:?}",
+        summary.files_failed
+    );
     assert_eq!(summary.deletes_ignored, 1);
     for (resource_type, id) in [
         ("Observation", "obs-early"),
@@ -293,7 +419,10 @@ fn references_and_ids_resolve_in_every_documented_form() {
         ("Coverage", "cov-1"),
     ] {
         assert_eq!(
-            store.resource_patient(resource_type, id).unwrap().as_deref(),
+            store
+                .resource_patient(resource_type, id)
+                .unwrap()
+                .as_deref(),
             Some("real-p"),
             "{resource_type}/{id} belongs to the bundle's patient"
         );
@@ -312,17 +441,39 @@ fn gzip_files_and_tar_gz_archives_import_like_plain_files() {
 
     let mut tar = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::fast()));
     let ndjson = b"{\"resourceType\":\"Patient\",\"id\":\"nd-1\",\"name\":[{\"family\":\"Nd\"}]}\n";
-    for (name, data) in [("inner/a.ndjson", &ndjson[..]), ("inner/b.json.gz", &gz_bytes[..]), ("README.txt", b"x")] {
+    for (name, data) in [
+        ("inner/a.ndjson", &ndjson[..]),
+        ("inner/b.json.gz", &gz_bytes[..]),
+        ("README.txt", b"x"),
+    ] {
         let mut header = tar::Header::new_gnu();
         header.set_size(data.len() as u64);
         header.set_mode(0o644);
         header.set_cksum();
         tar.append_data(&mut header, name, data).unwrap();
     }
-    std::fs::write(dir.path().join("panel.tar.gz"), tar.into_inner().unwrap().finish().unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("panel.tar.gz"),
+        tar.into_inner().unwrap().finish().unwrap(),
+    )
+    .unwrap();
 
-    let summary = import(&mut store, &[dir.path().join("bundle.json.gz"), dir.path().join("panel.tar.gz")], false);
-    assert!(summary.files_failed.is_empty(), "{:?}", summary.files_failed);
-    assert_eq!(summary.files_ok, 3, "two archive members and one file; README is passed over");
+    let summary = import(
+        &mut store,
+        &[
+            dir.path().join("bundle.json.gz"),
+            dir.path().join("panel.tar.gz"),
+        ],
+        false,
+    );
+    assert!(
+        summary.files_failed.is_empty(),
+        "{:?}",
+        summary.files_failed
+    );
+    assert_eq!(
+        summary.files_ok, 3,
+        "two archive members and one file; README is passed over"
+    );
     assert_eq!(store.patient_count().unwrap(), 2);
 }

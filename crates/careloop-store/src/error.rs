@@ -12,7 +12,11 @@ pub enum StoreError {
         "the local cache at {} was written by a newer version of Careloop (schema {found}; this version knows up to {known}); update Careloop to open it",
         path.display()
     )]
-    SchemaTooNew { path: PathBuf, found: i64, known: i64 },
+    SchemaTooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("key file {}: {reason}", path.display())]
     KeyFile { path: PathBuf, reason: String },
     #[error("no key for the local cache at {} in the OS keyring; if it was made with a key file, pass --key-file", path.display())]
@@ -24,9 +28,15 @@ pub enum StoreError {
     #[error("invalid event: {0}")]
     InvalidEvent(String),
     #[error("migration {name} failed: {source}")]
-    Migration { name: &'static str, source: rusqlite::Error },
+    Migration {
+        name: &'static str,
+        source: rusqlite::Error,
+    },
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("local cache: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }

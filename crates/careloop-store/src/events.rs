@@ -61,7 +61,10 @@ impl Store {
     pub fn append_events(&mut self, events: &[NewEvent]) -> Result<Vec<Appended>> {
         events.iter().try_for_each(validate)?;
         let tx = self.conn.transaction()?;
-        let outcomes = events.iter().map(|e| append_in(&tx, e)).collect::<Result<Vec<_>>>()?;
+        let outcomes = events
+            .iter()
+            .map(|e| append_in(&tx, e))
+            .collect::<Result<Vec<_>>>()?;
         tx.commit()?;
         Ok(outcomes)
     }
@@ -88,17 +91,29 @@ impl Store {
 
     /// Number of events in the log.
     pub fn event_count(&self) -> Result<u64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM event", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM event", [], |r| r.get::<_, i64>(0))? as u64)
     }
 }
 
 fn validate(event: &NewEvent) -> Result<()> {
     if event.id.get_version_num() != 7 {
-        return Err(StoreError::InvalidEvent(format!("id {} is not a UUIDv7", event.id)));
+        return Err(StoreError::InvalidEvent(format!(
+            "id {} is not a UUIDv7",
+            event.id
+        )));
     }
-    for (field, value) in [("kind", &event.kind), ("subject", &event.subject), ("actor", &event.actor)] {
+    for (field, value) in [
+        ("kind", &event.kind),
+        ("subject", &event.subject),
+        ("actor", &event.actor),
+    ] {
         if value.trim().is_empty() {
-            return Err(StoreError::InvalidEvent(format!("event {}: {field} is empty", event.id)));
+            return Err(StoreError::InvalidEvent(format!(
+                "event {}: {field} is empty",
+                event.id
+            )));
         }
     }
     if !event.payload.is_object() {
@@ -112,7 +127,9 @@ fn validate(event: &NewEvent) -> Result<()> {
 
 fn append_in(tx: &rusqlite::Transaction<'_>, event: &NewEvent) -> Result<Appended> {
     let id = event.id.to_string();
-    let occurred_at = event.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true);
+    let occurred_at = event
+        .occurred_at
+        .to_rfc3339_opts(SecondsFormat::Micros, true);
     let payload = serde_json::to_string(&event.payload).expect("a JSON value always serialises");
     let existing: Option<(i64, String, String, String, String, String, u32)> = tx
         .prepare_cached(
@@ -120,7 +137,15 @@ fn append_in(tx: &rusqlite::Transaction<'_>, event: &NewEvent) -> Result<Appende
              FROM event WHERE id = ?1",
         )?
         .query_row(params![id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
         })
         .optional()?;
     if let Some((seq, kind, subject, actor, at, stored_payload, version)) = existing {
@@ -129,7 +154,9 @@ fn append_in(tx: &rusqlite::Transaction<'_>, event: &NewEvent) -> Result<Appende
             && actor == event.actor
             && at == occurred_at
             && version == event.payload_version
-            && serde_json::from_str::<serde_json::Value>(&stored_payload).ok().as_ref()
+            && serde_json::from_str::<serde_json::Value>(&stored_payload)
+                .ok()
+                .as_ref()
                 == Some(&event.payload);
         return if same {
             Ok(Appended::AlreadyPresent(seq))

@@ -53,7 +53,10 @@ impl CacheKey {
     /// Reads a key file: 64 hexadecimal characters, optionally followed by one newline.
     /// The file must be readable by its owner only (mode 0600 or stricter).
     pub fn read_key_file(path: &Path) -> Result<CacheKey> {
-        let fail = |reason: String| StoreError::KeyFile { path: path.to_owned(), reason };
+        let fail = |reason: String| StoreError::KeyFile {
+            path: path.to_owned(),
+            reason,
+        };
         let metadata = std::fs::metadata(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
         #[cfg(unix)]
         {
@@ -66,9 +69,12 @@ impl CacheKey {
             }
         }
         if metadata.len() > 66 {
-            return Err(fail("it is too long; it must hold the key as 64 hexadecimal characters".into()));
+            return Err(fail(
+                "it is too long; it must hold the key as 64 hexadecimal characters".into(),
+            ));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
         let trimmed = text.strip_suffix('\n').unwrap_or(&text);
         let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
         CacheKey::from_hex(trimmed)
@@ -105,9 +111,9 @@ impl KeySource {
                             .map_err(|e| StoreError::Keyring(e.to_string()))?;
                         Ok(key)
                     }
-                    Err(keyring::Error::NoEntry) => {
-                        Err(StoreError::KeyMissing { path: data_dir.join(crate::CACHE_FILE_NAME) })
-                    }
+                    Err(keyring::Error::NoEntry) => Err(StoreError::KeyMissing {
+                        path: data_dir.join(crate::CACHE_FILE_NAME),
+                    }),
                     Err(e) => Err(StoreError::Keyring(e.to_string())),
                 }
             }

@@ -37,9 +37,11 @@ pub(crate) fn current_version(conn: &Connection) -> Result<i64> {
     if !has_ledger {
         return Ok(0);
     }
-    Ok(conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migration", [], |r| {
-        r.get(0)
-    })?)
+    Ok(conn.query_row(
+        "SELECT coalesce(max(version), 0) FROM schema_migration",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// Refuses, without writing, a cache whose schema is newer than this build's.

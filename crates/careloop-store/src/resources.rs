@@ -61,7 +61,9 @@ pub struct ImportTx<'s> {
 impl Store {
     /// Starts an import transaction.
     pub fn begin_import(&mut self) -> Result<ImportTx<'_>> {
-        Ok(ImportTx { tx: self.conn.transaction()? })
+        Ok(ImportTx {
+            tx: self.conn.transaction()?,
+        })
     }
 
     /// One page of patients ordered by name, optionally filtered by a case-insensitive
@@ -75,7 +77,14 @@ impl Store {
         let pattern = name_contains
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .map(|t| format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+            .map(|t| {
+                format!(
+                    "%{}%",
+                    t.replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                )
+            });
         let total: i64 = self.conn.query_row(
             "SELECT count(*) FROM patient WHERE ?1 IS NULL OR name LIKE ?1 ESCAPE '\\'",
             params![pattern],
@@ -246,7 +255,10 @@ impl ImportTx<'_> {
 
 /// Orders two (versionId, lastUpdated) pairs: lastUpdated when both have it, else a numeric
 /// versionId when both have one; otherwise they count as equal (so changed content replaces).
-fn compare_versions(incoming: (Option<&str>, Option<&str>), stored: (Option<&str>, Option<&str>)) -> Ordering {
+fn compare_versions(
+    incoming: (Option<&str>, Option<&str>),
+    stored: (Option<&str>, Option<&str>),
+) -> Ordering {
     if let (Some(a), Some(b)) = (incoming.1, stored.1) {
         let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
         let ordering = match (parse(a), parse(b)) {
@@ -273,8 +285,18 @@ mod tests {
     fn later_last_updated_wins_whatever_the_offset() {
         let a = (None, Some("2024-01-01T10:00:00+02:00"));
         let b = (None, Some("2024-01-01T09:00:00Z"));
-        assert_eq!(compare_versions(a, b), Ordering::Less, "08:00Z is before 09:00Z");
-        assert_eq!(compare_versions((Some("10"), None), (Some("9"), None)), Ordering::Greater);
-        assert_eq!(compare_versions((None, None), (Some("3"), None)), Ordering::Equal);
+        assert_eq!(
+            compare_versions(a, b),
+            Ordering::Less,
+            "08:00Z is before 09:00Z"
+        );
+        assert_eq!(
+            compare_versions((Some("10"), None), (Some("9"), None)),
+            Ordering::Greater
+        );
+        assert_eq!(
+            compare_versions((None, None), (Some("3"), None)),
+            Ordering::Equal
+        );
     }
 }
