@@ -71,9 +71,8 @@
 //! | Missed welfare task | Appointment noshow, `serviceType` `welfare-visit` or `welfare-call` |
 //! | Check-ins, portal use | `engagement.ndjson`: `checkin_done` / `checkin_missed` (date, channel app / sms / portal), `portal_login` / `portal_message` (RFC 3339 date-time, channel portal) |
 //!
-//! Appointment has no `subject` element in FHIR R4 (R5 adds it); the panel writes one beside
-//! the R4 `participant.actor` so that importers attaching resources by `subject` find the
-//! patient. Immunization uses its R4 `patient` element, Coverage `beneficiary`.
+//! Each resource names its patient with its R4 element: `subject`, Immunization `patient`,
+//! Coverage `beneficiary`, Appointment `participant.actor`.
 
 mod calendar;
 mod chart;

@@ -1,9 +1,9 @@
 //! Writes one patient's profile and chart as FHIR R4 resources (compact JSON, one per line)
 //! and their engagement signals, through a [`Sink`] that counts what it writes.
 //!
-//! Every resource has `id` and `meta.lastUpdated` and points at its patient: `subject` (on
-//! Appointment too, see the crate doc), `patient` on Immunization (its R4 element) and
-//! `beneficiary` on Coverage.
+//! Every resource has `id` and `meta.lastUpdated` and points at its patient: `subject`,
+//! `patient` on Immunization, `beneficiary` on Coverage and `participant.actor` on Appointment
+//! (their R4 elements).
 
 use crate::calendar::{months_after, push_date, Stamp};
 use crate::chart::{
@@ -821,9 +821,7 @@ fn write_appointment(o: &mut Obj<'_>, appointment: &AppointmentEntry, subject: &
     stamp(o, "start", appointment.start);
     stamp(o, "end", appointment.end);
     o.str_with("created", |s| push_date(s, appointment.created));
-    // Appointment has no `subject` in R4 (it has in R5); it is written for importers that
-    // attach resources by subject, beside the R4 participant.
-    reference(o, "subject", subject);
+    // R4 Appointment names the patient only as a participant's actor.
     o.arr("participant", |a| {
         a.obj(|p| {
             reference(p, "actor", subject);

@@ -121,11 +121,19 @@ fn parse(files: Vec<(String, Vec<u8>)>) -> Panel {
     }
 }
 
-/// The patient id a resource is attached to: subject, patient or beneficiary `Patient/X`.
+/// The patient id a resource is attached to: subject, patient or beneficiary `Patient/X`, or
+/// (Appointment, which has no subject in R4) the participant whose actor is `Patient/X`.
 fn patient_of(resource: &Value) -> Option<&str> {
     ["subject", "patient", "beneficiary"]
         .iter()
         .find_map(|key| resource[key]["reference"].as_str())
+        .or_else(|| {
+            resource["participant"]
+                .as_array()?
+                .iter()
+                .filter_map(|p| p["actor"]["reference"].as_str())
+                .find(|r| r.starts_with("Patient/"))
+        })
         .and_then(|r| r.strip_prefix("Patient/"))
 }
 

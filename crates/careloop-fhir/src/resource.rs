@@ -34,6 +34,14 @@ pub(crate) struct Head {
     pub subject: Option<Reference>,
     pub patient: Option<Reference>,
     pub beneficiary: Option<Reference>,
+    /// Appointment (R4) names its patient only as a participant's actor.
+    #[serde(default)]
+    pub participant: Vec<Participant>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Participant {
+    pub actor: Option<Reference>,
 }
 
 #[derive(Deserialize)]
@@ -49,12 +57,21 @@ pub(crate) struct Reference {
 }
 
 impl Head {
-    /// The patient reference, if the resource has one: subject, patient or beneficiary.
+    /// The patient reference, if the resource has one: subject, patient or beneficiary, else
+    /// (Appointment) the first participant whose actor is a `Patient/…` reference.
     pub fn patient_reference(&self) -> Option<&str> {
         [&self.subject, &self.patient, &self.beneficiary]
             .into_iter()
             .flatten()
             .find_map(|r| r.reference.as_deref())
+            .or_else(|| {
+                self.participant
+                    .iter()
+                    .filter_map(|p| p.actor.as_ref()?.reference.as_deref())
+                    .find(|r| {
+                        id_from_reference(r, Some("Patient")).is_some() && !r.starts_with("urn:")
+                    })
+            })
     }
 }
 

@@ -65,7 +65,7 @@ fn main_synthea_archive_imports_with_exact_counts_and_twice_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open_store(dir.path());
     let archive = shared_data("smart-on-fhir-generated-sample-data-R4-SYNTHEA.tar.gz");
-    let first = import(&mut store, &[archive.clone()], false);
+    let first = import(&mut store, std::slice::from_ref(&archive), false);
     assert!(
         first.files_failed.is_empty(),
         "no file may fail: {:?}",
@@ -400,6 +400,8 @@ fn references_and_ids_resolve_in_every_documented_form() {
       {"fullUrl":"urn:uuid:cond-1","resource":{"resourceType":"Condition","id":"cond-1","subject":{"reference":"https://example.org/fhir/Patient/real-p"}}},
       {"fullUrl":"urn:uuid:imm-1","resource":{"resourceType":"Immunization","id":"imm-1"}},
       {"fullUrl":"urn:uuid:cov-1","resource":{"resourceType":"Coverage","id":"cov-1","beneficiary":{"reference":"urn:uuid:full-p"}}},
+      {"fullUrl":"urn:uuid:app-1","resource":{"resourceType":"Appointment","id":"app-1","status":"noshow",
+        "participant":[{"actor":{"reference":"Practitioner/dr-1"}},{"actor":{"reference":"Patient/real-p"}}]}},
       {"request":{"method":"DELETE","url":"Observation/gone"}}
     ]}"#;
     let file = write(dir.path(), "refs.json", bundle);
@@ -417,6 +419,7 @@ fn references_and_ids_resolve_in_every_documented_form() {
         ("Condition", "cond-1"),
         ("Immunization", "imm-1"),
         ("Coverage", "cov-1"),
+        ("Appointment", "app-1"),
     ] {
         assert_eq!(
             store
