@@ -10,14 +10,14 @@ E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # (xvfb-run is a /bin/sh script, which drops exported bash functions, so the script re-enters itself.)
 if [ "${1:-}" = "--inside-xvfb" ]; then
   # setsid gives tauri-driver its own process group, so stopping it also stops WebKitWebDriver and the app.
-  setsid tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$DRIVER_LOG" 2>&1 &
+  setsid tauri-driver --port "$DRIVER_PORT" --native-port "$NATIVE_PORT" --native-driver /usr/bin/WebKitWebDriver >"$DRIVER_LOG" 2>&1 &
   driver=$!
   trap 'kill -TERM -- "-$driver" 2>/dev/null || true; wait "$driver" 2>/dev/null || true' EXIT
 
   tries=0
-  until (exec 3<>/dev/tcp/127.0.0.1/4444) 2>/dev/null; do
+  until (exec 3<>/dev/tcp/127.0.0.1/"$DRIVER_PORT") 2>/dev/null; do
     if ! kill -0 "$driver" 2>/dev/null || [ "$tries" -ge 150 ]; then
-      echo "tauri-driver did not start listening on port 4444:" >&2
+      echo "tauri-driver did not start listening on port $DRIVER_PORT:" >&2
       cat "$DRIVER_LOG" >&2
       echo "0 passed, 1 failed"
       exit 1
@@ -54,6 +54,13 @@ mkdir -p "$tmp/xdg-data" "$tmp/xdg-cache" "$tmp/xdg-config" "$tmp/data"
 (umask 077 && python3 -c 'import secrets;print(secrets.token_hex(32))' >"$tmp/key")
 chmod 600 "$tmp/key"
 
+# Two free loopback ports (tauri-driver and WebKitWebDriver), so parallel runs do not collide.
+read -r DRIVER_PORT NATIVE_PORT < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))')
+export DRIVER_PORT NATIVE_PORT CARELOOP_E2E_DRIVER_URL="http://127.0.0.1:$DRIVER_PORT"
 export CARELOOP_APP DRIVER_LOG="$tmp/tauri-driver.log"
 export XDG_DATA_HOME="$tmp/xdg-data" XDG_CACHE_HOME="$tmp/xdg-cache" XDG_CONFIG_HOME="$tmp/xdg-config"
 export NO_AT_BRIDGE=1
