@@ -107,6 +107,56 @@ impl Store {
         Ok((total as u64, rows.collect::<rusqlite::Result<_>>()?))
     }
 
+    /// Calls `visit` once per patient (in id order) with the patient's own stored resources
+    /// as (resource type, body), the Patient resource included. Streams: one patient's
+    /// resources are in memory at a time.
+    pub fn for_each_patient(
+        &self,
+        mut visit: impl FnMut(&str, &[(String, String)]) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT patient_id, resource_type, body FROM resource
+             WHERE patient_id IS NOT NULL ORDER BY patient_id, resource_type, id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut current: Option<String> = None;
+        let mut batch: Vec<(String, String)> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let patient: String = row.get(0)?;
+            if current.as_deref() != Some(patient.as_str()) {
+                if let Some(previous) = current.take() {
+                    visit(&previous, &batch)?;
+                    batch.clear();
+                }
+                current = Some(patient);
+            }
+            batch.push((row.get(1)?, row.get(2)?));
+        }
+        if let Some(previous) = current {
+            visit(&previous, &batch)?;
+        }
+        Ok(())
+    }
+
+    /// Every stored resource of one type that belongs to no patient (e.g. Medication), as
+    /// (id, body).
+    pub fn shared_resources(&self, resource_type: &str) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, body FROM resource WHERE resource_type = ?1 AND patient_id IS NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![resource_type], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every engagement signal as (patient id, kind, at), ordered by patient.
+    pub fn engagement_signals(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT patient_id, kind, at FROM engagement_signal ORDER BY patient_id, at")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The stored body of one resource.
     pub fn resource_body(&self, resource_type: &str, id: &str) -> Result<Option<String>> {
         Ok(self
