@@ -113,3 +113,88 @@ pub struct Stats {
     #[ts(type = "number")]
     pub engagement_signals: u64,
 }
+
+/// One segment's cohort as of a date (`careloop segment --format json`). Lists are sorted
+/// patient ids; `members` is exactly what the inclusion rule selects, and worklist, overflow
+/// and held_back split it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct CohortDto {
+    pub count: u32,
+    pub members: Vec<String>,
+    pub worklist: Vec<String>,
+    pub overflow: Vec<String>,
+    pub held_back: Vec<HeldBackDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct HeldBackDto {
+    pub id: String,
+    pub reason: String,
+}
+
+/// A whole segmentation run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct SegmentRun {
+    /// YYYY-MM-DD.
+    pub as_of: String,
+    pub definitions_version: String,
+    pub segments: BTreeMap<String, CohortDto>,
+}
+
+/// Why a person is or is not in a segment.
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct ExplanationDto {
+    pub segment_id: String,
+    pub member: bool,
+    pub rule: String,
+    pub conditions: Vec<ConditionDto>,
+    /// For a non-member: the first condition that failed.
+    pub why_not: Option<String>,
+    pub priority: Option<PointsDto>,
+    pub held_back: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct ConditionDto {
+    pub text: String,
+    pub held: bool,
+    pub signals: Vec<SignalDto>,
+    pub evidence: Vec<EvidenceDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct SignalDto {
+    pub name: String,
+    /// A number, text, boolean, date (YYYY-MM-DD) or null when unknown.
+    #[ts(type = "number | string | boolean | null")]
+    pub value: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct EvidenceDto {
+    pub resource_type: String,
+    pub id: String,
+    pub code: String,
+    pub date: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PointsDto {
+    pub total: i32,
+    pub points: Vec<PointDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PointDto {
+    pub points: i32,
+    pub reason: String,
+}

@@ -22,6 +22,8 @@ pub enum ErrorCode {
     BadInput,
     /// Reading or writing a file failed.
     Io,
+    /// The person, segment or item asked for does not exist.
+    NotFound,
     /// A bug or an unexpected state.
     Internal,
 }

@@ -9,6 +9,7 @@
 pub mod desktop;
 pub mod dto;
 mod error;
+mod segmentation;
 
 use std::path::{Path, PathBuf};
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use careloop_api::{ApiError, Careloop, Config, ErrorCode, ImportSummary};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -53,8 +53,44 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Evaluate the segments as of a date: members, worklist, overflow, held back.
+    Segment(SegmentCommand),
     /// What the cache holds.
     Stats {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct SegmentCommand {
+    #[command(subcommand)]
+    action: Option<SegmentAction>,
+    /// The as-of date D: anything dated after it is invisible.
+    #[arg(long, value_name = "YYYY-MM-DD", required = true)]
+    as_of: Option<chrono::NaiveDate>,
+    /// A directory of segment definition files (default: the built-in segments); value sets
+    /// in DIR/valuesets add to the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    definitions: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Subcommand)]
+enum SegmentAction {
+    /// Why a patient is (or is not) in each segment: conditions, signals, evidence, points.
+    Explain {
+        /// The Patient.id.
+        patient: String,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: chrono::NaiveDate,
+        /// Only this segment.
+        #[arg(long, value_name = "ID")]
+        segment: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        definitions: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -145,6 +181,59 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 ExitCode::from(1)
             })
         }
+        Command::Segment(command) => {
+            let config = Config::resolve(cli.data_dir, cli.key_file)?;
+            let careloop = Careloop::open(&config)?;
+            match command.action {
+                Some(SegmentAction::Explain {
+                    patient,
+                    as_of,
+                    segment,
+                    definitions,
+                    format,
+                }) => {
+                    let explanations = careloop.explain(
+                        &patient,
+                        as_of,
+                        segment.as_deref(),
+                        definitions.as_deref(),
+                    )?;
+                    match format {
+                        Format::Json => println!("{}", to_json(&explanations)?),
+                        Format::Text => print_explanations(&patient, as_of, &explanations),
+                    }
+                }
+                None => {
+                    let as_of = command
+                        .as_of
+                        .expect("clap requires --as-of without a subcommand");
+                    let run = careloop.segment(as_of, command.definitions.as_deref())?;
+                    match command.format {
+                        Format::Json => println!("{}", to_json(&run)?),
+                        Format::Text => {
+                            println!(
+                                "segments as of {} (definitions {})",
+                                run.as_of, run.definitions_version
+                            );
+                            println!(
+                                "{:<30} {:>8} {:>9} {:>9} {:>10}",
+                                "segment", "members", "worklist", "overflow", "held back"
+                            );
+                            for (id, c) in &run.segments {
+                                println!(
+                                    "{id:<30} {:>8} {:>9} {:>9} {:>10}",
+                                    c.count,
+                                    c.worklist.len(),
+                                    c.overflow.len(),
+                                    c.held_back.len()
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Stats { format } => {
             let config = Config::resolve(cli.data_dir, cli.key_file)?;
             let stats = Careloop::open(&config)?.stats()?;
@@ -164,6 +253,58 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<String, ApiError> {
+    serde_json::to_string_pretty(value)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
+}
+
+fn print_explanations(
+    patient: &str,
+    as_of: chrono::NaiveDate,
+    explanations: &[careloop_api::dto::ExplanationDto],
+) {
+    for e in explanations {
+        let verdict = if e.member { "member" } else { "not a member" };
+        println!("{patient} in {} as of {as_of}: {verdict}", e.segment_id);
+        for c in &e.conditions {
+            println!(
+                "  [{}] {}",
+                if c.held { "x" } else { " " },
+                c.text.replace('\n', " ")
+            );
+            for s in &c.signals {
+                println!("        {} = {}", s.name, s.value);
+            }
+            for ev in &c.evidence {
+                println!(
+                    "        {} {} {} {}",
+                    ev.resource_type,
+                    ev.id,
+                    ev.code,
+                    ev.date.as_deref().unwrap_or("(no date)")
+                );
+            }
+        }
+        if let Some(why) = &e.why_not {
+            println!("  why not: {why}");
+        }
+        if let Some(p) = &e.priority {
+            println!(
+                "  priority {}: {}",
+                p.total,
+                p.points
+                    .iter()
+                    .map(|p| format!("+{} {}", p.points, p.reason))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
+        if let Some(held) = &e.held_back {
+            println!("  held back: {held}");
         }
     }
 }

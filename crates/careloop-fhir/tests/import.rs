@@ -491,22 +491,58 @@ fn engagement_signal_files_are_validated_and_idempotent() {
         "{\"patient\":\"Patient/p-1\",\"kind\":\"checkin_missed\",\"at\":\"2026-06-24\",\"channel\":\"app\"}\n\
          {\"patient\":\"p-1\",\"kind\":\"portal_login\",\"at\":\"2026-06-25T09:30:00+02:00\"}\n",
     );
-    let first = import(&mut store, &[good.clone()], false);
+    let first = import(&mut store, std::slice::from_ref(&good), false);
     assert_eq!((first.files_ok, first.engagement_signals), (1, 2));
     assert_eq!(store.engagement_signal_count().unwrap(), 2);
     let again = import(&mut store, &[good], false);
-    assert_eq!(again.engagement_signals, 0, "the same signals are stored once");
+    assert_eq!(
+        again.engagement_signals, 0,
+        "the same signals are stored once"
+    );
 
     for (name, line, reason) in [
-        ("kind.engagement.ndjson", r#"{"patient":"p-1","kind":"visited","at":"2026-06-24"}"#, "unknown signal kind"),
-        ("at.engagement.ndjson", r#"{"patient":"p-1","kind":"checkin_done","at":"yesterday"}"#, "`at` must be a date"),
-        ("field.engagement.ndjson", r#"{"patient":"p-1","kind":"checkin_done","at":"2026-06-24","mood":"ok"}"#, "unknown field"),
+        (
+            "kind.engagement.ndjson",
+            r#"{"patient":"p-1","kind":"visited","at":"2026-06-24"}"#,
+            "unknown signal kind",
+        ),
+        (
+            "at.engagement.ndjson",
+            r#"{"patient":"p-1","kind":"checkin_done","at":"yesterday"}"#,
+            "`at` must be a date",
+        ),
+        (
+            "field.engagement.ndjson",
+            r#"{"patient":"p-1","kind":"checkin_done","at":"2026-06-24","mood":"ok"}"#,
+            "unknown field",
+        ),
     ] {
-        let file = write(dir.path(), name, &format!("{{\"patient\":\"p-2\",\"kind\":\"checkin_done\",\"at\":\"2026-06-20\"}}\n{line}\n"));
+        let file = write(
+            dir.path(),
+            name,
+            &format!(
+                "{{\"patient\":\"p-2\",\"kind\":\"checkin_done\",\"at\":\"2026-06-20\"}}\n{line}\n"
+            ),
+        );
         let summary = import(&mut store, &[file], false);
-        let [error] = summary.files_failed.as_slice() else { panic!("{name}: one failure expected") };
-        assert!(matches!(error, ImportError::InvalidResource { location: Location::Line(2), .. }), "{error}");
+        let [error] = summary.files_failed.as_slice() else {
+            panic!("{name}: one failure expected")
+        };
+        assert!(
+            matches!(
+                error,
+                ImportError::InvalidResource {
+                    location: Location::Line(2),
+                    ..
+                }
+            ),
+            "{error}"
+        );
         assert!(error.to_string().contains(reason), "{name}: {error}");
-        assert_eq!(store.engagement_signal_count().unwrap(), 2, "{name}: the file's first, valid line is not kept");
+        assert_eq!(
+            store.engagement_signal_count().unwrap(),
+            2,
+            "{name}: the file's first, valid line is not kept"
+        );
     }
 }

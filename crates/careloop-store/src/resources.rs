@@ -150,9 +150,9 @@ impl Store {
 
     /// Every engagement signal as (patient id, kind, at), ordered by patient.
     pub fn engagement_signals(&self) -> Result<Vec<(String, String, String)>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT patient_id, kind, at FROM engagement_signal ORDER BY patient_id, at")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT patient_id, kind, at FROM engagement_signal ORDER BY patient_id, at",
+        )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

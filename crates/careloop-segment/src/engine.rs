@@ -1,0 +1,215 @@
+//! Evaluating a catalogue of segments over a panel as of D: members, priority, and the split
+//! of members into worklist (capacity), overflow and held back (dormant first, cooldown).
+//! Pure: facts, last contacts and D come in; nothing is read from a clock or a store.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::codes::ValueSets;
+use crate::definition::Segment;
+use crate::eval::{self, ConditionOutcome, Context};
+use crate::facts::PatientFacts;
+use crate::signals::{self, SignalValue, Signals};
+
+/// Segment definitions and value sets that go together, with a version naming their content.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    pub value_sets: ValueSets,
+    /// By id.
+    pub segments: Vec<Segment>,
+    /// `sha256:` and the first 16 hex digits of a digest of every definition and value set.
+    pub version: String,
+}
+
+/// A member's priority, with the points that make it up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Priority {
+    pub total: i32,
+    pub points: Vec<(i32, String)>,
+}
+
+/// One segment's cohort as of D. Every list is sorted by patient id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cohort {
+    pub segment_id: String,
+    /// Exactly who the inclusion rule selects (among people alive at D).
+    pub members: Vec<String>,
+    /// The top `weekly_capacity` of the members not held back, by priority (then id).
+    pub worklist: Vec<String>,
+    /// Members not held back who do not fit this week's capacity.
+    pub overflow: Vec<String>,
+    /// Members held back, with the reason.
+    pub held_back: Vec<(String, String)>,
+    pub priority: HashMap<String, Priority>,
+}
+
+/// Why someone is (or is not) in a segment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explanation {
+    pub segment_id: String,
+    pub member: bool,
+    pub alive: bool,
+    pub rule: String,
+    pub conditions: Vec<ConditionOutcome>,
+    /// For a non-member, the first condition that failed (or that the person is not alive).
+    pub why_not: Option<String>,
+    pub priority: Option<Priority>,
+    /// Set when a member is held back (dormant first, cooldown).
+    pub held_back: Option<String>,
+}
+
+/// Evaluates every segment for every patient.
+pub fn run(
+    catalog: &Catalog,
+    panel: &[PatientFacts],
+    last_contact: &HashMap<String, NaiveDate>,
+    d: NaiveDate,
+) -> Vec<Cohort> {
+    let signals: Vec<Signals> = panel
+        .iter()
+        .map(|p| signals::derive(p, &catalog.value_sets, d))
+        .collect();
+    catalog
+        .segments
+        .iter()
+        .map(|segment| {
+            let mut members = Vec::new();
+            let mut priority = HashMap::new();
+            for (facts, signals) in panel.iter().zip(&signals) {
+                if !signals.alive() {
+                    continue;
+                }
+                let ctx = Context {
+                    facts,
+                    signals,
+                    value_sets: &catalog.value_sets,
+                    as_of: d,
+                };
+                if eval::holds(&segment.rule, &ctx) {
+                    members.push((facts.id.as_str(), signals));
+                    priority.insert(facts.id.clone(), score(segment, &ctx));
+                }
+            }
+            split(segment, members, priority, last_contact, d)
+        })
+        .collect()
+}
+
+fn score(segment: &Segment, ctx: &Context<'_>) -> Priority {
+    let points: Vec<(i32, String)> = segment
+        .priority
+        .iter()
+        .filter(|(when, _)| eval::holds(when, ctx))
+        .map(|(_, p)| (p.points, p.reason.clone()))
+        .collect();
+    Priority {
+        total: points.iter().map(|p| p.0).sum(),
+        points,
+    }
+}
+
+/// Why a member is held back, if they are.
+fn hold_back_reason(
+    segment: &Segment,
+    signals: &Signals,
+    last_contact: Option<NaiveDate>,
+    d: NaiveDate,
+) -> Option<String> {
+    let definition = &segment.definition;
+    if definition.hold_back_dormant
+        && signals.get("engagement_tier") == &SignalValue::Text("dormant".into())
+    {
+        return Some("dormant: re-engagement comes first (dormant_reengagement)".to_owned());
+    }
+    let contacted = last_contact
+        .filter(|c| *c <= d && (d - *c).num_days() < definition.cooldown_days as i64)?;
+    Some(format!(
+        "contacted on {contacted}, within the {}-day re-contact cooldown",
+        definition.cooldown_days
+    ))
+}
+
+fn split(
+    segment: &Segment,
+    members: Vec<(&str, &Signals)>,
+    priority: HashMap<String, Priority>,
+    last_contact: &HashMap<String, NaiveDate>,
+    d: NaiveDate,
+) -> Cohort {
+    let mut held_back = Vec::new();
+    let mut candidates = Vec::new();
+    for (id, signals) in &members {
+        match hold_back_reason(segment, signals, last_contact.get(*id).copied(), d) {
+            Some(reason) => held_back.push((id.to_string(), reason)),
+            None => candidates.push(*id),
+        }
+    }
+    candidates.sort_by(|a, b| priority[*b].total.cmp(&priority[*a].total).then(a.cmp(b)));
+    let capacity = (segment.definition.weekly_capacity as usize).min(candidates.len());
+    let mut worklist: Vec<String> = candidates[..capacity]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut overflow: Vec<String> = candidates[capacity..]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut members: Vec<String> = members.iter().map(|(id, _)| id.to_string()).collect();
+    members.sort();
+    worklist.sort();
+    overflow.sort();
+    held_back.sort();
+    Cohort {
+        segment_id: segment.definition.id.clone(),
+        members,
+        worklist,
+        overflow,
+        held_back,
+        priority,
+    }
+}
+
+/// Explains one patient's place in one segment.
+pub fn explain(
+    catalog: &Catalog,
+    segment: &Segment,
+    facts: &PatientFacts,
+    last_contact: Option<NaiveDate>,
+    d: NaiveDate,
+) -> Explanation {
+    let signals = signals::derive(facts, &catalog.value_sets, d);
+    let ctx = Context {
+        facts,
+        signals: &signals,
+        value_sets: &catalog.value_sets,
+        as_of: d,
+    };
+    let (held, conditions) = eval::evaluate(&segment.rule, &ctx);
+    let alive = signals.alive();
+    let member = alive && held;
+    let why_not = if member {
+        None
+    } else if !alive {
+        Some("not alive at the as-of date (or born after it): every cohort holds only people alive at D".to_owned())
+    } else {
+        conditions
+            .iter()
+            .find(|c| !c.held)
+            .map(|c| format!("failed: {}", c.text))
+    };
+    Explanation {
+        segment_id: segment.definition.id.clone(),
+        member,
+        alive,
+        rule: segment.rule.to_string(),
+        priority: member.then(|| score(segment, &ctx)),
+        held_back: if member {
+            hold_back_reason(segment, &signals, last_contact, d)
+        } else {
+            None
+        },
+        conditions,
+        why_not,
+    }
+}

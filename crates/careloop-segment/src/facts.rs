@@ -1,0 +1,505 @@
+//! One patient's clinical facts, read from the stored FHIR bodies: what the rules and signals
+//! need, with the status filters and event-date precedence of CARE_GAP_RULES.md applied once
+//! here. Facts are still undated by the as-of date: `signals` and `eval` look at them as of D.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use crate::codes::{Coding, System};
+use crate::dates::fhir_date;
+
+/// A coded fact with a date (observations, reports, procedures, immunizations).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DatedFact {
+    pub id: String,
+    pub codes: Vec<Coding>,
+    pub date: Option<NaiveDate>,
+    /// Observation.valueQuantity.value.
+    pub value: Option<f64>,
+    pub unit: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConditionFact {
+    pub id: String,
+    pub codes: Vec<Coding>,
+    pub onset: Option<NaiveDate>,
+    pub abatement: Option<NaiveDate>,
+    /// clinicalStatus is resolved, inactive or remission.
+    pub resolved_status: bool,
+    /// abatementBoolean == true or abatementString present.
+    pub abated_without_date: bool,
+}
+
+impl ConditionFact {
+    /// Active at D: onset known and on or before D; then, with an abatement date, active iff it
+    /// is after D; without one, active unless the status or an undated abatement says not.
+    pub fn active_at(&self, d: NaiveDate) -> bool {
+        match self.onset {
+            Some(onset) if onset <= d => match self.abatement {
+                Some(abatement) => abatement > d,
+                None => !self.resolved_status && !self.abated_without_date,
+            },
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncounterFact {
+    pub id: String,
+    /// Encounter.class code (matched on the code alone).
+    pub class: Option<String>,
+    pub types: Vec<Coding>,
+    pub reasons: Vec<Coding>,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MedicationFact {
+    pub id: String,
+    pub status: Option<String>,
+    pub authored: Option<NaiveDate>,
+    /// What makes two requests the same medication: the RxNorm code, else the text, else the
+    /// request id.
+    pub key: String,
+    pub codes: Vec<Coding>,
+    pub at_discharge: bool,
+}
+
+impl MedicationFact {
+    /// Active at D: status active and authored (if known) on or before D.
+    pub fn active_at(&self, d: NaiveDate) -> bool {
+        self.status.as_deref() == Some("active") && self.authored.is_none_or(|a| a <= d)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImagingFact {
+    pub id: String,
+    pub procedure_codes: Vec<Coding>,
+    pub modalities: Vec<String>,
+    pub date: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppointmentFact {
+    pub id: String,
+    pub status: Option<String>,
+    pub service_types: Vec<Coding>,
+    pub date: Option<NaiveDate>,
+}
+
+/// One answer of a QuestionnaireResponse (social-needs screening and the like).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnswerFact {
+    pub id: String,
+    /// The item's linkId (a LOINC code for AHC HRSN screenings) as a LOINC coding, plus the
+    /// answer's coding, so value sets can name either.
+    pub codes: Vec<Coding>,
+    pub link_id: String,
+    pub answer_code: Option<String>,
+    pub answer_number: Option<f64>,
+    pub answer_bool: Option<bool>,
+    pub date: Option<NaiveDate>,
+}
+
+/// An engagement signal from the service (check-ins, portal use).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngagementFact {
+    pub kind: String,
+    pub date: Option<NaiveDate>,
+}
+
+/// Everything known about one patient.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PatientFacts {
+    pub id: String,
+    pub birth_date: Option<NaiveDate>,
+    pub gender: Option<String>,
+    pub deceased_boolean: bool,
+    pub deceased_date: Option<NaiveDate>,
+    pub language: Option<String>,
+    pub payer: Option<String>,
+    pub conditions: Vec<ConditionFact>,
+    pub encounters: Vec<EncounterFact>,
+    pub observations: Vec<DatedFact>,
+    pub reports: Vec<DatedFact>,
+    pub procedures: Vec<DatedFact>,
+    pub immunizations: Vec<DatedFact>,
+    pub imaging: Vec<ImagingFact>,
+    pub medications: Vec<MedicationFact>,
+    pub appointments: Vec<AppointmentFact>,
+    pub answers: Vec<AnswerFact>,
+    pub engagement: Vec<EngagementFact>,
+}
+
+/// Shared resources that patients' resources point at (Medication, by id).
+#[derive(Clone, Debug, Default)]
+pub struct SharedFacts {
+    /// Medication id -> its RxNorm code, else its text.
+    pub medication_keys: HashMap<String, String>,
+}
+
+impl SharedFacts {
+    /// Reads Medication bodies.
+    pub fn from_medications<'a>(
+        medications: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> SharedFacts {
+        let mut keys = HashMap::new();
+        for (id, body) in medications {
+            if let Ok(json) = serde_json::from_str::<Value>(body) {
+                if let Some(key) = medication_key(&json["code"]) {
+                    keys.insert(id.to_owned(), key);
+                }
+            }
+        }
+        SharedFacts {
+            medication_keys: keys,
+        }
+    }
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn date_of(v: &Value, key: &str) -> Option<NaiveDate> {
+    str_of(v, key).and_then(fhir_date)
+}
+
+/// The first of several date paths that is present, as the rules list them.
+fn first_date(v: &Value, paths: &[(&str, Option<&str>)]) -> Option<NaiveDate> {
+    paths.iter().find_map(|(key, sub)| {
+        let value = v.get(*key)?;
+        let text = match sub {
+            Some(sub) => value.get(*sub)?.as_str()?,
+            None => value.as_str()?,
+        };
+        // A present but malformed value still counts as "present" for precedence; it
+        // simply gives no date.
+        Some(fhir_date(text))
+    })?
+}
+
+fn codings(concept: &Value) -> impl Iterator<Item = Coding> + '_ {
+    concept
+        .get("coding")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            Some(Coding {
+                system: System::from_uri(str_of(c, "system").unwrap_or("")),
+                code: str_of(c, "code")?.to_owned(),
+            })
+        })
+}
+
+fn concepts(list: &Value) -> Vec<Coding> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(codings)
+        .collect()
+}
+
+fn status_in(v: &Value, key: &str, excluded: &[&str]) -> bool {
+    str_of(v, key).is_some_and(|s| excluded.contains(&s))
+}
+
+fn concept_code_in(concept: &Value, codes: &[&str]) -> bool {
+    concept
+        .get("coding")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|c| str_of(c, "code").is_some_and(|code| codes.contains(&code)))
+}
+
+/// The distinct-medication key of a CodeableConcept: its RxNorm code, else its text.
+fn medication_key(concept: &Value) -> Option<String> {
+    codings(concept)
+        .find(|c| c.system == System::RxNorm)
+        .map(|c| format!("rxnorm:{}", c.code))
+        .or_else(|| str_of(concept, "text").map(|t| format!("text:{t}")))
+}
+
+impl PatientFacts {
+    /// Reads one patient's stored resources (type, body). Bodies that are not JSON are passed
+    /// over: the importer only stores valid JSON.
+    pub fn from_resources(
+        id: &str,
+        resources: &[(String, String)],
+        shared: &SharedFacts,
+    ) -> PatientFacts {
+        let mut facts = PatientFacts {
+            id: id.to_owned(),
+            ..PatientFacts::default()
+        };
+        for (resource_type, body) in resources {
+            let Ok(json) = serde_json::from_str::<Value>(body) else {
+                continue;
+            };
+            facts.add(resource_type, &json, shared);
+        }
+        facts
+    }
+
+    fn add(&mut self, resource_type: &str, r: &Value, shared: &SharedFacts) {
+        let id = str_of(r, "id").unwrap_or_default().to_owned();
+        match resource_type {
+            "Patient" => {
+                self.birth_date = date_of(r, "birthDate");
+                self.gender = str_of(r, "gender").map(str::to_owned);
+                self.deceased_boolean =
+                    r.get("deceasedBoolean").and_then(Value::as_bool) == Some(true);
+                self.deceased_date = date_of(r, "deceasedDateTime");
+                self.language = r["communication"].as_array().and_then(|list| {
+                    let preferred = list
+                        .iter()
+                        .find(|c| c["preferred"].as_bool() == Some(true))
+                        .or(list.first())?;
+                    codings(&preferred["language"]).next().map(|c| c.code)
+                });
+            }
+            "Condition" => {
+                if concept_code_in(&r["verificationStatus"], &["refuted", "entered-in-error"]) {
+                    return;
+                }
+                self.conditions.push(ConditionFact {
+                    id,
+                    codes: codings(&r["code"]).collect(),
+                    onset: first_date(
+                        r,
+                        &[
+                            ("onsetDateTime", None),
+                            ("onsetPeriod", Some("start")),
+                            ("recordedDate", None),
+                        ],
+                    ),
+                    abatement: first_date(
+                        r,
+                        &[
+                            ("abatementDateTime", None),
+                            ("abatementPeriod", Some("end")),
+                            ("abatementPeriod", Some("start")),
+                        ],
+                    ),
+                    resolved_status: concept_code_in(
+                        &r["clinicalStatus"],
+                        &["resolved", "inactive", "remission"],
+                    ),
+                    abated_without_date: r.get("abatementBoolean").and_then(Value::as_bool)
+                        == Some(true)
+                        || r.get("abatementString").is_some(),
+                });
+            }
+            "Encounter" => {
+                if status_in(r, "status", &["cancelled", "entered-in-error", "planned"]) {
+                    return;
+                }
+                // R4 Encounter.class is a Coding; older data may carry a CodeableConcept list.
+                let class = str_of(&r["class"], "code").map(str::to_owned).or_else(|| {
+                    r["class"]
+                        .as_array()
+                        .and_then(|l| l.iter().flat_map(codings).next())
+                        .map(|c| c.code)
+                });
+                self.encounters.push(EncounterFact {
+                    id,
+                    class,
+                    types: concepts(&r["type"]),
+                    reasons: concepts(&r["reasonCode"]),
+                    start: date_of(&r["period"], "start"),
+                    end: date_of(&r["period"], "end"),
+                });
+            }
+            "Observation" => {
+                if status_in(r, "status", &["cancelled", "entered-in-error"]) {
+                    return;
+                }
+                self.observations.push(DatedFact {
+                    id,
+                    codes: codings(&r["code"]).collect(),
+                    date: first_date(
+                        r,
+                        &[
+                            ("effectiveDateTime", None),
+                            ("effectivePeriod", Some("start")),
+                            ("effectiveInstant", None),
+                            ("issued", None),
+                        ],
+                    ),
+                    value: r["valueQuantity"]["value"].as_f64(),
+                    unit: str_of(&r["valueQuantity"], "unit").map(str::to_owned),
+                });
+            }
+            "DiagnosticReport" => {
+                if status_in(r, "status", &["cancelled", "entered-in-error"]) {
+                    return;
+                }
+                self.reports.push(DatedFact {
+                    id,
+                    codes: codings(&r["code"]).collect(),
+                    date: first_date(
+                        r,
+                        &[
+                            ("effectiveDateTime", None),
+                            ("effectivePeriod", Some("start")),
+                            ("issued", None),
+                        ],
+                    ),
+                    value: None,
+                    unit: None,
+                });
+            }
+            "Procedure" => {
+                if status_in(r, "status", &["entered-in-error", "not-done"]) {
+                    return;
+                }
+                self.procedures.push(DatedFact {
+                    id,
+                    codes: codings(&r["code"]).collect(),
+                    date: first_date(
+                        r,
+                        &[
+                            ("performedDateTime", None),
+                            ("performedPeriod", Some("start")),
+                        ],
+                    ),
+                    value: None,
+                    unit: None,
+                });
+            }
+            "Immunization" => {
+                if status_in(r, "status", &["entered-in-error", "not-done"]) {
+                    return;
+                }
+                self.immunizations.push(DatedFact {
+                    id,
+                    codes: codings(&r["vaccineCode"]).collect(),
+                    date: first_date(r, &[("occurrenceDateTime", None)]),
+                    value: None,
+                    unit: None,
+                });
+            }
+            "ImagingStudy" => {
+                if status_in(r, "status", &["cancelled", "entered-in-error"]) {
+                    return;
+                }
+                self.imaging.push(ImagingFact {
+                    id,
+                    procedure_codes: concepts(&r["procedureCode"]),
+                    modalities: r["series"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|s| str_of(&s["modality"], "code").map(str::to_owned))
+                        .collect(),
+                    date: date_of(r, "started"),
+                });
+            }
+            "MedicationRequest" => {
+                let concept = &r["medicationCodeableConcept"];
+                let referenced =
+                    str_of(&r["medicationReference"], "reference").and_then(|reference| {
+                        if let Some(local) = reference.strip_prefix('#') {
+                            // A contained Medication.
+                            r["contained"]
+                                .as_array()?
+                                .iter()
+                                .find(|c| str_of(c, "id") == Some(local))
+                                .and_then(|m| medication_key(&m["code"]))
+                        } else {
+                            let target = reference.rsplit('/').next().unwrap_or(reference);
+                            let target = target.strip_prefix("urn:uuid:").unwrap_or(target);
+                            shared.medication_keys.get(target).cloned()
+                        }
+                    });
+                let key = codings(concept)
+                    .find(|c| c.system == System::RxNorm)
+                    .map(|c| format!("rxnorm:{}", c.code))
+                    .or_else(|| referenced.filter(|k| k.starts_with("rxnorm:")))
+                    .or_else(|| str_of(concept, "text").map(|t| format!("text:{t}")))
+                    .unwrap_or_else(|| format!("id:{id}"));
+                self.medications.push(MedicationFact {
+                    status: str_of(r, "status").map(str::to_owned),
+                    authored: date_of(r, "authoredOn"),
+                    key,
+                    codes: codings(concept).collect(),
+                    at_discharge: r["category"]
+                        .as_array()
+                        .is_some_and(|l| l.iter().any(|c| concept_code_in(c, &["discharge"]))),
+                    id,
+                });
+            }
+            "Appointment" => {
+                self.appointments.push(AppointmentFact {
+                    id,
+                    status: str_of(r, "status").map(str::to_owned),
+                    service_types: concepts(&r["serviceType"]),
+                    date: date_of(r, "start"),
+                });
+            }
+            "QuestionnaireResponse" => {
+                if status_in(r, "status", &["entered-in-error", "stopped"]) {
+                    return;
+                }
+                let date = date_of(r, "authored");
+                let mut items: Vec<&Value> = r["item"]
+                    .as_array()
+                    .map(|l| l.iter().collect())
+                    .unwrap_or_default();
+                while let Some(item) = items.pop() {
+                    items.extend(item["item"].as_array().into_iter().flatten());
+                    let Some(link_id) = str_of(item, "linkId") else {
+                        continue;
+                    };
+                    for answer in item["answer"].as_array().into_iter().flatten() {
+                        let coding = answer.get("valueCoding");
+                        let mut codes = vec![Coding {
+                            system: System::Loinc,
+                            code: link_id.to_owned(),
+                        }];
+                        codes.extend(coding.and_then(|c| {
+                            Some(Coding {
+                                system: System::from_uri(str_of(c, "system").unwrap_or("")),
+                                code: str_of(c, "code")?.to_owned(),
+                            })
+                        }));
+                        self.answers.push(AnswerFact {
+                            id: id.clone(),
+                            codes,
+                            link_id: link_id.to_owned(),
+                            answer_code: coding.and_then(|c| str_of(c, "code")).map(str::to_owned),
+                            answer_number: answer
+                                .get("valueInteger")
+                                .or(answer.get("valueDecimal"))
+                                .and_then(Value::as_f64),
+                            answer_bool: answer.get("valueBoolean").and_then(Value::as_bool),
+                            date,
+                        });
+                    }
+                }
+            }
+            "Coverage" if self.payer.is_none() || str_of(r, "status") == Some("active") => {
+                self.payer = r["type"]["coding"]
+                    .as_array()
+                    .and_then(|l| l.first())
+                    .and_then(|c| str_of(c, "display").or(str_of(c, "code")))
+                    .or_else(|| {
+                        r["payor"]
+                            .as_array()?
+                            .first()
+                            .and_then(|p| str_of(p, "display"))
+                    })
+                    .map(str::to_owned);
+            }
+            _ => {}
+        }
+    }
+}
