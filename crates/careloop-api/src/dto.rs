@@ -198,3 +198,43 @@ pub struct PointDto {
     pub points: i32,
     pub reason: String,
 }
+
+/// Risk scores of one person as of a date, each with its components. Decision support, never
+/// a diagnosis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ScoresDto {
+    pub patient_id: String,
+    pub as_of: String,
+    pub charlson: CharlsonDto,
+    /// None when there is no inpatient stay ended on or before the date.
+    pub lace: Option<LaceDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct CharlsonDto {
+    /// Categories counted, with their weights.
+    pub categories: Vec<PointDto>,
+    /// Categories not counted because a more severe one in the same pair is.
+    pub superseded: Vec<String>,
+    pub count: u32,
+    pub weighted: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct LaceDto {
+    pub admission_id: String,
+    pub admitted: String,
+    pub discharged: String,
+    pub length_of_stay_days: u32,
+    pub emergent: bool,
+    pub charlson: u32,
+    pub ed_visits_6m: u32,
+    pub length_points: u32,
+    pub acuity_points: u32,
+    pub comorbidity_points: u32,
+    pub ed_points: u32,
+    pub total: u32,
+}

@@ -108,6 +108,69 @@ impl Careloop {
         })
     }
 
+    /// Charlson and LACE for one patient as of a date.
+    pub fn scores(&self, patient_id: &str, as_of: NaiveDate) -> Result<crate::dto::ScoresDto> {
+        use careloop_segment::scores;
+        let catalog = builtin_catalog()?;
+        let facts = self.patient_facts(patient_id)?;
+        let charlson = scores::charlson(&facts, as_of);
+        let in_set = |name: &str, code: &str| {
+            catalog
+                .value_sets
+                .get(name)
+                .is_some_and(|vs| vs.contains_bare(code))
+        };
+        let lace = scores::lace(
+            &facts,
+            as_of,
+            |c| in_set("INPATIENT_CLASS", c),
+            |c| in_set("EMERGENCY_CLASS", c),
+        );
+        Ok(crate::dto::ScoresDto {
+            patient_id: patient_id.to_owned(),
+            as_of: as_of.to_string(),
+            charlson: crate::dto::CharlsonDto {
+                categories: charlson
+                    .categories
+                    .into_iter()
+                    .map(|(reason, weight)| crate::dto::PointDto {
+                        points: weight as i32,
+                        reason,
+                    })
+                    .collect(),
+                superseded: charlson.superseded,
+                count: charlson.count,
+                weighted: charlson.weighted,
+            },
+            lace: lace.map(|l| crate::dto::LaceDto {
+                admission_id: l.admission_id,
+                admitted: l.admitted.to_string(),
+                discharged: l.discharged.to_string(),
+                length_of_stay_days: l.length_of_stay_days.max(0) as u32,
+                emergent: l.emergent,
+                charlson: l.charlson,
+                ed_visits_6m: l.ed_visits_6m,
+                length_points: l.points.0,
+                acuity_points: l.points.1,
+                comorbidity_points: l.points.2,
+                ed_points: l.points.3,
+                total: l.total,
+            }),
+        })
+    }
+
+    fn patient_facts(&self, patient_id: &str) -> Result<PatientFacts> {
+        self.panel_facts()?
+            .into_iter()
+            .find(|p| p.id == patient_id)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("no patient with id {patient_id:?}"),
+                )
+            })
+    }
+
     /// Why one patient is or is not in each segment (or in one).
     pub fn explain(
         &self,

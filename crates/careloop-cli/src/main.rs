@@ -55,6 +55,15 @@ enum Command {
     },
     /// Evaluate the segments as of a date: members, worklist, overflow, held back.
     Segment(SegmentCommand),
+    /// Charlson comorbidity index and LACE readmission index of one patient, with components.
+    Score {
+        /// The Patient.id.
+        patient: String,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: chrono::NaiveDate,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// What the cache holds.
     Stats {
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -228,6 +237,56 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                                     c.held_back.len()
                                 );
                             }
+                        }
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Score {
+            patient,
+            as_of,
+            format,
+        } => {
+            let config = Config::resolve(cli.data_dir, cli.key_file)?;
+            let scores = Careloop::open(&config)?.scores(&patient, as_of)?;
+            match format {
+                Format::Json => println!("{}", to_json(&scores)?),
+                Format::Text => {
+                    let c = &scores.charlson;
+                    println!("{patient} as of {as_of} (decision support, not a diagnosis)");
+                    println!("Charlson: {} categories, weighted {}", c.count, c.weighted);
+                    for category in &c.categories {
+                        println!("  +{} {}", category.points, category.reason);
+                    }
+                    for superseded in &c.superseded {
+                        println!("  (not counted: {superseded}, a more severe category counts)");
+                    }
+                    match &scores.lace {
+                        None => println!("LACE: no inpatient stay ended on or before {as_of}"),
+                        Some(l) => {
+                            println!(
+                                "LACE {} for the stay {} to {} ({}):",
+                                l.total, l.admitted, l.discharged, l.admission_id
+                            );
+                            println!(
+                                "  L {} (length of stay {} days)",
+                                l.length_points, l.length_of_stay_days
+                            );
+                            println!(
+                                "  A {} ({})",
+                                l.acuity_points,
+                                if l.emergent {
+                                    "emergent admission"
+                                } else {
+                                    "elective admission"
+                                }
+                            );
+                            println!("  C {} (Charlson {})", l.comorbidity_points, l.charlson);
+                            println!(
+                                "  E {} ({} emergency visits in the 6 months before)",
+                                l.ed_points, l.ed_visits_6m
+                            );
                         }
                     }
                 }

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 
 use careloop_store::{ImportTx, PutOutcome, ResourceRecord};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -255,9 +255,38 @@ impl<'t, 's> Sink<'t, 's> {
     }
 }
 
-/// Reads a `.json` file: a Bundle, streamed, or a single resource.
-pub(crate) fn read_json(reader: impl Read, sink: &mut Sink<'_, '_>) -> Result<(), ImportError> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
+/// Files at most this large (when their size is known before reading: plain files and archive
+/// members) are read whole and parsed from memory, which is several times faster than
+/// serde_json's streaming reader; larger or unsized inputs are streamed entry by entry. Memory
+/// stays bounded either way: by this constant or by the largest resource.
+pub(crate) const WHOLE_FILE_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// Reads a `.json` file: a Bundle, streamed, or a single resource. `size` is the byte size of
+/// the (uncompressed) content when it is known up front.
+pub(crate) fn read_json(
+    mut reader: impl BufRead,
+    size: Option<u64>,
+    sink: &mut Sink<'_, '_>,
+) -> Result<(), ImportError> {
+    match size {
+        Some(size) if size <= WHOLE_FILE_LIMIT => {
+            let mut bytes = Vec::with_capacity(size as usize);
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|source| ImportError::Io {
+                    file: sink.file.to_owned(),
+                    source,
+                })?;
+            read_json_from(serde_json::Deserializer::from_slice(&bytes), sink)
+        }
+        _ => read_json_from(serde_json::Deserializer::from_reader(reader), sink),
+    }
+}
+
+fn read_json_from<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    sink: &mut Sink<'_, '_>,
+) -> Result<(), ImportError> {
     let mut bundle = BundleState::default();
     let top = TopLevel {
         sink,

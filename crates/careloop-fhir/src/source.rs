@@ -184,13 +184,14 @@ impl<'a> Run<'a> {
         };
         self.bytes_before = self.state.bytes_done;
         self.bytes.set(0);
+        let size = file.metadata().ok().map(|m| m.len());
         let counted = Counting {
             inner: file,
             count: self.bytes.clone(),
         };
         let go_on = match kind {
             Kind::Archive => self.import_archive(&name, counted)?,
-            kind => self.import_stream(&name, kind, counted)?,
+            kind => self.import_stream(&name, kind, size, counted)?,
         };
         self.state.bytes_done = self.bytes_before + self.bytes.get();
         Ok(go_on)
@@ -208,6 +209,7 @@ impl<'a> Run<'a> {
                 let go_on = self.import_stream(
                     name,
                     kind,
+                    Some(bytes.len() as u64),
                     Counting {
                         inner: bytes,
                         count: self.bytes.clone(),
@@ -250,7 +252,8 @@ impl<'a> Run<'a> {
                 continue;
             }
             let label = format!("{name}!{member}");
-            if !self.import_stream(&label, kind, entry)? {
+            let size = entry.header().size().ok();
+            if !self.import_stream(&label, kind, size, entry)? {
                 return Ok(false);
             }
         }
@@ -262,6 +265,7 @@ impl<'a> Run<'a> {
         &mut self,
         name: &str,
         kind: Kind,
+        size: Option<u64>,
         reader: impl Read,
     ) -> Result<bool, ImportError> {
         self.state.file = name.to_owned();
@@ -271,10 +275,11 @@ impl<'a> Run<'a> {
         let mut sink = Sink::new(&mut tx, name);
         let result = match kind {
             Kind::Json { gz: false } => {
-                bundle::read_json(BufReader::with_capacity(BUFFER, reader), &mut sink)
+                bundle::read_json(BufReader::with_capacity(BUFFER, reader), size, &mut sink)
             }
             Kind::Json { gz: true } => bundle::read_json(
                 BufReader::with_capacity(BUFFER, MultiGzDecoder::new(reader)),
+                None,
                 &mut sink,
             ),
             Kind::Ndjson { gz } => bundle::read_ndjson(buffered(reader, gz), &mut sink),

@@ -213,3 +213,47 @@ pub fn explain(
         why_not,
     }
 }
+
+impl Explanation {
+    /// A readable rendering, the same as `careloop segment explain` prints: used by snapshot
+    /// tests, so a change in what explanations say shows up in review.
+    pub fn render(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let verdict = if self.member {
+            "member"
+        } else {
+            "not a member"
+        };
+        writeln!(out, "{}: {verdict}", self.segment_id).unwrap();
+        for c in &self.conditions {
+            writeln!(
+                out,
+                "  [{}] {}",
+                if c.held { "x" } else { " " },
+                c.text.replace('\n', " ")
+            )
+            .unwrap();
+            for (name, value) in &c.signals {
+                writeln!(out, "      {name} = {value:?}").unwrap();
+            }
+            for e in &c.evidence {
+                let date = e.date.map_or("no date".to_owned(), |d| d.to_string());
+                writeln!(out, "      {} {} {} {date}", e.resource_type, e.id, e.code).unwrap();
+            }
+        }
+        if let Some(why) = &self.why_not {
+            writeln!(out, "  why not: {why}").unwrap();
+        }
+        if let Some(p) = &self.priority {
+            writeln!(out, "  priority {}", p.total).unwrap();
+            for (points, reason) in &p.points {
+                writeln!(out, "      +{points} {reason}").unwrap();
+            }
+        }
+        if let Some(held) = &self.held_back {
+            writeln!(out, "  held back: {held}").unwrap();
+        }
+        out
+    }
+}

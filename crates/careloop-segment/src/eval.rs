@@ -170,8 +170,12 @@ fn compare(l: &SignalValue, op: CmpOp, r: &SignalValue) -> bool {
         (SignalValue::Bool(a), SignalValue::Bool(b)) => Some(a.cmp(b)),
         (SignalValue::Date(a), SignalValue::Date(b)) => Some(a.cmp(b)),
         // The checker allows a date signal against "YYYY-MM-DD" text.
-        (SignalValue::Date(a), SignalValue::Text(t)) => crate::dates::fhir_date(t).map(|b| a.cmp(&b)),
-        (SignalValue::Text(t), SignalValue::Date(b)) => crate::dates::fhir_date(t).map(|a| a.cmp(b)),
+        (SignalValue::Date(a), SignalValue::Text(t)) => {
+            crate::dates::fhir_date(t).map(|b| a.cmp(&b))
+        }
+        (SignalValue::Text(t), SignalValue::Date(b)) => {
+            crate::dates::fhir_date(t).map(|a| a.cmp(b))
+        }
         _ => None,
     };
     let Some(ordering) = ordering else {
@@ -373,11 +377,26 @@ mod tests {
     #[test]
     fn dates_compare_with_date_text_and_missing_values_compare_false() {
         let date = SignalValue::Date(NaiveDate::from_ymd_opt(2024, 1, 15).unwrap());
-        assert!(compare(&date, CmpOp::Lt, &SignalValue::Text("2024-01-31".into())));
-        assert!(compare(&SignalValue::Text("2023-12-31".into()), CmpOp::Lt, &date));
-        assert!(!compare(&date, CmpOp::Eq, &SignalValue::Text("not a date".into())));
+        assert!(compare(
+            &date,
+            CmpOp::Lt,
+            &SignalValue::Text("2024-01-31".into())
+        ));
+        assert!(compare(
+            &SignalValue::Text("2023-12-31".into()),
+            CmpOp::Lt,
+            &date
+        ));
+        assert!(!compare(
+            &date,
+            CmpOp::Eq,
+            &SignalValue::Text("not a date".into())
+        ));
         for op in [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Ge] {
-            assert!(!compare(&SignalValue::Missing, op, &SignalValue::Number(1.0)), "{op:?}");
+            assert!(
+                !compare(&SignalValue::Missing, op, &SignalValue::Number(1.0)),
+                "{op:?}"
+            );
         }
     }
 }

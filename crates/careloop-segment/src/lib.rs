@@ -15,6 +15,7 @@ pub mod definition;
 pub mod engine;
 pub mod eval;
 pub mod facts;
+pub mod scores;
 pub mod signals;
 
 use std::path::Path;

@@ -191,33 +191,36 @@ impl ImportTx<'_> {
         record: &ResourceRecord<'_>,
         patient: Option<&PatientSummary>,
     ) -> Result<PutOutcome> {
-        let existing: Option<(i64, Option<String>, Option<String>, String)> = self
+        // Insert first: on a new resource (the common case) that is one B-tree walk, not two.
+        let inserted = self
             .tx
             .prepare_cached(
-                "SELECT rowid, version_id, last_updated, body FROM resource
-                 WHERE resource_type = ?1 AND id = ?2",
+                "INSERT INTO resource (resource_type, id, patient_id, version_id, last_updated, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (resource_type, id) DO NOTHING",
             )?
-            .query_row(params![record.resource_type, record.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()?;
+            .execute(params![
+                record.resource_type,
+                record.id,
+                record.patient_id,
+                record.version_id,
+                record.last_updated,
+                record.body
+            ])?;
+        let existing: Option<(i64, Option<String>, Option<String>, String)> = if inserted == 1 {
+            None
+        } else {
+            self.tx
+                .prepare_cached(
+                    "SELECT rowid, version_id, last_updated, body FROM resource
+                     WHERE resource_type = ?1 AND id = ?2",
+                )?
+                .query_row(params![record.resource_type, record.id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()?
+        };
         let outcome = match existing {
-            None => {
-                self.tx
-                    .prepare_cached(
-                        "INSERT INTO resource (resource_type, id, patient_id, version_id, last_updated, body)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    )?
-                    .execute(params![
-                        record.resource_type,
-                        record.id,
-                        record.patient_id,
-                        record.version_id,
-                        record.last_updated,
-                        record.body
-                    ])?;
-                PutOutcome::Inserted(self.tx.last_insert_rowid())
-            }
+            None => PutOutcome::Inserted(self.tx.last_insert_rowid()),
             Some((rowid, version_id, last_updated, body)) => {
                 match compare_versions(
                     (record.version_id, record.last_updated),
@@ -297,9 +300,10 @@ impl ImportTx<'_> {
         Ok(changed == 1)
     }
 
-    /// Makes every write of this transaction durable.
+    /// Commits every write of this transaction.
     pub fn commit(self) -> Result<()> {
-        Ok(self.tx.commit()?)
+        self.tx.commit()?;
+        Ok(())
     }
 }
 

@@ -297,3 +297,15 @@ fn the_event_log_refuses_updates_and_deletes_even_in_raw_sql() {
         .unwrap();
     assert_eq!(count, 1);
 }
+
+#[test]
+fn the_cache_is_in_wal_mode_with_full_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), &key("11")).unwrap();
+    assert_eq!(
+        store.pragma_synchronous().unwrap(),
+        2,
+        "synchronous=FULL: an acknowledged commit survives power loss"
+    );
+    assert!(dir.path().join("cache.db-wal").exists(), "WAL mode");
+}
