@@ -238,3 +238,58 @@ pub struct LaceDto {
     pub ed_points: u32,
     pub total: u32,
 }
+
+/// A recorded segmentation run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct RunDto {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub as_of: String,
+    pub definitions_version: String,
+    pub run_at: String,
+    pub run_by: String,
+}
+
+/// Who entered and who left each segment between two runs (`careloop segment diff`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct DiffDto {
+    pub from: RunDto,
+    pub to: RunDto,
+    pub segments: BTreeMap<String, SegmentDiffDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct SegmentDiffDto {
+    pub entered: Vec<String>,
+    pub left: Vec<String>,
+}
+
+/// A draft definition evaluated against the published one, without publishing it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PreviewDto {
+    pub segment_id: String,
+    pub as_of: String,
+    pub draft_version: u32,
+    /// None when the segment is new.
+    pub published_version: Option<u32>,
+    pub draft_count: u32,
+    pub published_count: u32,
+    /// Members under the draft who are not members now.
+    pub added: Vec<String>,
+    /// Members now who would not be under the draft.
+    pub removed: Vec<String>,
+}
+
+/// A published definition version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PublishedDto {
+    pub id: String,
+    pub version: u32,
+    pub published_by: String,
+    pub published_at: String,
+}

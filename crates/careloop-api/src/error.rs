@@ -64,7 +64,9 @@ impl From<StoreError> for ApiError {
             StoreError::SchemaTooNew { .. } => ErrorCode::SchemaTooNew,
             StoreError::KeyFile { .. } => ErrorCode::KeyFile,
             StoreError::KeyMissing { .. } | StoreError::Keyring(_) => ErrorCode::Keyring,
-            StoreError::EventConflict { .. } | StoreError::InvalidEvent(_) => ErrorCode::BadInput,
+            StoreError::EventConflict { .. }
+            | StoreError::InvalidEvent(_)
+            | StoreError::VersionNotNewer { .. } => ErrorCode::BadInput,
             StoreError::Io { .. } => ErrorCode::Io,
             StoreError::Migration { .. } | StoreError::Sqlite(_) => ErrorCode::Internal,
         };

@@ -19,8 +19,10 @@ use chrono::NaiveDate;
 
 pub use careloop_demo::DemoReport;
 pub use careloop_fhir::ImportSummary;
+pub use dto::SegmentRun;
 pub use dto::{PatientPage, PatientQuery, PatientRow, Progress, StartupReport, Stats};
 pub use error::{ApiError, ErrorCode};
+pub use segmentation::{Actor, ATTEMPT_EVENT};
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 

@@ -9,8 +9,8 @@ use careloop_segment::{builtin_catalog, engine, Catalog, PatientFacts, SharedFac
 use chrono::NaiveDate;
 
 use crate::dto::{
-    CohortDto, ConditionDto, EvidenceDto, ExplanationDto, HeldBackDto, PointsDto, SegmentRun,
-    SignalDto,
+    CohortDto, ConditionDto, DiffDto, EvidenceDto, ExplanationDto, HeldBackDto, PointsDto,
+    PreviewDto, PublishedDto, RunDto, SegmentDiffDto, SegmentRun, SignalDto,
 };
 use crate::{ApiError, Careloop, ErrorCode, Result};
 
@@ -28,14 +28,47 @@ impl From<careloop_segment::SegmentError> for ApiError {
     }
 }
 
-fn catalog(definitions: Option<&Path>) -> Result<Catalog> {
-    Ok(match definitions {
-        Some(dir) => careloop_segment::load_catalog(dir)?,
-        None => builtin_catalog()?,
-    })
+/// Who runs or publishes, and when: passed in, never read from a clock here.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub name: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Actor {
+    fn at_text(&self) -> String {
+        self.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
+}
+
+fn run_dto(run: careloop_store::CohortRun) -> RunDto {
+    RunDto {
+        id: run.id,
+        as_of: run.as_of,
+        definitions_version: run.definitions_version,
+        run_at: run.run_at,
+        run_by: run.run_by,
+    }
 }
 
 impl Careloop {
+    /// The catalogue in force: the definitions in `definitions` when given, else the built-in
+    /// ones with the latest published version of each segment in their place.
+    fn catalog(&self, definitions: Option<&Path>) -> Result<Catalog> {
+        if let Some(dir) = definitions {
+            return Ok(careloop_segment::load_catalog(dir)?);
+        }
+        let mut latest: BTreeMap<String, careloop_store::PublishedDefinition> = BTreeMap::new();
+        for published in self.store.published_definitions()? {
+            latest.insert(published.id.clone(), published);
+        }
+        let texts: Vec<(String, String)> = latest
+            .into_values()
+            .map(|p| (format!("published:{}@{}", p.id, p.version), p.body))
+            .collect();
+        Ok(careloop_segment::builtin_catalog_with(&texts)?)
+    }
+
     /// Every stored patient's facts, engagement signals included.
     fn panel_facts(&self) -> Result<Vec<PatientFacts>> {
         let medications = self.store.shared_resources("Medication")?;
@@ -78,11 +111,39 @@ impl Careloop {
         Ok(last)
     }
 
-    /// Evaluates every segment as of `as_of`.
-    pub fn segment(&self, as_of: NaiveDate, definitions: Option<&Path>) -> Result<SegmentRun> {
-        let catalog = catalog(definitions)?;
+    /// Evaluates every segment as of `as_of` and records the run in the cohort history.
+    pub fn segment(
+        &mut self,
+        as_of: NaiveDate,
+        definitions: Option<&Path>,
+        actor: &Actor,
+    ) -> Result<SegmentRun> {
+        let catalog = self.catalog(definitions)?;
         let panel = self.panel_facts()?;
         let cohorts = engine::run(&catalog, &panel, &self.last_contacts()?, as_of);
+        let mut members = Vec::new();
+        for c in &cohorts {
+            let placed = |ids: &[String], placement: &str| {
+                ids.iter()
+                    .map(|id| careloop_store::CohortMember {
+                        segment_id: c.segment_id.clone(),
+                        patient_id: id.clone(),
+                        placement: placement.to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            members.extend(placed(&c.worklist, "worklist"));
+            members.extend(placed(&c.overflow, "overflow"));
+            let held: Vec<String> = c.held_back.iter().map(|(id, _)| id.clone()).collect();
+            members.extend(placed(&held, "held_back"));
+        }
+        self.store.record_cohort_run(
+            &as_of.to_string(),
+            &catalog.version,
+            &actor.at_text(),
+            &actor.name,
+            &members,
+        )?;
         Ok(SegmentRun {
             as_of: as_of.to_string(),
             definitions_version: catalog.version.clone(),
@@ -179,7 +240,7 @@ impl Careloop {
         segment: Option<&str>,
         definitions: Option<&Path>,
     ) -> Result<Vec<ExplanationDto>> {
-        let catalog = catalog(definitions)?;
+        let catalog = self.catalog(definitions)?;
         let facts = self
             .panel_facts()?
             .into_iter()
@@ -249,5 +310,150 @@ impl Careloop {
                 }
             })
             .collect())
+    }
+}
+
+impl Careloop {
+    /// The recorded runs, oldest first.
+    pub fn cohort_runs(&self) -> Result<Vec<RunDto>> {
+        Ok(self.store.cohort_runs()?.into_iter().map(run_dto).collect())
+    }
+
+    /// Who entered and who left each segment between two recorded runs (by default the last
+    /// two).
+    pub fn segment_diff(&self, from: Option<i64>, to: Option<i64>) -> Result<DiffDto> {
+        let runs = self.store.cohort_runs()?;
+        let find = |id: i64| {
+            runs.iter().find(|r| r.id == id).cloned().ok_or_else(|| {
+                ApiError::new(ErrorCode::NotFound, format!("no segmentation run {id}"))
+            })
+        };
+        let (from, to) = match (from, to) {
+            (Some(f), Some(t)) => (find(f)?, find(t)?),
+            (Some(f), None) => (find(f)?, runs.last().cloned().expect("find(f) found a run")),
+            (None, Some(t)) => {
+                let before = runs.iter().rev().find(|r| r.id < t).cloned();
+                let before = before.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no run recorded before run {t}")))?;
+                (before, find(t)?)
+            }
+            (None, None) => match runs.as_slice() {
+                [.., previous, last] => (previous.clone(), last.clone()),
+                _ => {
+                    return Err(ApiError::new(
+                        ErrorCode::NotFound,
+                        "a diff needs two recorded runs: run `careloop segment --as-of …` for two dates first",
+                    ))
+                }
+            },
+        };
+        let by_segment =
+            |run: i64| -> Result<BTreeMap<String, std::collections::BTreeSet<String>>> {
+                let mut map: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+                for m in self.store.cohort_members(run)? {
+                    map.entry(m.segment_id).or_default().insert(m.patient_id);
+                }
+                Ok(map)
+            };
+        let (old, new) = (by_segment(from.id)?, by_segment(to.id)?);
+        let empty = std::collections::BTreeSet::new();
+        let ids: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+        let segments = ids
+            .into_iter()
+            .map(|id| {
+                let (o, n) = (old.get(id).unwrap_or(&empty), new.get(id).unwrap_or(&empty));
+                (
+                    id.clone(),
+                    SegmentDiffDto {
+                        entered: n.difference(o).cloned().collect(),
+                        left: o.difference(n).cloned().collect(),
+                    },
+                )
+            })
+            .collect();
+        Ok(DiffDto {
+            from: run_dto(from),
+            to: run_dto(to),
+            segments,
+        })
+    }
+
+    /// Publishes a segment definition file as a new version (checked first; versions only go
+    /// up). Runs use the latest published version of each segment.
+    pub fn publish_segment(&mut self, file: &Path, actor: &Actor) -> Result<PublishedDto> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", file.display())))?;
+        let segment = careloop_segment::check_definition(&file.display().to_string(), &text)?;
+        let builtin_version = builtin_catalog()?
+            .segments
+            .iter()
+            .find(|s| s.definition.id == segment.definition.id)
+            .map(|s| s.definition.version);
+        if let Some(v) = builtin_version.filter(|v| *v >= segment.definition.version) {
+            return Err(ApiError::new(
+                ErrorCode::BadInput,
+                format!(
+                    "{}: version {} is not newer than the built-in version {v}",
+                    file.display(),
+                    segment.definition.version
+                ),
+            ));
+        }
+        let published = careloop_store::PublishedDefinition {
+            id: segment.definition.id.clone(),
+            version: segment.definition.version,
+            body: text,
+            published_by: actor.name.clone(),
+            published_at: actor.at_text(),
+        };
+        self.store.publish_definition(&published)?;
+        Ok(PublishedDto {
+            id: published.id,
+            version: published.version,
+            published_by: published.published_by,
+            published_at: published.published_at,
+        })
+    }
+
+    /// Evaluates a draft definition on the panel without publishing it: who it would add and
+    /// remove against the segment in force.
+    pub fn preview_segment(&self, file: &Path, as_of: NaiveDate) -> Result<PreviewDto> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", file.display())))?;
+        let draft = careloop_segment::check_definition(&file.display().to_string(), &text)?;
+        let current = self.catalog(None)?;
+        let published = current
+            .segments
+            .iter()
+            .find(|s| s.definition.id == draft.definition.id)
+            .cloned();
+        let panel = self.panel_facts()?;
+        let contacts = self.last_contacts()?;
+        let members = |segment: careloop_segment::Segment| -> std::collections::BTreeSet<String> {
+            let one = Catalog {
+                value_sets: current.value_sets.clone(),
+                segments: vec![segment],
+                version: String::new(),
+            };
+            engine::run(&one, &panel, &contacts, as_of)
+                .remove(0)
+                .members
+                .into_iter()
+                .collect()
+        };
+        let published_version = published.as_ref().map(|s| s.definition.version);
+        let now = published.map(members).unwrap_or_default();
+        let draft_version = draft.definition.version;
+        let segment_id = draft.definition.id.clone();
+        let then = members(draft);
+        Ok(PreviewDto {
+            segment_id,
+            as_of: as_of.to_string(),
+            draft_version,
+            published_version,
+            draft_count: then.len() as u32,
+            published_count: now.len() as u32,
+            added: then.difference(&now).cloned().collect(),
+            removed: now.difference(&then).cloned().collect(),
+        })
     }
 }

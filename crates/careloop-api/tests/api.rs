@@ -207,3 +207,144 @@ fn errors_carry_a_code_the_ui_can_act_on() {
         .unwrap()
         .contains("cannot unlock the local cache"));
 }
+
+fn actor(name: &str) -> careloop_api::Actor {
+    careloop_api::Actor {
+        name: name.into(),
+        at: chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2021, 4, 1, 9, 0, 0).unwrap(),
+    }
+}
+
+/// Two people: one discharged on 2021-03-10 (in post_discharge_30d until 2021-04-09), one
+/// with seven active medications.
+fn small_panel(root: &Path) -> Careloop {
+    let input = root.join("input");
+    std::fs::create_dir_all(&input).unwrap();
+    let mut lines = vec![
+        r#"{"resourceType":"Patient","id":"dis","birthDate":"1950-01-01","gender":"male","name":[{"family":"Dis"}]}"#.to_owned(),
+        r#"{"resourceType":"Patient","id":"meds","birthDate":"1950-01-01","gender":"female","name":[{"family":"Meds"}]}"#.to_owned(),
+        r#"{"resourceType":"Encounter","id":"stay","status":"finished","class":{"code":"IMP"},"subject":{"reference":"Patient/dis"},"period":{"start":"2021-03-05","end":"2021-03-10"}}"#.to_owned(),
+    ];
+    for n in 1..=7 {
+        lines.push(format!(
+            r#"{{"resourceType":"MedicationRequest","id":"m{n}","status":"active","intent":"order","authoredOn":"2020-01-01","subject":{{"reference":"Patient/meds"}},"medicationCodeableConcept":{{"coding":[{{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"{n}"}}]}}}}"#
+        ));
+    }
+    std::fs::write(input.join("panel.ndjson"), lines.join("\n")).unwrap();
+    let mut careloop = Careloop::open(&config(root)).unwrap();
+    assert!(careloop
+        .import(&[input], false, &mut |_| {})
+        .unwrap()
+        .files_failed
+        .is_empty());
+    careloop
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+#[test]
+fn runs_are_recorded_and_diff_names_who_entered_and_left() {
+    let root = tempfile::tempdir().unwrap();
+    let mut careloop = small_panel(root.path());
+    assert_eq!(
+        careloop.segment_diff(None, None).unwrap_err().code,
+        ErrorCode::NotFound,
+        "a diff needs two runs"
+    );
+    let first = careloop
+        .segment(day("2021-03-31"), None, &actor("sam"))
+        .unwrap();
+    assert_eq!(first.segments["post_discharge_30d"].members, ["dis"]);
+    let second = careloop
+        .segment(day("2021-04-14"), None, &actor("ana"))
+        .unwrap();
+    assert!(second.segments["post_discharge_30d"].members.is_empty());
+    let runs = careloop.cohort_runs().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        (runs[0].as_of.as_str(), runs[1].run_by.as_str()),
+        ("2021-03-31", "ana")
+    );
+    assert_eq!(
+        runs[0].run_at, "2021-04-01T09:00:00Z",
+        "the time is the one passed in"
+    );
+
+    let diff = careloop.segment_diff(None, None).unwrap();
+    assert_eq!((diff.from.id, diff.to.id), (runs[0].id, runs[1].id));
+    assert_eq!(diff.segments["post_discharge_30d"].left, ["dis"]);
+    assert!(diff.segments["post_discharge_30d"].entered.is_empty());
+    assert!(
+        diff.segments["polypharmacy"].entered.is_empty()
+            && diff.segments["polypharmacy"].left.is_empty()
+    );
+    let reverse = careloop
+        .segment_diff(Some(runs[1].id), Some(runs[0].id))
+        .unwrap();
+    assert_eq!(reverse.segments["post_discharge_30d"].entered, ["dis"]);
+}
+
+#[test]
+fn preview_shows_the_impact_of_a_draft_and_publishing_makes_it_the_one_in_force() {
+    let root = tempfile::tempdir().unwrap();
+    let mut careloop = small_panel(root.path());
+    let mut draft: serde_json::Value =
+        serde_json::from_str(include_str!("../../../schema/segments/polypharmacy.json")).unwrap();
+    draft["version"] = serde_json::json!(2);
+    draft["rule"] = serde_json::json!("active_medications >= 10");
+    let file = root.path().join("polypharmacy-v2.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&draft).unwrap()).unwrap();
+
+    let preview = careloop.preview_segment(&file, day("2021-03-31")).unwrap();
+    assert_eq!(
+        (preview.published_version, preview.draft_version),
+        (Some(1), 2)
+    );
+    assert_eq!((preview.published_count, preview.draft_count), (1, 0));
+    assert_eq!(preview.removed, ["meds"]);
+    assert!(preview.added.is_empty());
+    assert_eq!(
+        careloop
+            .segment(day("2021-03-31"), None, &actor("sam"))
+            .unwrap()
+            .segments["polypharmacy"]
+            .count,
+        1,
+        "a preview publishes nothing"
+    );
+
+    let published = careloop.publish_segment(&file, &actor("sam")).unwrap();
+    assert_eq!(
+        (published.version, published.published_by.as_str()),
+        (2, "sam")
+    );
+    assert_eq!(
+        careloop
+            .segment(day("2021-03-31"), None, &actor("sam"))
+            .unwrap()
+            .segments["polypharmacy"]
+            .count,
+        0
+    );
+    let again = careloop.publish_segment(&file, &actor("sam")).unwrap_err();
+    assert!(
+        again
+            .message
+            .contains("not newer than the published version 2"),
+        "{}",
+        again.message
+    );
+
+    draft["rule"] = serde_json::json!("active_medications >= 10 and agee > 1");
+    draft["version"] = serde_json::json!(3);
+    std::fs::write(&file, serde_json::to_string_pretty(&draft).unwrap()).unwrap();
+    let invalid = careloop.publish_segment(&file, &actor("sam")).unwrap_err();
+    assert_eq!(invalid.code, ErrorCode::BadInput);
+    assert!(
+        invalid.message.contains("unknown signal \"agee\""),
+        "{}",
+        invalid.message
+    );
+}

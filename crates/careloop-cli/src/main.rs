@@ -83,12 +83,39 @@ struct SegmentCommand {
     /// in DIR/valuesets add to the built-in ones.
     #[arg(long, value_name = "DIR")]
     definitions: Option<PathBuf>,
+    /// Who runs it, for the cohort history (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    as_user: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
 
 #[derive(Subcommand)]
 enum SegmentAction {
+    /// Who entered and who left each segment between two recorded runs (default: the last two).
+    Diff {
+        #[arg(long, value_name = "RUN")]
+        from: Option<i64>,
+        #[arg(long, value_name = "RUN")]
+        to: Option<i64>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Evaluate a draft definition file on the panel without publishing it: members added and
+    /// removed against the segment in force.
+    Preview {
+        file: PathBuf,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: chrono::NaiveDate,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Publish a definition file as a new version of its segment (checked first).
+    Publish {
+        file: PathBuf,
+        #[arg(long, value_name = "NAME")]
+        as_user: Option<String>,
+    },
     /// Why a patient is (or is not) in each segment: conditions, signals, evidence, points.
     Explain {
         /// The Patient.id.
@@ -192,8 +219,78 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
         }
         Command::Segment(command) => {
             let config = Config::resolve(cli.data_dir, cli.key_file)?;
-            let careloop = Careloop::open(&config)?;
+            let mut careloop = Careloop::open(&config)?;
+            let actor = |name: Option<String>| careloop_api::Actor {
+                name: name
+                    .or_else(|| std::env::var("USER").ok())
+                    .unwrap_or_else(|| "careloop".to_owned()),
+                at: chrono::Utc::now(),
+            };
             match command.action {
+                Some(SegmentAction::Diff { from, to, format }) => {
+                    let diff = careloop.segment_diff(from, to)?;
+                    match format {
+                        Format::Json => println!("{}", to_json(&diff)?),
+                        Format::Text => {
+                            println!(
+                                "from run {} (as of {}) to run {} (as of {})",
+                                diff.from.id, diff.from.as_of, diff.to.id, diff.to.as_of
+                            );
+                            for (id, d) in &diff.segments {
+                                println!(
+                                    "{id}: {} entered, {} left",
+                                    d.entered.len(),
+                                    d.left.len()
+                                );
+                                for p in &d.entered {
+                                    println!("  + {p}");
+                                }
+                                for p in &d.left {
+                                    println!("  - {p}");
+                                }
+                            }
+                        }
+                    }
+                }
+                Some(SegmentAction::Preview {
+                    file,
+                    as_of,
+                    format,
+                }) => {
+                    let preview = careloop.preview_segment(&file, as_of)?;
+                    match format {
+                        Format::Json => println!("{}", to_json(&preview)?),
+                        Format::Text => {
+                            let published = preview
+                                .published_version
+                                .map_or("none".to_owned(), |v| format!("version {v}"));
+                            println!(
+                                "{} draft version {} as of {}: {} members (published: {published}, {} members)",
+                                preview.segment_id, preview.draft_version, preview.as_of, preview.draft_count, preview.published_count
+                            );
+                            println!(
+                                "added ({}): {}",
+                                preview.added.len(),
+                                preview.added.join(", ")
+                            );
+                            println!(
+                                "removed ({}): {}",
+                                preview.removed.len(),
+                                preview.removed.join(", ")
+                            );
+                        }
+                    }
+                }
+                Some(SegmentAction::Publish { file, as_user }) => {
+                    let published = careloop.publish_segment(&file, &actor(as_user))?;
+                    println!(
+                        "published {} version {} by {} at {}",
+                        published.id,
+                        published.version,
+                        published.published_by,
+                        published.published_at
+                    );
+                }
                 Some(SegmentAction::Explain {
                     patient,
                     as_of,
@@ -216,7 +313,11 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                     let as_of = command
                         .as_of
                         .expect("clap requires --as-of without a subcommand");
-                    let run = careloop.segment(as_of, command.definitions.as_deref())?;
+                    let run = careloop.segment(
+                        as_of,
+                        command.definitions.as_deref(),
+                        &actor(command.as_user),
+                    )?;
                     match command.format {
                         Format::Json => println!("{}", to_json(&run)?),
                         Format::Text => {

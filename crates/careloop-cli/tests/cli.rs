@@ -215,3 +215,116 @@ fn version_is_printed() {
         format!("careloop {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn segment_explain_and_score_on_a_demo_panel() {
+    let env = Env::new();
+    let panel = env.path("panel");
+    let out = env.run(&[
+        "demo",
+        "--patients",
+        "200",
+        "--seed",
+        "42",
+        "--as-of",
+        "2026-06-30",
+        "--out",
+        panel.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(env
+        .run(&["import", panel.to_str().unwrap()])
+        .status
+        .success());
+
+    let out = env.run(&["segment", "--as-of", "2026-06-30", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(run["as_of"], "2026-06-30");
+    assert!(run["definitions_version"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+    let segments = run["segments"].as_object().unwrap();
+    for id in [
+        "breast_cancer_screening_gap",
+        "diabetes_hba1c_gap",
+        "dormant",
+        "post_discharge_30d",
+        "frequent_ed",
+        "medicare_awv_due",
+        "polypharmacy",
+    ] {
+        let s = &segments[id];
+        let ids = |key: &str| -> Vec<String> {
+            s[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let members = ids("members");
+        assert_eq!(s["count"].as_u64().unwrap() as usize, members.len(), "{id}");
+        assert!(
+            members.windows(2).all(|w| w[0] < w[1]),
+            "{id}: members are sorted ids"
+        );
+        let mut split: Vec<String> = ids("worklist").into_iter().chain(ids("overflow")).collect();
+        split.extend(
+            s["held_back"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["id"].as_str().unwrap().to_owned()),
+        );
+        split.sort();
+        assert_eq!(
+            split, members,
+            "{id}: worklist, overflow and held_back split the members"
+        );
+    }
+    let member = segments["polypharmacy"]["members"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = env.run(&[
+        "segment",
+        "explain",
+        &member,
+        "--as-of",
+        "2026-06-30",
+        "--segment",
+        "polypharmacy",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("in polypharmacy as of 2026-06-30: member"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("active_medications = "),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = env.run(&[
+        "score",
+        &member,
+        "--as-of",
+        "2026-06-30",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let scores: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(scores["charlson"]["weighted"].is_u64());
+    let out = env.run(&["score", "no-such-person", "--as-of", "2026-06-30"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no patient with id"),
+        "{}",
+        stderr(&out)
+    );
+}

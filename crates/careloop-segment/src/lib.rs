@@ -81,6 +81,44 @@ pub fn builtin_catalog() -> Result<Catalog, SegmentError> {
     )
 }
 
+/// The built-in catalogue with `published` definitions (file label, text) in place of the
+/// built-in ones of the same id, and added where the id is new.
+pub fn builtin_catalog_with(published: &[(String, String)]) -> Result<Catalog, SegmentError> {
+    let value_sets = codes::parse_value_sets(
+        builtin::BUILTIN_VALUE_SETS
+            .iter()
+            .map(|(n, t)| (format!("schema/valuesets/{n}"), *t)),
+    )?;
+    let id_of = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_owned))
+    };
+    let replaced: Vec<String> = published.iter().filter_map(|(_, t)| id_of(t)).collect();
+    let mut files: Vec<(String, &str)> = builtin::BUILTIN_SEGMENTS
+        .iter()
+        .filter(|(_, t)| id_of(t).is_none_or(|id| !replaced.contains(&id)))
+        .map(|(n, t)| (format!("schema/segments/{n}"), *t))
+        .collect();
+    files.extend(published.iter().map(|(n, t)| (n.clone(), t.as_str())));
+    catalog(
+        value_sets,
+        files.into_iter(),
+        builtin::BUILTIN_VALUE_SETS.iter().map(|(_, t)| *t),
+    )
+}
+
+/// Parses and checks one definition against the built-in value sets (for publishing and
+/// previewing a draft).
+pub fn check_definition(file: &str, text: &str) -> Result<Segment, SegmentError> {
+    let value_sets = codes::parse_value_sets(
+        builtin::BUILTIN_VALUE_SETS
+            .iter()
+            .map(|(n, t)| (format!("schema/valuesets/{n}"), *t)),
+    )?;
+    definition::parse_definition(file, text, &definition::schema(&value_sets)).map_err(several)
+}
+
 /// A catalogue from a directory of segment definition files, with the built-in value sets
 /// plus any in `DIR/valuesets/`.
 pub fn load_catalog(dir: &Path) -> Result<Catalog, SegmentError> {

@@ -25,6 +25,12 @@ pub enum StoreError {
     Keyring(String),
     #[error("event {id} is already in the log with different content")]
     EventConflict { id: String },
+    #[error("segment {id} version {version} is not newer than the published version {latest}")]
+    VersionNotNewer {
+        id: String,
+        version: u32,
+        latest: u32,
+    },
     #[error("invalid event: {0}")]
     InvalidEvent(String),
     #[error("migration {name} failed: {source}")]

@@ -7,6 +7,7 @@
 //! Clinical facts are stored per FHIR resource; operational changes are events in an
 //! append-only log (see [`events`]).
 
+pub mod cohorts;
 mod error;
 pub mod events;
 pub mod key;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use cohorts::{CohortMember, CohortRun, PublishedDefinition};
 pub use error::{Result, StoreError};
 pub use events::{Event, NewEvent};
 pub use key::{CacheKey, KeySource};

@@ -9,11 +9,18 @@ use sha2::{Digest, Sha256};
 use crate::{Result, StoreError};
 
 /// (version, name, SQL). Versions are dense and increasing; a file once shipped never changes.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "0001_initial",
-    include_str!("../../../schema/migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "0001_initial",
+        include_str!("../../../schema/migrations/0001_initial.sql"),
+    ),
+    (
+        2,
+        "0002_cohort_history",
+        include_str!("../../../schema/migrations/0002_cohort_history.sql"),
+    ),
+];
 
 /// The newest schema this build knows.
 pub const LATEST_SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
