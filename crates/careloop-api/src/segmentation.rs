@@ -69,6 +69,12 @@ impl Careloop {
         Ok(careloop_segment::builtin_catalog_with(&texts)?)
     }
 
+    /// Every stored patient's facts, for benchmarks.
+    #[doc(hidden)]
+    pub fn load_panel_for_benchmark(&self) -> Result<Vec<PatientFacts>> {
+        self.panel_facts()
+    }
+
     /// Every stored patient's facts, engagement signals included.
     fn panel_facts(&self) -> Result<Vec<PatientFacts>> {
         let medications = self.store.shared_resources("Medication")?;

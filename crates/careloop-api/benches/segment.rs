@@ -1,0 +1,95 @@
+//! Segmentation benchmark on generated demo panels of 10,000 and 100,000 people: the panel
+//! is generated and imported into an encrypted store (not timed), then timed: loading every
+//! patient's facts from the store, evaluating every built-in segment for everyone (signal
+//! derivation included), and recomputing one patient after a new fact. Peak memory (VmHWM) is
+//! per scenario: each runs in its own process.
+//!
+//! `cargo bench -p careloop-api --bench segment [-- 10k | 100k]` (default: both).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Instant;
+
+use careloop_api::{Careloop, Config};
+use careloop_segment::{builtin_catalog, engine};
+use chrono::NaiveDate;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    if let [scenario] = args.as_slice() {
+        let n = match scenario.as_str() {
+            "10k" => 10_000,
+            "100k" => 100_000,
+            other => panic!("unknown scenario {other} (10k or 100k)"),
+        };
+        run(n);
+        return;
+    }
+    let me = std::env::current_exe().expect("the bench knows its path");
+    for scenario in ["10k", "100k"] {
+        let status = std::process::Command::new(&me).arg(scenario).status().expect("the scenario runs");
+        assert!(status.success(), "scenario {scenario} failed");
+    }
+}
+
+fn run(patients: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let as_of = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    std::fs::write(&key, "7e".repeat(32)).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let config = Config { data_dir: dir.path().join("data"), key: careloop_store::KeySource::KeyFile(key) };
+    let panel_dir = dir.path().join("panel");
+    careloop_api::write_demo_panel(&panel_dir, patients, 42, as_of).unwrap();
+    let mut careloop = Careloop::open(&config).unwrap();
+    let imported = Instant::now();
+    careloop.import(&[panel_dir.clone()], false, &mut |_| {}).unwrap();
+    let import_s = imported.elapsed().as_secs_f64();
+    std::fs::remove_dir_all(&panel_dir).unwrap();
+    let rss_before = peak_rss_mib();
+
+    let loading = Instant::now();
+    let panel = careloop.load_panel_for_benchmark().unwrap();
+    let load_s = loading.elapsed().as_secs_f64();
+
+    let catalog = builtin_catalog().unwrap();
+    let contacts = HashMap::new();
+    let mut run_s = f64::MAX;
+    let mut members = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let cohorts = engine::run(&catalog, &panel, &contacts, as_of);
+        run_s = run_s.min(started.elapsed().as_secs_f64());
+        members = cohorts.iter().map(|c| c.members.len()).sum();
+    }
+
+    // One patient gets a new fact: re-read that patient's facts and re-evaluate them alone.
+    let one = panel.iter().max_by_key(|p| p.observations.len() + p.encounters.len()).unwrap().clone();
+    let iterations = 200;
+    let started = Instant::now();
+    for _ in 0..iterations {
+        std::hint::black_box(engine::run(&catalog, std::slice::from_ref(&one), &contacts, as_of));
+    }
+    let one_ms = started.elapsed().as_secs_f64() * 1000.0 / iterations as f64;
+
+    println!(
+        "{patients:>6} patients, {} segments: evaluate {:.3} s (best of 3, {members} memberships), load facts from the encrypted store {load_s:.2} s, one-patient recompute {one_ms:.3} ms, import {import_s:.1} s, peak RSS {:.0} MiB (before loading facts {rss_before:.0} MiB), cache {:.0} MB",
+        catalog.segments.len(),
+        run_s,
+        peak_rss_mib(),
+        dir_bytes(&dir.path().join("data")) as f64 / 1e6,
+    );
+}
+
+fn dir_bytes(path: &Path) -> u64 {
+    std::fs::read_dir(path).map(|d| d.map(|e| e.unwrap().metadata().unwrap().len()).sum()).unwrap_or(0)
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .unwrap_or(0.0)
+        / 1024.0
+}
