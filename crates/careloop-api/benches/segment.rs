@@ -15,7 +15,10 @@ use careloop_segment::{builtin_catalog, engine};
 use chrono::NaiveDate;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     if let [scenario] = args.as_slice() {
         let n = match scenario.as_str() {
             "10k" => 10_000,
@@ -27,7 +30,10 @@ fn main() {
     }
     let me = std::env::current_exe().expect("the bench knows its path");
     for scenario in ["10k", "100k"] {
-        let status = std::process::Command::new(&me).arg(scenario).status().expect("the scenario runs");
+        let status = std::process::Command::new(&me)
+            .arg(scenario)
+            .status()
+            .expect("the scenario runs");
         assert!(status.success(), "scenario {scenario} failed");
     }
 }
@@ -39,12 +45,17 @@ fn run(patients: u32) {
     let key = dir.path().join("key");
     std::fs::write(&key, "7e".repeat(32)).unwrap();
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let config = Config { data_dir: dir.path().join("data"), key: careloop_store::KeySource::KeyFile(key) };
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        key: careloop_store::KeySource::KeyFile(key),
+    };
     let panel_dir = dir.path().join("panel");
     careloop_api::write_demo_panel(&panel_dir, patients, 42, as_of).unwrap();
     let mut careloop = Careloop::open(&config).unwrap();
     let imported = Instant::now();
-    careloop.import(&[panel_dir.clone()], false, &mut |_| {}).unwrap();
+    careloop
+        .import(std::slice::from_ref(&panel_dir), false, &mut |_| {})
+        .unwrap();
     let import_s = imported.elapsed().as_secs_f64();
     std::fs::remove_dir_all(&panel_dir).unwrap();
     let rss_before = peak_rss_mib();
@@ -65,11 +76,20 @@ fn run(patients: u32) {
     }
 
     // One patient gets a new fact: re-read that patient's facts and re-evaluate them alone.
-    let one = panel.iter().max_by_key(|p| p.observations.len() + p.encounters.len()).unwrap().clone();
+    let one = panel
+        .iter()
+        .max_by_key(|p| p.observations.len() + p.encounters.len())
+        .unwrap()
+        .clone();
     let iterations = 200;
     let started = Instant::now();
     for _ in 0..iterations {
-        std::hint::black_box(engine::run(&catalog, std::slice::from_ref(&one), &contacts, as_of));
+        std::hint::black_box(engine::run(
+            &catalog,
+            std::slice::from_ref(&one),
+            &contacts,
+            as_of,
+        ));
     }
     let one_ms = started.elapsed().as_secs_f64() * 1000.0 / iterations as f64;
 
@@ -83,13 +103,19 @@ fn run(patients: u32) {
 }
 
 fn dir_bytes(path: &Path) -> u64 {
-    std::fs::read_dir(path).map(|d| d.map(|e| e.unwrap().metadata().unwrap().len()).sum()).unwrap_or(0)
+    std::fs::read_dir(path)
+        .map(|d| d.map(|e| e.unwrap().metadata().unwrap().len()).sum())
+        .unwrap_or(0)
 }
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .unwrap_or(0.0)
         / 1024.0
 }

@@ -1,13 +1,20 @@
 //! Signals: a pure function from one patient's facts and an as-of date D to the typed values
 //! that rules compare. No clock: D is a parameter, and anything dated after D is invisible.
+//!
+//! Besides the care-gap signals, the operational signals of the outreach seeds: social-needs
+//! screening answers (the latest answer to each question decides, within 12 months), care
+//! signals recorded as observations, crisis contacts, missed reviews and welfare tasks,
+//! engagement trends and unplanned returns after a discharge. Code lists a rule may name are
+//! value sets; question/answer pairs and the Careloop-local code systems (which value-set
+//! files cannot name) are documented constants here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 
-use crate::codes::ValueSets;
+use crate::codes::{Coding, System, ValueSet, ValueSets};
 use crate::dates::{age_on, months_before, Window};
-use crate::facts::PatientFacts;
+use crate::facts::{AnswerFact, EncounterFact, PatientFacts};
 
 /// A signal's value.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +67,27 @@ pub const SIGNALS: &[(&str, careloop_rules::SignalType, &str)] = {
         ("checkins_done_14d", Number, "digital check-ins done in the 14 days up to D"),
         ("portal_use_90d", Number, "portal log-ins and messages in the 90 days up to D"),
         ("engagement_tier", Text, "high (3+ encounters in 12 months), moderate (1-2), dormant (none in 12 months, some ever), none"),
+        // Operational signals of the outreach seeds. Screening signals: the latest answer to
+        // the question dated on or before D decides, and only if it is dated in the 12 months
+        // up to D (see SCREENING).
+        ("lives_alone", Bool, "latest household-size answer (63512-8) in the 12 months up to D is 1"),
+        ("housing_instability", Bool, "latest living-situation answer (71802-3) in the 12 months up to D is LA31994-9 worried about losing it or LA31995-6 no steady place"),
+        ("eviction_risk", Bool, "latest worried-about-losing-housing answer (93033-9) in the 12 months up to D is LA33-6 yes"),
+        ("food_insecurity", Bool, "latest answer to 88122-7 or to 88123-5 in the 12 months up to D is LA28397-0 often or LA6729-3 sometimes true"),
+        ("transport_barrier", Bool, "latest transportation answer (93030-5) in the 12 months up to D is LA33-6 yes"),
+        ("utility_shutoff", Bool, "latest utilities answer (96779-4) in the 12 months up to D is LA33-6 threatened or LA32002-0 already shut off"),
+        ("social_isolation", Bool, "latest loneliness answer (93159-1) in the 12 months up to D is LA10044-8 often or LA9933-8 always"),
+        ("caregiver_strain", Bool, "latest careloop-caregiver-strain answer in the 12 months up to D is LA33-6 yes"),
+        ("assisted_setup_needed", Bool, "a care-signal assisted-setup-needed observation dated on or before D"),
+        ("prior_crisis_contacts_12m", Number, "distinct EMERGENCY_CLASS encounters started in the 12 months up to D with a CRISIS_REASON reason"),
+        ("missed_reviews_90d", Number, "noshow appointments of a review service type (REVIEW_SERVICES) dated in the 90 days up to D"),
+        ("missed_welfare_tasks_90d", Number, "noshow appointments of a welfare service type (WELFARE_SERVICES) dated in the 90 days up to D"),
+        ("incidents_90d", Number, "care-signal incident-reported observations dated in the 90 days up to D"),
+        ("checkins_done_prior_14d", Number, "digital check-ins done from D-28 to D-15 (the two weeks before the last 14 days)"),
+        ("checkins_missed_prior_14d", Number, "digital check-ins missed from D-28 to D-15 (the two weeks before the last 14 days)"),
+        ("missed_checkins_after_discharge", Number, "check-ins missed from the latest discharge of the 30 days up to D to 14 days after it (none: missing)"),
+        ("falling_engagement", Bool, "check-ins done fell by 2+ from D-28..D-15 to D-14..D, or to under half from D-56..D-29 (3+) to D-28..D; or no portal use in D-30..D after 2+ in D-120..D-31"),
+        ("prior_unplanned_followup", Bool, "an EMERGENCY_CLASS encounter started 0-30 days, or an INPATIENT_CLASS one 1-30 days, after an earlier INPATIENT_CLASS discharge, both in the 12 months up to D"),
     ]
 };
 
@@ -76,6 +104,135 @@ pub fn allowed_values() -> BTreeMap<String, Vec<String>> {
             list(&["high", "moderate", "dormant", "none"]),
         ),
     ])
+}
+
+/// Careloop-local code system of operational facts recorded as Observations (assisted setup,
+/// incidents). Value-set files cannot name a local system, so the codes live here.
+pub const CARE_SIGNAL_SYSTEM: &str = "https://careloop.example/fhir/CodeSystem/care-signal";
+/// Observation code: the person needs someone to set up digital check-ins with them.
+pub const ASSISTED_SETUP_NEEDED: &str = "assisted-setup-needed";
+/// Observation code: an incident (fall, found wandering, missed doses, kitchen fire) was
+/// reported; what happened is the value and does not matter for counting.
+pub const INCIDENT_REPORTED: &str = "incident-reported";
+
+/// Careloop-local code system of `Appointment.serviceType` for reviews and welfare tasks.
+pub const OUTREACH_SERVICE_SYSTEM: &str =
+    "https://careloop.example/fhir/CodeSystem/outreach-service";
+/// Service types of a planned review whose no-show counts as a missed review.
+pub const REVIEW_SERVICES: &[&str] = &[
+    "behavioural-health-review",
+    "medication-review",
+    "care-plan-review",
+];
+/// Service types of a welfare task whose no-show counts as a missed welfare task.
+pub const WELFARE_SERVICES: &[&str] = &["welfare-visit", "welfare-call"];
+
+/// What makes an answer to a screening question positive.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Positive {
+    /// The answer's code is one of these (LOINC answer codes).
+    Codes(&'static [&'static str]),
+    /// The answer is this number (valueInteger or valueDecimal).
+    Number(f64),
+}
+
+impl Positive {
+    fn matches(self, answer: &AnswerFact) -> bool {
+        match self {
+            Positive::Codes(codes) => answer
+                .answer_code
+                .as_deref()
+                .is_some_and(|c| codes.contains(&c)),
+            Positive::Number(n) => answer.answer_number == Some(n),
+        }
+    }
+}
+
+// LOINC answer codes. "Yes" (LA33-6) answers several questions, which is why positives are
+// listed per question rather than as one value set of positive answers.
+const YES: &str = "LA33-6";
+const HOUSING_AT_RISK: &str = "LA31994-9";
+const NO_STEADY_HOUSING: &str = "LA31995-6";
+const OFTEN_TRUE: &str = "LA28397-0";
+const SOMETIMES_TRUE: &str = "LA6729-3";
+const ALREADY_SHUT_OFF: &str = "LA32002-0";
+const OFTEN: &str = "LA10044-8";
+const ALWAYS: &str = "LA9933-8";
+
+/// The screening signals: for each, the questions (QuestionnaireResponse item linkIds, AHC
+/// HRSN LOINC codes where one exists) and what makes each one's answer positive. A signal
+/// holds when, for any of its questions, the latest answer dated on or before D is dated in
+/// the 12 months up to D and is positive; a later negative answer clears an earlier positive.
+/// Answers of the same (latest) day count as one answer, positive if any of them is: a
+/// conflicting same-day record is resolved towards looking at the person.
+pub const SCREENING: &[(&str, &[(&str, Positive)])] = &[
+    ("lives_alone", &[("63512-8", Positive::Number(1.0))]),
+    (
+        "housing_instability",
+        &[(
+            "71802-3",
+            Positive::Codes(&[HOUSING_AT_RISK, NO_STEADY_HOUSING]),
+        )],
+    ),
+    ("eviction_risk", &[("93033-9", Positive::Codes(&[YES]))]),
+    (
+        "food_insecurity",
+        &[
+            ("88122-7", Positive::Codes(&[OFTEN_TRUE, SOMETIMES_TRUE])),
+            ("88123-5", Positive::Codes(&[OFTEN_TRUE, SOMETIMES_TRUE])),
+        ],
+    ),
+    ("transport_barrier", &[("93030-5", Positive::Codes(&[YES]))]),
+    (
+        "utility_shutoff",
+        &[("96779-4", Positive::Codes(&[YES, ALREADY_SHUT_OFF]))],
+    ),
+    (
+        "social_isolation",
+        &[("93159-1", Positive::Codes(&[OFTEN, ALWAYS]))],
+    ),
+    (
+        "caregiver_strain",
+        &[("careloop-caregiver-strain", Positive::Codes(&[YES]))],
+    ),
+];
+
+/// Whether the latest answer to `link_id` dated on or before D is dated inside `recent` and
+/// positive.
+fn latest_answer_positive(
+    answers: &[AnswerFact],
+    link_id: &str,
+    positive: Positive,
+    d: NaiveDate,
+    recent: Window,
+) -> bool {
+    let asked: Vec<&AnswerFact> = answers
+        .iter()
+        .filter(|a| a.link_id == link_id && a.date.is_some_and(|dt| dt <= d))
+        .collect();
+    let Some(latest) = asked.iter().filter_map(|a| a.date).max() else {
+        return false;
+    };
+    recent.contains(latest)
+        && asked
+            .iter()
+            .filter(|a| a.date == Some(latest))
+            .any(|a| positive.matches(a))
+}
+
+/// `n` days before `date`, or the earliest date there is (a window reaching before it simply
+/// starts there).
+fn days_before(date: NaiveDate, n: u64) -> NaiveDate {
+    date.checked_sub_days(Days::new(n))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// Whether any of `codings` is one of `codes` in the local code system `system`.
+fn has_local_code(codings: &[Coding], system: &str, codes: &[&str]) -> bool {
+    let system = System::from_uri(system);
+    codings
+        .iter()
+        .any(|c| c.system == system && codes.contains(&c.code.as_str()))
 }
 
 /// One person's signals as of D, by name.
@@ -263,26 +420,212 @@ pub fn derive(facts: &PatientFacts, value_sets: &ValueSets, d: NaiveDate) -> Sig
     // Engagement signals from the service.
     let w14 = Window::days(d, 14);
     let w90 = Window::days(d, 90);
-    let signals_in = |kinds: &[&str], w: Window| {
+    let engagement_in = |kinds: &[&str], w: Window| {
+        facts
+            .engagement
+            .iter()
+            .filter(|s| kinds.contains(&s.kind.as_str()) && s.date.is_some_and(|dt| w.contains(dt)))
+            .count()
+    };
+    const PORTAL: [&str; 2] = ["portal_login", "portal_message"];
+    let done_14d = engagement_in(&["checkin_done"], w14);
+    v.insert(
+        "missed_checkins_14d",
+        count(engagement_in(&["checkin_missed"], w14)),
+    );
+    v.insert("checkins_done_14d", count(done_14d));
+    v.insert("portal_use_90d", count(engagement_in(&PORTAL, w90)));
+
+    // The two weeks before the last 14 days, for a trend: D-28 to D-15, so that it meets the
+    // [D-14, D] window of the signals above without overlapping it.
+    let prior_14d = Window {
+        start: days_before(d, 28),
+        end: days_before(d, 15),
+    };
+    let done_prior_14d = engagement_in(&["checkin_done"], prior_14d);
+    v.insert("checkins_done_prior_14d", count(done_prior_14d));
+    v.insert(
+        "checkins_missed_prior_14d",
+        count(engagement_in(&["checkin_missed"], prior_14d)),
+    );
+    // Missed "early" check-ins: those due in the first two weeks at home after the discharge
+    // that `discharged_30d` found; a miss later than that is routine, not early.
+    v.insert(
+        "missed_checkins_after_discharge",
+        discharge.and_then(|e| e.end).map_or(Missing, |end| {
+            let first_two_weeks = Window {
+                start: end,
+                end: end.checked_add_days(Days::new(14)).map_or(d, |e| e.min(d)),
+            };
+            count(engagement_in(&["checkin_missed"], first_two_weeks))
+        }),
+    );
+    // Falling engagement, the quiet first sign of losing contact that the seeds describe (a
+    // one-off missed check-in is not): check-ins done dropped by two or more from one
+    // fortnight to the next (a sudden drop); or fell to under half month on month, from three
+    // or more (a gradual decline, which two fortnights barely show: by the time it is clear,
+    // both may be near zero); or portal use stopped for a month after some use (2+) in the
+    // three months before.
+    let done_28d = engagement_in(
+        &["checkin_done"],
+        Window {
+            start: days_before(d, 28),
+            end: d,
+        },
+    );
+    let done_prior_28d = engagement_in(
+        &["checkin_done"],
+        Window {
+            start: days_before(d, 56),
+            end: days_before(d, 29),
+        },
+    );
+    let checkins_fell =
+        done_prior_14d >= done_14d + 2 || (done_prior_28d >= 3 && 2 * done_28d < done_prior_28d);
+    let portal_last_30d = engagement_in(&PORTAL, Window::days(d, 30));
+    let portal_before = engagement_in(
+        &PORTAL,
+        Window {
+            start: days_before(d, 120),
+            end: days_before(d, 31),
+        },
+    );
+    let portal_stopped = portal_last_30d == 0 && portal_before >= 2;
+    v.insert("falling_engagement", Bool(checkins_fell || portal_stopped));
+
+    // Screening answers.
+    for (name, questions) in SCREENING {
+        let positive = questions.iter().any(|(link_id, positive)| {
+            latest_answer_positive(&facts.answers, link_id, *positive, d, w12)
+        });
+        v.insert(*name, Bool(positive));
+    }
+
+    // Care signals recorded as observations. Facts do not carry Observation.valueBoolean, so
+    // an assisted-setup observation counts by its presence (the demo generator records only
+    // `true`); once facts carry it, the latest one on or before D should decide.
+    let care_signals = |code: &'static str| {
+        facts.observations.iter().filter(move |o| {
+            o.date.is_some_and(|dt| dt <= d)
+                && has_local_code(&o.codes, CARE_SIGNAL_SYSTEM, &[code])
+        })
+    };
+    v.insert(
+        "assisted_setup_needed",
+        Bool(care_signals(ASSISTED_SETUP_NEEDED).next().is_some()),
+    );
+    v.insert(
+        "incidents_90d",
+        count(
+            care_signals(INCIDENT_REPORTED)
+                .filter(|o| o.date.is_some_and(|dt| w90.contains(dt)))
+                .count(),
+        ),
+    );
+
+    // Crisis contacts: the emergency visits that ed_visits_12m counts, for a crisis reason.
+    let crisis = set("CRISIS_REASON");
+    let in_class = |e: &EncounterFact, vs: Option<&ValueSet>| {
+        e.class
+            .as_deref()
+            .is_some_and(|c| vs.is_some_and(|vs| vs.contains_bare(c)))
+    };
+    let crisis_contacts: BTreeSet<&str> = started
+        .iter()
+        .filter(|e| in_class(e, emergency) && e.start.is_some_and(|s| w12.contains(s)))
+        .filter(|e| crisis.is_some_and(|vs| e.reasons.iter().any(|r| vs.contains(r))))
+        .map(|e| e.id.as_str())
+        .collect();
+    v.insert("prior_crisis_contacts_12m", count(crisis_contacts.len()));
+
+    // Missed reviews and welfare tasks: no-shows of the last 90 days by service type.
+    let no_shows = |services: &[&str]| {
         count(
             facts
-                .engagement
+                .appointments
                 .iter()
-                .filter(|s| {
-                    kinds.contains(&s.kind.as_str()) && s.date.is_some_and(|dt| w.contains(dt))
-                })
+                .filter(|a| a.status.as_deref() == Some("noshow"))
+                .filter(|a| a.date.is_some_and(|dt| w90.contains(dt)))
+                .filter(|a| has_local_code(&a.service_types, OUTREACH_SERVICE_SYSTEM, services))
                 .count(),
         )
     };
-    v.insert("missed_checkins_14d", signals_in(&["checkin_missed"], w14));
-    v.insert("checkins_done_14d", signals_in(&["checkin_done"], w14));
+    v.insert("missed_reviews_90d", no_shows(REVIEW_SERVICES));
+    v.insert("missed_welfare_tasks_90d", no_shows(WELFARE_SERVICES));
+
     v.insert(
-        "portal_use_90d",
-        signals_in(&["portal_login", "portal_message"], w90),
+        "prior_unplanned_followup",
+        Bool(prior_unplanned_followup(
+            &facts.encounters,
+            |e| in_class(e, inpatient),
+            |e| in_class(e, emergency),
+            w12,
+        )),
     );
 
     Signals {
         as_of: d,
         values: v,
+    }
+}
+
+/// An unplanned return after a transition of care: an emergency encounter starting on the day
+/// of, or up to 30 days after, an earlier inpatient discharge, or an inpatient one starting 1
+/// to 30 days after it (an admission on the discharge day is a transfer, not a return). The
+/// discharge and the start are both in `w12` (which ends at D).
+fn prior_unplanned_followup(
+    encounters: &[EncounterFact],
+    inpatient: impl Fn(&EncounterFact) -> bool,
+    emergency: impl Fn(&EncounterFact) -> bool,
+    w12: Window,
+) -> bool {
+    let discharges: Vec<(&EncounterFact, NaiveDate)> = encounters
+        .iter()
+        .filter(|e| inpatient(e))
+        .filter_map(|e| Some((e, e.end?)))
+        .filter(|(_, end)| w12.contains(*end))
+        .collect();
+    encounters.iter().any(|next| {
+        let Some(start) = next.start.filter(|s| w12.contains(*s)) else {
+            return false;
+        };
+        let earliest_day = if emergency(next) {
+            0
+        } else if inpatient(next) {
+            1
+        } else {
+            return false;
+        };
+        discharges.iter().any(|(stay, end)| {
+            let days = (start - *end).num_days();
+            !std::ptr::eq(*stay, next) && (earliest_day..=30).contains(&days)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_signal_is_derived_and_every_derived_signal_is_listed() {
+        let d = NaiveDate::from_ymd_opt(2026, 6, 30).expect("a valid date");
+        let signals = derive(&PatientFacts::default(), &ValueSets::new(), d);
+        let derived: BTreeSet<&str> = signals.iter().map(|(name, _)| name).collect();
+        let listed: BTreeSet<&str> = SIGNALS.iter().map(|(name, _, _)| *name).collect();
+        assert_eq!(derived, listed);
+    }
+
+    #[test]
+    fn screening_signals_are_listed_as_booleans() {
+        for (name, questions) in SCREENING {
+            assert!(!questions.is_empty(), "{name} has questions");
+            assert!(
+                SIGNALS
+                    .iter()
+                    .any(|(n, t, _)| n == name && *t == careloop_rules::SignalType::Bool),
+                "{name} is a Bool in SIGNALS"
+            );
+        }
     }
 }
