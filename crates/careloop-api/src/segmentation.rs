@@ -226,16 +226,32 @@ impl Careloop {
         })
     }
 
+    /// One patient's facts, read from that patient's rows only.
     fn patient_facts(&self, patient_id: &str) -> Result<PatientFacts> {
-        self.panel_facts()?
+        let resources = self.store.patient_resources(patient_id)?;
+        if !resources.iter().any(|(t, _)| t == "Patient") {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("no patient with id {patient_id:?}"),
+            ));
+        }
+        let medications = self.store.shared_resources("Medication")?;
+        let shared = SharedFacts::from_medications(
+            medications
+                .iter()
+                .map(|(id, body)| (id.as_str(), body.as_str())),
+        );
+        let mut facts = PatientFacts::from_resources(patient_id, &resources, &shared);
+        facts.engagement = self
+            .store
+            .patient_engagement_signals(patient_id)?
             .into_iter()
-            .find(|p| p.id == patient_id)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::NotFound,
-                    format!("no patient with id {patient_id:?}"),
-                )
+            .map(|(kind, at)| EngagementFact {
+                date: careloop_segment::dates::fhir_date(&at),
+                kind,
             })
+            .collect();
+        Ok(facts)
     }
 
     /// Why one patient is or is not in each segment (or in one).
@@ -247,16 +263,7 @@ impl Careloop {
         definitions: Option<&Path>,
     ) -> Result<Vec<ExplanationDto>> {
         let catalog = self.catalog(definitions)?;
-        let facts = self
-            .panel_facts()?
-            .into_iter()
-            .find(|p| p.id == patient_id)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::NotFound,
-                    format!("no patient with id {patient_id:?}"),
-                )
-            })?;
+        let facts = self.patient_facts(patient_id)?;
         let segments: Vec<_> = catalog
             .segments
             .iter()

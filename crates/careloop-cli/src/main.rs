@@ -453,15 +453,17 @@ fn print_explanations(
             println!("  why not: {why}");
         }
         if let Some(p) = &e.priority {
-            println!(
-                "  priority {}: {}",
-                p.total,
-                p.points
-                    .iter()
-                    .map(|p| format!("+{} {}", p.points, p.reason))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            );
+            let points: Vec<String> = p
+                .points
+                .iter()
+                .map(|p| format!("+{} {}", p.points, p.reason))
+                .collect();
+            let points = if points.is_empty() {
+                "no priority points apply".to_owned()
+            } else {
+                points.join("; ")
+            };
+            println!("  priority {}: {points}", p.total);
         }
         if let Some(held) = &e.held_back {
             println!("  held back: {held}");

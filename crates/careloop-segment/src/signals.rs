@@ -31,6 +31,10 @@ pub enum SignalValue {
 impl From<SignalValue> for serde_json::Value {
     fn from(v: SignalValue) -> serde_json::Value {
         match v {
+            // Counts and ages are whole numbers: show them as such.
+            SignalValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                serde_json::json!(n as i64)
+            }
             SignalValue::Number(n) => serde_json::json!(n),
             SignalValue::Text(t) => serde_json::Value::String(t),
             SignalValue::Bool(b) => serde_json::Value::Bool(b),

@@ -138,6 +138,24 @@ impl Store {
         Ok(())
     }
 
+    /// One patient's stored resources as (resource type, body), the Patient resource included.
+    pub fn patient_resources(&self, patient_id: &str) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT resource_type, body FROM resource WHERE patient_id = ?1 ORDER BY resource_type, id",
+        )?;
+        let rows = stmt.query_map(params![patient_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One patient's engagement signals as (kind, at).
+    pub fn patient_engagement_signals(&self, patient_id: &str) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT kind, at FROM engagement_signal WHERE patient_id = ?1 ORDER BY at",
+        )?;
+        let rows = stmt.query_map(params![patient_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Every stored resource of one type that belongs to no patient (e.g. Medication), as
     /// (id, body).
     pub fn shared_resources(&self, resource_type: &str) -> Result<Vec<(String, String)>> {
