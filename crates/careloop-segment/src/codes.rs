@@ -2,7 +2,7 @@
 //! `schema/valuesets/` that rules refer to.
 
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::SegmentError;
 
@@ -59,7 +59,9 @@ pub struct Coding {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ValueSet {
     pub name: String,
-    codes: HashSet<(System, String)>,
+    /// Codes by system: looked up with borrowed strings, so a check allocates nothing (it runs
+    /// for every coding of every fact of every patient).
+    codes: HashMap<System, HashSet<String>>,
     icd10_prefixes: Vec<String>,
     /// Codes matched on the code alone, whatever the system: Encounter.class codes and
     /// imaging series modalities.
@@ -72,7 +74,8 @@ impl ValueSet {
     pub fn contains(&self, coding: &Coding) -> bool {
         if self
             .codes
-            .contains(&(coding.system.clone(), coding.code.clone()))
+            .get(&coding.system)
+            .is_some_and(|codes| codes.contains(coding.code.as_str()))
         {
             return true;
         }
@@ -150,8 +153,7 @@ pub fn parse_value_sets<'a>(
                             "unknown system {name:?} (expected SNOMED, LOINC, CPT, HCPCS, ICD10, ICD10_PREFIX, RXNORM, ENCOUNTER_CLASS or DICOM_MODALITY)"
                         ))
                     })?;
-                    set.codes
-                        .extend(include.codes.into_iter().map(|c| (system.clone(), c)));
+                    set.codes.entry(system).or_default().extend(include.codes);
                 }
             }
         }
