@@ -75,6 +75,14 @@ fn run(patients: u32) {
         members = cohorts.iter().map(|c| c.members.len()).sum();
     }
 
+    let started = Instant::now();
+    let derived: Vec<_> = panel
+        .iter()
+        .map(|p| careloop_segment::signals::derive(p, &catalog.value_sets, as_of))
+        .collect();
+    let derive_s = started.elapsed().as_secs_f64();
+    drop(derived);
+
     // One patient gets a new fact: re-read that patient's facts and re-evaluate them alone.
     let one = panel
         .iter()
@@ -94,7 +102,7 @@ fn run(patients: u32) {
     let one_ms = started.elapsed().as_secs_f64() * 1000.0 / iterations as f64;
 
     println!(
-        "{patients:>6} patients, {} segments: evaluate {:.3} s (best of 3, {members} memberships), load facts from the encrypted store {load_s:.2} s, one-patient recompute {one_ms:.3} ms, import {import_s:.1} s, peak RSS {:.0} MiB (before loading facts {rss_before:.0} MiB), cache {:.0} MB",
+        "{patients:>6} patients, {} segments: evaluate {:.3} s (best of 3, {members} memberships; signal derivation alone, one thread: {derive_s:.3} s), load facts from the encrypted store {load_s:.2} s, one-patient recompute {one_ms:.3} ms, import {import_s:.1} s, peak RSS {:.0} MiB (before loading facts {rss_before:.0} MiB), cache {:.0} MB",
         catalog.segments.len(),
         run_s,
         peak_rss_mib(),

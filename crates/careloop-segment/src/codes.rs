@@ -2,7 +2,9 @@
 //! `schema/valuesets/` that rules refer to.
 
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::SegmentError;
 
@@ -66,12 +68,34 @@ pub struct ValueSet {
     /// Codes matched on the code alone, whatever the system: Encounter.class codes and
     /// imaging series modalities.
     bare_codes: HashSet<String>,
+    /// A one-word Bloom filter over the `codes`: a coding whose [`code_bit`] is not set is
+    /// not in the set, decided without hashing. Most codings of a panel are in no value set
+    /// (vital signs, routine procedures), so most checks end here.
+    bloom: u64,
+}
+
+/// The filter bit of a code: from its length and its last two bytes, which differ most among
+/// codes (check digits of LOINC and SNOMED, the last letters of the rest).
+#[inline]
+fn code_bit(code: &str) -> u64 {
+    let bytes = code.as_bytes();
+    let last = bytes.last().copied().unwrap_or(0) as u64;
+    let before = bytes.len().checked_sub(2).map_or(0, |i| bytes[i]) as u64;
+    1 << ((last * 7 + before * 3 + bytes.len() as u64) % 64)
 }
 
 impl ValueSet {
     /// Whether a coding is in the set (system and code, or an ICD-10 code under a listed
     /// prefix).
+    #[inline]
     pub fn contains(&self, coding: &Coding) -> bool {
+        if self.bloom & code_bit(&coding.code) == 0 && self.icd10_prefixes.is_empty() {
+            return false;
+        }
+        self.contains_slow(coding)
+    }
+
+    fn contains_slow(&self, coding: &Coding) -> bool {
         if self
             .codes
             .get(&coding.system)
@@ -153,6 +177,9 @@ pub fn parse_value_sets<'a>(
                             "unknown system {name:?} (expected SNOMED, LOINC, CPT, HCPCS, ICD10, ICD10_PREFIX, RXNORM, ENCOUNTER_CLASS or DICOM_MODALITY)"
                         ))
                     })?;
+                    for code in &include.codes {
+                        set.bloom |= code_bit(code);
+                    }
                     set.codes.entry(system).or_default().extend(include.codes);
                 }
             }

@@ -59,24 +59,79 @@ pub struct Explanation {
     pub held_back: Option<String>,
 }
 
-/// Evaluates every segment for every patient.
+/// Evaluates every segment for every patient, on every core: the panel is cut into one
+/// contiguous chunk per core, and the chunks' members are joined in panel order.
 pub fn run(
     catalog: &Catalog,
     panel: &[PatientFacts],
     last_contact: &HashMap<String, NaiveDate>,
     d: NaiveDate,
 ) -> Vec<Cohort> {
-    let signals: Vec<Signals> = panel
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(panel.len() / 1_000 + 1);
+    let chunk = panel.len().div_ceil(threads).max(1);
+    let parts: Vec<ChunkResult> = if threads <= 1 {
+        vec![evaluate_chunk(catalog, panel, 0, d)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = panel
+                .chunks(chunk)
+                .enumerate()
+                .map(|(i, part)| scope.spawn(move || evaluate_chunk(catalog, part, i * chunk, d)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a segmentation worker panicked"))
+                .collect()
+        })
+    };
+    catalog
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(s, segment)| {
+            let mut members = Vec::new();
+            let mut priority = HashMap::new();
+            for part in &parts {
+                for (index, points) in &part.members[s] {
+                    let id = panel_id(panel, part.offset + index);
+                    members.push((id, &part.signals[*index]));
+                    priority.insert(id.to_owned(), points.clone());
+                }
+            }
+            split(segment, members, priority, last_contact, d)
+        })
+        .collect()
+}
+
+fn panel_id(panel: &[PatientFacts], index: usize) -> &str {
+    panel[index].id.as_str()
+}
+
+/// One chunk's signals and, per segment, its members (index in the chunk) with priority.
+struct ChunkResult {
+    offset: usize,
+    signals: Vec<Signals>,
+    members: Vec<Vec<(usize, Priority)>>,
+}
+
+fn evaluate_chunk(
+    catalog: &Catalog,
+    part: &[PatientFacts],
+    offset: usize,
+    d: NaiveDate,
+) -> ChunkResult {
+    let signals: Vec<Signals> = part
         .iter()
         .map(|p| signals::derive(p, &catalog.value_sets, d))
         .collect();
-    catalog
+    let members = catalog
         .segments
         .iter()
         .map(|segment| {
             let mut members = Vec::new();
-            let mut priority = HashMap::new();
-            for (facts, signals) in panel.iter().zip(&signals) {
+            for (index, (facts, signals)) in part.iter().zip(&signals).enumerate() {
                 if !signals.alive() {
                     continue;
                 }
@@ -87,13 +142,17 @@ pub fn run(
                     as_of: d,
                 };
                 if eval::holds(&segment.rule, &ctx) {
-                    members.push((facts.id.as_str(), signals));
-                    priority.insert(facts.id.clone(), score(segment, &ctx));
+                    members.push((index, score(segment, &ctx)));
                 }
             }
-            split(segment, members, priority, last_contact, d)
+            members
         })
-        .collect()
+        .collect();
+    ChunkResult {
+        offset,
+        signals,
+        members,
+    }
 }
 
 fn score(segment: &Segment, ctx: &Context<'_>) -> Priority {

@@ -3,6 +3,8 @@
 //! type, code and date): the raw material of explanations.
 
 use careloop_rules::{CmpOp, CodeField, Expr, FactKind, FactQuery, Literal, Operand};
+use std::ops::ControlFlow;
+
 use chrono::NaiveDate;
 
 use crate::codes::{Coding, ValueSet, ValueSets};
@@ -40,6 +42,13 @@ pub struct Context<'a> {
     pub as_of: NaiveDate,
 }
 
+/// What an evaluation keeps for explanations: the signals read and the facts matched.
+#[derive(Default)]
+struct Trace {
+    signals: Vec<(String, SignalValue)>,
+    evidence: Vec<Evidence>,
+}
+
 /// Evaluates `rule`; the outcome of every top-level condition is returned (all of them, so
 /// "why not" can name the first that failed and explanations can show every one).
 pub fn evaluate(rule: &Expr, ctx: &Context<'_>) -> (bool, Vec<ConditionOutcome>) {
@@ -47,10 +56,13 @@ pub fn evaluate(rule: &Expr, ctx: &Context<'_>) -> (bool, Vec<ConditionOutcome>)
         .conjuncts()
         .into_iter()
         .map(|condition| {
-            let mut signals = Vec::new();
-            let mut evidence = Vec::new();
-            let held = eval(condition, ctx, &mut signals, &mut evidence);
-            signals.sort_by(|a: &(String, SignalValue), b| a.0.cmp(&b.0));
+            let mut trace = Trace::default();
+            let held = eval(condition, ctx, &mut Some(&mut trace));
+            let Trace {
+                mut signals,
+                mut evidence,
+            } = trace;
+            signals.sort_by(|a, b| a.0.cmp(&b.0));
             signals.dedup_by(|a, b| a.0 == b.0);
             evidence.sort();
             evidence.dedup();
@@ -65,52 +77,60 @@ pub fn evaluate(rule: &Expr, ctx: &Context<'_>) -> (bool, Vec<ConditionOutcome>)
     (outcomes.iter().all(|o| o.held), outcomes)
 }
 
-/// Whether the rule holds, without keeping evidence.
+/// Whether the rule holds. Keeps no evidence, allocates nothing and stops at the first
+/// branch that decides: this runs for every segment and every patient.
 pub fn holds(rule: &Expr, ctx: &Context<'_>) -> bool {
-    eval(rule, ctx, &mut Vec::new(), &mut Vec::new())
+    eval(rule, ctx, &mut None)
 }
 
-fn eval(
-    expr: &Expr,
-    ctx: &Context<'_>,
-    signals: &mut Vec<(String, SignalValue)>,
-    evidence: &mut Vec<Evidence>,
-) -> bool {
+fn eval(expr: &Expr, ctx: &Context<'_>, trace: &mut Option<&mut Trace>) -> bool {
     match expr {
-        // Every branch is evaluated (no short circuit) so that explanations show all evidence.
+        // With a trace every branch is evaluated (no short circuit), so that explanations
+        // show all evidence; without one the first deciding branch ends it.
         Expr::Or(items) => {
-            let results: Vec<bool> = items
-                .iter()
-                .map(|e| eval(e, ctx, signals, evidence))
-                .collect();
+            if trace.is_none() {
+                return items.iter().any(|e| eval(e, ctx, trace));
+            }
+            let results: Vec<bool> = items.iter().map(|e| eval(e, ctx, trace)).collect();
             results.contains(&true)
         }
         Expr::And(items) => {
-            let results: Vec<bool> = items
-                .iter()
-                .map(|e| eval(e, ctx, signals, evidence))
-                .collect();
+            if trace.is_none() {
+                return items.iter().all(|e| eval(e, ctx, trace));
+            }
+            let results: Vec<bool> = items.iter().map(|e| eval(e, ctx, trace)).collect();
             !results.contains(&false)
         }
-        Expr::Not(inner, _) => !eval(inner, ctx, signals, evidence),
+        Expr::Not(inner, _) => !eval(inner, ctx, trace),
         Expr::Literal(value, _) => *value,
         Expr::Flag { name, .. } => {
-            let value = ctx.signals.get(name).clone();
-            let held = value == SignalValue::Bool(true);
-            signals.push((name.clone(), value));
-            held
+            let value = ctx.signals.get(name);
+            if let Some(trace) = trace {
+                trace.signals.push((name.clone(), value.clone()));
+            }
+            value == &SignalValue::Bool(true)
         }
-        Expr::Exists { query, .. } => {
-            let found = matches(query, ctx);
-            let any = !found.is_empty();
-            evidence.extend(found);
-            any
-        }
+        Expr::Exists { query, .. } => match trace {
+            Some(trace) => {
+                let found = matches(query, ctx);
+                let any = !found.is_empty();
+                trace.evidence.extend(found);
+                any
+            }
+            None => {
+                let mut any = false;
+                scan(query, ctx, &mut |_| {
+                    any = true;
+                    ControlFlow::Break(())
+                });
+                any
+            }
+        },
         Expr::Compare {
             left, op, right, ..
         } => {
-            let l = operand(left, ctx, signals, evidence);
-            let r = operand(right, ctx, signals, evidence);
+            let l = operand(left, ctx, trace);
+            let r = operand(right, ctx, trace);
             compare(&l, *op, &r)
         }
         Expr::InList {
@@ -119,63 +139,92 @@ fn eval(
             items,
             ..
         } => {
-            let value = operand(o, ctx, signals, evidence);
-            if value == SignalValue::Missing {
+            let value = operand(o, ctx, trace);
+            if matches!(value, Value::Signal(SignalValue::Missing)) {
                 return false;
             }
             let found = items
                 .iter()
-                .any(|item| compare(&value, CmpOp::Eq, &literal(item)));
+                .any(|item| compare(&value, CmpOp::Eq, &Value::Literal(item)));
             found != *negated
         }
     }
 }
 
-fn literal(l: &Literal) -> SignalValue {
-    match l {
-        Literal::Number(n) => SignalValue::Number(*n),
-        Literal::Text(t) => SignalValue::Text(t.clone()),
-        Literal::Bool(b) => SignalValue::Bool(*b),
+/// An operand's value, borrowed where it can be (signals and literals), so comparing
+/// allocates nothing.
+#[derive(Debug, PartialEq)]
+enum Value<'a> {
+    Signal(&'a SignalValue),
+    Literal(&'a Literal),
+    Count(usize),
+}
+
+fn operand<'a>(o: &'a Operand, ctx: &Context<'a>, trace: &mut Option<&mut Trace>) -> Value<'a> {
+    match o {
+        Operand::Signal { name, .. } => {
+            let value = ctx.signals.get(name);
+            if let Some(trace) = trace {
+                trace.signals.push((name.clone(), value.clone()));
+            }
+            Value::Signal(value)
+        }
+        Operand::Literal(l, _) => Value::Literal(l),
+        Operand::Count { query, .. } => match trace {
+            Some(trace) => {
+                let found = matches(query, ctx);
+                let n = found.len();
+                trace.evidence.extend(found);
+                Value::Count(n)
+            }
+            None => {
+                let mut n = 0;
+                scan(query, ctx, &mut |_| {
+                    n += 1;
+                    ControlFlow::Continue(())
+                });
+                Value::Count(n)
+            }
+        },
     }
 }
 
-fn operand(
-    o: &Operand,
-    ctx: &Context<'_>,
-    signals: &mut Vec<(String, SignalValue)>,
-    evidence: &mut Vec<Evidence>,
-) -> SignalValue {
-    match o {
-        Operand::Signal { name, .. } => {
-            let value = ctx.signals.get(name).clone();
-            signals.push((name.clone(), value.clone()));
-            value
-        }
-        Operand::Literal(l, _) => literal(l),
-        Operand::Count { query, .. } => {
-            let found = matches(query, ctx);
-            let n = found.len();
-            evidence.extend(found);
-            SignalValue::Number(n as f64)
+/// A value as a comparable scalar, borrowing text.
+enum Scalar<'a> {
+    Number(f64),
+    Text(&'a str),
+    Bool(bool),
+    Date(NaiveDate),
+    Missing,
+}
+
+impl<'a> Value<'a> {
+    fn scalar(&self) -> Scalar<'a> {
+        match *self {
+            Value::Count(n) => Scalar::Number(n as f64),
+            Value::Literal(Literal::Number(n)) => Scalar::Number(*n),
+            Value::Literal(Literal::Text(t)) => Scalar::Text(t),
+            Value::Literal(Literal::Bool(b)) => Scalar::Bool(*b),
+            Value::Signal(SignalValue::Number(n)) => Scalar::Number(*n),
+            Value::Signal(SignalValue::Text(t)) => Scalar::Text(t),
+            Value::Signal(SignalValue::Bool(b)) => Scalar::Bool(*b),
+            Value::Signal(SignalValue::Date(d)) => Scalar::Date(*d),
+            Value::Signal(SignalValue::Missing) => Scalar::Missing,
         }
     }
 }
 
 /// Any comparison with a missing value is false (so `not (x == 1)` holds for a missing x).
-fn compare(l: &SignalValue, op: CmpOp, r: &SignalValue) -> bool {
+fn compare(l: &Value<'_>, op: CmpOp, r: &Value<'_>) -> bool {
     use std::cmp::Ordering;
-    let ordering = match (l, r) {
-        (SignalValue::Number(a), SignalValue::Number(b)) => a.partial_cmp(b),
-        (SignalValue::Text(a), SignalValue::Text(b)) => Some(a.cmp(b)),
-        (SignalValue::Bool(a), SignalValue::Bool(b)) => Some(a.cmp(b)),
-        (SignalValue::Date(a), SignalValue::Date(b)) => Some(a.cmp(b)),
+    let ordering = match (l.scalar(), r.scalar()) {
+        (Scalar::Number(a), Scalar::Number(b)) => a.partial_cmp(&b),
+        (Scalar::Text(a), Scalar::Text(b)) => Some(a.cmp(b)),
+        (Scalar::Bool(a), Scalar::Bool(b)) => Some(a.cmp(&b)),
+        (Scalar::Date(a), Scalar::Date(b)) => Some(a.cmp(&b)),
         // The checker allows a date signal against "YYYY-MM-DD" text.
-        (SignalValue::Date(a), SignalValue::Text(t)) => {
-            crate::dates::fhir_date(t).map(|b| a.cmp(&b))
-        }
-        (SignalValue::Text(t), SignalValue::Date(b)) => {
-            crate::dates::fhir_date(t).map(|a| a.cmp(b))
-        }
+        (Scalar::Date(a), Scalar::Text(t)) => crate::dates::fhir_date(t).map(|b| a.cmp(&b)),
+        (Scalar::Text(t), Scalar::Date(b)) => crate::dates::fhir_date(t).map(|a| a.cmp(&b)),
         _ => None,
     };
     let Some(ordering) = ordering else {
@@ -205,11 +254,51 @@ fn describe(coding: &Coding) -> String {
     format!("{system} {}", coding.code)
 }
 
+/// The code a fact matched by, borrowed from the fact.
+enum MatchedCode<'a> {
+    Coding(&'a Coding),
+    Class(&'a str),
+    Modality(&'a str),
+}
+
+impl MatchedCode<'_> {
+    fn describe(&self) -> String {
+        match self {
+            MatchedCode::Coding(c) => describe(c),
+            MatchedCode::Class(c) => format!("class {c}"),
+            MatchedCode::Modality(m) => format!("modality {m}"),
+        }
+    }
+}
+
+/// A fact a query found, borrowed from the patient's facts.
+struct Hit<'a> {
+    resource_type: &'static str,
+    id: &'a str,
+    code: MatchedCode<'a>,
+    date: Option<NaiveDate>,
+}
+
 /// The facts a query finds as of D: dated on or before D (anything later has not happened
 /// yet) and, with a window, dated inside it.
 pub fn matches(query: &FactQuery, ctx: &Context<'_>) -> Vec<Evidence> {
+    let mut found = Vec::new();
+    scan(query, ctx, &mut |hit| {
+        found.push(Evidence {
+            resource_type: hit.resource_type,
+            id: hit.id.to_owned(),
+            code: hit.code.describe(),
+            date: hit.date,
+        });
+        ControlFlow::Continue(())
+    });
+    found
+}
+
+/// Calls `on` for each fact the query finds (see [`matches`]) until it breaks.
+fn scan<'a>(query: &FactQuery, ctx: &Context<'a>, on: &mut dyn FnMut(Hit<'a>) -> ControlFlow<()>) {
     let Some(vs) = ctx.value_sets.get(&query.value_set) else {
-        return Vec::new();
+        return;
     };
     let d = ctx.as_of;
     let window = query.window.map(|w| match w {
@@ -219,10 +308,27 @@ pub fn matches(query: &FactQuery, ctx: &Context<'_>) -> Vec<Evidence> {
     let in_time = |date: Option<chrono::NaiveDate>| {
         date.is_some_and(|dt| dt <= d && window.is_none_or(|w| w.contains(dt)))
     };
-    let first_match =
-        |codes: &[Coding], vs: &ValueSet| codes.iter().find(|c| vs.contains(c)).map(describe);
-    let f = ctx.facts;
-    let mut found = Vec::new();
+    fn first_match<'c>(codes: &'c [Coding], vs: &ValueSet) -> Option<MatchedCode<'c>> {
+        codes
+            .iter()
+            .find(|c| vs.contains(c))
+            .map(MatchedCode::Coding)
+    }
+    let f: &'a PatientFacts = ctx.facts;
+    macro_rules! hit {
+        ($resource_type:expr, $id:expr, $code:expr, $date:expr) => {
+            if on(Hit {
+                resource_type: $resource_type,
+                id: $id,
+                code: $code,
+                date: $date,
+            })
+            .is_break()
+            {
+                return;
+            }
+        };
+    }
     for kind in &query.kinds {
         match kind {
             FactKind::Condition => {
@@ -236,12 +342,7 @@ pub fn matches(query: &FactQuery, ctx: &Context<'_>) -> Vec<Evidence> {
                         in_time(c.onset)
                     };
                     if timely {
-                        found.push(Evidence {
-                            resource_type: "Condition",
-                            id: c.id.clone(),
-                            code,
-                            date: c.onset,
-                        });
+                        hit!("Condition", &c.id, code, c.onset);
                     }
                 }
             }
@@ -256,14 +357,11 @@ pub fn matches(query: &FactQuery, ctx: &Context<'_>) -> Vec<Evidence> {
                     _ => (&f.immunizations, "Immunization"),
                 };
                 for fact in list {
-                    if let Some(code) = first_match(&fact.codes, vs).filter(|_| in_time(fact.date))
-                    {
-                        found.push(Evidence {
-                            resource_type,
-                            id: fact.id.clone(),
-                            code,
-                            date: fact.date,
-                        });
+                    if !in_time(fact.date) {
+                        continue;
+                    }
+                    if let Some(code) = first_match(&fact.codes, vs) {
+                        hit!(resource_type, &fact.id, code, fact.date);
                     }
                 }
             }
@@ -274,7 +372,7 @@ pub fn matches(query: &FactQuery, ctx: &Context<'_>) -> Vec<Evidence> {
                             .class
                             .as_deref()
                             .filter(|c| vs.contains_bare(c))
-                            .map(|c| format!("class {c}")),
+                            .map(MatchedCode::Class),
                         CodeField::Reason => first_match(&e.reasons, vs),
                         _ => first_match(&e.types, vs),
                     };
@@ -287,12 +385,7 @@ pub fn matches(query: &FactQuery, ctx: &Context<'_>) -> Vec<Evidence> {
                         (in_time(e.start), e.start)
                     };
                     if timely {
-                        found.push(Evidence {
-                            resource_type: "Encounter",
-                            id: e.id.clone(),
-                            code,
-                            date,
-                        });
+                        hit!("Encounter", &e.id, code, date);
                     }
                 }
             }
@@ -307,17 +400,15 @@ pub fn matches(query: &FactQuery, ctx: &Context<'_>) -> Vec<Evidence> {
                         in_time(m.authored)
                     };
                     if timely {
-                        found.push(Evidence {
-                            resource_type: "MedicationRequest",
-                            id: m.id.clone(),
-                            code,
-                            date: m.authored,
-                        });
+                        hit!("MedicationRequest", &m.id, code, m.authored);
                     }
                 }
             }
             FactKind::Imaging => {
                 for i in &f.imaging {
+                    if !in_time(i.date) {
+                        continue;
+                    }
                     let by_code = if query.field == CodeField::Modality {
                         None
                     } else {
@@ -327,47 +418,35 @@ pub fn matches(query: &FactQuery, ctx: &Context<'_>) -> Vec<Evidence> {
                         i.modalities
                             .iter()
                             .find(|m| vs.contains_bare(m))
-                            .map(|m| format!("modality {m}"))
+                            .map(|m| MatchedCode::Modality(m))
                     });
-                    if let Some(code) = code.filter(|_| in_time(i.date)) {
-                        found.push(Evidence {
-                            resource_type: "ImagingStudy",
-                            id: i.id.clone(),
-                            code,
-                            date: i.date,
-                        });
+                    if let Some(code) = code {
+                        hit!("ImagingStudy", &i.id, code, i.date);
                     }
                 }
             }
             FactKind::Appointment => {
                 for a in &f.appointments {
-                    if let Some(code) =
-                        first_match(&a.service_types, vs).filter(|_| in_time(a.date))
-                    {
-                        found.push(Evidence {
-                            resource_type: "Appointment",
-                            id: a.id.clone(),
-                            code,
-                            date: a.date,
-                        });
+                    if !in_time(a.date) {
+                        continue;
+                    }
+                    if let Some(code) = first_match(&a.service_types, vs) {
+                        hit!("Appointment", &a.id, code, a.date);
                     }
                 }
             }
             FactKind::Questionnaire => {
                 for a in &f.answers {
-                    if let Some(code) = first_match(&a.codes, vs).filter(|_| in_time(a.date)) {
-                        found.push(Evidence {
-                            resource_type: "QuestionnaireResponse",
-                            id: a.id.clone(),
-                            code,
-                            date: a.date,
-                        });
+                    if !in_time(a.date) {
+                        continue;
+                    }
+                    if let Some(code) = first_match(&a.codes, vs) {
+                        hit!("QuestionnaireResponse", &a.id, code, a.date);
                     }
                 }
             }
         }
     }
-    found
 }
 
 #[cfg(test)]
@@ -377,24 +456,19 @@ mod tests {
     #[test]
     fn dates_compare_with_date_text_and_missing_values_compare_false() {
         let date = SignalValue::Date(NaiveDate::from_ymd_opt(2024, 1, 15).unwrap());
-        assert!(compare(
-            &date,
-            CmpOp::Lt,
-            &SignalValue::Text("2024-01-31".into())
-        ));
-        assert!(compare(
-            &SignalValue::Text("2023-12-31".into()),
-            CmpOp::Lt,
-            &date
-        ));
-        assert!(!compare(
-            &date,
-            CmpOp::Eq,
-            &SignalValue::Text("not a date".into())
-        ));
+        let date = Value::Signal(&date);
+        let text = |t: &str| Literal::Text(t.to_owned());
+        let (jan31, dec31, junk) = (text("2024-01-31"), text("2023-12-31"), text("not a date"));
+        assert!(compare(&date, CmpOp::Lt, &Value::Literal(&jan31)));
+        assert!(compare(&Value::Literal(&dec31), CmpOp::Lt, &date));
+        assert!(!compare(&date, CmpOp::Eq, &Value::Literal(&junk)));
         for op in [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Ge] {
             assert!(
-                !compare(&SignalValue::Missing, op, &SignalValue::Number(1.0)),
+                !compare(
+                    &Value::Signal(&SignalValue::Missing),
+                    op,
+                    &Value::Literal(&Literal::Number(1.0))
+                ),
                 "{op:?}"
             );
         }

@@ -14,7 +14,7 @@ use chrono::{Days, NaiveDate};
 
 use crate::codes::{Coding, System, ValueSet, ValueSets};
 use crate::dates::{age_on, months_before, Window};
-use crate::facts::{AnswerFact, EncounterFact, PatientFacts};
+use crate::facts::{AnswerFact, DatedFact, EncounterFact, PatientFacts};
 
 /// A signal's value.
 #[derive(Clone, Debug, PartialEq)]
@@ -233,10 +233,9 @@ fn days_before(date: NaiveDate, n: u64) -> NaiveDate {
 
 /// Whether any of `codings` is one of `codes` in the local code system `system`.
 fn has_local_code(codings: &[Coding], system: &str, codes: &[&str]) -> bool {
-    let system = System::from_uri(system);
-    codings
-        .iter()
-        .any(|c| c.system == system && codes.contains(&c.code.as_str()))
+    codings.iter().any(|c| {
+        matches!(&c.system, System::Other(uri) if uri == system) && codes.contains(&c.code.as_str())
+    })
 }
 
 /// One person's signals as of D, by name.
@@ -386,20 +385,30 @@ pub fn derive(facts: &PatientFacts, value_sets: &ValueSets, d: NaiveDate) -> Sig
         })),
     );
 
-    // Latest results on or before D.
-    let latest = |code_set: Option<&crate::codes::ValueSet>, codes: &[&str]| {
-        facts
-            .observations
-            .iter()
-            .filter(|o| o.date.is_some_and(|dt| dt <= d))
-            .filter(|o| {
-                o.codes.iter().any(|c| {
-                    code_set.is_some_and(|vs| vs.contains(c)) || codes.contains(&c.code.as_str())
-                })
-            })
-            .max_by_key(|o| o.date)
-    };
-    let hba1c = latest(set("HBA1C"), &[]);
+    // Latest results on or before D, in one pass over the observations (the longest list).
+    let hba1c_set = set("HBA1C");
+    let (mut hba1c, mut systolic, mut diastolic): (
+        Option<&DatedFact>,
+        Option<&DatedFact>,
+        Option<&DatedFact>,
+    ) = (None, None, None);
+    for o in facts
+        .observations
+        .iter()
+        .filter(|o| o.date.is_some_and(|dt| dt <= d))
+    {
+        // The last of equal dates wins (as `max_by_key` would have it).
+        let newer = |slot: Option<&DatedFact>| slot.is_none_or(|s| o.date >= s.date);
+        if hba1c_set.is_some_and(|vs| o.codes.iter().any(|c| vs.contains(c))) && newer(hba1c) {
+            hba1c = Some(o);
+        }
+        if o.codes.iter().any(|c| c.code == "8480-6") && newer(systolic) {
+            systolic = Some(o);
+        }
+        if o.codes.iter().any(|c| c.code == "8462-4") && newer(diastolic) {
+            diastolic = Some(o);
+        }
+    }
     v.insert(
         "last_hba1c",
         hba1c.and_then(|o| o.value).map_or(Missing, Number),
@@ -410,15 +419,11 @@ pub fn derive(facts: &PatientFacts, value_sets: &ValueSets, d: NaiveDate) -> Sig
     );
     v.insert(
         "last_systolic_bp",
-        latest(None, &["8480-6"])
-            .and_then(|o| o.value)
-            .map_or(Missing, Number),
+        systolic.and_then(|o| o.value).map_or(Missing, Number),
     );
     v.insert(
         "last_diastolic_bp",
-        latest(None, &["8462-4"])
-            .and_then(|o| o.value)
-            .map_or(Missing, Number),
+        diastolic.and_then(|o| o.value).map_or(Missing, Number),
     );
 
     // Engagement signals from the service.
