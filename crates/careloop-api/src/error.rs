@@ -24,6 +24,13 @@ pub enum ErrorCode {
     Io,
     /// The person, segment or item asked for does not exist.
     NotFound,
+    /// The signed-in role may not do this (the refusal is audited).
+    Forbidden,
+    /// The action does not fit the current state (an illegal transition, a case already
+    /// claimed or closed, a second open case).
+    Conflict,
+    /// A rule refused it: the channel rule, the over-contact guard, a capacity.
+    Refused,
     /// A bug or an unexpected state.
     Internal,
 }

@@ -9,6 +9,7 @@
 pub mod desktop;
 pub mod dto;
 mod error;
+pub mod operations;
 mod segmentation;
 
 use std::path::{Path, PathBuf};
@@ -19,9 +20,22 @@ use chrono::NaiveDate;
 
 pub use careloop_demo::DemoReport;
 pub use careloop_fhir::ImportSummary;
+pub use careloop_ops::{
+    CaseStatus, Channel, CloseReason, EscalationKind, NextAction, Outcome, ReferralStatus, Role,
+    ServiceType,
+};
+pub use careloop_scripts::Answers;
+pub use careloop_store::{AuditHead, AuditReport};
 pub use dto::SegmentRun;
 pub use dto::{PatientPage, PatientQuery, PatientRow, Progress, StartupReport, Stats};
 pub use error::{ApiError, ErrorCode};
+/// The operations vocabulary and errors, for callers that parse names.
+pub mod ops {
+    pub use careloop_ops::OpsError;
+}
+pub use operations::{
+    AttemptInput, CaseDetail, Done, QueueItem, Session, WorklistFilter, WorklistRow,
+};
 pub use segmentation::{Actor, ATTEMPT_EVENT};
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -64,6 +78,8 @@ impl Config {
 #[derive(Debug)]
 pub struct Careloop {
     store: Store,
+    /// Operations state, folded from the event log on first use.
+    ops: Option<operations::Ops>,
 }
 
 impl Careloop {
@@ -71,7 +87,7 @@ impl Careloop {
     pub fn open(config: &Config) -> Result<Careloop> {
         let key = config.key.load_or_create(&config.data_dir)?;
         let store = Store::open(&config.data_dir, &key)?;
-        Ok(Careloop { store })
+        Ok(Careloop { store, ops: None })
     }
 
     /// What the desktop app does at start: opens the cache, and when it was just created,
@@ -126,6 +142,8 @@ impl Careloop {
         keep_going: bool,
         progress: &mut dyn FnMut(&ImportProgress),
     ) -> Result<ImportSummary> {
+        // New people: the operations state re-reads names and languages when next used.
+        self.ops = None;
         Ok(careloop_fhir::import_paths(
             &mut self.store,
             paths,

@@ -16,7 +16,7 @@ use crate::{ApiError, Careloop, ErrorCode, Result};
 
 /// Event kind of a recorded outreach attempt; its subject is the patient id. The re-contact
 /// cooldown reads the latest one per person.
-pub const ATTEMPT_EVENT: &str = "attempt.recorded";
+pub const ATTEMPT_EVENT: &str = careloop_ops::events::ATTEMPT_KIND;
 
 impl From<careloop_segment::SegmentError> for ApiError {
     fn from(e: careloop_segment::SegmentError) -> ApiError {
@@ -54,7 +54,7 @@ fn run_dto(run: careloop_store::CohortRun) -> RunDto {
 impl Careloop {
     /// The catalogue in force: the definitions in `definitions` when given, else the built-in
     /// ones with the latest published version of each segment in their place.
-    fn catalog(&self, definitions: Option<&Path>) -> Result<Catalog> {
+    pub(crate) fn catalog(&self, definitions: Option<&Path>) -> Result<Catalog> {
         if let Some(dir) = definitions {
             return Ok(careloop_segment::load_catalog(dir)?);
         }
@@ -117,13 +117,13 @@ impl Careloop {
         Ok(last)
     }
 
-    /// Evaluates every segment as of `as_of` and records the run in the cohort history.
-    pub fn segment(
+    /// Evaluates the catalogue and records the run; the cohorts keep their priorities.
+    pub(crate) fn run_segments(
         &mut self,
         as_of: NaiveDate,
         definitions: Option<&Path>,
         actor: &Actor,
-    ) -> Result<SegmentRun> {
+    ) -> Result<(Catalog, Vec<careloop_segment::Cohort>)> {
         let catalog = self.catalog(definitions)?;
         let panel = self.panel_facts()?;
         let cohorts = engine::run(&catalog, &panel, &self.last_contacts()?, as_of);
@@ -150,6 +150,17 @@ impl Careloop {
             &actor.name,
             &members,
         )?;
+        Ok((catalog, cohorts))
+    }
+
+    /// Evaluates every segment as of `as_of` and records the run in the cohort history.
+    pub fn segment(
+        &mut self,
+        as_of: NaiveDate,
+        definitions: Option<&Path>,
+        actor: &Actor,
+    ) -> Result<SegmentRun> {
+        let (catalog, cohorts) = self.run_segments(as_of, definitions, actor)?;
         Ok(SegmentRun {
             as_of: as_of.to_string(),
             definitions_version: catalog.version.clone(),
@@ -227,7 +238,7 @@ impl Careloop {
     }
 
     /// One patient's facts, read from that patient's rows only.
-    fn patient_facts(&self, patient_id: &str) -> Result<PatientFacts> {
+    pub(crate) fn patient_facts(&self, patient_id: &str) -> Result<PatientFacts> {
         let resources = self.store.patient_resources(patient_id)?;
         if !resources.iter().any(|(t, _)| t == "Patient") {
             return Err(ApiError::new(

@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use careloop_api::{ApiError, Careloop, Config, ErrorCode, ImportSummary};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod ops;
+
 #[derive(Parser)]
 #[command(
     name = "careloop",
@@ -63,6 +65,41 @@ enum Command {
         as_of: chrono::NaiveDate,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Outreach cases: open from worklists, list, show, claim, assign, attempt, close.
+    Case {
+        #[command(subcommand)]
+        action: ops::CaseAction,
+        #[command(flatten)]
+        actor: ops::Actor,
+    },
+    /// Clinician callbacks: the queue, and documenting one.
+    Callback {
+        #[command(subcommand)]
+        action: ops::CallbackAction,
+        #[command(flatten)]
+        actor: ops::Actor,
+    },
+    /// Escalations: list, raise, acknowledge, resolve.
+    Escalation {
+        #[command(subcommand)]
+        action: ops::EscalationAction,
+        #[command(flatten)]
+        actor: ops::Actor,
+    },
+    /// Closed-loop referrals: list (the daily monitor), send, update.
+    Referral {
+        #[command(subcommand)]
+        action: ops::ReferralAction,
+        #[command(flatten)]
+        actor: ops::Actor,
+    },
+    /// The audit trail: verify the hash chain, print its head.
+    Audit {
+        #[command(subcommand)]
+        action: ops::AuditAction,
+        #[command(flatten)]
+        actor: ops::Actor,
     },
     /// What the cache holds.
     Stats {
@@ -133,7 +170,7 @@ enum SegmentAction {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Text,
     Json,
 }
@@ -167,7 +204,25 @@ fn code_name(code: ErrorCode) -> String {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, ApiError> {
+    let open = |cli_data: Option<PathBuf>, key: Option<PathBuf>| -> Result<Careloop, ApiError> {
+        Careloop::open(&Config::resolve(cli_data, key)?)
+    };
     match cli.command {
+        Command::Case { action, actor } => {
+            ops::case(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
+        }
+        Command::Callback { action, actor } => {
+            ops::callback(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
+        }
+        Command::Escalation { action, actor } => {
+            ops::escalation(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
+        }
+        Command::Referral { action, actor } => {
+            ops::referral(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
+        }
+        Command::Audit { action, actor } => {
+            ops::audit(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
+        }
         Command::Demo {
             patients,
             seed,
@@ -417,7 +472,7 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
     }
 }
 
-fn to_json(value: &impl serde::Serialize) -> Result<String, ApiError> {
+pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<String, ApiError> {
     serde_json::to_string_pretty(value)
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
 }

@@ -26,12 +26,20 @@ pub struct SegmentDefinition {
     pub priority: Vec<PriorityPoints>,
     pub weekly_capacity: u32,
     pub cooldown_days: u32,
+    /// A case opened from the worklist is due within this many working days (the close of
+    /// that day); 0 means the same working day.
+    #[serde(default = "default_contact_within")]
+    pub contact_within_working_days: u32,
     pub script: String,
     pub channel_policy: ChannelPolicy,
     pub review_by: chrono::NaiveDate,
     /// Members whose engagement tier is dormant are held back: re-engagement comes first.
     #[serde(default)]
     pub hold_back_dormant: bool,
+}
+
+fn default_contact_within() -> u32 {
+    5
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

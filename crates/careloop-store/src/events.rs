@@ -97,7 +97,7 @@ impl Store {
     }
 }
 
-fn validate(event: &NewEvent) -> Result<()> {
+pub(crate) fn validate(event: &NewEvent) -> Result<()> {
     if event.id.get_version_num() != 7 {
         return Err(StoreError::InvalidEvent(format!(
             "id {} is not a UUIDv7",
@@ -125,7 +125,7 @@ fn validate(event: &NewEvent) -> Result<()> {
     Ok(())
 }
 
-fn append_in(tx: &rusqlite::Transaction<'_>, event: &NewEvent) -> Result<Appended> {
+pub(crate) fn append_in(tx: &rusqlite::Transaction<'_>, event: &NewEvent) -> Result<Appended> {
     let id = event.id.to_string();
     let occurred_at = event
         .occurred_at

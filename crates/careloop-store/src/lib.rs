@@ -5,8 +5,12 @@
 //! the OS keyring (or, on headless machines, in an explicit key file), never beside the data.
 //!
 //! Clinical facts are stored per FHIR resource; operational changes are events in an
-//! append-only log (see [`events`]).
+//! append-only log (see [`events`]); access decisions are entries of the audit trail, a hash
+//! chain that [`Store::verify_audit`] checks against heads recorded elsewhere (see [`audit`]).
+//! An action and its audit entry are written in one transaction with
+//! [`Store::append_events_with_audit`].
 
+pub mod audit;
 pub mod cohorts;
 mod error;
 pub mod events;
@@ -18,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use audit::{AuditEntry, AuditHead, AuditOutcome, AuditProblem, AuditReport, NewAuditEntry};
 pub use cohorts::{CohortMember, CohortRun, PublishedDefinition};
 pub use error::{Result, StoreError};
 pub use events::{Event, NewEvent};
@@ -156,6 +161,13 @@ impl Store {
         Ok(self
             .conn
             .query_row("PRAGMA synchronous", [], |r| r.get(0))?)
+    }
+
+    /// The underlying connection, for tests that tamper with the database behind the store's
+    /// back (dropping triggers, editing rows) to show that verification notices.
+    #[doc(hidden)]
+    pub fn connection_for_tests(&self) -> &Connection {
+        &self.conn
     }
 
     /// Number of stored patients.

@@ -20,6 +20,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0002_cohort_history",
         include_str!("../../../schema/migrations/0002_cohort_history.sql"),
     ),
+    (
+        3,
+        "0003_audit",
+        include_str!("../../../schema/migrations/0003_audit.sql"),
+    ),
 ];
 
 /// The newest schema this build knows.

@@ -1,0 +1,1499 @@
+//! Outreach operations through the API: every call names who is asking ([`Session`]), is
+//! checked against the RBAC matrix of `careloop_ops::rbac`, and leaves an audit entry
+//! (allowed or denied) in the hash chain; every change is appended to the event log
+//! together with its audit entry in one transaction, then applied to the in-memory state
+//! (a fold of the log, rebuilt when the cache is opened).
+
+use std::collections::{BTreeMap, HashMap};
+
+use careloop_ops::events::{Payload, Recorded, KINDS};
+use careloop_ops::guards;
+use careloop_ops::rbac::{self, Field, Operation};
+use careloop_ops::suggest::{self, PastAttempt, Preference};
+use careloop_ops::{
+    Attempt, CaseStatus, Channel, CloseReason, EscalationKind, NextAction, OpEvent, OpsError,
+    OpsState, Outcome, Policy, ReferralStatus, Role, ServiceType,
+};
+use careloop_scripts::{Answers, ScriptLibrary};
+use careloop_store::{AuditHead, AuditOutcome, NewAuditEntry, NewEvent};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{ApiError, Careloop, ErrorCode, Result};
+
+/// Who is asking, and when (the clock is read by the caller: the desktop app, or the CLI's
+/// `--at`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub user: String,
+    pub role: Role,
+    pub at: DateTime<Utc>,
+}
+
+impl From<OpsError> for ApiError {
+    fn from(e: OpsError) -> ApiError {
+        let code = match e {
+            OpsError::NotFound { .. } => ErrorCode::NotFound,
+            OpsError::Transition { .. } | OpsError::DuplicateOpenCase { .. } => ErrorCode::Conflict,
+            OpsError::Refused(_) => ErrorCode::Refused,
+            OpsError::UnknownName { .. } | OpsError::Invalid(_) => ErrorCode::BadInput,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<careloop_scripts::ScriptError> for ApiError {
+    fn from(e: careloop_scripts::ScriptError) -> ApiError {
+        ApiError::new(ErrorCode::Internal, e.to_string())
+    }
+}
+
+/// The operations' in-memory part of an open cache.
+#[derive(Debug)]
+pub(crate) struct Ops {
+    pub state: OpsState,
+    pub policy: Policy,
+    pub scripts: ScriptLibrary,
+    /// Names and languages of everyone, by id (for worklist rows).
+    pub people: HashMap<String, careloop_store::StoredPatient>,
+    /// The log's events, in order (the timeline and the suggestions read them).
+    pub log: Vec<Recorded>,
+}
+
+/// A filter of the worklist.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorklistFilter {
+    /// Whose cases: a user name; `None`: the caller's own; `Some("")`: the unassigned pool.
+    pub owner: Option<String>,
+    pub segment: Option<String>,
+    pub status: Option<CaseStatus>,
+    /// Only cases due by the end of this date.
+    pub due_by: Option<NaiveDate>,
+    /// Include closed cases.
+    pub include_closed: bool,
+}
+
+/// One worklist row.
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct WorklistRow {
+    pub case_id: String,
+    pub patient_id: String,
+    pub name: String,
+    pub segment_id: String,
+    pub status: String,
+    pub owner: Option<String>,
+    pub priority: i32,
+    pub due: String,
+    pub overdue: bool,
+    /// Why the person is on the list.
+    pub summary: String,
+    pub preferred_language: Option<String>,
+    pub preferred_channel: Option<String>,
+    pub last_contact: Option<String>,
+    pub attempts: u32,
+    pub suggestion: Option<SuggestionDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct SuggestionDto {
+    pub channel: String,
+    pub when: String,
+    pub reason: String,
+}
+
+/// What a coordinator documents about one attempt.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttemptInput {
+    pub case_id: Uuid,
+    pub channel: Channel,
+    pub reached: bool,
+    pub message_id: Option<String>,
+    pub answers: Answers,
+    pub outcome: Outcome,
+    pub next: NextAction,
+    pub contact_limit_override: Option<String>,
+    pub note: Option<String>,
+}
+
+/// What an operation did: the ids it made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct Done {
+    pub event_ids: Vec<String>,
+    /// The new callback, escalation or referral, if the action made one.
+    pub created: Option<String>,
+    pub case_status: Option<String>,
+}
+
+/// Cases opened from a segmentation run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct OpenedCases {
+    pub opened: u32,
+    /// Worklist members who already had an open case in the segment.
+    pub already_open: u32,
+}
+
+fn audit(
+    session: &Session,
+    action: &str,
+    patient_id: Option<&str>,
+    target: Option<String>,
+    outcome: AuditOutcome,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        at: session.at,
+        actor: session.user.clone(),
+        role: session.role.to_string(),
+        action: action.to_owned(),
+        patient_id: patient_id.map(str::to_owned),
+        target,
+        outcome,
+    }
+}
+
+fn to_new_event(r: &Recorded) -> Result<NewEvent> {
+    Ok(NewEvent {
+        id: r.id,
+        kind: r.event.kind().to_owned(),
+        subject: r.patient_id.clone(),
+        actor: r.actor.clone(),
+        occurred_at: r.at,
+        payload: serde_json::to_value(Payload {
+            role: r.role,
+            event: r.event.clone(),
+        })
+        .map_err(ApiError::internal)?,
+        payload_version: 1,
+    })
+}
+
+fn from_stored(e: &careloop_store::Event) -> Result<Recorded> {
+    let payload: Payload = serde_json::from_value(e.payload.clone()).map_err(|err| {
+        ApiError::internal(format!(
+            "event {} ({}) cannot be read: {err}",
+            e.seq, e.kind
+        ))
+    })?;
+    Ok(Recorded {
+        id: e.id,
+        at: e.occurred_at,
+        actor: e.actor.clone(),
+        role: payload.role,
+        patient_id: e.subject.clone(),
+        event: payload.event,
+    })
+}
+
+fn new_id(session: &Session) -> Uuid {
+    // UUIDv7 from the session's time (not a clock read here) and random bits.
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        session.at.timestamp() as u64,
+        session.at.timestamp_subsec_nanos(),
+    );
+    Uuid::new_v7(ts)
+}
+
+impl Careloop {
+    /// The operations state, folded from the log on first use.
+    pub(crate) fn ops(&mut self) -> Result<&mut Ops> {
+        if self.ops.is_none() {
+            let policy = Policy::default();
+            let mut log = Vec::new();
+            let mut after = 0;
+            loop {
+                let batch = self.store.events_after(after, 10_000)?;
+                let Some(tail) = batch.last() else { break };
+                after = tail.seq;
+                for e in batch.iter().filter(|e| KINDS.contains(&e.kind.as_str())) {
+                    log.push(from_stored(e)?);
+                }
+            }
+            let state = OpsState::from_log(&log, &policy)
+                .map_err(|e| ApiError::internal(format!("the event log does not fold: {e}")))?;
+            let (_, people) = self.store.patients_page(None, 0, i64::MAX as u64)?;
+            self.ops = Some(Ops {
+                state,
+                policy,
+                scripts: careloop_scripts::builtin_scripts()?,
+                people: people.into_iter().map(|p| (p.id.clone(), p)).collect(),
+                log,
+            });
+        }
+        Ok(self.ops.as_mut().expect("just set"))
+    }
+
+    /// Checks the role; a refusal is audited and returned as `forbidden`.
+    fn authorize(
+        &mut self,
+        session: &Session,
+        operation: Operation,
+        action: &str,
+        patient_id: Option<&str>,
+        target: Option<String>,
+    ) -> Result<()> {
+        if rbac::allowed(session.role, operation) {
+            return Ok(());
+        }
+        self.store.append_audit(&audit(
+            session,
+            action,
+            patient_id,
+            target,
+            AuditOutcome::Denied,
+        ))?;
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("a {} may not {action}", session.role),
+        ))
+    }
+
+    /// Records a read of a person's record.
+    fn audit_read(
+        &mut self,
+        session: &Session,
+        action: &str,
+        patient_id: Option<&str>,
+        target: Option<String>,
+    ) -> Result<()> {
+        self.store.append_audit(&audit(
+            session,
+            action,
+            patient_id,
+            target,
+            AuditOutcome::Allowed,
+        ))?;
+        Ok(())
+    }
+
+    /// Checks events against the state, appends them with their audit entry in one
+    /// transaction, then applies them. Nothing lands when any is refused.
+    fn commit(
+        &mut self,
+        session: &Session,
+        action: &str,
+        events: Vec<OpEvent>,
+        patient_id: &str,
+        target: Option<String>,
+    ) -> Result<Vec<Recorded>> {
+        let ops = self.ops()?;
+        let recorded: Vec<Recorded> = events
+            .into_iter()
+            .map(|event| Recorded {
+                id: new_id(session),
+                at: session.at,
+                actor: session.user.clone(),
+                role: session.role,
+                patient_id: patient_id.to_owned(),
+                event,
+            })
+            .collect();
+        let mut trial = ops.state.clone();
+        for r in &recorded {
+            trial.apply(r, &ops.policy)?;
+        }
+        let new_events = recorded
+            .iter()
+            .map(to_new_event)
+            .collect::<Result<Vec<_>>>()?;
+        let entry = audit(
+            session,
+            action,
+            Some(patient_id),
+            target,
+            AuditOutcome::Allowed,
+        );
+        self.store
+            .append_events_with_audit(&new_events, std::slice::from_ref(&entry))?;
+        let ops = self.ops.as_mut().expect("loaded above");
+        ops.state = trial;
+        ops.log.extend(recorded.iter().cloned());
+        Ok(recorded)
+    }
+
+    fn case_patient(&mut self, case_id: Uuid) -> Result<(String, String)> {
+        let ops = self.ops()?;
+        let case = ops
+            .state
+            .cases
+            .get(&case_id)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no case {case_id}")))?;
+        Ok((case.patient_id.clone(), case.segment_id.clone()))
+    }
+
+    /// Opens a case for every worklist member of a segmentation run (as of `as_of`) who has
+    /// no open case in that segment, due by the segment's contact deadline.
+    pub fn open_cases(
+        &mut self,
+        session: &Session,
+        as_of: NaiveDate,
+        definitions: Option<&std::path::Path>,
+    ) -> Result<OpenedCases> {
+        self.authorize(
+            session,
+            Operation::RunSegmentation,
+            "open cases",
+            None,
+            None,
+        )?;
+        let actor = crate::Actor {
+            name: session.user.clone(),
+            at: session.at,
+        };
+        let (catalog, cohorts) = self.run_segments(as_of, definitions, &actor)?;
+        let run: WorklistBySegment = cohorts
+            .into_iter()
+            .map(|c| {
+                let name = catalog
+                    .segments
+                    .iter()
+                    .find(|s| s.definition.id == c.segment_id)
+                    .map_or_else(String::new, |s| s.definition.name.clone());
+                let rows = c
+                    .worklist
+                    .iter()
+                    .map(|id| {
+                        let priority = c.priority.get(id);
+                        let reasons: Vec<&str> = priority
+                            .map(|p| p.points.iter().map(|(_, r)| r.as_str()).collect())
+                            .unwrap_or_default();
+                        let summary = if reasons.is_empty() {
+                            name.clone()
+                        } else {
+                            format!("{name}: {}", reasons.join(" "))
+                        };
+                        (id.clone(), priority.map_or(0, |p| p.total), summary)
+                    })
+                    .collect();
+                (c.segment_id, rows)
+            })
+            .collect();
+        let mut opened = 0;
+        let mut already_open = 0;
+        let mut batch: Vec<(String, OpEvent)> = Vec::new();
+        {
+            let ops = self.ops()?;
+            for (segment_id, worklist) in &run {
+                let Some(segment) = catalog
+                    .segments
+                    .iter()
+                    .find(|s| &s.definition.id == segment_id)
+                else {
+                    continue;
+                };
+                let due = ops
+                    .policy
+                    .calendar
+                    .add_working_days(session.at, segment.definition.contact_within_working_days);
+                for (patient_id, priority, summary) in worklist {
+                    if ops.state.open_case(patient_id, segment_id).is_some() {
+                        already_open += 1;
+                        continue;
+                    }
+                    batch.push((
+                        patient_id.clone(),
+                        OpEvent::CaseOpened {
+                            case_id: new_id(session),
+                            segment_id: segment_id.clone(),
+                            priority: *priority,
+                            due,
+                            summary: summary.clone(),
+                        },
+                    ));
+                    opened += 1;
+                }
+            }
+        }
+        // One transaction for the whole batch, one audit entry for it.
+        let ops = self.ops()?;
+        let recorded: Vec<Recorded> = batch
+            .into_iter()
+            .map(|(patient_id, event)| Recorded {
+                id: new_id(session),
+                at: session.at,
+                actor: session.user.clone(),
+                role: session.role,
+                patient_id,
+                event,
+            })
+            .collect();
+        let mut trial = ops.state.clone();
+        for r in &recorded {
+            trial.apply(r, &ops.policy)?;
+        }
+        let new_events = recorded
+            .iter()
+            .map(to_new_event)
+            .collect::<Result<Vec<_>>>()?;
+        let entry = audit(
+            session,
+            "case.open_from_worklist",
+            None,
+            Some(format!("{opened} cases as of {as_of}")),
+            AuditOutcome::Allowed,
+        );
+        self.store
+            .append_events_with_audit(&new_events, std::slice::from_ref(&entry))?;
+        let ops = self.ops.as_mut().expect("loaded");
+        ops.state = trial;
+        ops.log.extend(recorded);
+        Ok(OpenedCases {
+            opened,
+            already_open,
+        })
+    }
+
+    /// A coordinator takes an unassigned case, within their caseload limit.
+    pub fn claim_case(&mut self, session: &Session, case_id: Uuid) -> Result<Done> {
+        let (patient, _) = self.case_patient(case_id)?;
+        self.authorize(
+            session,
+            Operation::ClaimCase,
+            "claim a case",
+            Some(&patient),
+            Some(case_id.to_string()),
+        )?;
+        self.check_caseload(&session.user)?;
+        let recorded = self.commit(
+            session,
+            "case.claim",
+            vec![OpEvent::CaseClaimed { case_id }],
+            &patient,
+            Some(case_id.to_string()),
+        )?;
+        self.done(recorded, None, case_id)
+    }
+
+    /// A supervisor assigns or reassigns a case, within the assignee's caseload limit.
+    pub fn assign_case(&mut self, session: &Session, case_id: Uuid, to: &str) -> Result<Done> {
+        let (patient, _) = self.case_patient(case_id)?;
+        self.authorize(
+            session,
+            Operation::AssignCase,
+            "assign a case",
+            Some(&patient),
+            Some(case_id.to_string()),
+        )?;
+        self.check_caseload(to)?;
+        let recorded = self.commit(
+            session,
+            "case.assign",
+            vec![OpEvent::CaseAssigned {
+                case_id,
+                to: to.to_owned(),
+            }],
+            &patient,
+            Some(case_id.to_string()),
+        )?;
+        self.done(recorded, None, case_id)
+    }
+
+    /// Refuses a new case for someone whose open caseload is at the weekly capacity.
+    fn check_caseload(&mut self, user: &str) -> Result<()> {
+        let ops = self.ops()?;
+        let open = ops
+            .state
+            .cases
+            .values()
+            .filter(|c| c.status != CaseStatus::Closed && c.owner.as_deref() == Some(user))
+            .count() as u32;
+        let limit = ops.policy.caseload_per_coordinator;
+        if open >= limit {
+            return Err(ApiError::new(
+                ErrorCode::Refused,
+                format!("{user} already has {open} open cases (weekly capacity {limit})"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn done(
+        &mut self,
+        recorded: Vec<Recorded>,
+        created: Option<Uuid>,
+        case_id: Uuid,
+    ) -> Result<Done> {
+        let ops = self.ops()?;
+        Ok(Done {
+            event_ids: recorded.iter().map(|r| r.id.to_string()).collect(),
+            created: created.map(|c| c.to_string()),
+            case_status: ops.state.cases.get(&case_id).map(|c| c.status.to_string()),
+        })
+    }
+
+    /// Documents an attempt, enforcing the owner, the channel rule, the person's language,
+    /// the over-contact guard and the script's answers; the next action's own event
+    /// (callback, escalation, referral, closing) lands in the same transaction.
+    pub fn record_attempt(&mut self, session: &Session, input: AttemptInput) -> Result<Done> {
+        let case_id = input.case_id;
+        let (patient, segment_id) = self.case_patient(case_id)?;
+        self.authorize(
+            session,
+            Operation::RecordAttempt,
+            "record an attempt",
+            Some(&patient),
+            Some(case_id.to_string()),
+        )?;
+        let script_id = self.segment_script(&segment_id)?;
+        let ops = self.ops()?;
+        let case = &ops.state.cases[&case_id];
+        if session.role != Role::Supervisor && case.owner.as_deref() != Some(&session.user) {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "case {case_id} is {}; only its owner or a supervisor documents attempts on it",
+                    case.owner
+                        .as_deref()
+                        .map_or("unassigned".to_owned(), |o| format!("owned by {o}"))
+                ),
+            ));
+        }
+        let script = ops.scripts.get(&script_id).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("segment {segment_id} names script {script_id}, which does not exist"),
+            )
+        })?;
+        let message = match &input.message_id {
+            Some(id) => Some(script.message(id).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::BadInput,
+                    format!("script {script_id} has no message {id:?}"),
+                )
+            })?),
+            None => None,
+        };
+        guards::check_channel(input.channel, message)?;
+        let preferred = ops
+            .people
+            .get(&patient)
+            .and_then(|p| p.preferred_language.clone());
+        let language = guards::script_language(script, preferred.as_deref());
+        let in_week = ops.state.contacts_in_week(&patient, session.at);
+        guards::check_contact_limit(
+            in_week,
+            ops.policy.max_contacts_per_week,
+            session.role,
+            input.contact_limit_override.as_deref(),
+        )?;
+        if input.reached {
+            script.validate_answers(&input.answers).map_err(|e| {
+                ApiError::new(ErrorCode::BadInput, format!("script {script_id}: {e}"))
+            })?;
+        }
+        let script_version = script.version;
+        let attempt_id = new_id(session);
+        let mut events = vec![OpEvent::AttemptRecorded(Attempt {
+            attempt_id,
+            case_id,
+            channel: input.channel,
+            reached: input.reached,
+            script_id: script_id.clone(),
+            script_version,
+            language,
+            message_id: input.message_id.clone(),
+            answers: input.answers.clone(),
+            outcome: input.outcome,
+            next: input.next.clone(),
+            contact_limit_override: input.contact_limit_override.clone(),
+            note: input.note.clone(),
+        })];
+        let follow_on = new_id(session);
+        let calendar = &ops.policy.calendar;
+        let created = match &input.next {
+            NextAction::Close { reason } => {
+                events.push(OpEvent::CaseClosed {
+                    case_id,
+                    reason: *reason,
+                    note: input.note.clone(),
+                });
+                None
+            }
+            NextAction::FollowUp { .. } => None,
+            NextAction::ClinicianCallback { reason } => {
+                // Emerging deterioration: the same working day; otherwise the next one.
+                let due = if input.outcome == Outcome::EmergingDeterioration {
+                    calendar.end_of_working_day(session.at)
+                } else {
+                    calendar.add_working_days(session.at, 1)
+                };
+                events.push(OpEvent::CallbackRequested {
+                    callback_id: follow_on,
+                    case_id,
+                    reason: reason.clone(),
+                    due,
+                });
+                Some(follow_on)
+            }
+            NextAction::Escalate { kind, note } => {
+                events.push(OpEvent::EscalationRaised {
+                    escalation_id: follow_on,
+                    case_id,
+                    kind: *kind,
+                    note: note.clone(),
+                });
+                Some(follow_on)
+            }
+            NextAction::Refer { service, note } => {
+                events.push(OpEvent::ReferralSent {
+                    referral_id: follow_on,
+                    case_id,
+                    service: *service,
+                    note: note.clone(),
+                });
+                Some(follow_on)
+            }
+        };
+        let action = if input.contact_limit_override.is_some()
+            && in_week >= ops.policy.max_contacts_per_week
+        {
+            "attempt.record_with_contact_limit_override"
+        } else {
+            "attempt.record"
+        };
+        let recorded = self.commit(session, action, events, &patient, Some(case_id.to_string()))?;
+        self.done(recorded, created, case_id)
+    }
+
+    fn segment_script(&mut self, segment_id: &str) -> Result<String> {
+        let catalog = self.catalog(None)?;
+        catalog
+            .segments
+            .iter()
+            .find(|s| s.definition.id == segment_id)
+            .map(|s| s.definition.script.clone())
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no segment {segment_id}")))
+    }
+
+    /// Closes a case with a reason.
+    pub fn close_case(
+        &mut self,
+        session: &Session,
+        case_id: Uuid,
+        reason: CloseReason,
+        note: Option<String>,
+    ) -> Result<Done> {
+        let (patient, _) = self.case_patient(case_id)?;
+        self.authorize(
+            session,
+            Operation::CloseCase,
+            "close a case",
+            Some(&patient),
+            Some(case_id.to_string()),
+        )?;
+        let recorded = self.commit(
+            session,
+            "case.close",
+            vec![OpEvent::CaseClosed {
+                case_id,
+                reason,
+                note,
+            }],
+            &patient,
+            Some(case_id.to_string()),
+        )?;
+        self.done(recorded, None, case_id)
+    }
+
+    /// A clinician documents a callback: the clinical outcome, the next step, and the
+    /// sign-off that the decision-support output was reviewed.
+    pub fn document_callback(
+        &mut self,
+        session: &Session,
+        callback_id: Uuid,
+        clinical_outcome: &str,
+        next_step: &str,
+        decision_support_reviewed: bool,
+    ) -> Result<Done> {
+        let ops = self.ops()?;
+        let callback = ops.state.callbacks.get(&callback_id).ok_or_else(|| {
+            ApiError::new(ErrorCode::NotFound, format!("no callback {callback_id}"))
+        })?;
+        let (case_id, patient) = (callback.case_id, callback.patient_id.clone());
+        self.authorize(
+            session,
+            Operation::DocumentCallback,
+            "document a callback",
+            Some(&patient),
+            Some(callback_id.to_string()),
+        )?;
+        let recorded = self.commit(
+            session,
+            "callback.document",
+            vec![OpEvent::CallbackDocumented {
+                callback_id,
+                case_id,
+                clinical_outcome: clinical_outcome.to_owned(),
+                next_step: next_step.to_owned(),
+                decision_support_reviewed,
+            }],
+            &patient,
+            Some(callback_id.to_string()),
+        )?;
+        self.done(recorded, None, case_id)
+    }
+
+    /// Raises an escalation on a case (outside an attempt).
+    pub fn raise_escalation(
+        &mut self,
+        session: &Session,
+        case_id: Uuid,
+        kind: EscalationKind,
+        note: &str,
+    ) -> Result<Done> {
+        let (patient, _) = self.case_patient(case_id)?;
+        self.authorize(
+            session,
+            Operation::RaiseEscalation,
+            "raise an escalation",
+            Some(&patient),
+            Some(case_id.to_string()),
+        )?;
+        let escalation_id = new_id(session);
+        let recorded = self.commit(
+            session,
+            "escalation.raise",
+            vec![OpEvent::EscalationRaised {
+                escalation_id,
+                case_id,
+                kind,
+                note: note.to_owned(),
+            }],
+            &patient,
+            Some(case_id.to_string()),
+        )?;
+        self.done(recorded, Some(escalation_id), case_id)
+    }
+
+    /// Acknowledges (or, once acknowledged, resolves) an escalation. Acknowledging is for the
+    /// role of the level that holds it now (a supervisor may always).
+    pub fn escalation_step(
+        &mut self,
+        session: &Session,
+        escalation_id: Uuid,
+        resolve: bool,
+        note: &str,
+    ) -> Result<Done> {
+        let ops = self.ops()?;
+        let escalation = ops.state.escalations.get(&escalation_id).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("no escalation {escalation_id}"),
+            )
+        })?;
+        let level = escalation
+            .steps(session.at, &ops.policy.calendar)
+            .last()
+            .map(|s| s.level)
+            .expect("an escalation has a first step");
+        let (case_id, patient) = (escalation.case_id, escalation.patient_id.clone());
+        let action = if resolve {
+            "resolve an escalation"
+        } else {
+            "acknowledge an escalation"
+        };
+        self.authorize(
+            session,
+            Operation::AcknowledgeEscalation,
+            action,
+            Some(&patient),
+            Some(escalation_id.to_string()),
+        )?;
+        if !resolve && session.role != Role::Supervisor && session.role != level.role() {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!("escalation {escalation_id} is with the {level} now; a {} may not acknowledge it", session.role),
+            ));
+        }
+        let event = if resolve {
+            OpEvent::EscalationResolved {
+                escalation_id,
+                case_id,
+                note: note.to_owned(),
+            }
+        } else {
+            OpEvent::EscalationAcknowledged {
+                escalation_id,
+                case_id,
+                note: note.to_owned(),
+            }
+        };
+        let audit_action = if resolve {
+            "escalation.resolve"
+        } else {
+            "escalation.acknowledge"
+        };
+        let recorded = self.commit(
+            session,
+            audit_action,
+            vec![event],
+            &patient,
+            Some(escalation_id.to_string()),
+        )?;
+        self.done(recorded, None, case_id)
+    }
+
+    /// Sends a referral from a case (outside an attempt).
+    pub fn send_referral(
+        &mut self,
+        session: &Session,
+        case_id: Uuid,
+        service: ServiceType,
+        note: &str,
+    ) -> Result<Done> {
+        let (patient, _) = self.case_patient(case_id)?;
+        self.authorize(
+            session,
+            Operation::SendReferral,
+            "send a referral",
+            Some(&patient),
+            Some(case_id.to_string()),
+        )?;
+        let referral_id = new_id(session);
+        let recorded = self.commit(
+            session,
+            "referral.send",
+            vec![OpEvent::ReferralSent {
+                referral_id,
+                case_id,
+                service,
+                note: note.to_owned(),
+            }],
+            &patient,
+            Some(case_id.to_string()),
+        )?;
+        self.done(recorded, Some(referral_id), case_id)
+    }
+
+    /// Records the service's answer, the start or the outcome of a referral.
+    pub fn update_referral(
+        &mut self,
+        session: &Session,
+        referral_id: Uuid,
+        status: ReferralStatus,
+        note: &str,
+        on: Option<NaiveDate>,
+    ) -> Result<Done> {
+        let ops = self.ops()?;
+        let referral = ops.state.referrals.get(&referral_id).ok_or_else(|| {
+            ApiError::new(ErrorCode::NotFound, format!("no referral {referral_id}"))
+        })?;
+        let (case_id, patient) = (referral.case_id, referral.patient_id.clone());
+        self.authorize(
+            session,
+            Operation::SendReferral,
+            "update a referral",
+            Some(&patient),
+            Some(referral_id.to_string()),
+        )?;
+        let recorded = self.commit(
+            session,
+            "referral.update",
+            vec![OpEvent::ReferralUpdated {
+                referral_id,
+                case_id,
+                status,
+                note: note.to_owned(),
+                on,
+            }],
+            &patient,
+            Some(referral_id.to_string()),
+        )?;
+        self.done(recorded, None, case_id)
+    }
+
+    /// A user's worklist: ordered by due date, then priority (highest first), then name.
+    pub fn worklist(
+        &mut self,
+        session: &Session,
+        filter: &WorklistFilter,
+    ) -> Result<Vec<WorklistRow>> {
+        self.authorize(
+            session,
+            Operation::ViewWorklist,
+            "view a worklist",
+            None,
+            None,
+        )?;
+        let owner = match &filter.owner {
+            None => Some(session.user.as_str()),
+            Some(o) if o.is_empty() => None,
+            Some(o) => Some(o.as_str()),
+        };
+        let catalog = self.catalog(None)?;
+        let ops = self.ops()?;
+        let now = session.at;
+        let due_by = filter
+            .due_by
+            .map(|d| d.and_hms_opt(23, 59, 59).expect("a valid time").and_utc());
+        let mut cases: Vec<&careloop_ops::Case> = ops
+            .state
+            .cases
+            .values()
+            .filter(|c| c.owner.as_deref() == owner)
+            .filter(|c| filter.include_closed || c.status != CaseStatus::Closed)
+            .filter(|c| filter.segment.as_ref().is_none_or(|s| &c.segment_id == s))
+            .filter(|c| filter.status.is_none_or(|s| c.status == s))
+            .filter(|c| due_by.is_none_or(|d| c.due <= d))
+            .collect();
+        let name_of = |id: &str| ops.people.get(id).map_or("", |p| p.name.as_str());
+        cases.sort_by(|a, b| {
+            a.due
+                .cmp(&b.due)
+                .then(b.priority.cmp(&a.priority))
+                .then_with(|| name_of(&a.patient_id).cmp(name_of(&b.patient_id)))
+                .then(a.case_id.cmp(&b.case_id))
+        });
+        // Each segment's attempt history, for the suggestions.
+        let mut history: HashMap<&str, Vec<PastAttempt>> = HashMap::new();
+        for r in &ops.log {
+            if let OpEvent::AttemptRecorded(a) = &r.event {
+                if let Some(case) = ops.state.cases.get(&a.case_id) {
+                    history
+                        .entry(case.segment_id.as_str())
+                        .or_default()
+                        .push(PastAttempt {
+                            channel: a.channel,
+                            at: r.at,
+                            reached: a.reached,
+                        });
+                }
+            }
+        }
+        let channels: HashMap<&str, Vec<Channel>> = catalog
+            .segments
+            .iter()
+            .map(|s| {
+                (
+                    s.definition.id.as_str(),
+                    s.definition
+                        .channel_policy
+                        .channels
+                        .iter()
+                        .filter_map(|c| c.parse().ok())
+                        .collect(),
+                )
+            })
+            .collect();
+        let rows = cases
+            .into_iter()
+            .map(|c| {
+                let person = ops.people.get(&c.patient_id);
+                let suggestion = channels.get(c.segment_id.as_str()).and_then(|allowed| {
+                    suggest::suggest(
+                        &Preference::default(),
+                        allowed,
+                        history.get(c.segment_id.as_str()).map_or(&[][..], |h| h),
+                    )
+                });
+                WorklistRow {
+                    case_id: c.case_id.to_string(),
+                    patient_id: c.patient_id.clone(),
+                    name: person.map_or_else(String::new, |p| p.name.clone()),
+                    segment_id: c.segment_id.clone(),
+                    status: c.status.to_string(),
+                    owner: c.owner.clone(),
+                    priority: c.priority,
+                    due: c.due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    overdue: c.status != CaseStatus::Closed && c.due < now,
+                    summary: c.summary.clone(),
+                    preferred_language: person.and_then(|p| p.preferred_language.clone()),
+                    preferred_channel: None,
+                    last_contact: c
+                        .last_attempt_at
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    attempts: c.attempts,
+                    suggestion: suggestion.map(|s| SuggestionDto {
+                        channel: s.channel.to_string(),
+                        when: s.when,
+                        reason: s.reason,
+                    }),
+                }
+            })
+            .collect();
+        Ok(rows)
+    }
+
+    /// One case with its timeline, the fields the role may see, and the script in the
+    /// person's language. The read is audited.
+    pub fn case_detail(&mut self, session: &Session, case_id: Uuid) -> Result<CaseDetail> {
+        let (patient, segment_id) = self.case_patient(case_id)?;
+        self.authorize(
+            session,
+            Operation::ViewCase,
+            "view a case",
+            Some(&patient),
+            Some(case_id.to_string()),
+        )?;
+        self.audit_read(
+            session,
+            "case.view",
+            Some(&patient),
+            Some(case_id.to_string()),
+        )?;
+        let script_id = self.segment_script(&segment_id)?;
+        let clinical = if rbac::visible(session.role, Field::ClinicalHistory) {
+            Some(self.clinical_summary(&patient)?)
+        } else {
+            None
+        };
+        let contact = if rbac::visible(session.role, Field::Contact) {
+            Some(self.contact_details(&patient)?)
+        } else {
+            None
+        };
+        let ops = self.ops()?;
+        let case = ops.state.cases[&case_id].clone();
+        let person = ops.people.get(&patient).cloned();
+        let language = ops.scripts.get(&script_id).map(|s| {
+            guards::script_language(
+                s,
+                person
+                    .as_ref()
+                    .and_then(|p| p.preferred_language.as_deref()),
+            )
+        });
+        let show_callback_notes = rbac::visible(session.role, Field::CallbackDocumentation);
+        let timeline = ops
+            .log
+            .iter()
+            .filter(|r| r.event.case_id() == case_id)
+            .map(|r| TimelineEntry {
+                at: r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                actor: r.actor.clone(),
+                role: r.role.to_string(),
+                kind: r.event.kind().to_owned(),
+                detail: describe(&r.event, show_callback_notes),
+            })
+            .collect();
+        let now = session.at;
+        let calendar = &ops.policy.calendar;
+        Ok(CaseDetail {
+            case_id: case_id.to_string(),
+            patient_id: patient.clone(),
+            name: person.as_ref().map(|p| p.name.clone()),
+            birth_date: person.as_ref().and_then(|p| p.birth_date.clone()),
+            preferred_language: person.as_ref().and_then(|p| p.preferred_language.clone()),
+            segment_id: case.segment_id.clone(),
+            status: case.status.to_string(),
+            owner: case.owner.clone(),
+            priority: case.priority,
+            due: case.due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            overdue: case.status != CaseStatus::Closed && case.due < now,
+            summary: case.summary.clone(),
+            attempts: case.attempts,
+            script_id,
+            script_language: language,
+            contacts_in_last_7_days: ops.state.contacts_in_week(&patient, now),
+            contact,
+            clinical,
+            timeline,
+            callbacks: case
+                .callbacks
+                .iter()
+                .map(|id| ops.state.callbacks[id].callback_id.to_string())
+                .collect(),
+            escalations: case
+                .escalations
+                .iter()
+                .map(|id| {
+                    let e = &ops.state.escalations[id];
+                    format!(
+                        "{} {} {}{}",
+                        e.escalation_id,
+                        e.kind,
+                        e.status,
+                        if e.overdue(now, calendar) {
+                            " (overdue)"
+                        } else {
+                            ""
+                        }
+                    )
+                })
+                .collect(),
+            referrals: case
+                .referrals
+                .iter()
+                .map(|id| {
+                    let r = &ops.state.referrals[id];
+                    format!("{} {} {}", r.referral_id, r.service, r.status)
+                })
+                .collect(),
+        })
+    }
+
+    /// Callbacks waiting for a clinician (documented ones with `include_done`), due first.
+    pub fn callbacks(&mut self, session: &Session, include_done: bool) -> Result<Vec<QueueItem>> {
+        self.authorize(
+            session,
+            Operation::ViewCallbacks,
+            "view callbacks",
+            None,
+            None,
+        )?;
+        let ops = self.ops()?;
+        let now = session.at;
+        let mut items: Vec<QueueItem> = ops
+            .state
+            .callbacks
+            .values()
+            .filter(|c| include_done || c.status == careloop_ops::CallbackStatus::Waiting)
+            .map(|c| QueueItem {
+                id: c.callback_id.to_string(),
+                case_id: c.case_id.to_string(),
+                patient_id: c.patient_id.clone(),
+                name: ops
+                    .people
+                    .get(&c.patient_id)
+                    .map_or_else(String::new, |p| p.name.clone()),
+                kind: "callback".into(),
+                status: c.status.to_string(),
+                owner: "clinician".into(),
+                deadline: c.due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                overdue: c.status == careloop_ops::CallbackStatus::Waiting && now > c.due,
+                detail: c.reason.clone(),
+            })
+            .collect();
+        sort_queue(&mut items);
+        Ok(items)
+    }
+
+    /// Escalations not yet resolved, with the level holding each now and its deadline;
+    /// overdue first.
+    pub fn escalations(&mut self, session: &Session) -> Result<Vec<QueueItem>> {
+        self.authorize(
+            session,
+            Operation::ViewWorklist,
+            "view escalations",
+            None,
+            None,
+        )?;
+        let ops = self.ops()?;
+        let now = session.at;
+        let calendar = &ops.policy.calendar;
+        let mut items: Vec<QueueItem> = ops
+            .state
+            .escalations
+            .values()
+            .filter(|e| e.status != careloop_ops::EscalationStatus::Resolved)
+            .map(|e| {
+                let steps = e.steps(now, calendar);
+                let current = steps.last().expect("an escalation has a first step");
+                QueueItem {
+                    id: e.escalation_id.to_string(),
+                    case_id: e.case_id.to_string(),
+                    patient_id: e.patient_id.clone(),
+                    name: ops
+                        .people
+                        .get(&e.patient_id)
+                        .map_or_else(String::new, |p| p.name.clone()),
+                    kind: e.kind.to_string(),
+                    status: e.status.to_string(),
+                    owner: current.level.to_string(),
+                    deadline: current
+                        .deadline
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    overdue: e.overdue(now, calendar),
+                    detail: steps
+                        .iter()
+                        .map(|s| {
+                            format!(
+                                "{} from {} until {}",
+                                s.level,
+                                s.from.format("%Y-%m-%d %H:%M"),
+                                s.deadline.format("%Y-%m-%d %H:%M")
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                }
+            })
+            .collect();
+        sort_queue(&mut items);
+        Ok(items)
+    }
+
+    /// Referrals still open (sent, accepted, started), with the daily monitor's reason when
+    /// one is past its deadline; overdue first.
+    pub fn referrals(&mut self, session: &Session) -> Result<Vec<QueueItem>> {
+        self.authorize(
+            session,
+            Operation::ViewWorklist,
+            "view referrals",
+            None,
+            None,
+        )?;
+        let ops = self.ops()?;
+        let now = session.at;
+        let mut items: Vec<QueueItem> = ops
+            .state
+            .referrals
+            .values()
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    ReferralStatus::Sent | ReferralStatus::Accepted | ReferralStatus::Started
+                )
+            })
+            .map(|r| {
+                let overdue = r.overdue(now);
+                let deadline = match r.status {
+                    ReferralStatus::Sent => Some(r.response_deadline),
+                    ReferralStatus::Accepted => r.start_deadline,
+                    _ => None,
+                };
+                QueueItem {
+                    id: r.referral_id.to_string(),
+                    case_id: r.case_id.to_string(),
+                    patient_id: r.patient_id.clone(),
+                    name: ops
+                        .people
+                        .get(&r.patient_id)
+                        .map_or_else(String::new, |p| p.name.clone()),
+                    kind: r.service.to_string(),
+                    status: r.status.to_string(),
+                    owner: "coordinator".into(),
+                    deadline: deadline.map_or_else(String::new, |d| {
+                        d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    }),
+                    overdue: overdue.is_some(),
+                    detail: overdue.unwrap_or_default(),
+                }
+            })
+            .collect();
+        sort_queue(&mut items);
+        Ok(items)
+    }
+
+    /// Verifies the audit chain (and, when given, that it still reaches `expected_head`).
+    pub fn verify_audit(
+        &mut self,
+        session: &Session,
+        expected_head: Option<&AuditHead>,
+    ) -> Result<careloop_store::AuditReport> {
+        self.authorize(
+            session,
+            Operation::VerifyAudit,
+            "verify the audit trail",
+            None,
+            None,
+        )?;
+        Ok(self.store.verify_audit(expected_head)?)
+    }
+
+    /// The audit chain's head, to record elsewhere (detects later truncation).
+    pub fn audit_head(&mut self, session: &Session) -> Result<Option<AuditHead>> {
+        self.authorize(
+            session,
+            Operation::VerifyAudit,
+            "read the audit head",
+            None,
+            None,
+        )?;
+        Ok(self.store.audit_head()?)
+    }
+
+    fn contact_details(&self, patient_id: &str) -> Result<ContactDto> {
+        let body = self.store.resource_body("Patient", patient_id)?;
+        let json: serde_json::Value = body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or_default();
+        let phone = json["telecom"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|t| t["system"] == "phone")
+            .and_then(|t| t["value"].as_str())
+            .map(str::to_owned);
+        let address = json["address"].as_array().and_then(|a| a.first()).map(|a| {
+            let mut parts: Vec<String> = a["line"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l.as_str().map(str::to_owned))
+                .collect();
+            for key in ["city", "state", "postalCode"] {
+                if let Some(v) = a[key].as_str() {
+                    parts.push(v.to_owned());
+                }
+            }
+            parts.join(", ")
+        });
+        Ok(ContactDto { phone, address })
+    }
+
+    fn clinical_summary(&self, patient_id: &str) -> Result<Vec<String>> {
+        let facts = self.patient_facts(patient_id)?;
+        let mut lines: Vec<String> = facts
+            .conditions
+            .iter()
+            .filter(|c| c.abatement.is_none() && !c.resolved_status)
+            .map(|c| {
+                format!(
+                    "condition {} since {}",
+                    c.codes.first().map_or("?", |k| k.code.as_str()),
+                    c.onset.map_or("?".into(), |d| d.to_string())
+                )
+            })
+            .collect();
+        lines.extend(
+            facts
+                .medications
+                .iter()
+                .filter(|m| m.status.as_deref() == Some("active"))
+                .map(|m| format!("medication {}", m.key)),
+        );
+        Ok(lines)
+    }
+}
+
+fn sort_queue(items: &mut [QueueItem]) {
+    items.sort_by(|a, b| {
+        b.overdue
+            .cmp(&a.overdue)
+            .then_with(|| a.deadline.cmp(&b.deadline))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+/// A line of the timeline for an event (no free-text answers; callback notes only for
+/// roles that see callback documentation).
+fn describe(event: &OpEvent, callback_notes: bool) -> String {
+    match event {
+        OpEvent::CaseOpened {
+            segment_id, due, ..
+        } => {
+            format!(
+                "opened in {segment_id}, due {}",
+                due.format("%Y-%m-%d %H:%M")
+            )
+        }
+        OpEvent::CaseClaimed { .. } => "claimed".into(),
+        OpEvent::CaseAssigned { to, .. } => format!("assigned to {to}"),
+        OpEvent::AttemptRecorded(a) => format!(
+            "{} attempt, {}: {}; next: {}{}",
+            a.channel,
+            if a.reached { "reached" } else { "not reached" },
+            a.outcome,
+            match &a.next {
+                NextAction::Close { reason } => format!("close ({reason})"),
+                NextAction::FollowUp { on } => format!("follow up on {on}"),
+                NextAction::ClinicianCallback { .. } => "clinician callback".into(),
+                NextAction::Escalate { kind, .. } => format!("escalate ({kind})"),
+                NextAction::Refer { service, .. } => format!("refer ({service})"),
+            },
+            if a.contact_limit_override.is_some() {
+                "; contact limit overridden"
+            } else {
+                ""
+            }
+        ),
+        OpEvent::CallbackRequested { due, .. } => {
+            format!(
+                "clinician callback requested, due {}",
+                due.format("%Y-%m-%d %H:%M")
+            )
+        }
+        OpEvent::CallbackDocumented {
+            clinical_outcome,
+            next_step,
+            ..
+        } => {
+            if callback_notes {
+                format!("callback documented: {clinical_outcome}; next: {next_step}")
+            } else {
+                "callback documented".into()
+            }
+        }
+        OpEvent::EscalationRaised { kind, .. } => format!("escalated ({kind})"),
+        OpEvent::EscalationAcknowledged { .. } => "escalation acknowledged".into(),
+        OpEvent::EscalationResolved { .. } => "escalation resolved".into(),
+        OpEvent::ReferralSent { service, .. } => format!("referred to {service}"),
+        OpEvent::ReferralUpdated { status, on, .. } => match on {
+            Some(on) => format!("referral {status} on {on}"),
+            None => format!("referral {status}"),
+        },
+        OpEvent::CaseClosed { reason, .. } => format!("closed: {reason}"),
+    }
+}
+
+/// A case as a role may see it.
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct CaseDetail {
+    pub case_id: String,
+    pub patient_id: String,
+    pub name: Option<String>,
+    pub birth_date: Option<String>,
+    pub preferred_language: Option<String>,
+    pub segment_id: String,
+    pub status: String,
+    pub owner: Option<String>,
+    pub priority: i32,
+    pub due: String,
+    pub overdue: bool,
+    pub summary: String,
+    pub attempts: u32,
+    pub script_id: String,
+    /// The language the script is given in for this person.
+    pub script_language: Option<String>,
+    pub contacts_in_last_7_days: u32,
+    /// Contact details (roles that see them).
+    pub contact: Option<ContactDto>,
+    /// Active conditions and medications (clinicians and supervisors only).
+    pub clinical: Option<Vec<String>>,
+    pub timeline: Vec<TimelineEntry>,
+    pub callbacks: Vec<String>,
+    pub escalations: Vec<String>,
+    pub referrals: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ContactDto {
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct TimelineEntry {
+    pub at: String,
+    pub actor: String,
+    pub role: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+/// A callback, escalation or referral in a queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct QueueItem {
+    pub id: String,
+    pub case_id: String,
+    pub patient_id: String,
+    pub name: String,
+    pub kind: String,
+    pub status: String,
+    /// The role or level that holds it.
+    pub owner: String,
+    pub deadline: String,
+    pub overdue: bool,
+    pub detail: String,
+}
+
+/// Worklist members per segment with priority and the explanation summary.
+pub(crate) type WorklistBySegment = BTreeMap<String, Vec<(String, i32, String)>>;
+
+impl Careloop {
+    /// Replaces the service's operational policy (calendar, guards, capacities).
+    pub fn set_policy(&mut self, policy: Policy) -> Result<()> {
+        self.ops()?.policy = policy;
+        Ok(())
+    }
+}

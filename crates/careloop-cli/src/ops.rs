@@ -1,0 +1,607 @@
+//! `careloop case|callback|escalation|referral|audit`: outreach operations, headless. Each
+//! names who acts (`--as-user`, `--role`) and when (`--at`, default now), like the signed-in
+//! user and the clock of the desktop app.
+
+use std::process::ExitCode;
+
+use careloop_api::{
+    ApiError, AttemptInput, AuditHead, Careloop, CaseStatus, Channel, CloseReason, ErrorCode,
+    EscalationKind, NextAction, Outcome, QueueItem, ReferralStatus, Role, ServiceType, Session,
+    WorklistFilter,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Subcommand};
+use uuid::Uuid;
+
+use crate::{to_json, Format};
+
+/// Who acts, when, and the output format.
+#[derive(Args, Clone)]
+pub struct Actor {
+    /// The user acting.
+    #[arg(long, global = true, value_name = "NAME")]
+    as_user: Option<String>,
+    /// Their role: coordinator, clinician, supervisor or admin.
+    #[arg(long, global = true, value_name = "ROLE")]
+    role: Option<String>,
+    /// The time of the action, RFC 3339 (default: now).
+    #[arg(long, global = true, value_name = "TIMESTAMP")]
+    at: Option<DateTime<Utc>>,
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+impl Actor {
+    fn session(&self) -> Result<Session, ApiError> {
+        let user = self
+            .as_user
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "careloop".to_owned());
+        let role: Role = self
+            .role
+            .as_deref()
+            .ok_or_else(|| bad("--role is required (coordinator, clinician, supervisor or admin)"))?
+            .parse()
+            .map_err(|e: careloop_api::ops::OpsError| bad(e.to_string()))?;
+        Ok(Session {
+            user,
+            role,
+            at: self.at.unwrap_or_else(Utc::now),
+        })
+    }
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::BadInput, message)
+}
+
+fn parse<T: std::str::FromStr<Err = careloop_api::ops::OpsError>>(s: &str) -> Result<T, ApiError> {
+    s.parse()
+        .map_err(|e: careloop_api::ops::OpsError| bad(e.to_string()))
+}
+
+fn id(s: &str) -> Result<Uuid, ApiError> {
+    s.parse()
+        .map_err(|_| bad(format!("{s:?} is not an id (a UUID)")))
+}
+
+#[derive(Subcommand)]
+pub enum CaseAction {
+    /// Open a case for every worklist member without one (runs the segments as of a date).
+    Open {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: NaiveDate,
+    },
+    /// A worklist: yours by default.
+    List {
+        /// Someone else's cases.
+        #[arg(long, value_name = "NAME", conflicts_with = "pool")]
+        owner: Option<String>,
+        /// The unassigned pool.
+        #[arg(long)]
+        pool: bool,
+        #[arg(long, value_name = "ID")]
+        segment: Option<String>,
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        due_by: Option<NaiveDate>,
+        /// Include closed cases.
+        #[arg(long)]
+        all: bool,
+    },
+    /// One case: summary, contact, timeline (the read is audited).
+    Show { case: String },
+    /// Take an unassigned case.
+    Claim { case: String },
+    /// Assign or reassign a case (supervisor).
+    Assign {
+        case: String,
+        #[arg(long, value_name = "NAME")]
+        to: String,
+    },
+    /// Document an attempt.
+    Attempt {
+        case: String,
+        /// phone, sms, portal, email, letter, home_visit or peer_contact.
+        #[arg(long)]
+        channel: String,
+        /// The person was reached.
+        #[arg(long)]
+        reached: bool,
+        /// confirmed_stable, emerging_deterioration, needs_different_pathway, declined,
+        /// unreachable or wrong_number.
+        #[arg(long)]
+        outcome: String,
+        /// close:REASON, follow-up:YYYY-MM-DD, callback:REASON TEXT, escalate:KIND[:NOTE]
+        /// or refer:SERVICE[:NOTE].
+        #[arg(long)]
+        next: String,
+        /// The message template sent (written channels).
+        #[arg(long, value_name = "ID")]
+        message: Option<String>,
+        /// Script answers as JSON: {"question_id": answer, ...}.
+        #[arg(long, value_name = "JSON")]
+        answers: Option<String>,
+        /// A supervisor's reason to contact past the weekly limit.
+        #[arg(long = "override", value_name = "REASON")]
+        contact_limit_override: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Close a case with a reason.
+    Close {
+        case: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CallbackAction {
+    /// The clinician callback queue, due first.
+    List {
+        /// Include documented callbacks.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Document a callback: clinical outcome, next step, and the review sign-off.
+    Document {
+        callback: String,
+        #[arg(long)]
+        outcome: String,
+        #[arg(long)]
+        next_step: String,
+        /// I reviewed the decision-support output.
+        #[arg(long)]
+        reviewed: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum EscalationAction {
+    /// Unresolved escalations, overdue first, with the level holding each.
+    List,
+    /// Escalate a case.
+    Raise {
+        case: String,
+        #[arg(long)]
+        kind: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Acknowledge an escalation.
+    Ack {
+        escalation: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Resolve an acknowledged escalation.
+    Resolve {
+        escalation: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ReferralAction {
+    /// Open referrals, those past their deadline first (the daily monitor).
+    List,
+    /// Refer a case to a service.
+    Send {
+        case: String,
+        #[arg(long)]
+        service: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Record the service's answer, the start or the outcome.
+    Update {
+        referral: String,
+        /// accepted, declined, started or completed.
+        #[arg(long)]
+        status: String,
+        /// Declined: the reason; started: the confirmation; completed: the outcome.
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Started: the date the service started.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        on: Option<NaiveDate>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditAction {
+    /// Check the audit hash chain: edited, inserted, deleted or reordered entries, and
+    /// truncation against recorded heads.
+    Verify {
+        /// A head recorded earlier, as SEQ:HASH.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<String>,
+    },
+    /// Print the chain's head (SEQ:HASH), to record elsewhere.
+    Head,
+}
+
+fn parse_next(text: &str) -> Result<NextAction, ApiError> {
+    let (action, rest) = text.split_once(':').unwrap_or((text, ""));
+    let (first, note) = rest.split_once(':').unwrap_or((rest, ""));
+    Ok(match action {
+        "close" => NextAction::Close {
+            reason: parse(first)?,
+        },
+        "follow-up" | "follow_up" => NextAction::FollowUp {
+            on: first
+                .parse()
+                .map_err(|_| bad(format!("follow-up:{first}: the date is YYYY-MM-DD")))?,
+        },
+        "callback" => NextAction::ClinicianCallback {
+            reason: rest.to_owned(),
+        },
+        "escalate" => NextAction::Escalate {
+            kind: parse::<EscalationKind>(first)?,
+            note: note.to_owned(),
+        },
+        "refer" => NextAction::Refer {
+            service: parse::<ServiceType>(first)?,
+            note: note.to_owned(),
+        },
+        other => {
+            return Err(bad(format!(
+                "--next {other:?}: expected close:REASON, follow-up:DATE, callback:REASON, escalate:KIND or refer:SERVICE"
+            )))
+        }
+    })
+}
+
+fn print_done(done: &careloop_api::Done, format: Format) -> Result<(), ApiError> {
+    match format {
+        Format::Json => println!("{}", to_json(done)?),
+        Format::Text => {
+            if let Some(created) = &done.created {
+                println!("created {created}");
+            }
+            if let Some(status) = &done.case_status {
+                println!("case is {status}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_queue(items: &[QueueItem], format: Format) -> Result<(), ApiError> {
+    match format {
+        Format::Json => println!("{}", to_json(&items)?),
+        Format::Text => {
+            for i in items {
+                println!(
+                    "{}{} {} {} [{}] with {} by {}  {}  case {}{}",
+                    if i.overdue { "OVERDUE " } else { "" },
+                    i.id,
+                    i.kind,
+                    i.name,
+                    i.status,
+                    i.owner,
+                    i.deadline,
+                    i.patient_id,
+                    i.case_id,
+                    if i.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\n    {}", i.detail)
+                    }
+                );
+            }
+            println!("{} items", items.len());
+        }
+    }
+    Ok(())
+}
+
+pub fn case(
+    careloop: &mut Careloop,
+    action: CaseAction,
+    actor: &Actor,
+) -> Result<ExitCode, ApiError> {
+    let session = actor.session()?;
+    let format = actor.format;
+    match action {
+        CaseAction::Open { as_of } => {
+            let opened = careloop.open_cases(&session, as_of, None)?;
+            match format {
+                Format::Json => println!("{}", to_json(&opened)?),
+                Format::Text => println!(
+                    "opened {} cases ({} worklist members already had one)",
+                    opened.opened, opened.already_open
+                ),
+            }
+        }
+        CaseAction::List {
+            owner,
+            pool,
+            segment,
+            status,
+            due_by,
+            all,
+        } => {
+            let filter = WorklistFilter {
+                owner: if pool { Some(String::new()) } else { owner },
+                segment,
+                status: status.as_deref().map(parse::<CaseStatus>).transpose()?,
+                due_by,
+                include_closed: all,
+            };
+            let rows = careloop.worklist(&session, &filter)?;
+            match format {
+                Format::Json => println!("{}", to_json(&rows)?),
+                Format::Text => {
+                    for r in &rows {
+                        println!(
+                            "{} {:<24} {:<28} {:<17} p{:<3} due {}{}  {}",
+                            r.case_id,
+                            r.name,
+                            r.segment_id,
+                            r.status,
+                            r.priority,
+                            r.due,
+                            if r.overdue { " OVERDUE" } else { "" },
+                            r.suggestion
+                                .as_ref()
+                                .map_or(String::new(), |s| format!("→ {} {}", s.channel, s.when))
+                        );
+                    }
+                    println!("{} cases", rows.len());
+                }
+            }
+        }
+        CaseAction::Show { case } => {
+            let detail = careloop.case_detail(&session, id(&case)?)?;
+            match format {
+                Format::Json => println!("{}", to_json(&detail)?),
+                Format::Text => {
+                    println!(
+                        "case {} — {} ({}) in {}: {}{}, owner {}, due {}",
+                        detail.case_id,
+                        detail.name.as_deref().unwrap_or("?"),
+                        detail.patient_id,
+                        detail.segment_id,
+                        detail.status,
+                        if detail.overdue { " OVERDUE" } else { "" },
+                        detail.owner.as_deref().unwrap_or("nobody"),
+                        detail.due,
+                    );
+                    println!("why: {}", detail.summary);
+                    println!(
+                        "script {} in {}; {} contacts in the last 7 days",
+                        detail.script_id,
+                        detail.script_language.as_deref().unwrap_or("?"),
+                        detail.contacts_in_last_7_days
+                    );
+                    if let Some(c) = &detail.contact {
+                        println!(
+                            "contact: {} / {}",
+                            c.phone.as_deref().unwrap_or("no phone"),
+                            c.address.as_deref().unwrap_or("no address")
+                        );
+                    }
+                    if let Some(clinical) = &detail.clinical {
+                        for line in clinical {
+                            println!("clinical: {line}");
+                        }
+                    }
+                    for t in &detail.timeline {
+                        println!("  {} {} ({}) {}", t.at, t.actor, t.role, t.detail);
+                    }
+                }
+            }
+        }
+        CaseAction::Claim { case } => {
+            print_done(&careloop.claim_case(&session, id(&case)?)?, format)?
+        }
+        CaseAction::Assign { case, to } => {
+            print_done(&careloop.assign_case(&session, id(&case)?, &to)?, format)?
+        }
+        CaseAction::Attempt {
+            case,
+            channel,
+            reached,
+            outcome,
+            next,
+            message,
+            answers,
+            contact_limit_override,
+            note,
+        } => {
+            let answers = match answers {
+                Some(json) => {
+                    serde_json::from_str(&json).map_err(|e| bad(format!("--answers: {e}")))?
+                }
+                None => Default::default(),
+            };
+            let input = AttemptInput {
+                case_id: id(&case)?,
+                channel: parse::<Channel>(&channel)?,
+                reached,
+                message_id: message,
+                answers,
+                outcome: parse::<Outcome>(&outcome)?,
+                next: parse_next(&next)?,
+                contact_limit_override,
+                note,
+            };
+            print_done(&careloop.record_attempt(&session, input)?, format)?
+        }
+        CaseAction::Close { case, reason, note } => print_done(
+            &careloop.close_case(&session, id(&case)?, parse::<CloseReason>(&reason)?, note)?,
+            format,
+        )?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn callback(
+    careloop: &mut Careloop,
+    action: CallbackAction,
+    actor: &Actor,
+) -> Result<ExitCode, ApiError> {
+    let session = actor.session()?;
+    match action {
+        CallbackAction::List { all } => {
+            print_queue(&careloop.callbacks(&session, all)?, actor.format)?
+        }
+        CallbackAction::Document {
+            callback,
+            outcome,
+            next_step,
+            reviewed,
+        } => print_done(
+            &careloop.document_callback(
+                &session,
+                id(&callback)?,
+                &outcome,
+                &next_step,
+                reviewed,
+            )?,
+            actor.format,
+        )?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn escalation(
+    careloop: &mut Careloop,
+    action: EscalationAction,
+    actor: &Actor,
+) -> Result<ExitCode, ApiError> {
+    let session = actor.session()?;
+    match action {
+        EscalationAction::List => print_queue(&careloop.escalations(&session)?, actor.format)?,
+        EscalationAction::Raise { case, kind, note } => print_done(
+            &careloop.raise_escalation(
+                &session,
+                id(&case)?,
+                parse::<EscalationKind>(&kind)?,
+                &note,
+            )?,
+            actor.format,
+        )?,
+        EscalationAction::Ack { escalation, note } => print_done(
+            &careloop.escalation_step(&session, id(&escalation)?, false, &note)?,
+            actor.format,
+        )?,
+        EscalationAction::Resolve { escalation, note } => print_done(
+            &careloop.escalation_step(&session, id(&escalation)?, true, &note)?,
+            actor.format,
+        )?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn referral(
+    careloop: &mut Careloop,
+    action: ReferralAction,
+    actor: &Actor,
+) -> Result<ExitCode, ApiError> {
+    let session = actor.session()?;
+    match action {
+        ReferralAction::List => print_queue(&careloop.referrals(&session)?, actor.format)?,
+        ReferralAction::Send {
+            case,
+            service,
+            note,
+        } => print_done(
+            &careloop.send_referral(
+                &session,
+                id(&case)?,
+                parse::<ServiceType>(&service)?,
+                &note,
+            )?,
+            actor.format,
+        )?,
+        ReferralAction::Update {
+            referral,
+            status,
+            note,
+            on,
+        } => print_done(
+            &careloop.update_referral(
+                &session,
+                id(&referral)?,
+                parse::<ReferralStatus>(&status)?,
+                &note,
+                on,
+            )?,
+            actor.format,
+        )?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn audit(
+    careloop: &mut Careloop,
+    action: AuditAction,
+    actor: &Actor,
+) -> Result<ExitCode, ApiError> {
+    let session = actor.session()?;
+    match action {
+        AuditAction::Head => {
+            match careloop.audit_head(&session)? {
+                Some(head) => println!("{head}"),
+                None => println!("empty"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditAction::Verify { expect_head } => {
+            let expected: Option<AuditHead> = expect_head
+                .as_deref()
+                .map(|h| {
+                    h.parse()
+                        .map_err(|_| bad(format!("--expect-head {h:?}: expected SEQ:HASH")))
+                })
+                .transpose()?;
+            let report = careloop.verify_audit(&session, expected.as_ref())?;
+            let ok = report.problems.is_empty();
+            match actor.format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::json!({
+                        "ok": ok,
+                        "entries": report.entries,
+                        "head": report.head.as_ref().map(|h| h.to_string()),
+                        "problems": report.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                    })
+                ),
+                Format::Text => {
+                    println!(
+                        "{} entries, head {}",
+                        report.entries,
+                        report
+                            .head
+                            .as_ref()
+                            .map_or("none".to_owned(), |h| h.to_string())
+                    );
+                    for p in &report.problems {
+                        println!("PROBLEM: {p}");
+                    }
+                    println!(
+                        "{}",
+                        if ok {
+                            "audit trail intact"
+                        } else {
+                            "audit trail TAMPERED"
+                        }
+                    );
+                }
+            }
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Operational events: the only way anything changes. Each is appended to the log with a
+//! client-made UUIDv7, who did it (name and role), when, and which person it is about; the
+//! current state of cases, callbacks, escalations and referrals is a fold of them
+//! ([`crate::state`]).
+//!
+//! In the store an event's `kind` is [`OpEvent::kind`] (`case.opened`, `attempt.recorded`,
+//! …), its subject the person's id, and its payload the JSON of [`Recorded`] minus the
+//! envelope fields the store keeps in columns.
+
+use careloop_scripts::Answers;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::model::{
+    Channel, CloseReason, EscalationKind, Outcome, ReferralStatus, Role, ServiceType,
+};
+
+/// What to do after an attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum NextAction {
+    /// Close the case with a reason.
+    Close { reason: CloseReason },
+    /// Try again (or check in) on a date.
+    FollowUp { on: NaiveDate },
+    /// Route to a clinician with a deadline.
+    ClinicianCallback { reason: String },
+    /// Escalate to the kind's owner level.
+    Escalate { kind: EscalationKind, note: String },
+    /// Refer to a service.
+    Refer { service: ServiceType, note: String },
+}
+
+/// One outreach attempt as documented.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub attempt_id: Uuid,
+    pub case_id: Uuid,
+    pub channel: Channel,
+    pub reached: bool,
+    /// The script used and the language its text was given in.
+    pub script_id: String,
+    pub script_version: u32,
+    pub language: String,
+    /// The message template sent, for written channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default)]
+    pub answers: Answers,
+    pub outcome: Outcome,
+    pub next: NextAction,
+    /// A supervisor's written reason for contacting past the over-contact limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_limit_override: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The change itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OpEvent {
+    /// A person in a segment's worklist becomes a case.
+    CaseOpened {
+        case_id: Uuid,
+        segment_id: String,
+        priority: i32,
+        /// The first contact is due by then.
+        due: DateTime<Utc>,
+        /// Why the person is on the list, in a line (no clinical values).
+        summary: String,
+    },
+    /// A coordinator takes an unassigned case.
+    CaseClaimed {
+        case_id: Uuid,
+    },
+    /// A supervisor assigns (or reassigns) a case.
+    CaseAssigned {
+        case_id: Uuid,
+        to: String,
+    },
+    AttemptRecorded(Attempt),
+    CallbackRequested {
+        callback_id: Uuid,
+        case_id: Uuid,
+        reason: String,
+        due: DateTime<Utc>,
+    },
+    CallbackDocumented {
+        callback_id: Uuid,
+        case_id: Uuid,
+        clinical_outcome: String,
+        next_step: String,
+        /// The clinician signs that the decision-support output was reviewed.
+        decision_support_reviewed: bool,
+    },
+    EscalationRaised {
+        escalation_id: Uuid,
+        case_id: Uuid,
+        kind: EscalationKind,
+        note: String,
+    },
+    EscalationAcknowledged {
+        escalation_id: Uuid,
+        case_id: Uuid,
+        note: String,
+    },
+    EscalationResolved {
+        escalation_id: Uuid,
+        case_id: Uuid,
+        note: String,
+    },
+    ReferralSent {
+        referral_id: Uuid,
+        case_id: Uuid,
+        service: ServiceType,
+        note: String,
+    },
+    /// The service answered, started or finished.
+    ReferralUpdated {
+        referral_id: Uuid,
+        case_id: Uuid,
+        status: ReferralStatus,
+        /// Declined: the reason; started: the confirmation; completed: the outcome.
+        note: String,
+        /// Started: the date the service started.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<NaiveDate>,
+    },
+    CaseClosed {
+        case_id: Uuid,
+        reason: CloseReason,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+}
+
+impl OpEvent {
+    /// The event kind in the log.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OpEvent::CaseOpened { .. } => "case.opened",
+            OpEvent::CaseClaimed { .. } => "case.claimed",
+            OpEvent::CaseAssigned { .. } => "case.assigned",
+            OpEvent::AttemptRecorded(_) => ATTEMPT_KIND,
+            OpEvent::CallbackRequested { .. } => "callback.requested",
+            OpEvent::CallbackDocumented { .. } => "callback.documented",
+            OpEvent::EscalationRaised { .. } => "escalation.raised",
+            OpEvent::EscalationAcknowledged { .. } => "escalation.acknowledged",
+            OpEvent::EscalationResolved { .. } => "escalation.resolved",
+            OpEvent::ReferralSent { .. } => "referral.sent",
+            OpEvent::ReferralUpdated { .. } => "referral.updated",
+            OpEvent::CaseClosed { .. } => "case.closed",
+        }
+    }
+
+    /// The case it belongs to.
+    pub fn case_id(&self) -> Uuid {
+        match self {
+            OpEvent::CaseOpened { case_id, .. }
+            | OpEvent::CaseClaimed { case_id }
+            | OpEvent::CaseAssigned { case_id, .. }
+            | OpEvent::AttemptRecorded(Attempt { case_id, .. })
+            | OpEvent::CallbackRequested { case_id, .. }
+            | OpEvent::CallbackDocumented { case_id, .. }
+            | OpEvent::EscalationRaised { case_id, .. }
+            | OpEvent::EscalationAcknowledged { case_id, .. }
+            | OpEvent::EscalationResolved { case_id, .. }
+            | OpEvent::ReferralSent { case_id, .. }
+            | OpEvent::ReferralUpdated { case_id, .. }
+            | OpEvent::CaseClosed { case_id, .. } => *case_id,
+        }
+    }
+}
+
+/// The log kind of an attempt (the segmentation's re-contact cooldown reads it too).
+pub const ATTEMPT_KIND: &str = "attempt.recorded";
+
+/// Every kind [`OpEvent`] writes.
+pub const KINDS: &[&str] = &[
+    "case.opened",
+    "case.claimed",
+    "case.assigned",
+    ATTEMPT_KIND,
+    "callback.requested",
+    "callback.documented",
+    "escalation.raised",
+    "escalation.acknowledged",
+    "escalation.resolved",
+    "referral.sent",
+    "referral.updated",
+    "case.closed",
+];
+
+/// An event with who, when and about whom.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub role: Role,
+    pub patient_id: String,
+    pub event: OpEvent,
+}
+
+/// The payload stored for an event: the role and the event (the rest is in columns).
+#[derive(Serialize, Deserialize)]
+pub struct Payload {
+    pub role: Role,
+    pub event: OpEvent,
+}

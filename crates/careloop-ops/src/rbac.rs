@@ -1,0 +1,144 @@
+//! Role-based access and minimum necessary: which operation each role may call, and which
+//! fields of a person's record each role sees. The application API checks every call
+//! against [`allowed`] and filters every person view through [`visible`]; the UI only
+//! mirrors it.
+//!
+//! | operation \ role            | coordinator | clinician | supervisor | admin |
+//! |-----------------------------|:-----------:|:---------:|:----------:|:-----:|
+//! | view worklist               | ✓ | ✓ | ✓ |   |
+//! | view case / person          | ✓ | ✓ | ✓ |   |
+//! | claim case                  | ✓ |   | ✓ |   |
+//! | assign / reassign case      |   |   | ✓ |   |
+//! | record attempt              | ✓ |   | ✓ |   |
+//! | override contact limit      |   |   | ✓ |   |
+//! | close case                  | ✓ |   | ✓ |   |
+//! | view callbacks              |   | ✓ | ✓ |   |
+//! | document callback           |   | ✓ |   |   |
+//! | raise escalation            | ✓ | ✓ | ✓ |   |
+//! | acknowledge / resolve esc.  | ✓ | ✓ | ✓ |   |
+//! | send / update referral      | ✓ |   | ✓ |   |
+//! | run segmentation            | ✓ |   | ✓ |   |
+//! | publish segment             |   |   | ✓ |   |
+//! | weekly review               |   |   | ✓ |   |
+//! | verify audit                |   |   | ✓ | ✓ |
+//! | import / open cases         |   |   | ✓ | ✓ |
+//!
+//! Acknowledging an escalation is further limited to its current level's role (see
+//! [`crate::state::Escalation::steps`]); the API checks that too.
+//!
+//! | field \ role                         | coordinator | clinician | supervisor | admin |
+//! |--------------------------------------|:-----------:|:---------:|:----------:|:-----:|
+//! | name, date of birth, sex             | ✓ | ✓ | ✓ |   |
+//! | contact details, language, channel  | ✓ | ✓ | ✓ |   |
+//! | outreach facts (why on the list)     | ✓ | ✓ | ✓ |   |
+//! | script answers, attempt notes        | ✓ | ✓ | ✓ |   |
+//! | clinical history (conditions, meds, results) |   | ✓ | ✓ |   |
+//! | callback clinical documentation      |   | ✓ | ✓ |   |
+//! | race and ethnicity                   |   |   | ✓ |   |
+//!
+//! An admin runs the installation (accounts, imports, audit) and sees no person's record.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Role;
+
+/// What a caller can ask the application to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    ViewWorklist,
+    ViewCase,
+    ClaimCase,
+    AssignCase,
+    RecordAttempt,
+    OverrideContactLimit,
+    CloseCase,
+    ViewCallbacks,
+    DocumentCallback,
+    RaiseEscalation,
+    AcknowledgeEscalation,
+    SendReferral,
+    RunSegmentation,
+    PublishSegment,
+    WeeklyReview,
+    VerifyAudit,
+    Administer,
+}
+
+impl Operation {
+    pub const ALL: &'static [Operation] = &[
+        Operation::ViewWorklist,
+        Operation::ViewCase,
+        Operation::ClaimCase,
+        Operation::AssignCase,
+        Operation::RecordAttempt,
+        Operation::OverrideContactLimit,
+        Operation::CloseCase,
+        Operation::ViewCallbacks,
+        Operation::DocumentCallback,
+        Operation::RaiseEscalation,
+        Operation::AcknowledgeEscalation,
+        Operation::SendReferral,
+        Operation::RunSegmentation,
+        Operation::PublishSegment,
+        Operation::WeeklyReview,
+        Operation::VerifyAudit,
+        Operation::Administer,
+    ];
+}
+
+/// Whether `role` may call `operation` (the first table of the module docs).
+pub fn allowed(role: Role, operation: Operation) -> bool {
+    use Operation::*;
+    use Role::*;
+    match operation {
+        ViewWorklist | ViewCase | RaiseEscalation | AcknowledgeEscalation => {
+            matches!(role, Coordinator | Clinician | Supervisor)
+        }
+        ClaimCase | RecordAttempt | CloseCase | SendReferral | RunSegmentation => {
+            matches!(role, Coordinator | Supervisor)
+        }
+        AssignCase | OverrideContactLimit | PublishSegment | WeeklyReview => role == Supervisor,
+        ViewCallbacks => matches!(role, Clinician | Supervisor),
+        DocumentCallback => role == Clinician,
+        VerifyAudit | Administer => matches!(role, Supervisor | Admin),
+    }
+}
+
+/// Parts of a person's record, for minimum necessary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Identity,
+    Contact,
+    OutreachFacts,
+    OutreachRecord,
+    ClinicalHistory,
+    CallbackDocumentation,
+    RaceEthnicity,
+}
+
+impl Field {
+    pub const ALL: &'static [Field] = &[
+        Field::Identity,
+        Field::Contact,
+        Field::OutreachFacts,
+        Field::OutreachRecord,
+        Field::ClinicalHistory,
+        Field::CallbackDocumentation,
+        Field::RaceEthnicity,
+    ];
+}
+
+/// Whether `role` sees `field` (the second table of the module docs).
+pub fn visible(role: Role, field: Field) -> bool {
+    use Field::*;
+    use Role::*;
+    match field {
+        Identity | Contact | OutreachFacts | OutreachRecord => {
+            matches!(role, Coordinator | Clinician | Supervisor)
+        }
+        ClinicalHistory | CallbackDocumentation => matches!(role, Clinician | Supervisor),
+        RaceEthnicity => role == Supervisor,
+    }
+}
