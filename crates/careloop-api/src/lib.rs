@@ -20,6 +20,7 @@ use chrono::NaiveDate;
 
 pub use careloop_demo::DemoReport;
 pub use careloop_fhir::ImportSummary;
+pub use careloop_ops::Policy;
 pub use careloop_ops::{
     CaseStatus, Channel, CloseReason, EscalationKind, NextAction, Outcome, ReferralStatus, Role,
     ServiceType,

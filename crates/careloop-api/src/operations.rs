@@ -271,7 +271,7 @@ impl Careloop {
     }
 
     /// Checks events against the state, appends them with their audit entry in one
-    /// transaction, then applies them. Nothing lands when any is refused.
+    /// transaction, then keeps them. Nothing lands when any is refused.
     fn commit(
         &mut self,
         session: &Session,
@@ -280,7 +280,6 @@ impl Careloop {
         patient_id: &str,
         target: Option<String>,
     ) -> Result<Vec<Recorded>> {
-        let ops = self.ops()?;
         let recorded: Vec<Recorded> = events
             .into_iter()
             .map(|event| Recorded {
@@ -292,14 +291,6 @@ impl Careloop {
                 event,
             })
             .collect();
-        let mut trial = ops.state.clone();
-        for r in &recorded {
-            trial.apply(r, &ops.policy)?;
-        }
-        let new_events = recorded
-            .iter()
-            .map(to_new_event)
-            .collect::<Result<Vec<_>>>()?;
         let entry = audit(
             session,
             action,
@@ -307,10 +298,40 @@ impl Careloop {
             target,
             AuditOutcome::Allowed,
         );
-        self.store
-            .append_events_with_audit(&new_events, std::slice::from_ref(&entry))?;
+        self.commit_recorded(recorded, entry)
+    }
+
+    /// Applies the events to the state in order (each is checked first, so a refused one
+    /// changes nothing itself), then appends them and the audit entry in one transaction.
+    /// When a later event of a batch is refused, or the append fails, the events already
+    /// applied in memory are not in the log: the state is dropped and folded again from the
+    /// log on next use. No state is copied on the usual path.
+    fn commit_recorded(
+        &mut self,
+        recorded: Vec<Recorded>,
+        entry: NewAuditEntry,
+    ) -> Result<Vec<Recorded>> {
+        let new_events = recorded
+            .iter()
+            .map(to_new_event)
+            .collect::<Result<Vec<_>>>()?;
+        let ops = self.ops()?;
+        for (n, r) in recorded.iter().enumerate() {
+            if let Err(e) = ops.state.apply(r, &ops.policy) {
+                if n > 0 {
+                    self.ops = None;
+                }
+                return Err(e.into());
+            }
+        }
+        if let Err(e) = self
+            .store
+            .append_events_with_audit(&new_events, std::slice::from_ref(&entry))
+        {
+            self.ops = None;
+            return Err(e.into());
+        }
         let ops = self.ops.as_mut().expect("loaded above");
-        ops.state = trial;
         ops.log.extend(recorded.iter().cloned());
         Ok(recorded)
     }
@@ -409,7 +430,6 @@ impl Careloop {
             }
         }
         // One transaction for the whole batch, one audit entry for it.
-        let ops = self.ops()?;
         let recorded: Vec<Recorded> = batch
             .into_iter()
             .map(|(patient_id, event)| Recorded {
@@ -421,14 +441,6 @@ impl Careloop {
                 event,
             })
             .collect();
-        let mut trial = ops.state.clone();
-        for r in &recorded {
-            trial.apply(r, &ops.policy)?;
-        }
-        let new_events = recorded
-            .iter()
-            .map(to_new_event)
-            .collect::<Result<Vec<_>>>()?;
         let entry = audit(
             session,
             "case.open_from_worklist",
@@ -436,11 +448,7 @@ impl Careloop {
             Some(format!("{opened} cases as of {as_of}")),
             AuditOutcome::Allowed,
         );
-        self.store
-            .append_events_with_audit(&new_events, std::slice::from_ref(&entry))?;
-        let ops = self.ops.as_mut().expect("loaded");
-        ops.state = trial;
-        ops.log.extend(recorded);
+        self.commit_recorded(recorded, entry)?;
         Ok(OpenedCases {
             opened,
             already_open,

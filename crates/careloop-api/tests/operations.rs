@@ -229,6 +229,35 @@ fn a_case_from_worklist_to_closing_under_every_rule() {
         careloop.callbacks(&ana, false).unwrap_err().code,
         ErrorCode::Forbidden
     );
+    // An attempt whose next action is refused (closing while a callback waits) lands
+    // nothing at all, not even the attempt.
+    let events_before = careloop.stats().unwrap().events;
+    let err = careloop
+        .record_attempt(
+            &ana,
+            attempt(
+                case_id,
+                Channel::Phone,
+                false,
+                Outcome::Unreachable,
+                NextAction::Close {
+                    reason: CloseReason::Declined,
+                },
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Conflict);
+    assert!(
+        err.message.contains("still waiting for a clinician"),
+        "{}",
+        err.message
+    );
+    assert_eq!(careloop.stats().unwrap().events, events_before);
+    let detail = careloop.case_detail(&ana, case_id).unwrap();
+    assert_eq!(
+        (detail.status.as_str(), detail.attempts),
+        ("awaiting_callback", 1)
+    );
     let err = careloop
         .document_callback(&cleo, callback_id, "reviewed meds", "GP tomorrow", false)
         .unwrap_err();
@@ -385,7 +414,7 @@ fn a_case_from_worklist_to_closing_under_every_rule() {
         .into_iter()
         .filter(|e| e.action == "case.view")
         .count();
-    assert_eq!(reads, 2);
+    assert_eq!(reads, 3);
 
     // Closing, then the worklist no longer shows it.
     careloop

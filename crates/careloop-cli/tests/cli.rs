@@ -328,3 +328,185 @@ fn segment_explain_and_score_on_a_demo_panel() {
         stderr(&out)
     );
 }
+
+/// Runs an operations command as a user with a role at a fixed time.
+fn ops(env: &Env, user: &str, role: &str, args: &[&str]) -> Output {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend([
+        "--as-user",
+        user,
+        "--role",
+        role,
+        "--at",
+        "2026-07-01T09:00:00Z",
+    ]);
+    env.run(&all)
+}
+
+#[test]
+fn cases_from_worklist_to_attempt_with_roles_checked_and_the_audit_trail_verified() {
+    let env = Env::new();
+    let panel = env.path("panel");
+    let p = panel.to_str().unwrap();
+    assert!(env
+        .run(&[
+            "demo",
+            "--patients",
+            "200",
+            "--as-of",
+            "2026-06-30",
+            "--out",
+            p
+        ])
+        .status
+        .success());
+    assert!(env.run(&["import", p]).status.success());
+
+    let out = ops(
+        &env,
+        "sue",
+        "supervisor",
+        &["case", "open", "--as-of", "2026-06-30", "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let opened: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(opened["opened"].as_u64().unwrap() > 0);
+
+    let out = ops(
+        &env,
+        "ana",
+        "coordinator",
+        &["case", "list", "--pool", "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pool: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let case = pool[0]["case_id"].as_str().unwrap().to_owned();
+
+    // A clinician may not claim: exit 1, code forbidden.
+    let out = ops(&env, "cleo", "clinician", &["case", "claim", &case]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("error (forbidden)"),
+        "{}",
+        stderr(&out)
+    );
+    // A role that does not exist is named with the ones that do.
+    let out = ops(&env, "x", "janitor", &["case", "claim", &case]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("coordinator"), "{}", stderr(&out));
+
+    assert!(ops(&env, "ana", "coordinator", &["case", "claim", &case])
+        .status
+        .success());
+    let out = ops(
+        &env,
+        "ana",
+        "coordinator",
+        &[
+            "case",
+            "attempt",
+            &case,
+            "--channel",
+            "phone",
+            "--outcome",
+            "unreachable",
+            "--next",
+            "follow-up:2026-07-03",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("case is in_progress"),
+        "{}",
+        stdout(&out)
+    );
+    // A bad --next says what is expected.
+    let out = ops(
+        &env,
+        "ana",
+        "coordinator",
+        &[
+            "case",
+            "attempt",
+            &case,
+            "--channel",
+            "phone",
+            "--outcome",
+            "unreachable",
+            "--next",
+            "later",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("follow-up:DATE"), "{}", stderr(&out));
+
+    let out = ops(
+        &env,
+        "ana",
+        "coordinator",
+        &["case", "show", &case, "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let detail: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(detail["attempts"], 1);
+    assert_eq!(detail["owner"], "ana");
+    assert!(
+        detail["clinical"].is_null(),
+        "coordinators do not see the clinical history"
+    );
+
+    // The audit chain verifies; its head is kept to detect truncation later.
+    let out = ops(&env, "sue", "supervisor", &["audit", "verify"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("audit trail intact"));
+    let out = ops(&env, "sue", "supervisor", &["audit", "head"]);
+    let head = stdout(&out).trim().to_owned();
+    assert!(head.contains(':'), "{head}");
+
+    // Tamper with the database directly: edit one entry, then remove the last one.
+    let key = careloop_store::CacheKey::read_key_file(&env.path("key")).unwrap();
+    {
+        let store = careloop_store::Store::open(&env.path("data"), &key).unwrap();
+        let conn = store.connection_for_tests();
+        conn.execute_batch(
+            "DROP TRIGGER audit_entry_is_append_only_update;
+             DROP TRIGGER audit_entry_is_append_only_delete;
+             UPDATE audit_entry SET actor = 'mallory' WHERE seq = 2;",
+        )
+        .unwrap();
+    }
+    let out = ops(
+        &env,
+        "sue",
+        "supervisor",
+        &["audit", "verify", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["ok"], false);
+    assert!(
+        report["problems"][0].as_str().unwrap().contains("#2"),
+        "{report}"
+    );
+    {
+        let store = careloop_store::Store::open(&env.path("data"), &key).unwrap();
+        let conn = store.connection_for_tests();
+        conn.execute_batch(
+            "UPDATE audit_entry SET actor = 'ana' WHERE seq = 2;
+             DELETE FROM audit_entry WHERE seq = (SELECT max(seq) FROM audit_entry);",
+        )
+        .unwrap();
+    }
+    let out = ops(
+        &env,
+        "sue",
+        "supervisor",
+        &["audit", "verify", "--expect-head", &head],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("entries were removed"),
+        "{}",
+        stdout(&out)
+    );
+}
