@@ -32,7 +32,7 @@ pub use dto::{PatientPage, PatientQuery, PatientRow, Progress, StartupReport, St
 pub use error::{ApiError, ErrorCode};
 /// The operations vocabulary and errors, for callers that parse names.
 pub mod ops {
-    pub use careloop_ops::OpsError;
+    pub use careloop_ops::{rbac, OpsError};
 }
 pub use operations::{
     AttemptInput, CaseDetail, Done, QueueItem, Session, WorklistFilter, WorklistRow,

@@ -813,7 +813,7 @@ impl Careloop {
         )?;
         if !resolve && session.role != Role::Supervisor && session.role != level.role() {
             return Err(ApiError::new(
-                ErrorCode::Forbidden,
+                ErrorCode::Refused,
                 format!("escalation {escalation_id} is with the {level} now; a {} may not acknowledge it", session.role),
             ));
         }
@@ -1275,6 +1275,60 @@ impl Careloop {
             .collect();
         sort_queue(&mut items);
         Ok(items)
+    }
+
+    /// The daily referral monitor's action: raises an `overdue_referral` escalation on each
+    /// case with a referral past its deadline, unless one is already open there. Returns the
+    /// escalations raised.
+    pub fn escalate_overdue_referrals(&mut self, session: &Session) -> Result<Vec<String>> {
+        self.authorize(
+            session,
+            Operation::SendReferral,
+            "escalate overdue referrals",
+            None,
+            None,
+        )?;
+        let ops = self.ops()?;
+        let mut due: Vec<(Uuid, String, String)> = Vec::new();
+        for referral in ops.state.referrals.values() {
+            let Some(why) = referral.overdue(session.at) else {
+                continue;
+            };
+            let case = &ops.state.cases[&referral.case_id];
+            let already = case.escalations.iter().any(|e| {
+                let e = &ops.state.escalations[e];
+                e.kind == EscalationKind::OverdueReferral
+                    && e.status != careloop_ops::EscalationStatus::Resolved
+            });
+            if case.status != CaseStatus::Closed
+                && !already
+                && !due.iter().any(|(c, _, _)| *c == case.case_id)
+            {
+                due.push((
+                    case.case_id,
+                    case.patient_id.clone(),
+                    format!("referral {}: {why}", referral.referral_id),
+                ));
+            }
+        }
+        let mut raised = Vec::new();
+        for (case_id, patient, note) in due {
+            let escalation_id = new_id(session);
+            self.commit(
+                session,
+                "escalation.raise_for_overdue_referral",
+                vec![OpEvent::EscalationRaised {
+                    escalation_id,
+                    case_id,
+                    kind: EscalationKind::OverdueReferral,
+                    note,
+                }],
+                &patient,
+                Some(case_id.to_string()),
+            )?;
+            raised.push(escalation_id.to_string());
+        }
+        Ok(raised)
     }
 
     /// Verifies the audit chain (and, when given, that it still reaches `expected_head`).

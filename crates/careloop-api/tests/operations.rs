@@ -331,7 +331,7 @@ fn a_case_from_worklist_to_closing_under_every_rule() {
     let err = careloop
         .escalation_step(&later, escalation_id, false, "")
         .unwrap_err();
-    assert_eq!(err.code, ErrorCode::Forbidden);
+    assert_eq!(err.code, ErrorCode::Refused);
     assert!(
         err.message.contains("with the supervisor"),
         "{}",
@@ -439,4 +439,162 @@ fn a_case_from_worklist_to_closing_under_every_rule() {
     assert_eq!(before.status, after.status);
     assert_eq!(before.timeline, after.timeline);
     assert_eq!(after.status, "closed");
+}
+
+/// Every API operation, for every role: refused with `forbidden` exactly where the RBAC
+/// matrix says so (other refusals, e.g. a conflict, mean the role was let through).
+#[test]
+fn the_api_enforces_the_whole_rbac_matrix() {
+    use careloop_api::ops::rbac::{allowed, Operation};
+    let as_of = NaiveDate::from_ymd_opt(2021, 4, 1).unwrap();
+    let sue = who("sue", Role::Supervisor, "2021-04-01T09:00:00Z");
+    // A fresh cache per role; the case is owned by that role's user, so that the owner rule
+    // does not hide the role rule.
+    for role in [
+        Role::Coordinator,
+        Role::Clinician,
+        Role::Supervisor,
+        Role::Admin,
+    ] {
+        let root = tempfile::tempdir().unwrap();
+        let mut careloop = panel(root.path());
+        careloop.open_cases(&sue, as_of, None).unwrap();
+        let pool = careloop
+            .worklist(
+                &sue,
+                &WorklistFilter {
+                    owner: Some(String::new()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let case_id: Uuid = pool[0].case_id.parse().unwrap();
+        let s = who(role.as_str(), role, "2021-04-01T10:00:00Z");
+        careloop.assign_case(&sue, case_id, role.as_str()).unwrap();
+        let callback = careloop
+            .record_attempt(&sue, {
+                let mut a = attempt(
+                    case_id,
+                    Channel::Phone,
+                    true,
+                    Outcome::EmergingDeterioration,
+                    NextAction::ClinicianCallback { reason: "x".into() },
+                );
+                a.answers = answers(FULL_ANSWERS);
+                a.contact_limit_override = Some("matrix test".into());
+                a
+            })
+            .unwrap()
+            .created
+            .unwrap()
+            .parse::<Uuid>()
+            .unwrap();
+        let escalation: Uuid = careloop
+            .raise_escalation(&sue, case_id, EscalationKind::ClinicalConcern, "")
+            .unwrap()
+            .created
+            .unwrap()
+            .parse()
+            .unwrap();
+        let referral: Uuid = careloop
+            .send_referral(&sue, case_id, ServiceType::Meals, "")
+            .unwrap()
+            .created
+            .unwrap()
+            .parse()
+            .unwrap();
+        fn ok<T>(r: Result<T, careloop_api::ApiError>) -> Result<(), careloop_api::ApiError> {
+            r.map(|_| ())
+        }
+        let forbidden = |r: Result<(), careloop_api::ApiError>| matches!(r, Err(e) if e.code == ErrorCode::Forbidden);
+        let checks: Vec<(Operation, bool)> = vec![
+            (
+                Operation::ViewWorklist,
+                forbidden(ok(careloop.worklist(&s, &WorklistFilter::default()))),
+            ),
+            (
+                Operation::ViewCase,
+                forbidden(ok(careloop.case_detail(&s, case_id))),
+            ),
+            (
+                Operation::ClaimCase,
+                forbidden(ok(careloop.claim_case(&s, case_id))),
+            ),
+            (
+                Operation::AssignCase,
+                forbidden(ok(careloop.assign_case(&s, case_id, role.as_str()))),
+            ),
+            (
+                Operation::RecordAttempt,
+                forbidden(ok(careloop.record_attempt(&s, {
+                    let mut a = attempt(
+                        case_id,
+                        Channel::Phone,
+                        false,
+                        Outcome::Unreachable,
+                        follow_up(),
+                    );
+                    a.contact_limit_override = Some("matrix test".into());
+                    a
+                }))),
+            ),
+            (
+                Operation::ViewCallbacks,
+                forbidden(ok(careloop.callbacks(&s, true))),
+            ),
+            (
+                Operation::DocumentCallback,
+                forbidden(ok(
+                    careloop.document_callback(&s, callback, "seen", "none", true)
+                )),
+            ),
+            (
+                Operation::RaiseEscalation,
+                forbidden(ok(careloop.raise_escalation(
+                    &s,
+                    case_id,
+                    EscalationKind::NoContact,
+                    "",
+                ))),
+            ),
+            (
+                Operation::AcknowledgeEscalation,
+                forbidden(ok(careloop.escalation_step(&s, escalation, false, ""))),
+            ),
+            (
+                Operation::SendReferral,
+                forbidden(ok(careloop.update_referral(
+                    &s,
+                    referral,
+                    ReferralStatus::Accepted,
+                    "",
+                    None,
+                ))),
+            ),
+            (
+                Operation::RunSegmentation,
+                forbidden(ok(careloop.open_cases(&s, as_of, None))),
+            ),
+            (
+                Operation::VerifyAudit,
+                forbidden(ok(careloop.verify_audit(&s, None))),
+            ),
+            (
+                Operation::CloseCase,
+                forbidden(ok(careloop.close_case(
+                    &s,
+                    case_id,
+                    CloseReason::NotAppropriate,
+                    None,
+                ))),
+            ),
+        ];
+        for (operation, was_forbidden) in checks {
+            assert_eq!(
+                was_forbidden,
+                !allowed(role, operation),
+                "{role} {operation:?}"
+            );
+        }
+    }
 }

@@ -191,6 +191,8 @@ pub enum EscalationAction {
 pub enum ReferralAction {
     /// Open referrals, those past their deadline first (the daily monitor).
     List,
+    /// Escalate every referral past its deadline (once per case).
+    Escalate,
     /// Refer a case to a service.
     Send {
         case: String,
@@ -509,6 +511,13 @@ pub fn referral(
     let session = actor.session()?;
     match action {
         ReferralAction::List => print_queue(&careloop.referrals(&session)?, actor.format)?,
+        ReferralAction::Escalate => {
+            let raised = careloop.escalate_overdue_referrals(&session)?;
+            match actor.format {
+                Format::Json => println!("{}", to_json(&raised)?),
+                Format::Text => println!("raised {} escalations", raised.len()),
+            }
+        }
         ReferralAction::Send {
             case,
             service,
