@@ -105,6 +105,14 @@ fn main() {
             ..Default::default()
         },
     );
+    let (paged, page_p50, page_max) = time(
+        &mut careloop,
+        &WorklistFilter {
+            owner: Some(String::new()),
+            limit: Some(200),
+            ..Default::default()
+        },
+    );
     let events = careloop.stats().unwrap().events;
     drop(careloop);
     let started = Instant::now();
@@ -114,7 +122,7 @@ fn main() {
         .unwrap();
     let fold_s = started.elapsed().as_secs_f64();
     println!(
-        "{patients} patients, {} cases opened: coordinator worklist of {mine} cases p50 {mine_p50:.1} ms (max {mine_max:.1} ms of 21); unassigned pool of {pooled} cases p50 {pool_p50:.1} ms (max {pool_max:.1} ms); claim {claim_ms:.2} ms each; reopen and fold {events} events {fold_s:.2} s",
+        "{patients} patients, {} cases opened: coordinator worklist of {mine} cases p50 {mine_p50:.1} ms (max {mine_max:.1} ms of 21); unassigned pool of {pooled} cases p50 {pool_p50:.1} ms (max {pool_max:.1} ms), its first page of {paged} p50 {page_p50:.1} ms (max {page_max:.1} ms); claim {claim_ms:.2} ms each; reopen and fold {events} events {fold_s:.2} s",
         opened.opened
     );
 }

@@ -72,6 +72,9 @@ pub struct WorklistFilter {
     pub due_by: Option<NaiveDate>,
     /// Include closed cases.
     pub include_closed: bool,
+    /// Rows to skip and the most to return (after ordering), for paging a long pool.
+    pub offset: usize,
+    pub limit: Option<usize>,
 }
 
 /// One worklist row.
@@ -987,17 +990,27 @@ impl Careloop {
                 )
             })
             .collect();
+        // Without a documented preference, everyone in a segment gets the same suggestion:
+        // computed once per segment.
+        let mut by_segment: HashMap<&str, Option<suggest::Suggestion>> = HashMap::new();
         let rows = cases
             .into_iter()
+            .skip(filter.offset)
+            .take(filter.limit.unwrap_or(usize::MAX))
             .map(|c| {
                 let person = ops.people.get(&c.patient_id);
-                let suggestion = channels.get(c.segment_id.as_str()).and_then(|allowed| {
-                    suggest::suggest(
-                        &Preference::default(),
-                        allowed,
-                        history.get(c.segment_id.as_str()).map_or(&[][..], |h| h),
-                    )
-                });
+                let suggestion = by_segment
+                    .entry(c.segment_id.as_str())
+                    .or_insert_with(|| {
+                        channels.get(c.segment_id.as_str()).and_then(|allowed| {
+                            suggest::suggest(
+                                &Preference::default(),
+                                allowed,
+                                history.get(c.segment_id.as_str()).map_or(&[][..], |h| h),
+                            )
+                        })
+                    })
+                    .clone();
                 WorklistRow {
                     case_id: c.case_id.to_string(),
                     patient_id: c.patient_id.clone(),

@@ -90,6 +90,12 @@ pub enum CaseAction {
         /// Include closed cases.
         #[arg(long)]
         all: bool,
+        /// Skip this many rows.
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// At most this many rows.
+        #[arg(long)]
+        limit: Option<usize>,
     },
     /// One case: summary, contact, timeline (the read is audited).
     Show { case: String },
@@ -329,6 +335,8 @@ pub fn case(
             status,
             due_by,
             all,
+            offset,
+            limit,
         } => {
             let filter = WorklistFilter {
                 owner: if pool { Some(String::new()) } else { owner },
@@ -336,6 +344,8 @@ pub fn case(
                 status: status.as_deref().map(parse::<CaseStatus>).transpose()?,
                 due_by,
                 include_closed: all,
+                offset,
+                limit,
             };
             let rows = careloop.worklist(&session, &filter)?;
             match format {

@@ -22,10 +22,51 @@ pub fn check_channel(channel: Channel, message: Option<&Message>) -> Result<(), 
 }
 
 /// The language the script is given in: the person's preferred language when the script has
-/// it (exactly, or its base language: "es-MX" → "es"), else English.
+/// it (exactly, or its base language: "es-MX" → "es"), else English. The preference may be a
+/// BCP 47 code or, as FHIR displays give it, an English language name ("Spanish").
 pub fn script_language(script: &Script, preferred: Option<&str>) -> String {
-    let (_, used) = script.introduction.get(preferred.unwrap_or("en"));
+    let code = preferred.map_or_else(|| "en".to_owned(), language_code);
+    let (_, used) = script.introduction.get(&code);
     used.to_owned()
+}
+
+/// A BCP 47 code for a language given as a code or by its English name; unknown names are
+/// returned lower-cased (and then match no script text, so English is used).
+pub fn language_code(language: &str) -> String {
+    let trimmed = language.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    let looks_like_code = lower.split(['-', '_']).next().is_some_and(|base| {
+        (2..=3).contains(&base.len()) && base.chars().all(|c| c.is_ascii_alphabetic())
+    });
+    if looks_like_code {
+        return lower.replace('_', "-");
+    }
+    const NAMES: &[(&str, &str)] = &[
+        ("english", "en"),
+        ("spanish", "es"),
+        ("español", "es"),
+        ("vietnamese", "vi"),
+        ("chinese", "zh"),
+        ("mandarin", "zh"),
+        ("cantonese", "zh"),
+        ("arabic", "ar"),
+        ("portuguese", "pt"),
+        ("haitian creole", "ht"),
+        ("russian", "ru"),
+        ("korean", "ko"),
+        ("french", "fr"),
+        ("tagalog", "tl"),
+        ("polish", "pl"),
+        ("italian", "it"),
+        ("german", "de"),
+        ("hindi", "hi"),
+        ("japanese", "ja"),
+    ];
+    let base = lower.split(['(', ',']).next().unwrap_or("").trim();
+    NAMES
+        .iter()
+        .find(|(name, _)| *name == base)
+        .map_or(lower.clone(), |(_, code)| (*code).to_owned())
 }
 
 /// The over-contact guard: a new outbound contact is refused when the person already had

@@ -47,6 +47,13 @@ fn script_text_follows_the_preferred_language() {
     // A language the script lacks falls back to English.
     assert_eq!(script_language(script, Some("vi")), "en");
     assert_eq!(script_language(script, None), "en");
+    // FHIR displays give the language by name.
+    assert_eq!(script_language(script, Some("Spanish")), "es");
+    assert_eq!(
+        script_language(script, Some("English (United States)")),
+        "en"
+    );
+    assert_eq!(script_language(script, Some("Klingon")), "en");
 }
 
 #[test]
