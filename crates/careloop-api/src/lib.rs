@@ -10,6 +10,7 @@ pub mod desktop;
 pub mod dto;
 mod error;
 pub mod operations;
+pub mod search;
 mod segmentation;
 
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub mod ops {
 pub use operations::{
     AttemptInput, CaseDetail, Done, QueueItem, Session, WorklistFilter, WorklistRow,
 };
+pub use search::{SearchHit, SearchQuery};
 pub use segmentation::{Actor, ATTEMPT_EVENT};
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -81,6 +83,8 @@ pub struct Careloop {
     store: Store,
     /// Operations state, folded from the event log on first use.
     ops: Option<operations::Ops>,
+    /// The search index (in RAM), built on first use.
+    search: Option<search::Search>,
 }
 
 impl Careloop {
@@ -88,7 +92,11 @@ impl Careloop {
     pub fn open(config: &Config) -> Result<Careloop> {
         let key = config.key.load_or_create(&config.data_dir)?;
         let store = Store::open(&config.data_dir, &key)?;
-        Ok(Careloop { store, ops: None })
+        Ok(Careloop {
+            store,
+            ops: None,
+            search: None,
+        })
     }
 
     /// What the desktop app does at start: opens the cache, and when it was just created,
@@ -143,8 +151,9 @@ impl Careloop {
         keep_going: bool,
         progress: &mut dyn FnMut(&ImportProgress),
     ) -> Result<ImportSummary> {
-        // New people: the operations state re-reads names and languages when next used.
+        // New people: the operations state and the search index are rebuilt when next used.
         self.ops = None;
+        self.search = None;
         Ok(careloop_fhir::import_paths(
             &mut self.store,
             paths,

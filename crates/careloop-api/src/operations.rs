@@ -336,6 +336,10 @@ impl Careloop {
         }
         let ops = self.ops.as_mut().expect("loaded above");
         ops.log.extend(recorded.iter().cloned());
+        if self.index_events(&recorded).is_err() {
+            // The log is the truth; the index is rebuilt from it when next searched.
+            self.search = None;
+        }
         Ok(recorded)
     }
 
@@ -941,7 +945,7 @@ impl Careloop {
         let due_by = filter
             .due_by
             .map(|d| d.and_hms_opt(23, 59, 59).expect("a valid time").and_utc());
-        let mut cases: Vec<&careloop_ops::Case> = ops
+        let cases: Vec<&careloop_ops::Case> = ops
             .state
             .cases
             .values()
@@ -951,14 +955,32 @@ impl Careloop {
             .filter(|c| filter.status.is_none_or(|s| c.status == s))
             .filter(|c| due_by.is_none_or(|d| c.due <= d))
             .collect();
+        // Sort keys made once (the name lookup is not repeated per comparison); with a page
+        // asked for, only the rows up to its end are put in order.
         let name_of = |id: &str| ops.people.get(id).map_or("", |p| p.name.as_str());
-        cases.sort_by(|a, b| {
-            a.due
-                .cmp(&b.due)
-                .then(b.priority.cmp(&a.priority))
-                .then_with(|| name_of(&a.patient_id).cmp(name_of(&b.patient_id)))
-                .then(a.case_id.cmp(&b.case_id))
+        let mut keyed: Vec<_> = cases
+            .into_iter()
+            .map(|c| {
+                (
+                    (
+                        c.due,
+                        std::cmp::Reverse(c.priority),
+                        name_of(&c.patient_id),
+                        c.case_id,
+                    ),
+                    c,
+                )
+            })
+            .collect();
+        let end = filter.limit.map_or(keyed.len(), |l| {
+            filter.offset.saturating_add(l).min(keyed.len())
         });
+        if end < keyed.len() && end > 0 {
+            keyed.select_nth_unstable_by(end - 1, |a, b| a.0.cmp(&b.0));
+            keyed.truncate(end);
+        }
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let cases: Vec<&careloop_ops::Case> = keyed.into_iter().map(|(_, c)| c).collect();
         // Each segment's attempt history, for the suggestions.
         let mut history: HashMap<&str, Vec<PastAttempt>> = HashMap::new();
         for r in &ops.log {

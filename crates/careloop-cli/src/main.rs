@@ -94,6 +94,20 @@ enum Command {
         #[command(flatten)]
         actor: ops::Actor,
     },
+    /// Search people (names, MRN, phone digits), notes and scripts as you would type.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, value_name = "ID")]
+        segment: Option<String>,
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        #[arg(long, value_name = "NAME")]
+        owner: Option<String>,
+        #[command(flatten)]
+        actor: ops::Actor,
+    },
     /// The audit trail: verify the hash chain, print its head.
     Audit {
         #[command(subcommand)]
@@ -220,6 +234,24 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
         Command::Referral { action, actor } => {
             ops::referral(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
         }
+        Command::Search {
+            query,
+            limit,
+            segment,
+            status,
+            owner,
+            actor,
+        } => ops::search(
+            &mut open(cli.data_dir, cli.key_file)?,
+            careloop_api::SearchQuery {
+                text: query,
+                limit,
+                segment,
+                status,
+                owner,
+            },
+            &actor,
+        ),
         Command::Audit { action, actor } => {
             ops::audit(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
         }

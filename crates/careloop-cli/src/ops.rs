@@ -32,6 +32,16 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The session, with `role` when none is given.
+    fn session_or(&self, role: Role) -> Result<Session, ApiError> {
+        if self.role.is_some() {
+            return self.session();
+        }
+        let mut with_role = self.clone();
+        with_role.role = Some(role.to_string());
+        with_role.session()
+    }
+
     fn session(&self) -> Result<Session, ApiError> {
         let user = self
             .as_user
@@ -623,4 +633,41 @@ pub fn audit(
             })
         }
     }
+}
+
+/// `careloop search`: people, notes and scripts as the role may see them (default role:
+/// coordinator, so callback notes are not shown).
+pub fn search(
+    careloop: &mut Careloop,
+    query: careloop_api::SearchQuery,
+    actor: &Actor,
+) -> Result<ExitCode, ApiError> {
+    let session = actor.session_or(Role::Coordinator)?;
+    let hits = careloop.search(&session, &query)?;
+    match actor.format {
+        Format::Json => println!("{}", to_json(&hits)?),
+        Format::Text => {
+            // Grouped by kind (in the order each kind first appears), best first within.
+            let mut kinds: Vec<&str> = Vec::new();
+            for h in &hits {
+                if !kinds.contains(&h.kind.as_str()) {
+                    kinds.push(&h.kind);
+                }
+            }
+            for kind in kinds {
+                println!("{kind}:");
+                for h in hits.iter().filter(|h| h.kind == kind) {
+                    println!(
+                        "  {:>6.2}  {:<40} {}  {}",
+                        h.score,
+                        h.id,
+                        h.patient_id.as_deref().unwrap_or("-"),
+                        h.snippet
+                    );
+                }
+            }
+            println!("{} hits", hits.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

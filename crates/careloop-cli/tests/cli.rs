@@ -510,3 +510,51 @@ fn cases_from_worklist_to_attempt_with_roles_checked_and_the_audit_trail_verifie
         stdout(&out)
     );
 }
+
+/// The shared test data beside the checkout (`../shared/data`), or CARELOOP_SHARED_DATA.
+fn shared_data(name: &str) -> PathBuf {
+    let dir = std::env::var_os("CARELOOP_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} must be there (set CARELOOP_SHARED_DATA)",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn search_finds_synthea_people_by_accented_and_unaccented_names() {
+    let env = Env::new();
+    let archive = shared_data("smart-on-fhir-generated-sample-data-R4-SYNTHEA.tar.gz");
+    assert!(env
+        .run(&["import", archive.to_str().unwrap()])
+        .status
+        .success());
+    for (query, family) in [
+        ("adan", "Adán"),
+        ("Adán port", "Adán Portillo"),
+        ("ordonez", "Ordóñez"),
+        ("Ordóñez", "Ordóñez"),
+        ("trevino enr", "Enrique Treviño"),
+        ("TREVIÑO", "Treviño"),
+        ("melendes", "Meléndez"),
+    ] {
+        let out = env.run(&["search", query, "--limit", "5", "--format", "json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let hits: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let hits = hits.as_array().unwrap();
+        assert!(
+            hits.iter().any(|h| h["kind"] == "person"
+                && h["title"].as_str().unwrap().contains(family)
+                && h["patient_id"].is_string()
+                && h["score"].as_f64().unwrap() > 0.0
+                && h["snippet"].as_str().unwrap().contains("<b>")),
+            "{query}: {hits:?}"
+        );
+    }
+    let out = env.run(&["search", "zzqqxx", "--format", "json"]);
+    assert_eq!(stdout(&out).trim(), "[]");
+}

@@ -166,6 +166,25 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Calls `visit(id, body)` for every stored resource of one type, in id order, one at a
+    /// time (streams).
+    pub fn for_each_resource(
+        &self,
+        resource_type: &str,
+        mut visit: impl FnMut(&str, &str) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, body FROM resource WHERE resource_type = ?1 ORDER BY id")?;
+        let mut rows = stmt.query(params![resource_type])?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let body: String = row.get(1)?;
+            visit(&id, &body)?;
+        }
+        Ok(())
+    }
+
     /// Every engagement signal as (patient id, kind, at), ordered by patient.
     pub fn engagement_signals(&self) -> Result<Vec<(String, String, String)>> {
         let mut stmt = self.conn.prepare_cached(
