@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the Careloop Debian package with the Tauri bundler; the version is the workspace's
+# (Cargo.toml). The package holds the desktop app (/usr/bin/careloop-app), the `careloop`
+# command-line tool (/usr/bin/careloop), the desktop entry and the icons.
+#
+#   bash installers/build-deb.sh            # release build: target/release/bundle/deb/
+#   bash installers/build-deb.sh --debug    # debug build (reuses the test build; CI smoke test)
+#
+# Prints the package's path, its size and its installed size.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+profile=release
+cargo_profile=(--release)
+tauri_profile=()
+config=()
+if [ "${1:-}" = "--debug" ]; then
+  profile=debug
+  cargo_profile=()
+  tauri_profile=(--debug)
+  config=(--config installers/linux/deb-debug.json)
+fi
+
+# The prebuilt Tauri CLI (npm), the UI's dependencies (the bundler builds ui/dist first).
+npm --prefix installers install --no-audit --no-fund --loglevel=error >/dev/null
+npm --prefix ui install --no-audit --no-fund --loglevel=error >/dev/null
+
+# The command-line tool goes into the package beside the app.
+cargo build -p careloop-cli "${cargo_profile[@]}"
+installers/node_modules/.bin/tauri build "${tauri_profile[@]}" --bundles deb "${config[@]}" --ci
+
+deb="$(ls -t "target/$profile/bundle/deb/"*.deb | head -1)"
+size=$(stat -c %s "$deb")
+installed_kib=$(dpkg-deb -f "$deb" Installed-Size)
+echo "built $deb"
+echo "package size: $size bytes ($(awk "BEGIN {printf \"%.1f\", $size/1048576}") MiB); installed size: ${installed_kib} KiB ($(awk "BEGIN {printf \"%.1f\", $installed_kib/1024}") MiB)"
