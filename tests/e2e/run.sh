@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Runs the WebDriver end-to-end test against a built Careloop binary, under Xvfb with a throwaway cache.
+# Runs the WebDriver end-to-end tests against a built Careloop binary, under Xvfb with a throwaway cache:
+# test_patient_list.py (sign-in, patient list and its search), then test_outreach.py (worklist, case,
+# script, channel rule, clinician callback, accented search, idle lock) on the same cache.
 # Usage: tests/e2e/run.sh target/debug/careloop-app   (needs tauri-driver on PATH and /usr/bin/WebKitWebDriver)
-# Set CARELOOP_E2E_SCREENSHOT=/path/shot.png to keep a screenshot of the window.
+# Screenshots of each main screen go to target/e2e-screenshots/ in the repository (override with
+# CARELOOP_E2E_SCREENSHOTS=DIR): 01-worklist, 02-case-sms-refused, 03-case-callback-routed,
+# 04-callback-queue, 05-search, 06-idle-lock, 07-segment-editor, patients, and failure-*.png when a test fails.
+# CI keeps that directory. CARELOOP_E2E_SCREENSHOT=/path/shot.png also keeps the patient list's last window.
+# The idle lock is shortened to CARELOOP_IDLE_LOCK_SECONDS (default here 15) so the test sees it engage.
 set -euo pipefail
 
 E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,14 +32,21 @@ if [ "${1:-}" = "--inside-xvfb" ]; then
     tries=$((tries + 1))
   done
 
-  status=0
-  python3 "$E2E_DIR/test_patient_list.py" "$CARELOOP_APP" || status=$?
-  if [ "$status" -ne 0 ]; then
-    echo "--- tauri-driver log (last 50 lines) ---" >&2
-    tail -n 50 "$DRIVER_LOG" >&2 || true
-    echo "0 passed, 1 failed"
-  fi
-  exit "$status"
+  passed=0
+  failed=0
+  for test in test_patient_list.py test_outreach.py; do
+    echo "=== $test"
+    if python3 "$E2E_DIR/$test" "$CARELOOP_APP"; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+      echo "--- tauri-driver log (last 50 lines) ---" >&2
+      tail -n 50 "$DRIVER_LOG" >&2 || true
+    fi
+  done
+  echo "e2e: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit $?
 fi
 
 # First stage: check the tools, make a throwaway home for the app, and start the X server.
@@ -65,6 +78,9 @@ export CARELOOP_APP DRIVER_LOG="$tmp/tauri-driver.log"
 export XDG_DATA_HOME="$tmp/xdg-data" XDG_CACHE_HOME="$tmp/xdg-cache" XDG_CONFIG_HOME="$tmp/xdg-config"
 export NO_AT_BRIDGE=1
 export CARELOOP_DATA_DIR="$tmp/data" CARELOOP_KEY_FILE="$tmp/key" CARELOOP_DEMO_PATIENTS=300
+export CARELOOP_IDLE_LOCK_SECONDS="${CARELOOP_IDLE_LOCK_SECONDS:-15}"
+export CARELOOP_E2E_SCREENSHOTS="${CARELOOP_E2E_SCREENSHOTS:-$(realpath "$E2E_DIR/../..")/target/e2e-screenshots}"
+mkdir -p "$CARELOOP_E2E_SCREENSHOTS"
 
 status=0
 xvfb-run -a -s "-screen 0 1280x800x24" bash "$E2E_DIR/run.sh" --inside-xvfb || status=$?

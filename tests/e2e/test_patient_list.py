@@ -1,21 +1,18 @@
-"""End-to-end test of the real Careloop window through tauri-driver: patient list and search."""
+"""End-to-end test of the real Careloop window through tauri-driver: sign-in, then the patient list and its search."""
 
 import os
 import re
 import sys
 import traceback
 
-from selenium import webdriver
+from common import STARTUP_TIMEOUT_S, open_session, screenshot, sign_in
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-DRIVER_URL = os.environ.get("CARELOOP_E2E_DRIVER_URL", "http://127.0.0.1:4444")
 EXPECTED_PATIENTS = int(os.environ.get("CARELOOP_DEMO_PATIENTS", "300"))
 PAGE_SIZE = 100
-STARTUP_TIMEOUT_S = 60
 SEARCH_TIMEOUT_S = 15
 
 COUNT = "[data-testid=patient-count]"
@@ -44,14 +41,10 @@ def search_letters(name: str) -> str:
     return match.group(0)[:3] if match else name[:3]
 
 
-def open_session(app: str) -> WebDriver:
-    options = ArgOptions()
-    options.set_capability("browserName", "wry")
-    options.set_capability("tauri:options", {"application": app})
-    return webdriver.Remote(command_executor=DRIVER_URL, options=options)
-
-
 def check_patient_list(driver: WebDriver) -> None:
+    # Everything is behind sign-in (a demo account of the first run), then one tab away.
+    sign_in(driver, "ana", timeout=STARTUP_TIMEOUT_S)
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=tab-patients]").click()
     wait = WebDriverWait(driver, STARTUP_TIMEOUT_S, ignored_exceptions=[StaleElementReferenceException])
     expected = count_text(EXPECTED_PATIENTS)
     try:
@@ -96,6 +89,7 @@ def check_patient_list(driver: WebDriver) -> None:
     bad = [s for s in shown if letters.casefold() not in s.casefold()]
     assert not bad, f"rows not containing {letters!r}: {bad}"
     print(f"search {letters!r}: {EXPECTED_PATIENTS} -> {after} patients, {len(shown)} rows shown")
+    screenshot(driver, "patients")
 
 
 def main() -> int:
@@ -115,11 +109,11 @@ def main() -> int:
         traceback.print_exc()
     finally:
         if driver is not None:
-            screenshot = os.environ.get("CARELOOP_E2E_SCREENSHOT")
-            if screenshot:
+            shot_path = os.environ.get("CARELOOP_E2E_SCREENSHOT")
+            if shot_path:
                 try:
-                    driver.save_screenshot(screenshot)
-                    print(f"screenshot: {screenshot}")
+                    driver.save_screenshot(shot_path)
+                    print(f"screenshot: {shot_path}")
                 except Exception:  # noqa: BLE001
                     traceback.print_exc()
             try:

@@ -13,7 +13,7 @@ vi.mock("@tauri-apps/api/event", () => ({
   }),
 }));
 
-const { PROGRESS_EVENT, tauriBackend, toApiError } = await import("./backend");
+const { ERROR_CODES, PROGRESS_EVENT, tauriBackend, toApiError, watchingForLock } = await import("./backend");
 const { listen } = await import("@tauri-apps/api/event");
 
 beforeEach(() => {
@@ -55,6 +55,20 @@ describe("tauriBackend", () => {
     expect(seen).toEqual(["Loading"]);
   });
 
+  it("names the commands and arguments as src-tauri registers them", async () => {
+    invoke.mockResolvedValue(null);
+    await tauriBackend.signIn({ user: "ana", password: "demo" });
+    expect(invoke).toHaveBeenLastCalledWith("sign_in", { form: { user: "ana", password: "demo" } });
+    await tauriBackend.caseDetail("c1");
+    expect(invoke).toHaveBeenLastCalledWith("case_detail", { caseId: "c1" });
+    await tauriBackend.callbacks(true);
+    expect(invoke).toHaveBeenLastCalledWith("callbacks", { includeDone: true });
+    await tauriBackend.casesOfPerson("p1");
+    expect(invoke).toHaveBeenLastCalledWith("cases_of_person", { patientId: "p1" });
+    await tauriBackend.lock();
+    expect(invoke).toHaveBeenLastCalledWith("lock", undefined);
+  });
+
   it("rejects with the backend's ApiError", async () => {
     invoke.mockRejectedValueOnce({ code: "cache_locked", message: "in use" });
     await expect(tauriBackend.openCache()).rejects.toEqual({ code: "cache_locked", message: "in use" });
@@ -74,5 +88,25 @@ describe("toApiError", () => {
     expect(toApiError("plain")).toEqual({ code: "unknown", message: "plain" });
     expect(toApiError(new Error("bad"))).toEqual({ code: "unknown", message: "bad" });
     expect(toApiError(42)).toEqual({ code: "unknown", message: "An unexpected error occurred." });
+  });
+});
+
+describe("error codes", () => {
+  it("knows every code of the binding, session_locked included", () => {
+    for (const code of ["forbidden", "conflict", "refused", "not_found", "session_locked"]) {
+      expect(toApiError({ code, message: "m" })).toEqual({ code, message: "m" });
+    }
+    expect(ERROR_CODES).toHaveLength(12);
+  });
+
+  it("reports session_locked from any call and still rejects", async () => {
+    const onLocked = vi.fn();
+    const base = { ...tauriBackend, worklist: vi.fn(() => Promise.reject({ code: "session_locked", message: "locked" })) };
+    const watched = watchingForLock(base, onLocked);
+    await expect(watched.worklist({ owner: null, segment: null, status: null, due_by: null, include_closed: false, offset: 0, limit: null })).rejects.toEqual({
+      code: "session_locked",
+      message: "locked",
+    });
+    expect(onLocked).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,10 +1,27 @@
-//! The desktop app's session: the unlocked cache behind a lock, opened once at start-up.
-//! The Tauri commands are one-line calls into this.
+//! The desktop app's session: the unlocked cache behind a lock, opened once at start-up, and
+//! who is signed in. The Tauri commands are one-line calls into this.
+//!
+//! Sign-in uses local accounts kept inside the encrypted cache (until central sign-in
+//! exists); on first run, when the demo panel is created, three demo accounts are made (ana,
+//! coordinator; cleo, clinician; sue, supervisor; password `demo`) and the demo worklists are
+//! opened. Every data command needs a signed-in, unlocked session whose last activity is
+//! within the idle limit (15 minutes unless `CARELOOP_IDLE_LOCK_SECONDS` says otherwise);
+//! otherwise it answers `session_locked`. This is the boundary that reads the clock: each
+//! command's [`Session`] is stamped with the clock's time here.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
-use chrono::NaiveDate;
+use careloop_ops::Role;
+use careloop_store::{AuditOutcome, NewAuditEntry};
+use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::dto::{
+    parse_id, AttemptForm, CallbackForm, CloseCaseForm, EscalationStepForm, ExplanationDto,
+    PersonCase, PreviewDto, PublishedDto, ReferralUpdateForm, ScriptDto, SearchRequest,
+    SegmentDefinitionDto, SegmentDraft, SessionInfo, SignInForm, WorklistQuery,
+};
+use crate::operations::{CaseDetail, Done, QueueItem, Session, WorklistRow};
+use crate::search::{SearchHit, SearchQuery};
 use crate::{
     ApiError, Careloop, Config, ErrorCode, PatientPage, PatientQuery, Progress, Result,
     StartupReport,
@@ -13,38 +30,138 @@ use crate::{
 /// The demo panel size on first run, unless `CARELOOP_DEMO_PATIENTS` says otherwise.
 pub const DEFAULT_DEMO_PATIENTS: u32 = 1000;
 
+/// The idle lock, unless `CARELOOP_IDLE_LOCK_SECONDS` says otherwise: 15 minutes.
+pub const DEFAULT_IDLE_LOCK_SECONDS: u32 = 15 * 60;
+
+/// The accounts made with the demo panel on first run, all with [`DEMO_PASSWORD`].
+pub const DEMO_ACCOUNTS: &[(&str, Role)] = &[
+    ("ana", Role::Coordinator),
+    ("cleo", Role::Clinician),
+    ("sue", Role::Supervisor),
+];
+
+/// The demo accounts' password.
+pub const DEMO_PASSWORD: &str = "demo";
+
+/// What a desktop session is configured with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesktopSettings {
+    pub demo_patients: u32,
+    pub idle_lock_seconds: u32,
+    /// Filled into the scripts' `{clinic_name}` and `{clinic_phone}`.
+    pub clinic_name: String,
+    pub clinic_phone: String,
+    /// Add the demo accounts to an existing cache that has no accounts (a cache made before
+    /// sign-in existed). New caches get them with the demo panel anyway.
+    pub demo_accounts_for_existing_cache: bool,
+}
+
+impl Default for DesktopSettings {
+    fn default() -> DesktopSettings {
+        DesktopSettings {
+            demo_patients: DEFAULT_DEMO_PATIENTS,
+            idle_lock_seconds: DEFAULT_IDLE_LOCK_SECONDS,
+            clinic_name: "your care team".to_owned(),
+            clinic_phone: "the number on your appointment letter".to_owned(),
+            demo_accounts_for_existing_cache: false,
+        }
+    }
+}
+
+impl DesktopSettings {
+    /// The defaults, overridden by `CARELOOP_DEMO_PATIENTS`, `CARELOOP_IDLE_LOCK_SECONDS`,
+    /// `CARELOOP_CLINIC_NAME`, `CARELOOP_CLINIC_PHONE` and `CARELOOP_DEMO_ACCOUNTS=1`.
+    pub fn from_env() -> DesktopSettings {
+        let number = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .filter(|n| *n > 0)
+        };
+        let text = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let defaults = DesktopSettings::default();
+        DesktopSettings {
+            demo_patients: number("CARELOOP_DEMO_PATIENTS").unwrap_or(defaults.demo_patients),
+            idle_lock_seconds: number("CARELOOP_IDLE_LOCK_SECONDS")
+                .unwrap_or(defaults.idle_lock_seconds),
+            clinic_name: text("CARELOOP_CLINIC_NAME").unwrap_or(defaults.clinic_name),
+            clinic_phone: text("CARELOOP_CLINIC_PHONE").unwrap_or(defaults.clinic_phone),
+            demo_accounts_for_existing_cache: text("CARELOOP_DEMO_ACCOUNTS")
+                .is_some_and(|v| v.trim() == "1"),
+        }
+    }
+}
+
+/// Who is signed in.
+#[derive(Clone, Debug)]
+struct SignedIn {
+    user: String,
+    role: Role,
+    last_activity: DateTime<Utc>,
+    locked: bool,
+}
+
+type Clock = Box<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
 /// One desktop session.
 pub struct DesktopSession {
     config: Result<Config>,
-    demo_patients: u32,
+    settings: DesktopSettings,
+    clock: Clock,
     careloop: Mutex<Option<Careloop>>,
+    signed_in: Mutex<Option<SignedIn>>,
+}
+
+fn locked_error(message: &str) -> ApiError {
+    ApiError::new(ErrorCode::SessionLocked, message)
+}
+
+fn poisoned() -> ApiError {
+    ApiError::new(
+        ErrorCode::Internal,
+        "an earlier operation failed midway; restart Careloop",
+    )
 }
 
 impl DesktopSession {
     /// Reads the configuration from the environment (`CARELOOP_DATA_DIR`,
-    /// `CARELOOP_KEY_FILE`, `CARELOOP_DEMO_PATIENTS`); nothing is opened yet.
+    /// `CARELOOP_KEY_FILE`, and [`DesktopSettings::from_env`]); nothing is opened yet. The
+    /// session's clock is the system clock.
     pub fn from_env() -> DesktopSession {
-        let demo_patients = std::env::var("CARELOOP_DEMO_PATIENTS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(DEFAULT_DEMO_PATIENTS);
         DesktopSession {
             config: Config::resolve(None, None),
-            demo_patients,
+            settings: DesktopSettings::from_env(),
+            clock: Box::new(Utc::now),
             careloop: Mutex::new(None),
+            signed_in: Mutex::new(None),
         }
     }
 
-    /// Unlocks the cache (creating it with a demo panel on first run). Calling it again
-    /// once open only reports what is there.
+    /// A session with explicit configuration, settings and clock (tests pass a clock they
+    /// move by hand).
+    pub fn new(
+        config: Config,
+        settings: DesktopSettings,
+        clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static,
+    ) -> DesktopSession {
+        DesktopSession {
+            config: Ok(config),
+            settings,
+            clock: Box::new(clock),
+            careloop: Mutex::new(None),
+            signed_in: Mutex::new(None),
+        }
+    }
+
+    /// Unlocks the cache (creating it with a demo panel, the demo accounts and the demo
+    /// worklists on first run). Calling it again once open only reports what is there.
     pub fn open(
         &self,
         today: NaiveDate,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<StartupReport> {
         let config = self.config.as_ref().map_err(Clone::clone)?;
-        let mut slot = self.lock()?;
+        let mut slot = self.cache()?;
         if let Some(careloop) = slot.as_ref() {
             let stats = careloop.stats()?;
             return Ok(StartupReport {
@@ -54,19 +171,305 @@ impl DesktopSession {
                 events: stats.events,
             });
         }
-        let (careloop, report) =
-            Careloop::open_for_desktop(config, self.demo_patients, today, progress)?;
+        let (mut careloop, mut report) =
+            Careloop::open_for_desktop(config, self.settings.demo_patients, today, progress)?;
+        let now = (self.clock)();
+        // A cache made before sign-in existed has no accounts; the demo ones are added to it
+        // only when asked (they have a known password).
+        if !report.demo_loaded
+            && self.settings.demo_accounts_for_existing_cache
+            && careloop.store.account_count()? == 0
+        {
+            put_demo_accounts(&mut careloop, now)?;
+        }
+        if report.demo_loaded {
+            progress(&Progress::stage("accounts", "Creating the demo accounts…"));
+            put_demo_accounts(&mut careloop, now)?;
+            progress(&Progress::stage(
+                "worklists",
+                "Opening the demo worklists (first segmentation)…",
+            ));
+            let supervisor = Session {
+                user: "sue".to_owned(),
+                role: Role::Supervisor,
+                at: now,
+            };
+            careloop.open_cases(&supervisor, today, None)?;
+            report.events = careloop.stats()?.events;
+            progress(&Progress::stage("ready", "Ready"));
+        }
         *slot = Some(careloop);
         Ok(report)
     }
 
+    /// Signs in with a local account; a wrong user or password is refused (`forbidden`)
+    /// without saying which. Either way the attempt is audited.
+    pub fn sign_in(&self, form: &SignInForm) -> Result<SessionInfo> {
+        let user = form.user.trim();
+        if user.is_empty() {
+            return Err(ApiError::new(ErrorCode::BadInput, "enter your user name"));
+        }
+        let now = (self.clock)();
+        let mut slot = self.cache()?;
+        let careloop = slot.as_mut().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::CacheLocked,
+                "the local cache is not unlocked yet",
+            )
+        })?;
+        let account = careloop.store.account(user)?;
+        let no_accounts = account.is_none() && careloop.store.account_count()? == 0;
+        let role = account
+            .as_ref()
+            .filter(|a| a.verify(&form.password))
+            .and_then(|a| a.role.parse::<Role>().ok());
+        careloop.store.append_audit(&NewAuditEntry {
+            at: now,
+            actor: user.to_owned(),
+            role: account
+                .as_ref()
+                .map_or_else(|| "unknown".to_owned(), |a| a.role.clone()),
+            action: "session.sign_in".to_owned(),
+            patient_id: None,
+            target: None,
+            outcome: if role.is_some() {
+                AuditOutcome::Allowed
+            } else {
+                AuditOutcome::Denied
+            },
+        })?;
+        drop(slot);
+        let Some(role) = role else {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                if no_accounts {
+                    "this cache has no local accounts yet (it was made before sign-in existed); start Careloop once with CARELOOP_DEMO_ACCOUNTS=1 to add the demo accounts"
+                } else {
+                    "unknown user or wrong password"
+                },
+            ));
+        };
+        *self.signed()? = Some(SignedIn {
+            user: user.to_owned(),
+            role,
+            last_activity: now,
+            locked: false,
+        });
+        self.session_info()
+    }
+
+    /// Locks the session: nothing more is answered until someone signs in again.
+    pub fn lock(&self) -> Result<SessionInfo> {
+        if let Some(s) = self.signed()?.as_mut() {
+            s.locked = true;
+        }
+        self.session_info()
+    }
+
+    /// Who is signed in and whether the session is locked (idle past the limit counts as
+    /// locked). Not an activity: asking does not keep the session open.
+    pub fn session_info(&self) -> Result<SessionInfo> {
+        let now = (self.clock)();
+        let mut signed = self.signed()?;
+        if let Some(s) = signed.as_mut() {
+            if self.idle_too_long(s, now) {
+                s.locked = true;
+            }
+        }
+        Ok(SessionInfo {
+            user: signed.as_ref().map(|s| s.user.clone()),
+            role: signed.as_ref().map(|s| s.role.into()),
+            locked: signed.as_ref().is_none_or(|s| s.locked),
+            idle_lock_seconds: self.settings.idle_lock_seconds,
+        })
+    }
+
+    /// The user is still there (typing in a form, reading a case): counts as activity, as
+    /// every data command does. Answers `session_locked` when it is too late.
+    pub fn keep_alive(&self) -> Result<SessionInfo> {
+        self.session()?;
+        self.session_info()
+    }
+
     /// One page of the patient list.
     pub fn list_patients(&self, query: &PatientQuery) -> Result<PatientPage> {
+        self.session()?;
         self.with(|c| c.list_patients(query))
     }
 
+    /// The worklist: the user's own cases, the unassigned pool, or another user's.
+    pub fn worklist(&self, query: &WorklistQuery) -> Result<Vec<WorklistRow>> {
+        let filter = query.to_filter()?;
+        self.with_session(|c, s| c.worklist(s, &filter))
+    }
+
+    /// A case as the role may see it (the read is audited).
+    pub fn case_detail(&self, case_id: &str) -> Result<CaseDetail> {
+        let case_id = parse_id("case", case_id)?;
+        self.with_session(|c, s| c.case_detail(s, case_id))
+    }
+
+    /// A case's script in the person's language, for the script runner.
+    pub fn case_script(&self, case_id: &str) -> Result<ScriptDto> {
+        let case_id = parse_id("case", case_id)?;
+        let (name, phone) = (&self.settings.clinic_name, &self.settings.clinic_phone);
+        self.with_session(|c, s| c.case_script(s, case_id, name, phone))
+    }
+
+    /// Why the case's person is on the worklist (evidence codes only for clinical roles).
+    pub fn case_explanation(&self, case_id: &str) -> Result<ExplanationDto> {
+        let case_id = parse_id("case", case_id)?;
+        self.with_session(|c, s| c.case_explanation(s, case_id))
+    }
+
+    /// Takes an unassigned case.
+    pub fn claim_case(&self, case_id: &str) -> Result<Done> {
+        let case_id = parse_id("case", case_id)?;
+        self.with_session(|c, s| c.claim_case(s, case_id))
+    }
+
+    /// Documents an attempt (channel rule, language, over-contact guard, script answers).
+    pub fn record_attempt(&self, form: AttemptForm) -> Result<Done> {
+        let input = form.into_input()?;
+        self.with_session(|c, s| c.record_attempt(s, input))
+    }
+
+    /// Closes a case with a reason.
+    pub fn close_case(&self, form: CloseCaseForm) -> Result<Done> {
+        let case_id = parse_id("case", &form.case_id)?;
+        self.with_session(|c, s| c.close_case(s, case_id, form.reason.into(), form.note))
+    }
+
+    /// Callbacks waiting for a clinician (and documented ones with `include_done`).
+    pub fn callbacks(&self, include_done: bool) -> Result<Vec<QueueItem>> {
+        self.with_session(|c, s| c.callbacks(s, include_done))
+    }
+
+    /// A clinician documents a callback with the decision-support sign-off.
+    pub fn document_callback(&self, form: &CallbackForm) -> Result<Done> {
+        let callback_id = parse_id("callback", &form.callback_id)?;
+        self.with_session(|c, s| {
+            c.document_callback(
+                s,
+                callback_id,
+                &form.clinical_outcome,
+                &form.next_step,
+                form.decision_support_reviewed,
+            )
+        })
+    }
+
+    /// Escalations not yet resolved, overdue first.
+    pub fn escalations(&self) -> Result<Vec<QueueItem>> {
+        self.with_session(|c, s| c.escalations(s))
+    }
+
+    /// Acknowledges or resolves an escalation.
+    pub fn escalation_step(&self, form: &EscalationStepForm) -> Result<Done> {
+        let id = parse_id("escalation", &form.escalation_id)?;
+        self.with_session(|c, s| c.escalation_step(s, id, form.resolve, &form.note))
+    }
+
+    /// Open referrals, overdue first.
+    pub fn referrals(&self) -> Result<Vec<QueueItem>> {
+        self.with_session(|c, s| c.referrals(s))
+    }
+
+    /// Records a referral's answer, start or outcome.
+    pub fn update_referral(&self, form: &ReferralUpdateForm) -> Result<Done> {
+        let id = parse_id("referral", &form.referral_id)?;
+        let on = form
+            .on
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .map(|d| crate::dto::parse_date("the referral date", d))
+            .transpose()?;
+        self.with_session(|c, s| c.update_referral(s, id, form.status.into(), &form.note, on))
+    }
+
+    /// Searches as the user types, with the kinds the role may see.
+    pub fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
+        let query = SearchQuery {
+            text: request.text.clone(),
+            limit: request.limit.unwrap_or(20) as usize,
+            segment: request.segment.clone().filter(|s| !s.is_empty()),
+            status: request.status.clone().filter(|s| !s.is_empty()),
+            owner: request.owner.clone().filter(|s| !s.is_empty()),
+        };
+        self.with_session(|c, s| c.search(s, &query))
+    }
+
+    /// A person's cases, open ones first (to open one from a search result).
+    pub fn cases_of_person(&self, patient_id: &str) -> Result<Vec<PersonCase>> {
+        self.with_session(|c, s| c.cases_of_person(s, patient_id))
+    }
+
+    /// The segment definitions in force with their versions (supervisors).
+    pub fn segment_definitions(&self) -> Result<Vec<SegmentDefinitionDto>> {
+        self.with_session(|c, s| c.segment_definitions(s))
+    }
+
+    /// The impact of a draft definition (members added and removed), nothing published.
+    pub fn preview_segment(&self, draft: &SegmentDraft) -> Result<PreviewDto> {
+        self.with_session(|c, s| c.preview_segment_draft(s, draft))
+    }
+
+    /// Publishes a draft as the segment's new version.
+    pub fn publish_segment(&self, draft: &SegmentDraft) -> Result<PublishedDto> {
+        self.with_session(|c, s| c.publish_segment_draft(s, draft))
+    }
+
+    /// Records that the user opened a search result (audited).
+    pub fn open_search_result(&self, hit: &SearchHit) -> Result<()> {
+        self.with_session(|c, s| c.open_search_result(s, hit))
+    }
+
+    fn idle_too_long(&self, s: &SignedIn, now: DateTime<Utc>) -> bool {
+        now.signed_duration_since(s.last_activity)
+            > chrono::Duration::seconds(i64::from(self.settings.idle_lock_seconds))
+    }
+
+    /// The signed-in user as a [`Session`] stamped with the clock's time, counting as
+    /// activity; `session_locked` when nobody is signed in, the session is locked, or it was
+    /// idle past the limit (which locks it).
+    fn session(&self) -> Result<Session> {
+        let now = (self.clock)();
+        let mut signed = self.signed()?;
+        let Some(s) = signed.as_mut() else {
+            return Err(locked_error("sign in to continue"));
+        };
+        if self.idle_too_long(s, now) {
+            s.locked = true;
+            return Err(locked_error(&format!(
+                "the session locked after {} without activity; sign in again",
+                describe_seconds(self.settings.idle_lock_seconds)
+            )));
+        }
+        if s.locked {
+            return Err(locked_error("the session is locked; sign in again"));
+        }
+        s.last_activity = now;
+        Ok(Session {
+            user: s.user.clone(),
+            role: s.role,
+            at: now,
+        })
+    }
+
+    fn with_session<T>(&self, f: impl FnOnce(&mut Careloop, &Session) -> Result<T>) -> Result<T> {
+        let session = self.session()?;
+        let mut slot = self.cache()?;
+        let careloop = slot.as_mut().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::CacheLocked,
+                "the local cache is not unlocked yet",
+            )
+        })?;
+        f(careloop, &session)
+    }
+
     fn with<T>(&self, f: impl FnOnce(&Careloop) -> Result<T>) -> Result<T> {
-        let slot = self.lock()?;
+        let slot = self.cache()?;
         let careloop = slot.as_ref().ok_or_else(|| {
             ApiError::new(
                 ErrorCode::CacheLocked,
@@ -76,12 +479,31 @@ impl DesktopSession {
         f(careloop)
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Option<Careloop>>> {
-        self.careloop.lock().map_err(|_| {
-            ApiError::new(
-                ErrorCode::Internal,
-                "an earlier operation failed midway; restart Careloop",
-            )
-        })
+    fn cache(&self) -> Result<MutexGuard<'_, Option<Careloop>>> {
+        self.careloop.lock().map_err(|_| poisoned())
+    }
+
+    fn signed(&self) -> Result<MutexGuard<'_, Option<SignedIn>>> {
+        self.signed_in.lock().map_err(|_| poisoned())
+    }
+}
+
+fn put_demo_accounts(careloop: &mut Careloop, now: DateTime<Utc>) -> Result<()> {
+    for (name, role) in DEMO_ACCOUNTS {
+        careloop
+            .store
+            .put_account(name, role.as_str(), DEMO_PASSWORD, now)?;
+    }
+    Ok(())
+}
+
+/// "15 minutes", "30 seconds".
+fn describe_seconds(seconds: u32) -> String {
+    match seconds {
+        s if s % 60 == 0 && s >= 60 => {
+            let m = s / 60;
+            format!("{m} minute{}", if m == 1 { "" } else { "s" })
+        }
+        s => format!("{s} second{}", if s == 1 { "" } else { "s" }),
     }
 }

@@ -31,6 +31,9 @@ pub enum ErrorCode {
     Conflict,
     /// A rule refused it: the channel rule, the over-contact guard, a capacity.
     Refused,
+    /// Nobody is signed in on this desktop, the session was locked, or it was idle past the
+    /// limit: sign in again.
+    SessionLocked,
     /// A bug or an unexpected state.
     Internal,
 }

@@ -1169,6 +1169,219 @@ impl Careloop {
         })
     }
 
+    /// A case's script rendered in the person's language (English when the script has no
+    /// translation), with `{first_name}` from the person's name and the clinic's name and
+    /// phone filled in, and its message templates. A read of the person's record: audited.
+    pub fn case_script(
+        &mut self,
+        session: &Session,
+        case_id: Uuid,
+        clinic_name: &str,
+        clinic_phone: &str,
+    ) -> Result<crate::dto::ScriptDto> {
+        let (patient, segment_id) = self.case_patient(case_id)?;
+        self.authorize(
+            session,
+            Operation::ViewCase,
+            "view a case's script",
+            Some(&patient),
+            Some(case_id.to_string()),
+        )?;
+        self.audit_read(
+            session,
+            "case.script",
+            Some(&patient),
+            Some(case_id.to_string()),
+        )?;
+        let script_id = self.segment_script(&segment_id)?;
+        let ops = self.ops()?;
+        let script = ops.scripts.get(&script_id).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("segment {segment_id} names script {script_id}, which does not exist"),
+            )
+        })?;
+        let person = ops.people.get(&patient);
+        let language =
+            guards::script_language(script, person.and_then(|p| p.preferred_language.as_deref()));
+        let placeholders = careloop_scripts::Placeholders {
+            first_name: person
+                .and_then(|p| p.name.split_whitespace().next())
+                .unwrap_or_default()
+                .to_owned(),
+            clinic_name: clinic_name.to_owned(),
+            clinic_phone: clinic_phone.to_owned(),
+        };
+        Ok(crate::dto::ScriptDto::new(script, &language, &placeholders))
+    }
+
+    /// Why the case's person is in its segment as of the session's date: conditions,
+    /// signals and values, evidence dates and priority points. Evidence codes are clinical
+    /// history, so roles that do not see it get the dates and resource types only. The read
+    /// is audited.
+    pub fn case_explanation(
+        &mut self,
+        session: &Session,
+        case_id: Uuid,
+    ) -> Result<crate::dto::ExplanationDto> {
+        let (patient, segment_id) = self.case_patient(case_id)?;
+        self.authorize(
+            session,
+            Operation::ViewCase,
+            "view why a person is on a worklist",
+            Some(&patient),
+            Some(case_id.to_string()),
+        )?;
+        self.audit_read(
+            session,
+            "case.explain",
+            Some(&patient),
+            Some(case_id.to_string()),
+        )?;
+        let mut explanation = self
+            .explain(&patient, session.at.date_naive(), Some(&segment_id), None)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                ApiError::new(ErrorCode::NotFound, format!("no segment {segment_id}"))
+            })?;
+        if !rbac::visible(session.role, Field::ClinicalHistory) {
+            for condition in &mut explanation.conditions {
+                for evidence in &mut condition.evidence {
+                    evidence.code.clear();
+                }
+            }
+        }
+        Ok(explanation)
+    }
+
+    /// The segment definitions in force, each with its text and published versions, for the
+    /// segment editor (supervisors).
+    pub fn segment_definitions(
+        &mut self,
+        session: &Session,
+    ) -> Result<Vec<crate::dto::SegmentDefinitionDto>> {
+        self.authorize(
+            session,
+            Operation::PublishSegment,
+            "edit segments",
+            None,
+            None,
+        )?;
+        let published = self.store.published_definitions()?;
+        let catalog = self.catalog(None)?;
+        catalog
+            .segments
+            .iter()
+            .map(|segment| {
+                let d = &segment.definition;
+                let history: Vec<_> = published.iter().filter(|p| p.id == d.id).collect();
+                let latest = history.last().filter(|p| p.version == d.version);
+                let text = match latest {
+                    Some(p) => p.body.clone(),
+                    None => serde_json::to_string_pretty(d).map_err(ApiError::internal)?,
+                };
+                Ok(crate::dto::SegmentDefinitionDto {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                    version: d.version,
+                    published: latest.is_some(),
+                    text,
+                    history: history
+                        .iter()
+                        .map(|p| crate::dto::PublishedDto {
+                            id: p.id.clone(),
+                            version: p.version,
+                            published_by: p.published_by.clone(),
+                            published_at: p.published_at.clone(),
+                        })
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Who a draft definition would add to and remove from its segment as of the session's
+    /// date; nothing is published. Errors name the draft's line and column.
+    pub fn preview_segment_draft(
+        &mut self,
+        session: &Session,
+        draft: &crate::dto::SegmentDraft,
+    ) -> Result<crate::dto::PreviewDto> {
+        self.authorize(
+            session,
+            Operation::PublishSegment,
+            "preview a segment draft",
+            None,
+            None,
+        )?;
+        self.preview_segment_text("draft", &draft.text, session.at.date_naive())
+    }
+
+    /// Publishes a draft as the segment's new version (audited).
+    pub fn publish_segment_draft(
+        &mut self,
+        session: &Session,
+        draft: &crate::dto::SegmentDraft,
+    ) -> Result<crate::dto::PublishedDto> {
+        self.authorize(
+            session,
+            Operation::PublishSegment,
+            "publish a segment",
+            None,
+            None,
+        )?;
+        let actor = crate::Actor {
+            name: session.user.clone(),
+            at: session.at,
+        };
+        let published = self.publish_segment_text("draft", draft.text.clone(), &actor)?;
+        self.store.append_audit(&audit(
+            session,
+            "segment.publish",
+            None,
+            Some(format!("{}@{}", published.id, published.version)),
+            AuditOutcome::Allowed,
+        ))?;
+        Ok(published)
+    }
+
+    /// A person's cases (open ones first, then by due date), to open one from a search
+    /// result about the person.
+    pub fn cases_of_person(
+        &mut self,
+        session: &Session,
+        patient_id: &str,
+    ) -> Result<Vec<crate::dto::PersonCase>> {
+        self.authorize(
+            session,
+            Operation::ViewWorklist,
+            "list a person's cases",
+            Some(patient_id),
+            None,
+        )?;
+        let ops = self.ops()?;
+        let now = session.at;
+        let mut cases: Vec<&careloop_ops::Case> = ops
+            .state
+            .cases
+            .values()
+            .filter(|c| c.patient_id == patient_id)
+            .collect();
+        cases.sort_by_key(|c| (c.status == CaseStatus::Closed, c.due, c.case_id));
+        Ok(cases
+            .into_iter()
+            .map(|c| crate::dto::PersonCase {
+                case_id: c.case_id.to_string(),
+                segment_id: c.segment_id.clone(),
+                status: c.status.to_string(),
+                owner: c.owner.clone(),
+                due: c.due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                overdue: c.status != CaseStatus::Closed && c.due < now,
+            })
+            .collect())
+    }
+
     /// Callbacks waiting for a clinician (documented ones with `include_done`), due first.
     pub fn callbacks(&mut self, session: &Session, include_done: bool) -> Result<Vec<QueueItem>> {
         self.authorize(

@@ -11,7 +11,7 @@ use careloop_ops::{CaseStatus, OpEvent, Recorded, Role};
 use careloop_scripts::Answer;
 use careloop_search::{Doc, DocKind, Filter, SearchIndex};
 use careloop_store::{AuditOutcome, NewAuditEntry};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::operations::Session;
 use crate::{ApiError, Careloop, ErrorCode, Result};
@@ -34,7 +34,7 @@ pub struct SearchQuery {
 }
 
 /// One search result as the caller may see it.
-#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
 pub struct SearchHit {
     pub kind: String,

@@ -406,7 +406,18 @@ impl Careloop {
     pub fn publish_segment(&mut self, file: &Path, actor: &Actor) -> Result<PublishedDto> {
         let text = std::fs::read_to_string(file)
             .map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", file.display())))?;
-        let segment = careloop_segment::check_definition(&file.display().to_string(), &text)?;
+        self.publish_segment_text(&file.display().to_string(), text, actor)
+    }
+
+    /// Publishes a definition given as text (`label` names it in errors, e.g. "draft").
+    pub(crate) fn publish_segment_text(
+        &mut self,
+        label: &str,
+        text: String,
+        actor: &Actor,
+    ) -> Result<PublishedDto> {
+        let file = std::path::Path::new(label);
+        let segment = careloop_segment::check_definition(label, &text)?;
         let builtin_version = builtin_catalog()?
             .segments
             .iter()
@@ -443,7 +454,17 @@ impl Careloop {
     pub fn preview_segment(&self, file: &Path, as_of: NaiveDate) -> Result<PreviewDto> {
         let text = std::fs::read_to_string(file)
             .map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", file.display())))?;
-        let draft = careloop_segment::check_definition(&file.display().to_string(), &text)?;
+        self.preview_segment_text(&file.display().to_string(), &text, as_of)
+    }
+
+    /// Previews a draft given as text (`label` names it in errors).
+    pub(crate) fn preview_segment_text(
+        &self,
+        label: &str,
+        text: &str,
+        as_of: NaiveDate,
+    ) -> Result<PreviewDto> {
+        let draft = careloop_segment::check_definition(label, text)?;
         let current = self.catalog(None)?;
         let published = current
             .segments

@@ -468,7 +468,13 @@ fn the_api_enforces_the_whole_rbac_matrix() {
                 },
             )
             .unwrap();
-        let case_id: Uuid = pool[0].case_id.parse().unwrap();
+        let case_id: Uuid = pool
+            .iter()
+            .find(|r| r.patient_id == "dis" && r.segment_id == "post_discharge_30d")
+            .unwrap_or_else(|| panic!("no post-discharge case in the pool: {pool:?}"))
+            .case_id
+            .parse()
+            .unwrap();
         let s = who(role.as_str(), role, "2021-04-01T10:00:00Z");
         careloop.assign_case(&sue, case_id, role.as_str()).unwrap();
         let callback = careloop

@@ -10,6 +10,7 @@
 //! An action and its audit entry are written in one transaction with
 //! [`Store::append_events_with_audit`].
 
+pub mod accounts;
 pub mod audit;
 pub mod cohorts;
 mod error;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use accounts::LocalAccount;
 pub use audit::{AuditEntry, AuditHead, AuditOutcome, AuditProblem, AuditReport, NewAuditEntry};
 pub use cohorts::{CohortMember, CohortRun, PublishedDefinition};
 pub use error::{Result, StoreError};

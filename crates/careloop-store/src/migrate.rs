@@ -25,6 +25,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0003_audit",
         include_str!("../../../schema/migrations/0003_audit.sql"),
     ),
+    (
+        4,
+        "0004_local_accounts",
+        include_str!("../../../schema/migrations/0004_local_accounts.sql"),
+    ),
 ];
 
 /// The newest schema this build knows.

@@ -1,11 +1,21 @@
-// An in-memory Backend for tests: filters and pages a fixed patient list, with spies on every call.
-import { vi } from "vitest";
+// An in-memory Backend for tests: patients, a worklist, one case with its script, callbacks
+// and search, with spies on every call. Sign-in accepts the demo accounts with "demo".
+import { vi, type Mock } from "vitest";
 import type { Backend } from "../backend";
+import type { CaseDetail } from "../bindings/CaseDetail";
+import type { Done } from "../bindings/Done";
+import type { ExplanationDto } from "../bindings/ExplanationDto";
 import type { PatientPage } from "../bindings/PatientPage";
 import type { PatientQuery } from "../bindings/PatientQuery";
 import type { PatientRow } from "../bindings/PatientRow";
 import type { Progress } from "../bindings/Progress";
+import type { QueueItem } from "../bindings/QueueItem";
+import type { RoleName } from "../bindings/RoleName";
+import type { ScriptDto } from "../bindings/ScriptDto";
+import type { SegmentDefinitionDto } from "../bindings/SegmentDefinitionDto";
+import type { SessionInfo } from "../bindings/SessionInfo";
 import type { StartupReport } from "../bindings/StartupReport";
+import type { WorklistRow } from "../bindings/WorklistRow";
 
 export function makePatients(count: number): PatientRow[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -25,24 +35,228 @@ export function pageOf(patients: PatientRow[], query: PatientQuery): PatientPage
 
 export const report: StartupReport = { created: false, demo_loaded: false, patients: 0, events: 0 };
 
-export type FakeBackend = Backend & {
-  openCache: ReturnType<typeof vi.fn<() => Promise<StartupReport>>>;
-  listPatients: ReturnType<typeof vi.fn<(query: PatientQuery) => Promise<PatientPage>>>;
-  /** Sends a progress event to the current subscribers. */
-  emitProgress(progress: Progress): void;
+const SEGMENTS = ["post_discharge_30d", "diabetes_hba1c_gap", "dormant"];
+const STATUSES = ["assigned", "in_progress", "awaiting_callback"];
+
+/** `count` worklist rows; every seventh is overdue. Row i is due i hours after 2026-06-30T09:00Z. */
+export function makeWorklist(count: number): WorklistRow[] {
+  const start = Date.parse("2026-06-30T09:00:00Z");
+  return Array.from({ length: count }, (_, i) => ({
+    case_id: `c${String(i).padStart(5, "0")}`,
+    patient_id: `p${String(i).padStart(5, "0")}`,
+    name: `Person ${String(i).padStart(5, "0")}`,
+    segment_id: SEGMENTS[i % 3] as string,
+    status: STATUSES[i % 3] as string,
+    owner: "ana",
+    priority: (i * 7) % 50,
+    due: new Date(start + i * 3600_000).toISOString().replace(".000Z", "Z"),
+    overdue: i % 7 === 0,
+    summary: `Reason ${i}: discharged recently`,
+    preferred_language: null,
+    preferred_channel: null,
+    last_contact: null,
+    attempts: 0,
+    suggestion: null,
+  }));
+}
+
+export const SCRIPT: ScriptDto = {
+  id: "post_discharge",
+  version: 1,
+  language: "es",
+  title: { text: "Seguimiento", language: "es" },
+  introduction: { text: "Hola Ana, le llamamos de su equipo.", language: "es" },
+  questions: [
+    {
+      id: "feeling",
+      kind: "single_choice",
+      required: true,
+      text: { text: "¿Cómo se siente?", language: "es" },
+      options: [
+        { value: "better", text: { text: "Mejor", language: "es" } },
+        { value: "worse", text: { text: "Peor", language: "es" } },
+      ],
+      min: null,
+      max: null,
+      min_label: null,
+      max_label: null,
+      show_if: null,
+    },
+    {
+      id: "worse_how",
+      kind: "free_text",
+      required: true,
+      text: { text: "¿Qué ha empeorado?", language: "es" },
+      options: [],
+      min: null,
+      max: null,
+      min_label: null,
+      max_label: null,
+      show_if: { question: "feeling", any_of: ["worse"], at_least: null, at_most: null },
+    },
+    {
+      id: "pain",
+      kind: "scale",
+      required: false,
+      text: { text: "Dolor", language: "es" },
+      options: [],
+      min: 0,
+      max: 3,
+      min_label: null,
+      max_label: null,
+      show_if: null,
+    },
+  ],
+  messages: [
+    { id: "appointment_reminder", sensitive: false, text: { text: "Recordatorio", language: "es" } },
+    { id: "medicines_check", sensitive: true, text: { text: "Sus medicamentos", language: "es" } },
+  ],
 };
 
-export function fakeBackend(patients: PatientRow[] = makePatients(250)): FakeBackend {
-  const listeners = new Set<(progress: Progress) => void>();
-  return {
-    openCache: vi.fn(() => Promise.resolve({ ...report, patients: patients.length })),
-    listPatients: vi.fn((query: PatientQuery) => Promise.resolve(pageOf(patients, query))),
-    onProgress(callback) {
-      listeners.add(callback);
-      return () => listeners.delete(callback);
+export const EXPLANATION: ExplanationDto = {
+  segment_id: "post_discharge_30d",
+  member: true,
+  rule: "days_since_discharge <= 30",
+  conditions: [
+    {
+      text: "days_since_discharge <= 30",
+      held: true,
+      signals: [{ name: "days_since_discharge", value: 3 }],
+      evidence: [{ resource_type: "Encounter", id: "e1", code: "", date: "2026-06-27" }],
     },
+  ],
+  why_not: null,
+  priority: { total: 12, points: [{ points: 10, reason: "Medicines changed at discharge" }, { points: 2, reason: "Lives alone" }] },
+  held_back: null,
+};
+
+export const DEFINITION: SegmentDefinitionDto = {
+  id: "dormant",
+  name: "Dormant",
+  version: 3,
+  published: false,
+  text: '{\n  "id": "dormant",\n  "version": 3,\n  "rule": "days_since_contact > 365"\n}',
+  history: [],
+};
+
+export function makeCase(caseId = "c00000", owner: string | null = "ana"): CaseDetail {
+  return {
+    case_id: caseId,
+    patient_id: "p00000",
+    name: "Zoë Lefèvre",
+    birth_date: "1950-02-03",
+    preferred_language: "es",
+    segment_id: "post_discharge_30d",
+    status: owner ? "assigned" : "open",
+    owner,
+    priority: 12,
+    due: "2026-06-29T17:00:00Z",
+    overdue: true,
+    summary: "Post-discharge: discharged 3 days ago",
+    attempts: 0,
+    script_id: "post_discharge",
+    script_language: "es",
+    contacts_in_last_7_days: 0,
+    contact: { phone: "555-0101", address: "1 Main St" },
+    clinical: null,
+    timeline: [{ at: "2026-06-28T09:00:00Z", actor: "sue", role: "supervisor", kind: "case.opened", detail: "opened in post_discharge_30d" }],
+    callbacks: [],
+    escalations: [],
+    referrals: [],
+  };
+}
+
+export const CALLBACK: QueueItem = {
+  id: "cb1",
+  case_id: "c00000",
+  patient_id: "p00000",
+  name: "Zoë Lefèvre",
+  kind: "callback",
+  status: "waiting",
+  owner: "clinician",
+  deadline: "2026-06-30T17:00:00Z",
+  overdue: false,
+  detail: "new breathlessness",
+};
+
+const DONE: Done = { event_ids: ["e1"], created: null, case_status: "in_progress" };
+
+const ROLES: Record<string, RoleName> = { ana: "coordinator", cleo: "clinician", sue: "supervisor" };
+
+type Method = Exclude<keyof Backend, "onProgress">;
+type Mocked<T> = { [K in keyof T]: T[K] extends (...args: never[]) => unknown ? Mock<T[K]> : T[K] };
+
+/** A spy with the method's full signature. */
+function mock<K extends Method>(impl: Backend[K]): Mock<Backend[K]> {
+  return vi.fn(impl);
+}
+
+export type FakeBackend = Mocked<Backend> & {
+  /** Sends a progress event to the current subscribers. */
+  emitProgress(progress: Progress): void;
+  /** What sessionInfo answers now. */
+  session: SessionInfo;
+};
+
+export function fakeBackend(patients: PatientRow[] = makePatients(250), worklistRows: WorklistRow[] = makeWorklist(40)): FakeBackend {
+  const listeners = new Set<(progress: Progress) => void>();
+  const fake: FakeBackend = {
+    session: { user: null, role: null, locked: true, idle_lock_seconds: 900 },
+    openCache: mock<"openCache">(() => Promise.resolve({ ...report, patients: patients.length })),
+    listPatients: mock<"listPatients">((query: PatientQuery) => Promise.resolve(pageOf(patients, query))),
+    onProgress: vi.fn((callback: (progress: Progress) => void) => {
+      listeners.add(callback);
+      return () => {
+        listeners.delete(callback);
+      };
+    }),
     emitProgress(progress) {
       listeners.forEach((listener) => listener(progress));
     },
+    signIn: mock<"signIn">(({ user, password }) => {
+      const role = ROLES[user];
+      if (!role || password !== "demo") return Promise.reject({ code: "forbidden", message: "unknown user or wrong password" });
+      fake.session = { user, role, locked: false, idle_lock_seconds: fake.session.idle_lock_seconds };
+      return Promise.resolve(fake.session);
+    }),
+    lock: mock<"lock">(() => {
+      fake.session = { ...fake.session, locked: true };
+      return Promise.resolve(fake.session);
+    }),
+    sessionInfo: mock<"sessionInfo">(() => Promise.resolve(fake.session)),
+    keepAlive: mock<"keepAlive">(() => Promise.resolve(fake.session)),
+    worklist: mock<"worklist">(() => Promise.resolve(worklistRows)),
+    caseDetail: mock<"caseDetail">((caseId: string) => Promise.resolve(makeCase(caseId))),
+    caseScript: mock<"caseScript">(() => Promise.resolve(SCRIPT)),
+    caseExplanation: mock<"caseExplanation">(() => Promise.resolve(EXPLANATION)),
+    claimCase: mock<"claimCase">(() => Promise.resolve(DONE)),
+    recordAttempt: mock<"recordAttempt">(() => Promise.resolve({ ...DONE, case_status: "awaiting_callback", created: "cb1" })),
+    closeCase: mock<"closeCase">(() => Promise.resolve(DONE)),
+    callbacks: mock<"callbacks">(() => Promise.resolve([CALLBACK])),
+    documentCallback: mock<"documentCallback">(() => Promise.resolve(DONE)),
+    escalations: mock<"escalations">(() => Promise.resolve([])),
+    escalationStep: mock<"escalationStep">(() => Promise.resolve(DONE)),
+    referrals: mock<"referrals">(() => Promise.resolve([])),
+    updateReferral: mock<"updateReferral">(() => Promise.resolve(DONE)),
+    search: mock<"search">(() => Promise.resolve([])),
+    openSearchResult: mock<"openSearchResult">(() => Promise.resolve(null)),
+    casesOfPerson: mock<"casesOfPerson">(() => Promise.resolve([])),
+    segmentDefinitions: mock<"segmentDefinitions">(() => Promise.resolve([DEFINITION])),
+    previewSegment: mock<"previewSegment">(() =>
+      Promise.resolve({
+        segment_id: "dormant",
+        as_of: "2026-06-30",
+        draft_version: 4,
+        published_version: 3,
+        draft_count: 12,
+        published_count: 10,
+        added: ["p1", "p2", "p3"],
+        removed: ["p9"],
+      }),
+    ),
+    publishSegment: mock<"publishSegment">(() =>
+      Promise.resolve({ id: "dormant", version: 4, published_by: "sue", published_at: "2026-06-30T10:00:00Z" }),
+    ),
   };
+  return fake;
 }

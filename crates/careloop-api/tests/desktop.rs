@@ -1,0 +1,442 @@
+//! Integration tests of the desktop session: the demo accounts, sign-in, the idle lock and
+//! the forms the UI sends (attempts with answers and the channel rule, callbacks, search),
+//! against a real encrypted cache with a small demo panel and a clock moved by hand.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use careloop_api::desktop::{DesktopSession, DesktopSettings, DEMO_ACCOUNTS};
+use careloop_api::dto::{
+    AnswerDto, AttemptForm, CallbackForm, ChannelName, NextActionDto, OutcomeName,
+    QuestionKindName, RoleName, SearchRequest, SignInForm, WorklistQuery,
+};
+use careloop_api::{Config, ErrorCode};
+use careloop_store::KeySource;
+use chrono::{DateTime, NaiveDate, Utc};
+
+const START: i64 = 1_782_813_600; // 2026-06-30T10:00:00Z, a Tuesday in working hours.
+
+struct Fixture {
+    _root: tempfile::TempDir,
+    session: DesktopSession,
+    now: Arc<AtomicI64>,
+}
+
+impl Fixture {
+    fn advance(&self, seconds: i64) {
+        self.now.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+fn config(root: &Path) -> Config {
+    use std::os::unix::fs::PermissionsExt;
+    let key = root.join("key");
+    std::fs::write(&key, format!("{}\n", "6b".repeat(32))).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    Config {
+        data_dir: root.join("data"),
+        key: KeySource::KeyFile(key),
+    }
+}
+
+fn open(idle_lock_seconds: u32) -> Fixture {
+    let root = tempfile::tempdir().unwrap();
+    let now = Arc::new(AtomicI64::new(START));
+    let clock = {
+        let now = Arc::clone(&now);
+        move || DateTime::<Utc>::from_timestamp(now.load(Ordering::SeqCst), 0).unwrap()
+    };
+    let settings = DesktopSettings {
+        demo_patients: 150,
+        idle_lock_seconds,
+        ..DesktopSettings::default()
+    };
+    let session = DesktopSession::new(config(root.path()), settings, clock);
+    let today = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    let report = session.open(today, &mut |_| {}).unwrap();
+    assert!(report.demo_loaded, "first run loads the demo panel");
+    assert!(report.events > 0, "first run opens the demo worklists");
+    Fixture {
+        _root: root,
+        session,
+        now,
+    }
+}
+
+fn sign_in(f: &Fixture, user: &str) {
+    f.session
+        .sign_in(&SignInForm {
+            user: user.into(),
+            password: "demo".into(),
+        })
+        .unwrap_or_else(|e| panic!("{user} signs in with the demo password: {e}"));
+}
+
+fn pool() -> WorklistQuery {
+    WorklistQuery {
+        owner: Some(String::new()),
+        ..WorklistQuery::default()
+    }
+}
+
+#[test]
+fn demo_accounts_sign_in_with_their_roles_and_nothing_is_answered_before() {
+    let f = open(900);
+    let info = f.session.session_info().unwrap();
+    assert!(
+        info.locked && info.user.is_none(),
+        "nobody is signed in at start"
+    );
+    let err = f.session.worklist(&pool()).unwrap_err();
+    assert_eq!(
+        err.code,
+        ErrorCode::SessionLocked,
+        "data needs a sign-in: {err}"
+    );
+
+    let wrong = f
+        .session
+        .sign_in(&SignInForm {
+            user: "ana".into(),
+            password: "nope".into(),
+        })
+        .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::Forbidden);
+    assert!(
+        !wrong.message.contains("nope"),
+        "the password is never echoed"
+    );
+
+    for (name, role) in DEMO_ACCOUNTS {
+        let info = f
+            .session
+            .sign_in(&SignInForm {
+                user: (*name).into(),
+                password: "demo".into(),
+            })
+            .unwrap();
+        assert_eq!(info.user.as_deref(), Some(*name));
+        assert_eq!(info.role, Some(RoleName::from(*role)));
+        assert!(!info.locked);
+        assert_eq!(info.idle_lock_seconds, 900);
+    }
+}
+
+#[test]
+fn the_session_locks_when_idle_or_asked_and_unlock_needs_the_password() {
+    let f = open(60);
+    sign_in(&f, "ana");
+    f.advance(59);
+    assert!(f.session.worklist(&pool()).is_ok(), "within the idle limit");
+    f.advance(59);
+    assert!(
+        f.session.worklist(&pool()).is_ok(),
+        "each command is activity: the limit counts from the last one"
+    );
+    f.advance(61);
+    assert!(
+        f.session.session_info().unwrap().locked,
+        "idle past the limit"
+    );
+    let err = f.session.worklist(&pool()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::SessionLocked);
+    assert!(err.message.contains("1 minute"), "{err}");
+    f.advance(1);
+    let err = f.session.worklist(&pool()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::SessionLocked, "stays locked: {err}");
+
+    sign_in(&f, "ana");
+    assert!(f.session.worklist(&pool()).is_ok());
+    let info = f.session.lock().unwrap();
+    assert!(info.locked);
+    assert_eq!(
+        info.user.as_deref(),
+        Some("ana"),
+        "the lock screen knows who to ask for"
+    );
+    assert_eq!(
+        f.session.keep_alive().unwrap_err().code,
+        ErrorCode::SessionLocked
+    );
+}
+
+#[test]
+fn a_coordinator_runs_the_script_and_routes_a_callback_that_the_clinician_documents() {
+    let f = open(900);
+    sign_in(&f, "ana");
+    let rows = f.session.worklist(&pool()).unwrap();
+    assert!(!rows.is_empty(), "the demo worklists have unassigned cases");
+    // A case whose script has a sensitive template, to check the channel rule.
+    let (case_id, script) = rows
+        .iter()
+        .find_map(|row| {
+            let script = f.session.case_script(&row.case_id).unwrap();
+            script
+                .messages
+                .iter()
+                .any(|m| m.sensitive)
+                .then(|| (row.case_id.clone(), script))
+        })
+        .expect("some demo case's script has a sensitive template");
+    assert!(!script.questions.is_empty());
+    assert!(
+        !script.introduction.text.contains('{'),
+        "placeholders are filled: {}",
+        script.introduction.text
+    );
+    f.session.claim_case(&case_id).unwrap();
+    let why = f.session.case_explanation(&case_id).unwrap();
+    assert!(why.member, "the case's person is in the segment: {why:?}");
+    assert!(
+        why.conditions
+            .iter()
+            .flat_map(|c| &c.evidence)
+            .all(|e| e.code.is_empty()),
+        "a coordinator sees no evidence codes"
+    );
+
+    // Answers for every question that is shown when each yes/no is answered "no" and every
+    // other question takes its first option, lowest value, a date or a text.
+    let mut answers = BTreeMap::new();
+    for q in &script.questions {
+        if let Some(cond) = &q.show_if {
+            let shown = match (answers.get(&cond.question), &cond.any_of) {
+                (Some(AnswerDto::YesNo(v)), Some(any)) => {
+                    any.iter().any(|a| a == if *v { "yes" } else { "no" })
+                }
+                (Some(AnswerDto::Choice(v)), Some(any)) => any.contains(v),
+                (Some(AnswerDto::Choices(v)), Some(any)) => v.iter().any(|c| any.contains(c)),
+                (Some(AnswerDto::Scale(v)), None) => {
+                    cond.at_least.is_none_or(|m| *v >= m) && cond.at_most.is_none_or(|m| *v <= m)
+                }
+                _ => false,
+            };
+            if !shown {
+                continue;
+            }
+        }
+        let answer = match q.kind {
+            QuestionKindName::YesNo => AnswerDto::YesNo(false),
+            QuestionKindName::SingleChoice => AnswerDto::Choice(q.options[0].value.clone()),
+            QuestionKindName::MultipleChoice => {
+                AnswerDto::Choices(vec![q.options[0].value.clone()])
+            }
+            QuestionKindName::Scale => AnswerDto::Scale(q.min.unwrap()),
+            QuestionKindName::Date => AnswerDto::Date("2026-07-01".into()),
+            QuestionKindName::FreeText => AnswerDto::Text("doing fine".into()),
+        };
+        answers.insert(q.id.clone(), answer);
+    }
+    let sensitive = script.messages.iter().find(|m| m.sensitive).unwrap();
+    let form = |channel, message_id: Option<String>| AttemptForm {
+        case_id: case_id.clone(),
+        channel,
+        reached: true,
+        message_id,
+        answers: answers.clone(),
+        outcome: OutcomeName::EmergingDeterioration,
+        next: NextActionDto::ClinicianCallback {
+            reason: "new breathlessness".into(),
+        },
+        contact_limit_override: None,
+        note: Some("asked for a call back".into()),
+    };
+    let refused = f
+        .session
+        .record_attempt(form(ChannelName::Sms, Some(sensitive.id.clone())))
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Refused, "{refused}");
+    assert!(
+        refused.message.contains("portal"),
+        "the reason names the rule: {refused}"
+    );
+    let done = f
+        .session
+        .record_attempt(form(ChannelName::Phone, None))
+        .unwrap();
+    assert_eq!(done.case_status.as_deref(), Some("awaiting_callback"));
+    let callback_id = done.created.expect("a callback was requested");
+
+    // The coordinator cannot document it; the clinician can, with the sign-off.
+    let document = CallbackForm {
+        callback_id: callback_id.clone(),
+        clinical_outcome: "reviewed; GP appointment tomorrow".into(),
+        next_step: "follow up in 2 days".into(),
+        decision_support_reviewed: true,
+    };
+    assert_eq!(
+        f.session.document_callback(&document).unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    sign_in(&f, "cleo");
+    let queue = f.session.callbacks(false).unwrap();
+    assert!(
+        queue.iter().any(|q| q.id == callback_id),
+        "the callback is queued"
+    );
+    f.session.document_callback(&document).unwrap();
+    assert!(!f
+        .session
+        .callbacks(false)
+        .unwrap()
+        .iter()
+        .any(|q| q.id == callback_id));
+}
+
+#[test]
+fn search_finds_a_person_by_part_of_an_accented_name_typed_without_accents() {
+    let f = open(900);
+    sign_in(&f, "ana");
+    let rows = f.session.worklist(&pool()).unwrap();
+    let accented = rows
+        .iter()
+        .map(|r| r.name.clone())
+        .chain(
+            f.session
+                .list_patients(&careloop_api::PatientQuery {
+                    text: None,
+                    offset: 0,
+                    limit: 500,
+                })
+                .unwrap()
+                .rows
+                .into_iter()
+                .map(|p| p.name),
+        )
+        .find_map(|name| {
+            name.split_whitespace()
+                .find(|w| !w.is_ascii() && w.chars().count() >= 4)
+                .map(|w| (name.clone(), w.to_owned()))
+        })
+        .expect("the demo panel has accented names");
+    let (name, word) = accented;
+    let folded: String = word
+        .chars()
+        .take(4)
+        .map(|c| match c {
+            'à' | 'á' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'ö' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            c => c,
+        })
+        .collect();
+    let hits = f
+        .session
+        .search(&SearchRequest {
+            text: folded.to_lowercase(),
+            limit: Some(50),
+            ..SearchRequest::default()
+        })
+        .unwrap();
+    assert!(
+        hits.iter().any(|h| h.kind == "person" && h.title == name),
+        "searching {folded:?} finds {name:?}: {:?}",
+        hits.iter().map(|h| &h.title).collect::<Vec<_>>()
+    );
+    let hit = hits.into_iter().find(|h| h.title == name).unwrap();
+    f.session.open_search_result(&hit).unwrap();
+    let patient = hit
+        .patient_id
+        .as_deref()
+        .expect("a person hit names the person");
+    let cases = f.session.cases_of_person(patient).unwrap();
+    if let Some(row) = rows.iter().find(|r| r.patient_id == patient) {
+        assert!(
+            cases.iter().any(|c| c.case_id == row.case_id),
+            "the person's cases include their worklist case"
+        );
+    }
+}
+
+#[test]
+fn a_cache_made_before_sign_in_gets_demo_accounts_only_when_asked() {
+    let root = tempfile::tempdir().unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    // A cache as the app made it before sign-in existed: a demo panel, no accounts.
+    careloop_api::Careloop::open_for_desktop(&config(root.path()), 40, today, &mut |_| {}).unwrap();
+    let clock = || DateTime::<Utc>::from_timestamp(START, 0).unwrap();
+    let plain = DesktopSession::new(config(root.path()), DesktopSettings::default(), clock);
+    plain.open(today, &mut |_| {}).unwrap();
+    let err = plain
+        .sign_in(&SignInForm {
+            user: "ana".into(),
+            password: "demo".into(),
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    assert!(err.message.contains("CARELOOP_DEMO_ACCOUNTS"), "{err}");
+    drop(plain);
+
+    let settings = DesktopSettings {
+        demo_accounts_for_existing_cache: true,
+        ..DesktopSettings::default()
+    };
+    let asked = DesktopSession::new(config(root.path()), settings, clock);
+    asked.open(today, &mut |_| {}).unwrap();
+    sign_in_as(&asked, "ana");
+}
+
+fn sign_in_as(session: &DesktopSession, user: &str) {
+    session
+        .sign_in(&SignInForm {
+            user: user.into(),
+            password: "demo".into(),
+        })
+        .unwrap_or_else(|e| panic!("{user} signs in: {e}"));
+}
+
+#[test]
+fn a_supervisor_previews_and_publishes_a_segment_draft_and_others_may_not() {
+    let f = open(900);
+    sign_in(&f, "ana");
+    assert_eq!(
+        f.session.segment_definitions().unwrap_err().code,
+        ErrorCode::Forbidden,
+        "coordinators do not edit segments"
+    );
+    sign_in(&f, "sue");
+    let definitions = f.session.segment_definitions().unwrap();
+    let dormant = definitions
+        .iter()
+        .find(|d| d.id == "dormant")
+        .expect("the built-in dormant segment");
+    assert!(!dormant.published && dormant.history.is_empty());
+
+    // A broken draft: the error names the line and column.
+    let broken = careloop_api::dto::SegmentDraft {
+        text: dormant
+            .text
+            .replacen("\"rule\": \"", "\"rule\": \"nonsense_signal > 3 and ", 1),
+    };
+    let err = f.session.preview_segment(&broken).unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadInput);
+    assert!(err.message.starts_with("draft:"), "{err}");
+
+    // A new version previews (nothing published) and then publishes.
+    let mut json: serde_json::Value = serde_json::from_str(&dormant.text).unwrap();
+    json["version"] = serde_json::json!(dormant.version + 1);
+    let draft = careloop_api::dto::SegmentDraft {
+        text: serde_json::to_string_pretty(&json).unwrap(),
+    };
+    let preview = f.session.preview_segment(&draft).unwrap();
+    assert_eq!(
+        preview.draft_count, preview.published_count,
+        "same rule, same members"
+    );
+    assert!(preview.added.is_empty() && preview.removed.is_empty());
+    let published = f.session.publish_segment(&draft).unwrap();
+    assert_eq!(
+        (published.version, published.published_by.as_str()),
+        (dormant.version + 1, "sue")
+    );
+    let after = f.session.segment_definitions().unwrap();
+    let dormant = after.iter().find(|d| d.id == "dormant").unwrap();
+    assert!(dormant.published);
+    assert_eq!(dormant.history.len(), 1);
+}

@@ -1,0 +1,100 @@
+"""Shared helpers of the end-to-end tests: the WebDriver session, sign-in, waits and screenshots."""
+
+import os
+import re
+import unicodedata
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+DRIVER_URL = os.environ.get("CARELOOP_E2E_DRIVER_URL", "http://127.0.0.1:4444")
+STARTUP_TIMEOUT_S = 120
+STEP_TIMEOUT_S = 20
+
+
+def open_session(app: str) -> WebDriver:
+    options = ArgOptions()
+    options.set_capability("browserName", "wry")
+    options.set_capability("tauri:options", {"application": app})
+    return webdriver.Remote(command_executor=DRIVER_URL, options=options)
+
+
+def wait_for(driver: WebDriver, condition, what: str, timeout: float = STEP_TIMEOUT_S):
+    """Waits until `condition(driver)` is truthy; fails saying what was awaited and what the page shows."""
+    try:
+        return WebDriverWait(driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(condition)
+    except TimeoutException:
+        body = driver.find_element(By.TAG_NAME, "body").text[:800]
+        raise AssertionError(f"timed out waiting for {what}; the page shows: {body!r}") from None
+
+
+def find(driver: WebDriver, css: str, what: str, timeout: float = STEP_TIMEOUT_S) -> WebElement:
+    return wait_for(driver, lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, css)), None), what, timeout)
+
+
+def sign_in(driver: WebDriver, user: str, password: str = "demo", timeout: float = STEP_TIMEOUT_S) -> None:
+    """Signs in from the sign-in or lock screen and waits for the workspace."""
+    user_box = find(driver, "#sign-in-user", "the sign-in form", timeout)
+    user_box.clear()
+    user_box.send_keys(user)
+    driver.find_element(By.CSS_SELECTOR, "#sign-in-password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait_for(
+        driver,
+        lambda d: any(e.text.startswith(f"{user} ·") for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=signed-in-as]")),
+        f"{user} to be signed in",
+    )
+
+
+def set_input_value(driver: WebDriver, element: WebElement, value: str) -> None:
+    """Sets an input's value the way React notices (date inputs do not take typed keys reliably in WebKit)."""
+    driver.execute_script(
+        """
+        const [el, value] = arguments;
+        const proto = el.tagName === 'TEXTAREA' ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+        Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, value);
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+        el.dispatchEvent(new Event('change', { bubbles: true }));
+        """,
+        element,
+        value,
+    )
+
+
+def select_value(driver: WebDriver, css: str, value: str) -> None:
+    from selenium.webdriver.support.select import Select
+
+    Select(find(driver, css, css)).select_by_value(value)
+
+
+def screenshot_dir() -> str:
+    directory = os.environ.get("CARELOOP_E2E_SCREENSHOTS", "")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    return directory
+
+
+def screenshot(driver: WebDriver, name: str) -> None:
+    directory = screenshot_dir()
+    if directory:
+        path = os.path.join(directory, f"{name}.png")
+        driver.save_screenshot(path)
+        print(f"screenshot: {path}")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: what a user types for 'Lefèvre'."""
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).casefold()
+
+
+def accented_word(name: str) -> str | None:
+    """A word of the name with an accent and at least four letters, if any."""
+    for word in re.findall(r"[^\W\d_]+", name):
+        if len(word) >= 4 and fold(word) != word.casefold():
+            return word
+    return None

@@ -1,0 +1,272 @@
+"""End-to-end test of outreach in the real Careloop window through tauri-driver.
+
+A coordinator (ana) opens the unassigned pool, opens a case with the keyboard, claims it, runs
+the script in the person's language, has an SMS with a sensitive template refused with the
+reason shown, and documents a phone attempt whose outcome routes a clinician callback; the
+clinician (cleo) documents the callback with the review sign-off; search finds the person by
+part of an accented name typed without accents; and, left idle (CARELOOP_IDLE_LOCK_SECONDS is
+short in tests/e2e/run.sh), the session locks and the record leaves the page. Each main screen
+is saved under $CARELOOP_E2E_SCREENSHOTS; last, the supervisor (sue) previews a segment draft.
+"""
+
+import os
+import sys
+import traceback
+
+from common import (
+    STARTUP_TIMEOUT_S,
+    accented_word,
+    find,
+    fold,
+    open_session,
+    screenshot,
+    select_value,
+    set_input_value,
+    sign_in,
+    wait_for,
+)
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.select import Select
+
+IDLE_LOCK_S = int(os.environ.get("CARELOOP_IDLE_LOCK_SECONDS", "900"))
+# Segments whose scripts have a template flagged sensitive (schema/segments, schema/scripts).
+SEGMENTS_WITH_SENSITIVE_TEMPLATES = [
+    "post_discharge_30d",
+    "post_discharge_followup",
+    "diabetes_hba1c_gap",
+    "breast_cancer_screening_gap",
+    "medicare_awv_due",
+    "polypharmacy",
+    "frequent_ed",
+    "bh_continuity_risk",
+]
+
+
+def open_a_pool_case(driver: WebDriver) -> str:
+    find(driver, "[data-testid=tab-worklist]", "the worklist tab").click()
+    select_value(driver, "#worklist-scope", "pool")
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=worklist-row]"), "pool rows")
+    segments = [o.get_attribute("value") for o in Select(find(driver, "#worklist-segment", "segment filter")).options]
+    segment = next((s for s in SEGMENTS_WITH_SENSITIVE_TEMPLATES if s in segments), None)
+    assert segment, f"no pool case in a segment with a sensitive template; segments: {segments}"
+    select_value(driver, "#worklist-segment", segment)
+    def filtered(d: WebDriver):
+        rows = d.find_elements(By.CSS_SELECTOR, "[data-testid=worklist-row]")
+        return rows if rows and all(r.get_attribute("data-segment") == segment for r in rows) else None
+
+    first = wait_for(driver, filtered, f"only rows of {segment}")[0]
+    # textContent: WebKitWebDriver reports no visible text for cells of the absolutely placed rows.
+    summary = first.find_element(By.CSS_SELECTOR, "[data-testid=worklist-summary]").get_attribute("textContent")
+    due = first.find_element(By.CSS_SELECTOR, "[data-testid=worklist-due]").get_attribute("textContent")
+    assert summary.strip(), "a worklist row shows why the person is there"
+    assert due.startswith("Due ") or due.startswith("Overdue"), f"due status in words: {due!r}"
+    case_id = first.get_attribute("data-case-id")
+    screenshot(driver, "01-worklist")
+    # Keyboard: focus the table body, Enter opens the active (first) row.
+    # (Focused without a click: a click would make the clicked row the active one.)
+    body = driver.find_element(By.CSS_SELECTOR, "[data-testid=worklist-body]")
+    driver.execute_script("arguments[0].focus()", body)
+    wait_for(driver, lambda d: body.get_attribute("aria-activedescendant") == f"wl-{case_id}", "the first row to be active")
+    body.send_keys("j")
+    body.send_keys("k")
+    assert body.get_attribute("aria-activedescendant") == f"wl-{case_id}", "j then k comes back to the first row"
+    body.send_keys(Keys.ENTER)
+    find(driver, "[data-testid=case-view]", "the case view")
+    return case_id
+
+
+def answer_script(driver: WebDriver) -> int:
+    """Answers every shown question (branches appear as answers are given); returns how many."""
+    answered: set[str] = set()
+    for _ in range(30):
+        pending = [
+            q for q in driver.find_elements(By.CSS_SELECTOR, "[data-question-id]") if q.get_attribute("data-question-id") not in answered
+        ]
+        if not pending:
+            return len(answered)
+        q = pending[0]
+        kind = q.get_attribute("data-kind")
+        if kind in ("yes_no", "single_choice"):
+            radios = q.find_elements(By.CSS_SELECTOR, "input[type=radio]")
+            (radios[1] if kind == "yes_no" else radios[0]).click()
+        elif kind == "multiple_choice":
+            q.find_elements(By.CSS_SELECTOR, "input[type=checkbox]")[0].click()
+        elif kind == "scale":
+            Select(q.find_element(By.CSS_SELECTOR, "select")).select_by_index(1)
+        elif kind == "date":
+            set_input_value(driver, q.find_element(By.CSS_SELECTOR, "input"), "2026-12-01")
+        else:
+            q.find_element(By.CSS_SELECTOR, "textarea").send_keys("Feeling a little tired")
+        answered.add(q.get_attribute("data-question-id"))
+    raise AssertionError("the script kept showing new questions")
+
+
+def coordinator_documents_attempt(driver: WebDriver) -> str:
+    find(driver, "[data-testid=claim-case]", "the Claim button").click()
+    find(driver, "[data-testid=record-attempt]", "the attempt form after claiming")
+    name = driver.find_element(By.CSS_SELECTOR, "[data-testid=case-name]").text
+    intro = driver.find_element(By.CSS_SELECTOR, "[data-testid=script-intro]").text
+    assert intro and "{" not in intro, f"the script's introduction is rendered: {intro!r}"
+    count = answer_script(driver)
+    print(f"answered {count} questions for the case of {len(name)}-letter name")
+
+    # The channel rule: a sensitive template by SMS is refused, with the reason.
+    select_value(driver, "#attempt-channel", "sms")
+    sensitive = [o for o in Select(driver.find_element(By.CSS_SELECTOR, "#attempt-message")).options if "sensitive" in o.text]
+    assert sensitive, "the script has a sensitive template"
+    select_value(driver, "#attempt-message", sensitive[0].get_attribute("value"))
+    set_input_value(driver, driver.find_element(By.CSS_SELECTOR, "#attempt-follow-up"), "2026-12-02")
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=record-attempt]").click()
+    error = find(driver, "[data-testid=attempt-error]", "the channel rule's refusal").text
+    assert "(refused)" in error and "portal" in error, f"the refusal names the rule: {error!r}"
+    screenshot(driver, "02-case-sms-refused")
+
+    # A phone attempt whose outcome routes a clinician callback.
+    select_value(driver, "#attempt-channel", "phone")
+    select_value(driver, "#attempt-message", "")
+    select_value(driver, "#attempt-outcome", "emerging_deterioration")
+    select_value(driver, "#attempt-next", "clinician_callback")
+    find(driver, "#attempt-callback-reason", "the callback reason").send_keys("New breathlessness since discharge")
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=record-attempt]").click()
+    notice = wait_for(
+        driver,
+        lambda d: next((e.text for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=case-notice]") if "awaiting callback" in e.text), None),
+        "the attempt to be recorded",
+    )
+    assert "awaiting callback" in notice
+    assert "Awaiting callback" in driver.find_element(By.CSS_SELECTOR, "[data-testid=case-status]").text
+    screenshot(driver, "03-case-callback-routed")
+    return name
+
+
+def clinician_documents_callback(driver: WebDriver, case_id: str) -> None:
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=lock-button]").click()
+    find(driver, "[data-testid=lock-screen]", "the lock screen")
+    sign_in(driver, "cleo")
+    find(driver, "[data-testid=tab-callbacks]", "the callbacks tab").click()
+    item = find(driver, f"[data-testid=callback-item][data-case-id='{case_id}']", "the routed callback in the queue")
+    item.click()
+    find(driver, "#callback-outcome", "the callback form").send_keys("Reviewed by phone; GP appointment tomorrow")
+    driver.find_element(By.CSS_SELECTOR, "#callback-next").send_keys("Follow up after the GP visit")
+    driver.find_element(By.CSS_SELECTOR, "#callback-reviewed").click()
+    screenshot(driver, "04-callback-queue")
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=document-callback]").click()
+    find(driver, "[data-testid=callback-notice]", "the callback to be documented")
+    assert not driver.find_elements(By.CSS_SELECTOR, f"[data-testid=callback-item][data-case-id='{case_id}']"), "documented: off the queue"
+
+
+def search_by_accented_name(driver: WebDriver, case_name: str) -> str:
+    """Types four letters of an accented name without accents; returns the name found."""
+    name = case_name if accented_word(case_name) else None
+    if name is None:
+        find(driver, "[data-testid=tab-patients]", "the patients tab").click()
+        for _ in range(10):
+            names = [e.text for e in wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=patient-name]"), "patients")]
+            name = next((n for n in names if accented_word(n)), None)
+            if name:
+                break
+            buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, "nav.pager button") if b.text == "Next"]
+            if not buttons or buttons[0].get_attribute("aria-disabled") == "true":
+                break
+            first = names[0]
+            buttons[0].click()
+            wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=patient-name]")[0].text != first, "the next page")
+    assert name, "the demo panel has a person with an accented name"
+    typed = fold(accented_word(name) or "")[:4]
+    box = driver.find_element(By.CSS_SELECTOR, "#global-search")
+    box.click()
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(typed)
+    wait_for(
+        driver,
+        lambda d: any(
+            e.text == name
+            for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=search-group-person] [data-testid=search-hit-title]")
+        ),
+        f"{name!r} among the people found for {typed!r}",
+    )
+    print(f"search {typed!r} found an accented name")
+    screenshot(driver, "05-search")
+    return name
+
+
+def idle_lock_hides_the_record(driver: WebDriver, case_name: str) -> None:
+    box = driver.find_element(By.CSS_SELECTOR, "#global-search")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(fold(case_name))
+    hit = wait_for(
+        driver,
+        lambda d: next(
+            (e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=search-group-person] [data-testid=search-hit]") if case_name in e.text),
+            None,
+        ),
+        "the case's person in search",
+    )
+    hit.click()
+    find(driver, "[data-testid=case-view]", "the case opened from search")
+    assert case_name in driver.find_element(By.CSS_SELECTOR, "[data-testid=case-name]").text
+    # Hands off: the lock engages after the idle time.
+    find(driver, "[data-testid=lock-screen]", "the idle lock", timeout=IDLE_LOCK_S + 20)
+    assert not driver.find_elements(By.CSS_SELECTOR, "[data-testid=case-view]"), "the record is gone from the page"
+    assert case_name not in driver.find_element(By.TAG_NAME, "body").text, "no name on the lock screen"
+    assert case_name not in driver.page_source, "no name anywhere in the DOM"
+    stored = driver.execute_script("return [localStorage.length, sessionStorage.length]")
+    assert stored == [0, 0], f"nothing in web storage: {stored}"
+    screenshot(driver, "06-idle-lock")
+
+
+def supervisor_previews_a_segment(driver: WebDriver) -> None:
+    sign_in(driver, "sue")
+    find(driver, "[data-testid=tab-segments]", "the segments tab (supervisors)").click()
+    editor = find(driver, "#segment-text", "the segment editor")
+    wait_for(driver, lambda d: '"id"' in editor.get_attribute("value"), "a definition in the editor")
+    buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, "button") if b.text == "Check and preview"]
+    buttons[0].click()
+    impact = find(driver, "[data-testid=segment-impact]", "the draft's impact").text
+    assert "added" in impact and "removed" in impact, impact
+    screenshot(driver, "07-segment-editor")
+
+
+def run(driver: WebDriver) -> None:
+    sign_in(driver, "ana", timeout=STARTUP_TIMEOUT_S)
+    case_id = open_a_pool_case(driver)
+    case_name = coordinator_documents_attempt(driver)
+    clinician_documents_callback(driver, case_id)
+    search_by_accented_name(driver, case_name)
+    idle_lock_hides_the_record(driver, case_name)
+    supervisor_previews_a_segment(driver)
+
+
+def main() -> int:
+    app = os.environ.get("CARELOOP_APP") or (sys.argv[1] if len(sys.argv) > 1 else "")
+    if not app:
+        print("usage: test_outreach.py APP_BINARY (or set CARELOOP_APP)", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
+    driver = None
+    failed = False
+    try:
+        driver = open_session(os.path.abspath(app))
+        run(driver)
+    except Exception:  # noqa: BLE001 - any failure is a test failure; show it and carry on to cleanup
+        failed = True
+        traceback.print_exc()
+        if driver is not None:
+            try:
+                screenshot(driver, "failure-outreach")
+            except Exception:  # noqa: BLE001
+                traceback.print_exc()
+    finally:
+        if driver is not None:
+            try:
+                driver.quit()
+            except Exception:  # noqa: BLE001
+                traceback.print_exc()
+    print("0 passed, 1 failed" if failed else "1 passed, 0 failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+// Escalation queue and referral board: open items by state, overdue first (the backend's
+// order), with the step each allows: acknowledge or resolve an escalation; accept, decline,
+// start or complete a referral.
+import { useCallback, useEffect, useState } from "react";
+import { toApiError, type Backend, type UiError } from "./backend";
+import type { QueueItem } from "./bindings/QueueItem";
+import type { ReferralStatusName } from "./bindings/ReferralStatusName";
+import { formatApiError } from "./format";
+import { dueLabel, humanize } from "./worklistModel";
+
+type Kind = "escalations" | "referrals";
+
+/** The referral steps that may follow a status. */
+export function referralSteps(status: string): ReferralStatusName[] {
+  switch (status) {
+    case "sent":
+      return ["accepted", "declined"];
+    case "accepted":
+      return ["started", "declined"];
+    case "started":
+      return ["completed"];
+    default:
+      return [];
+  }
+}
+
+export function QueueBoard({ backend, kind, onOpenCase }: { backend: Backend; kind: Kind; onOpenCase: (caseId: string) => void }) {
+  const [items, setItems] = useState<QueueItem[] | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const load = useCallback(() => {
+    (kind === "escalations" ? backend.escalations() : backend.referrals()).then(
+      (result) => {
+        setItems(result);
+        setError(null);
+      },
+      (reason: unknown) => setError(toApiError(reason)),
+    );
+  }, [backend, kind]);
+  useEffect(load, [load]);
+
+  const act = (what: Promise<unknown>, message: string) =>
+    what.then(
+      () => {
+        setNotice(message);
+        load();
+      },
+      (reason: unknown) => setError(toApiError(reason)),
+    );
+
+  const title = kind === "escalations" ? "Escalations" : "Referrals";
+  return (
+    <section className="queue" aria-labelledby="board-title">
+      <div className="toolbar">
+        <h2 id="board-title">{title}</h2>
+        <p className="count">{items ? `${items.length} open` : "Loading…"}</p>
+      </div>
+      {error && (
+        <p role="alert" className="error-text">
+          {formatApiError(`Cannot update ${title.toLowerCase()}`, error)}
+        </p>
+      )}
+      {notice && (
+        <p role="status" className="notice">
+          {notice}
+        </p>
+      )}
+      <table className="patient-table">
+        <thead>
+          <tr>
+            <th scope="col">Person</th>
+            <th scope="col">{kind === "escalations" ? "Kind" : "Service"}</th>
+            <th scope="col">State</th>
+            <th scope="col">With</th>
+            <th scope="col">Deadline</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items?.length === 0 && (
+            <tr>
+              <td colSpan={6} className="empty">
+                Nothing open.
+              </td>
+            </tr>
+          )}
+          {items?.map((item) => (
+            <tr key={item.id} data-testid={`${kind}-row`}>
+              <th scope="row">
+                <button type="button" className="link" onClick={() => onOpenCase(item.case_id)}>
+                  {item.name || item.patient_id}
+                </button>
+              </th>
+              <td>{humanize(item.kind)}</td>
+              <td>{humanize(item.status)}</td>
+              <td>{humanize(item.owner)}</td>
+              <td>{item.deadline ? dueLabel(item.deadline, item.overdue) : item.overdue ? "Overdue" : "—"}</td>
+              <td className="actions">
+                {kind === "escalations" ? (
+                  item.status === "raised" ? (
+                    <button type="button" onClick={() => act(backend.escalationStep({ escalation_id: item.id, resolve: false, note: "" }), "Acknowledged.")}>
+                      Acknowledge
+                    </button>
+                  ) : (
+                    <button type="button" onClick={() => act(backend.escalationStep({ escalation_id: item.id, resolve: true, note: "" }), "Resolved.")}>
+                      Resolve
+                    </button>
+                  )
+                ) : (
+                  referralSteps(item.status).map((step) => (
+                    <button
+                      key={step}
+                      type="button"
+                      onClick={() => act(backend.updateReferral({ referral_id: item.id, status: step, note: "", on: null }), `Referral ${step}.`)}
+                    >
+                      {humanize(step)}
+                    </button>
+                  ))
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

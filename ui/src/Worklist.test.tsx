@@ -1,0 +1,61 @@
+// Tests for the virtualised worklist: 5,000 rows render a window, keyboard moves and opens,
+// filters and sorting, and overdue said in words.
+import { fireEvent, render, screen, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import { Worklist } from "./Worklist";
+import { fakeBackend, makePatients, makeWorklist } from "./test/fakeBackend";
+import { withLayout } from "./test/layout";
+
+withLayout();
+const now = () => new Date("2026-06-30T08:00:00Z");
+
+describe("Worklist", () => {
+  it("renders only a window of 5,000 rows, with why and due in words", async () => {
+    const backend = fakeBackend(makePatients(1), makeWorklist(5000));
+    render(<Worklist backend={backend} onOpenCase={() => {}} now={now} />);
+    const rows = await screen.findAllByTestId("worklist-row");
+    expect(screen.getByTestId("worklist-count").textContent).toBe("5,000 of 5,000 cases (first 5,000)");
+    expect(rows.length).toBeGreaterThan(5);
+    expect(rows.length).toBeLessThan(40);
+    const first = rows[0] as HTMLElement;
+    expect(within(first).getByTestId("worklist-summary").textContent).toBe("Reason 0: discharged recently");
+    expect(within(first).getByTestId("worklist-due").textContent).toMatch(/^Overdue · /);
+    expect(backend.worklist).toHaveBeenCalledWith(expect.objectContaining({ owner: null, limit: 5000 }));
+  });
+
+  it("moves with j/k and arrows and opens with Enter", async () => {
+    const onOpen = vi.fn();
+    const backend = fakeBackend(makePatients(1), makeWorklist(50));
+    render(<Worklist backend={backend} onOpenCase={onOpen} now={now} />);
+    await screen.findAllByTestId("worklist-row");
+    const body = screen.getByTestId("worklist-body");
+    fireEvent.keyDown(body, { key: "j" });
+    fireEvent.keyDown(body, { key: "ArrowDown" });
+    fireEvent.keyDown(body, { key: "k" });
+    expect(body.getAttribute("aria-activedescendant")).toBe("wl-c00001");
+    fireEvent.keyDown(body, { key: "Enter" });
+    expect(onOpen).toHaveBeenCalledWith("c00001");
+  });
+
+  it("filters by segment and sorts by a column header", async () => {
+    const backend = fakeBackend(makePatients(1), makeWorklist(60));
+    render(<Worklist backend={backend} onOpenCase={() => {}} now={now} />);
+    await screen.findAllByTestId("worklist-row");
+    fireEvent.change(screen.getByLabelText("Segment"), { target: { value: "dormant" } });
+    expect(screen.getByTestId("worklist-count").textContent).toBe("20 of 60 cases");
+    fireEvent.click(screen.getByRole("button", { name: /Priority/ }));
+    expect(screen.getByRole("columnheader", { name: /Priority/ }).getAttribute("aria-sort")).toBe("descending");
+    const priorities = screen.getAllByTestId("worklist-row").map((r) => Number(r.lastElementChild?.textContent));
+    expect(priorities).toEqual([...priorities].sort((a, b) => b - a));
+    fireEvent.change(screen.getByLabelText("Due"), { target: { value: "overdue" } });
+    expect(screen.getAllByTestId("worklist-due").every((d) => d.textContent?.startsWith("Overdue"))).toBe(true);
+  });
+
+  it("asks the backend for the unassigned pool", async () => {
+    const backend = fakeBackend(makePatients(1), []);
+    render(<Worklist backend={backend} onOpenCase={() => {}} now={now} />);
+    expect(await screen.findByText(/No cases assigned to you/)).toBeTruthy();
+    fireEvent.change(screen.getByLabelText("Cases"), { target: { value: "pool" } });
+    expect(backend.worklist).toHaveBeenLastCalledWith(expect.objectContaining({ owner: "" }));
+  });
+});

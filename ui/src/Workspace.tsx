@@ -1,0 +1,122 @@
+// The signed-in workspace: header (who, global search, lock), the tabs the role may use, and
+// the open case. `/` or Ctrl+K focuses the global search from anywhere.
+import { useEffect, useRef } from "react";
+import type { Backend } from "./backend";
+import type { RoleName } from "./bindings/RoleName";
+import type { SessionInfo } from "./bindings/SessionInfo";
+import { CallbackQueue } from "./CallbackQueue";
+import { CaseView } from "./CaseView";
+import { GlobalSearch } from "./GlobalSearch";
+import { PatientList } from "./PatientList";
+import { QueueBoard } from "./QueueBoard";
+import { SegmentEditor } from "./SegmentEditor";
+import { Worklist } from "./Worklist";
+import { humanize } from "./worklistModel";
+
+export type Tab = "worklist" | "callbacks" | "escalations" | "referrals" | "segments" | "patients";
+export type Route = { tab: Tab; caseId: string | null };
+
+const TABS: { tab: Tab; label: string; roles: RoleName[] }[] = [
+  { tab: "worklist", label: "Worklist", roles: ["coordinator", "clinician", "supervisor"] },
+  { tab: "callbacks", label: "Callbacks", roles: ["clinician", "supervisor"] },
+  { tab: "escalations", label: "Escalations", roles: ["coordinator", "clinician", "supervisor"] },
+  { tab: "referrals", label: "Referrals", roles: ["coordinator", "clinician", "supervisor"] },
+  { tab: "segments", label: "Segments", roles: ["supervisor"] },
+  { tab: "patients", label: "Patients", roles: ["coordinator", "clinician", "supervisor", "admin"] },
+];
+
+export function tabsFor(role: RoleName | null): Tab[] {
+  return TABS.filter((t) => role !== null && t.roles.includes(role)).map((t) => t.tab);
+}
+
+/** Whether a key press should focus the global search: `/` outside text fields, or Ctrl/Cmd+K. */
+export function isSearchShortcut(event: Pick<KeyboardEvent, "key" | "ctrlKey" | "metaKey" | "target">): boolean {
+  if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "k") return true;
+  if (event.key !== "/") return false;
+  const target = event.target as HTMLElement | null;
+  const tag = target?.tagName;
+  return !(tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target?.isContentEditable);
+}
+
+export function Workspace({
+  backend,
+  session,
+  route,
+  onRoute,
+  onLock,
+}: {
+  backend: Backend;
+  session: SessionInfo;
+  route: Route;
+  onRoute: (route: Route) => void;
+  onLock: () => void;
+}) {
+  const searchBox = useRef<HTMLInputElement>(null);
+  const tabs = tabsFor(session.role);
+  const tab = tabs.includes(route.tab) ? route.tab : (tabs[0] ?? "patients");
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (isSearchShortcut(event)) {
+        event.preventDefault();
+        searchBox.current?.focus();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  const openCase = (caseId: string) => onRoute({ tab, caseId });
+
+  return (
+    <div className="app">
+      <header className="app-header workspace-header">
+        <h1>Careloop</h1>
+        <GlobalSearch backend={backend} inputRef={searchBox} onOpenCase={openCase} />
+        <p className="who" data-testid="signed-in-as">
+          {session.user} · {humanize(session.role ?? "")}
+        </p>
+        <button type="button" onClick={onLock} data-testid="lock-button">
+          Lock
+        </button>
+      </header>
+      <nav className="tabs" aria-label="Screens">
+        {tabs.map((t) => (
+          <button
+            key={t}
+            type="button"
+            className="tab"
+            aria-current={t === tab && route.caseId === null ? "page" : undefined}
+            data-testid={`tab-${t}`}
+            onClick={() => onRoute({ tab: t, caseId: null })}
+          >
+            {TABS.find((x) => x.tab === t)?.label}
+          </button>
+        ))}
+      </nav>
+      <main className="workspace-main">
+        {route.caseId !== null ? (
+          <CaseView
+            key={route.caseId}
+            backend={backend}
+            caseId={route.caseId}
+            session={session}
+            onBack={() => onRoute({ tab, caseId: null })}
+          />
+        ) : tab === "worklist" ? (
+          <Worklist backend={backend} onOpenCase={openCase} />
+        ) : tab === "callbacks" ? (
+          <CallbackQueue backend={backend} role={session.role} onOpenCase={openCase} />
+        ) : tab === "escalations" ? (
+          <QueueBoard backend={backend} kind="escalations" onOpenCase={openCase} />
+        ) : tab === "referrals" ? (
+          <QueueBoard backend={backend} kind="referrals" onOpenCase={openCase} />
+        ) : tab === "segments" ? (
+          <SegmentEditor backend={backend} />
+        ) : (
+          <PatientList backend={backend} />
+        )}
+      </main>
+    </div>
+  );
+}
