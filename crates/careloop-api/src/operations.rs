@@ -464,47 +464,33 @@ impl Careloop {
 
     /// A coordinator takes an unassigned case, within their caseload limit.
     pub fn claim_case(&mut self, session: &Session, case_id: Uuid) -> Result<Done> {
-        let (patient, _) = self.case_patient(case_id)?;
-        self.authorize(
+        self.case_action(
             session,
+            case_id,
             Operation::ClaimCase,
             "claim a case",
-            Some(&patient),
-            Some(case_id.to_string()),
-        )?;
-        self.check_caseload(&session.user)?;
-        let recorded = self.commit(
-            session,
             "case.claim",
-            vec![OpEvent::CaseClaimed { case_id }],
-            &patient,
-            Some(case_id.to_string()),
-        )?;
-        self.done(recorded, None, case_id)
+            |c| {
+                c.check_caseload(&session.user)?;
+                Ok((OpEvent::CaseClaimed { case_id }, None))
+            },
+        )
     }
 
     /// A supervisor assigns or reassigns a case, within the assignee's caseload limit.
     pub fn assign_case(&mut self, session: &Session, case_id: Uuid, to: &str) -> Result<Done> {
-        let (patient, _) = self.case_patient(case_id)?;
-        self.authorize(
+        self.case_action(
             session,
+            case_id,
             Operation::AssignCase,
             "assign a case",
-            Some(&patient),
-            Some(case_id.to_string()),
-        )?;
-        self.check_caseload(to)?;
-        let recorded = self.commit(
-            session,
             "case.assign",
-            vec![OpEvent::CaseAssigned {
-                case_id,
-                to: to.to_owned(),
-            }],
-            &patient,
-            Some(case_id.to_string()),
-        )?;
-        self.done(recorded, None, case_id)
+            |c| {
+                c.check_caseload(to)?;
+                let to = to.to_owned();
+                Ok((OpEvent::CaseAssigned { case_id, to }, None))
+            },
+        )
     }
 
     /// Refuses a new case for someone whose open caseload is at the weekly capacity.
@@ -692,26 +678,23 @@ impl Careloop {
         reason: CloseReason,
         note: Option<String>,
     ) -> Result<Done> {
-        let (patient, _) = self.case_patient(case_id)?;
-        self.authorize(
+        self.case_action(
             session,
+            case_id,
             Operation::CloseCase,
             "close a case",
-            Some(&patient),
-            Some(case_id.to_string()),
-        )?;
-        let recorded = self.commit(
-            session,
             "case.close",
-            vec![OpEvent::CaseClosed {
-                case_id,
-                reason,
-                note,
-            }],
-            &patient,
-            Some(case_id.to_string()),
-        )?;
-        self.done(recorded, None, case_id)
+            |_| {
+                Ok((
+                    OpEvent::CaseClosed {
+                        case_id,
+                        reason,
+                        note,
+                    },
+                    None,
+                ))
+            },
+        )
     }
 
     /// A clinician documents a callback: the clinical outcome, the next step, and the
@@ -760,28 +743,24 @@ impl Careloop {
         kind: EscalationKind,
         note: &str,
     ) -> Result<Done> {
-        let (patient, _) = self.case_patient(case_id)?;
-        self.authorize(
+        let escalation_id = new_id(session);
+        let note = note.to_owned();
+        self.case_action(
             session,
+            case_id,
             Operation::RaiseEscalation,
             "raise an escalation",
-            Some(&patient),
-            Some(case_id.to_string()),
-        )?;
-        let escalation_id = new_id(session);
-        let recorded = self.commit(
-            session,
             "escalation.raise",
-            vec![OpEvent::EscalationRaised {
-                escalation_id,
-                case_id,
-                kind,
-                note: note.to_owned(),
-            }],
-            &patient,
-            Some(case_id.to_string()),
-        )?;
-        self.done(recorded, Some(escalation_id), case_id)
+            |_| {
+                let event = OpEvent::EscalationRaised {
+                    escalation_id,
+                    case_id,
+                    kind,
+                    note,
+                };
+                Ok((event, Some(escalation_id)))
+            },
+        )
     }
 
     /// Acknowledges (or, once acknowledged, resolves) an escalation. Acknowledging is for the
@@ -860,28 +839,55 @@ impl Careloop {
         service: ServiceType,
         note: &str,
     ) -> Result<Done> {
+        let referral_id = new_id(session);
+        let note = note.to_owned();
+        self.case_action(
+            session,
+            case_id,
+            Operation::SendReferral,
+            "send a referral",
+            "referral.send",
+            |_| {
+                let event = OpEvent::ReferralSent {
+                    referral_id,
+                    case_id,
+                    service,
+                    note,
+                };
+                Ok((event, Some(referral_id)))
+            },
+        )
+    }
+
+    /// One action on a case: the role is checked (and a refusal audited), then `make` checks
+    /// what else it must and gives the event (and the id of what it creates), which is
+    /// committed with its audit entry.
+    fn case_action(
+        &mut self,
+        session: &Session,
+        case_id: Uuid,
+        operation: Operation,
+        what: &str,
+        audit_action: &str,
+        make: impl FnOnce(&mut Careloop) -> Result<(OpEvent, Option<Uuid>)>,
+    ) -> Result<Done> {
         let (patient, _) = self.case_patient(case_id)?;
         self.authorize(
             session,
-            Operation::SendReferral,
-            "send a referral",
+            operation,
+            what,
             Some(&patient),
             Some(case_id.to_string()),
         )?;
-        let referral_id = new_id(session);
+        let (event, created) = make(self)?;
         let recorded = self.commit(
             session,
-            "referral.send",
-            vec![OpEvent::ReferralSent {
-                referral_id,
-                case_id,
-                service,
-                note: note.to_owned(),
-            }],
+            audit_action,
+            vec![event],
             &patient,
             Some(case_id.to_string()),
         )?;
-        self.done(recorded, Some(referral_id), case_id)
+        self.done(recorded, created, case_id)
     }
 
     /// Records the service's answer, the start or the outcome of a referral.
@@ -1012,21 +1018,28 @@ impl Careloop {
                 )
             })
             .collect();
-        // Without a documented preference, everyone in a segment gets the same suggestion:
-        // computed once per segment.
-        let mut by_segment: HashMap<&str, Option<suggest::Suggestion>> = HashMap::new();
+        // The suggestion depends on the segment and the documented channel only: computed
+        // once per pair.
+        let mut by_segment: HashMap<(&str, Option<Channel>), Option<suggest::Suggestion>> =
+            HashMap::new();
         let rows = cases
             .into_iter()
             .skip(filter.offset)
             .take(filter.limit.unwrap_or(usize::MAX))
             .map(|c| {
                 let person = ops.people.get(&c.patient_id);
+                let preferred: Option<Channel> = person
+                    .and_then(|p| p.preferred_channel.as_deref())
+                    .and_then(|c| c.parse().ok());
                 let suggestion = by_segment
-                    .entry(c.segment_id.as_str())
+                    .entry((c.segment_id.as_str(), preferred))
                     .or_insert_with(|| {
                         channels.get(c.segment_id.as_str()).and_then(|allowed| {
                             suggest::suggest(
-                                &Preference::default(),
+                                &Preference {
+                                    channel: preferred,
+                                    window: None,
+                                },
                                 allowed,
                                 history.get(c.segment_id.as_str()).map_or(&[][..], |h| h),
                             )
@@ -1045,7 +1058,7 @@ impl Careloop {
                     overdue: c.status != CaseStatus::Closed && c.due < now,
                     summary: c.summary.clone(),
                     preferred_language: person.and_then(|p| p.preferred_language.clone()),
-                    preferred_channel: None,
+                    preferred_channel: preferred.map(|c| c.to_string()),
                     last_contact: c
                         .last_attempt_at
                         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),

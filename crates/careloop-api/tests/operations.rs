@@ -136,7 +136,13 @@ fn a_case_from_worklist_to_closing_under_every_rule() {
     assert_eq!(row.name, "Adán Díaz");
     assert_eq!(row.preferred_language.as_deref(), Some("es"));
     assert!(!row.summary.is_empty());
-    assert!(row.suggestion.as_ref().unwrap().reason.contains("mid-week"));
+    // The documented channel (Patient.telecom) comes first; the day is mid-week by default.
+    assert_eq!(row.preferred_channel.as_deref(), Some("phone"));
+    let reason = &row.suggestion.as_ref().unwrap().reason;
+    assert!(
+        reason.contains("documented preferred channel") && reason.contains("mid-week"),
+        "{reason}"
+    );
     let dues: Vec<&str> = pool.iter().map(|r| r.due.as_str()).collect();
     assert!(
         dues.windows(2).all(|w| w[0] <= w[1]),

@@ -139,6 +139,14 @@ struct PatientFields {
     deceased_date_time: Option<String>,
     #[serde(default)]
     communication: Vec<Communication>,
+    #[serde(default)]
+    telecom: Vec<ContactPoint>,
+}
+
+#[derive(Deserialize)]
+struct ContactPoint {
+    system: Option<String>,
+    rank: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -201,7 +209,24 @@ pub(crate) fn patient_summary(json: &str) -> Result<PatientSummary, serde_json::
                 .or_else(|| l.text.clone())
                 .or_else(|| l.coding.iter().find_map(|c| c.code.clone()))
         });
+    // The documented preferred channel: the best-ranked contact point a channel can use (an
+    // unranked one comes after every ranked one; the first wins a tie).
+    let preferred_channel = p
+        .telecom
+        .iter()
+        .filter_map(|t| {
+            let channel = match t.system.as_deref()? {
+                "phone" => "phone",
+                "sms" => "sms",
+                "email" => "email",
+                _ => return None,
+            };
+            Some((t.rank.unwrap_or(u32::MAX), channel))
+        })
+        .min_by_key(|(rank, _)| *rank)
+        .map(|(_, channel)| channel.to_owned());
     Ok(PatientSummary {
+        preferred_channel,
         name,
         birth_date: p.birth_date,
         gender: p.gender,
@@ -272,6 +297,29 @@ mod tests {
             &mut out,
         );
         assert_eq!(out, r#"{"a":"x  y\" z","b":[1,2]}"#);
+    }
+
+    #[test]
+    fn the_preferred_channel_is_the_best_ranked_usable_contact_point() {
+        let summary = |telecom: &str| {
+            patient_summary(&format!(
+                r#"{{"resourceType":"Patient","telecom":{telecom}}}"#
+            ))
+            .unwrap()
+            .preferred_channel
+        };
+        assert_eq!(
+            summary(r#"[{"system":"phone","rank":2},{"system":"email","rank":1}]"#).as_deref(),
+            Some("email")
+        );
+        // Unranked comes after ranked; a fax is no channel.
+        assert_eq!(
+            summary(r#"[{"system":"fax","rank":1},{"system":"phone"},{"system":"sms","rank":3}]"#)
+                .as_deref(),
+            Some("sms")
+        );
+        assert_eq!(summary(r#"[{"system":"phone"}]"#).as_deref(), Some("phone"));
+        assert_eq!(summary("[]"), None);
     }
 
     #[test]

@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0004_local_accounts",
         include_str!("../../../schema/migrations/0004_local_accounts.sql"),
     ),
+    (
+        5,
+        "0005_preferred_channel",
+        include_str!("../../../schema/migrations/0005_preferred_channel.sql"),
+    ),
 ];
 
 /// The newest schema this build knows.

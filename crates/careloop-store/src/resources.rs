@@ -28,6 +28,8 @@ pub struct PatientSummary {
     pub gender: Option<String>,
     pub deceased: bool,
     pub preferred_language: Option<String>,
+    /// The system of the best-ranked Patient.telecom: phone, sms or email.
+    pub preferred_channel: Option<String>,
 }
 
 /// A stored patient, as listed.
@@ -38,6 +40,7 @@ pub struct StoredPatient {
     pub birth_date: Option<String>,
     pub gender: Option<String>,
     pub preferred_language: Option<String>,
+    pub preferred_channel: Option<String>,
 }
 
 /// What [`ImportTx::put_resource`] did with a resource. The number is the stored row.
@@ -91,7 +94,7 @@ impl Store {
             |r| r.get(0),
         )?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, name, birth_date, gender, preferred_language FROM patient
+            "SELECT id, name, birth_date, gender, preferred_language, preferred_channel FROM patient
              WHERE ?1 IS NULL OR name LIKE ?1 ESCAPE '\\'
              ORDER BY sort_name, id LIMIT ?2 OFFSET ?3",
         )?;
@@ -102,6 +105,7 @@ impl Store {
                 birth_date: r.get(2)?,
                 gender: r.get(3)?,
                 preferred_language: r.get(4)?,
+                preferred_channel: r.get(5)?,
             })
         })?;
         Ok((total as u64, rows.collect::<rusqlite::Result<_>>()?))
@@ -292,11 +296,13 @@ impl ImportTx<'_> {
     fn put_patient(&mut self, id: &str, p: &PatientSummary) -> Result<()> {
         self.tx
             .prepare_cached(
-                "INSERT INTO patient (id, name, sort_name, birth_date, gender, deceased, preferred_language)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                "INSERT INTO patient (id, name, sort_name, birth_date, gender, deceased, preferred_language,
+                   preferred_channel)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name,
                    birth_date = excluded.birth_date, gender = excluded.gender,
-                   deceased = excluded.deceased, preferred_language = excluded.preferred_language",
+                   deceased = excluded.deceased, preferred_language = excluded.preferred_language,
+                   preferred_channel = excluded.preferred_channel",
             )?
             .execute(params![
                 id,
@@ -305,7 +311,8 @@ impl ImportTx<'_> {
                 p.birth_date,
                 p.gender,
                 p.deceased,
-                p.preferred_language
+                p.preferred_language,
+                p.preferred_channel
             ])?;
         Ok(())
     }
