@@ -34,7 +34,7 @@ if [ "${1:-}" = "--inside-xvfb" ]; then
 
   passed=0
   failed=0
-  for test in test_patient_list.py test_outreach.py; do
+  for test in ${CARELOOP_E2E_TESTS:-test_patient_list.py test_outreach.py}; do
     echo "=== $test"
     if python3 "$E2E_DIR/$test" "$CARELOOP_APP"; then
       passed=$((passed + 1))
@@ -78,6 +78,10 @@ export CARELOOP_APP DRIVER_LOG="$tmp/tauri-driver.log"
 export XDG_DATA_HOME="$tmp/xdg-data" XDG_CACHE_HOME="$tmp/xdg-cache" XDG_CONFIG_HOME="$tmp/xdg-config"
 export NO_AT_BRIDGE=1
 export CARELOOP_DATA_DIR="$tmp/data" CARELOOP_KEY_FILE="$tmp/key" CARELOOP_DEMO_PATIENTS=300
+# A prepared cache instead of a new demo one (tests/e2e/measure.sh uses a 100,000-person panel).
+if [ -n "${CARELOOP_E2E_DATA_DIR:-}" ]; then
+  export CARELOOP_DATA_DIR="$CARELOOP_E2E_DATA_DIR" CARELOOP_KEY_FILE="$CARELOOP_E2E_KEY_FILE"
+fi
 export CARELOOP_IDLE_LOCK_SECONDS="${CARELOOP_IDLE_LOCK_SECONDS:-15}"
 export CARELOOP_E2E_SCREENSHOTS="${CARELOOP_E2E_SCREENSHOTS:-$(realpath "$E2E_DIR/../..")/target/e2e-screenshots}"
 mkdir -p "$CARELOOP_E2E_SCREENSHOTS"

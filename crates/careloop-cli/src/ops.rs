@@ -82,6 +82,9 @@ pub enum CaseAction {
     Open {
         #[arg(long, value_name = "YYYY-MM-DD")]
         as_of: NaiveDate,
+        /// A directory of segment definitions (default: the segments in force).
+        #[arg(long, value_name = "DIR")]
+        definitions: Option<std::path::PathBuf>,
     },
     /// A worklist: yours by default.
     List {
@@ -328,8 +331,8 @@ pub fn case(
     let session = actor.session()?;
     let format = actor.format;
     match action {
-        CaseAction::Open { as_of } => {
-            let opened = careloop.open_cases(&session, as_of, None)?;
+        CaseAction::Open { as_of, definitions } => {
+            let opened = careloop.open_cases(&session, as_of, definitions.as_deref())?;
             match format {
                 Format::Json => println!("{}", to_json(&opened)?),
                 Format::Text => println!(
