@@ -4,7 +4,9 @@
 # command-line tool (/usr/bin/careloop), the desktop entry and the icons.
 #
 #   bash installers/build-deb.sh            # release build: target/release/bundle/deb/
-#   bash installers/build-deb.sh --debug    # debug build (reuses the test build; CI smoke test)
+#   bash installers/build-deb.sh --debug    # bundles the debug binaries the test build made
+#                                           # (`cargo build --workspace --all-targets`), without
+#                                           # building again; CI smoke test
 #
 # Prints the package's path, its size and its installed size.
 set -euo pipefail
@@ -16,7 +18,6 @@ tauri_profile=()
 config=()
 if [ "${1:-}" = "--debug" ]; then
   profile=debug
-  cargo_profile=()
   tauri_profile=(--debug)
   config=(--config installers/linux/deb-debug.json)
 fi
@@ -25,9 +26,18 @@ fi
 npm --prefix installers install --no-audit --no-fund --loglevel=error >/dev/null
 npm --prefix ui install --no-audit --no-fund --loglevel=error >/dev/null
 
-# The command-line tool goes into the package beside the app.
-cargo build -p careloop-cli "${cargo_profile[@]}"
-installers/node_modules/.bin/tauri build "${tauri_profile[@]}" --bundles deb "${config[@]}" --ci
+if [ "$profile" = debug ]; then
+  # Bundle what the workspace build made: building the app alone here would resolve other
+  # features for the shared dependencies and rebuild the whole tree.
+  for bin in careloop-app careloop; do
+    [ -x "target/debug/$bin" ] || { echo "build-deb: target/debug/$bin is missing: run cargo build --workspace first" >&2; exit 1; }
+  done
+  installers/node_modules/.bin/tauri bundle "${tauri_profile[@]}" --bundles deb "${config[@]}" --ci
+else
+  # The command-line tool goes into the package beside the app.
+  cargo build -p careloop-cli "${cargo_profile[@]}"
+  installers/node_modules/.bin/tauri build "${tauri_profile[@]}" --bundles deb "${config[@]}" --ci
+fi
 
 deb="$(ls -t "target/$profile/bundle/deb/"*.deb | head -1)"
 size=$(stat -c %s "$deb")

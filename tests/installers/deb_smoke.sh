@@ -22,7 +22,7 @@ package="$(dpkg-deb -f "$deb" Package)"
 version="$(dpkg-deb -f "$deb" Version)"
 echo "deb smoke: $package $version from $(basename "$deb"), $(stat -c %s "$deb") bytes, installed size $(dpkg-deb -f "$deb" Installed-Size) KiB"
 if dpkg -s "$package" >/dev/null 2>&1; then
-  apt-get purge -y "$package" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 purge -y "$package" >/dev/null
 fi
 
 # Everything under the system directories before installing (paths, not contents).
@@ -31,7 +31,7 @@ snapshot() {
 }
 snapshot >"$tmp/before"
 
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$deb" >"$tmp/apt.log" 2>&1 \
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "$deb" >"$tmp/apt.log" 2>&1 \
   || { cat "$tmp/apt.log" >&2; fail "apt-get install"; }
 dpkg -s "$package" | grep -q '^Status: install ok installed' || fail "$package is not installed"
 
@@ -83,7 +83,7 @@ grep '"Careloop"' "$tmp/app.log" | head -1 | sed 's/^ */deb smoke: window: /'
 echo "deb smoke: the app created its cache in the data dir ($(stat -c %s "$tmp/data/cache.db") bytes)"
 
 # Remove it: nothing it installed may be left.
-DEBIAN_FRONTEND=noninteractive apt-get purge -y "$package" >"$tmp/apt.log" 2>&1 \
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y "$package" >"$tmp/apt.log" 2>&1 \
   || { cat "$tmp/apt.log" >&2; fail "apt-get purge"; }
 if dpkg -s "$package" >/dev/null 2>&1; then fail "$package is still known to dpkg"; fi
 snapshot >"$tmp/after"

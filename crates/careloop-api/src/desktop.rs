@@ -9,7 +9,8 @@
 //! otherwise it answers `session_locked`. This is the boundary that reads the clock: each
 //! command's [`Session`] is stamped with the clock's time here.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use careloop_ops::Role;
 use careloop_store::{AuditOutcome, NewAuditEntry};
@@ -108,8 +109,10 @@ pub struct DesktopSession {
     config: Result<Config>,
     settings: DesktopSettings,
     clock: Clock,
-    careloop: Mutex<Option<Careloop>>,
+    careloop: Arc<Mutex<Option<Careloop>>>,
     signed_in: Mutex<Option<SignedIn>>,
+    /// A search index is being built in the background.
+    search_building: Arc<AtomicBool>,
 }
 
 fn locked_error(message: &str) -> ApiError {
@@ -132,8 +135,9 @@ impl DesktopSession {
             config: Config::resolve(None, None),
             settings: DesktopSettings::from_env(),
             clock: Box::new(Utc::now),
-            careloop: Mutex::new(None),
+            careloop: Arc::new(Mutex::new(None)),
             signed_in: Mutex::new(None),
+            search_building: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -148,8 +152,9 @@ impl DesktopSession {
             config: Ok(config),
             settings,
             clock: Box::new(clock),
-            careloop: Mutex::new(None),
+            careloop: Arc::new(Mutex::new(None)),
             signed_in: Mutex::new(None),
+            search_building: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -255,7 +260,46 @@ impl DesktopSession {
             last_activity: now,
             locked: false,
         });
+        self.build_search_in_background();
         self.session_info()
+    }
+
+    /// Starts building the search index on its own connection and thread (building it takes
+    /// seconds on a large panel; the first search must not wait for it, nor other commands),
+    /// then installs it. Nothing happens when it is built or being built; a failure leaves
+    /// the index to be built on first search.
+    fn build_search_in_background(&self) {
+        let Ok(config) = self.config.clone() else {
+            return;
+        };
+        let ready = self
+            .careloop
+            .lock()
+            .map(|c| c.as_ref().is_some_and(Careloop::search_ready))
+            .unwrap_or(true);
+        if ready || self.search_building.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let careloop = Arc::clone(&self.careloop);
+        let building = Arc::clone(&self.search_building);
+        std::thread::spawn(move || {
+            if let Ok(built) = Careloop::build_search_detached(&config) {
+                if let Ok(mut slot) = careloop.lock() {
+                    if let Some(c) = slot.as_mut() {
+                        // On failure the index is built on first search instead.
+                        let _ = c.install_search(built);
+                    }
+                }
+            }
+            building.store(false, Ordering::SeqCst);
+            // The build's working memory (hundreds of MiB on a large panel) is free now; give
+            // it back to the system instead of keeping it in the allocator.
+            #[cfg(all(target_os = "linux", target_env = "gnu"))]
+            // SAFETY: malloc_trim only releases free heap memory; it has no preconditions.
+            unsafe {
+                libc::malloc_trim(0);
+            }
+        });
     }
 
     /// Locks the session: nothing more is answered until someone signs in again.

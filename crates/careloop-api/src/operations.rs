@@ -174,7 +174,7 @@ fn to_new_event(r: &Recorded) -> Result<NewEvent> {
     })
 }
 
-fn from_stored(e: &careloop_store::Event) -> Result<Recorded> {
+pub(crate) fn from_stored(e: &careloop_store::Event) -> Result<Recorded> {
     let payload: Payload = serde_json::from_value(e.payload.clone()).map_err(|err| {
         ApiError::internal(format!(
             "event {} ({}) cannot be read: {err}",

@@ -154,6 +154,20 @@ fn event_docs(r: &Recorded, case: Option<&careloop_ops::Case>) -> Vec<Doc> {
     docs
 }
 
+/// An index built apart from the app's connection, with the last event it saw.
+pub struct DetachedSearch {
+    search: Search,
+    seen: i64,
+}
+
+impl std::fmt::Debug for DetachedSearch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DetachedSearch")
+            .field("seen", &self.seen)
+            .finish()
+    }
+}
+
 /// The index and the person documents in it (kept to update their case fields).
 pub(crate) struct Search {
     index: SearchIndex,
@@ -203,9 +217,51 @@ impl Careloop {
         Ok(&mut self.search.as_mut().expect("just built").index)
     }
 
-    /// Builds the index now (the desktop app does it after unlock, with progress).
+    /// Builds the index now.
     pub fn prepare_search(&mut self) -> Result<u64> {
         Ok(self.search_index()?.len())
+    }
+
+    /// Whether the index is built.
+    pub fn search_ready(&self) -> bool {
+        self.search.is_some()
+    }
+
+    /// Builds the index on a second connection to the same cache, for a background thread
+    /// (readers do not block the app's connection): the desktop app starts it at sign-in so
+    /// the first search does not wait for it. Install it with [`Careloop::install_search`].
+    pub fn build_search_detached(config: &crate::Config) -> Result<DetachedSearch> {
+        let mut side = Careloop::open(config)?;
+        let seen = side.store.last_event_seq()?;
+        let search = side.build_search()?;
+        Ok(DetachedSearch { search, seen })
+    }
+
+    /// Takes an index built by [`Careloop::build_search_detached`] (unless one is already in
+    /// place), and indexes the events appended since it read the log.
+    pub fn install_search(&mut self, built: DetachedSearch) -> Result<()> {
+        if self.search.is_some() {
+            return Ok(());
+        }
+        let mut later = Vec::new();
+        let mut after = built.seen;
+        loop {
+            let batch = self.store.events_after(after, 10_000)?;
+            let Some(tail) = batch.last() else { break };
+            after = tail.seq;
+            for e in batch
+                .iter()
+                .filter(|e| careloop_ops::events::KINDS.contains(&e.kind.as_str()))
+            {
+                later.push(crate::operations::from_stored(e)?);
+            }
+        }
+        self.ops()?;
+        self.search = Some(built.search);
+        if self.index_events(&later).is_err() {
+            self.search = None;
+        }
+        Ok(())
     }
 
     /// Builds the index from the cache: people, notes from the event log, scripts.

@@ -284,3 +284,64 @@ fn results_respect_the_role_and_opening_one_is_audited() {
         .collect();
     assert_eq!(opened, [AuditOutcome::Allowed, AuditOutcome::Denied]);
 }
+
+#[test]
+fn an_index_built_on_a_second_connection_catches_up_with_events_written_meanwhile() {
+    let root = tempfile::tempdir().unwrap();
+    let mut careloop = panel(root.path());
+    let ana = who("ana", Role::Coordinator);
+    careloop
+        .open_cases(&ana, NaiveDate::from_ymd_opt(2021, 4, 1).unwrap(), None)
+        .unwrap();
+    // Built apart (as the desktop app does in the background at sign-in)...
+    let built = Careloop::build_search_detached(&config(root.path())).unwrap();
+    assert!(!careloop.search_ready());
+    // ...while the app goes on writing.
+    let case_id: Uuid = careloop
+        .worklist(
+            &ana,
+            &WorklistFilter {
+                owner: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .iter()
+        .find(|r| r.patient_id == "dis")
+        .unwrap()
+        .case_id
+        .parse()
+        .unwrap();
+    careloop.claim_case(&ana, case_id).unwrap();
+    careloop
+        .record_attempt(
+            &ana,
+            AttemptInput {
+                case_id,
+                channel: Channel::Phone,
+                reached: false,
+                message_id: None,
+                answers: Default::default(),
+                outcome: Outcome::Unreachable,
+                next: NextAction::FollowUp {
+                    on: NaiveDate::from_ymd_opt(2021, 4, 2).unwrap(),
+                },
+                contact_limit_override: None,
+                note: Some("kiwibird left a message".into()),
+            },
+        )
+        .unwrap();
+    careloop.install_search(built).unwrap();
+    assert!(careloop.search_ready());
+    let hits = careloop.search(&ana, &query("kiwibird")).unwrap();
+    assert_eq!(
+        hits.len(),
+        1,
+        "the note written meanwhile is indexed: {hits:?}"
+    );
+    let owned = SearchQuery {
+        owner: Some("ana".into()),
+        ..query("adan")
+    };
+    assert!(ids(&mut careloop, &ana, &owned).contains(&("person".to_owned(), "dis".to_owned())));
+}

@@ -89,6 +89,13 @@ impl Store {
         rows.map(|r| r?).collect()
     }
 
+    /// The local sequence number of the last event (0 for an empty log).
+    pub fn last_event_seq(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM event", [], |r| r.get(0))?)
+    }
+
     /// Number of events in the log.
     pub fn event_count(&self) -> Result<u64> {
         Ok(self
