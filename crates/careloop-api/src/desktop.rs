@@ -292,13 +292,6 @@ impl DesktopSession {
                 }
             }
             building.store(false, Ordering::SeqCst);
-            // The build's working memory (hundreds of MiB on a large panel) is free now; give
-            // it back to the system instead of keeping it in the allocator.
-            #[cfg(all(target_os = "linux", target_env = "gnu"))]
-            // SAFETY: malloc_trim only releases free heap memory; it has no preconditions.
-            unsafe {
-                libc::malloc_trim(0);
-            }
         });
     }
 
@@ -440,6 +433,14 @@ impl DesktopSession {
             status: request.status.clone().filter(|s| !s.is_empty()),
             owner: request.owner.clone().filter(|s| !s.is_empty()),
         };
+        // The index is being built in the background (since sign-in): wait for it rather than
+        // build a second one (without holding the cache, so other commands go on).
+        for _ in 0..600 {
+            if !self.search_building.load(Ordering::SeqCst) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         self.with_session(|c, s| c.search(s, &query))
     }
 
