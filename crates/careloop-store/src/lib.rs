@@ -97,6 +97,14 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
         let conn = Connection::open_with_flags(&path, flags)?;
+        // Keying sets up SQLCipher's crypto provider (OpenSSL), whose first use from several
+        // threads at once has failed spuriously here ("An error occurred with PRAGMA key"
+        // while another test thread opened its own cache): one connection is keyed at a
+        // time, up to its first read. It costs well under a millisecond per open.
+        static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let keying = KEYING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // SQLCipher would print its own line on stderr for a wrong key; we report it ourselves.
         conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         if let (Encryption::On, Some(key)) = (encryption, key) {
@@ -113,6 +121,7 @@ impl Store {
             Err(e) if is_not_a_database(&e) => return Err(StoreError::Locked { path }),
             Err(e) => return Err(e.into()),
         };
+        drop(keying);
         if existed {
             let tables: i64 =
                 conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
