@@ -712,27 +712,20 @@ impl Careloop {
             ApiError::new(ErrorCode::NotFound, format!("no callback {callback_id}"))
         })?;
         let (case_id, patient) = (callback.case_id, callback.patient_id.clone());
-        self.authorize(
+        let event = OpEvent::CallbackDocumented {
+            callback_id,
+            case_id,
+            clinical_outcome: clinical_outcome.to_owned(),
+            next_step: next_step.to_owned(),
+            decision_support_reviewed,
+        };
+        self.act(
             session,
+            (patient, case_id, callback_id),
             Operation::DocumentCallback,
-            "document a callback",
-            Some(&patient),
-            Some(callback_id.to_string()),
-        )?;
-        let recorded = self.commit(
-            session,
-            "callback.document",
-            vec![OpEvent::CallbackDocumented {
-                callback_id,
-                case_id,
-                clinical_outcome: clinical_outcome.to_owned(),
-                next_step: next_step.to_owned(),
-                decision_support_reviewed,
-            }],
-            &patient,
-            Some(callback_id.to_string()),
-        )?;
-        self.done(recorded, None, case_id)
+            ("document a callback", "callback.document"),
+            |_| Ok((event, None)),
+        )
     }
 
     /// Raises an escalation on a case (outside an attempt).
@@ -785,50 +778,42 @@ impl Careloop {
             .map(|s| s.level)
             .expect("an escalation has a first step");
         let (case_id, patient) = (escalation.case_id, escalation.patient_id.clone());
-        let action = if resolve {
-            "resolve an escalation"
+        let note = note.to_owned();
+        let (what, audit_action, event) = if resolve {
+            let event = OpEvent::EscalationResolved {
+                escalation_id,
+                case_id,
+                note,
+            };
+            ("resolve an escalation", "escalation.resolve", event)
         } else {
-            "acknowledge an escalation"
+            let event = OpEvent::EscalationAcknowledged {
+                escalation_id,
+                case_id,
+                note,
+            };
+            ("acknowledge an escalation", "escalation.acknowledge", event)
         };
-        self.authorize(
+        self.act(
             session,
+            (patient, case_id, escalation_id),
             Operation::AcknowledgeEscalation,
-            action,
-            Some(&patient),
-            Some(escalation_id.to_string()),
-        )?;
-        if !resolve && session.role != Role::Supervisor && session.role != level.role() {
-            return Err(ApiError::new(
-                ErrorCode::Refused,
-                format!("escalation {escalation_id} is with the {level} now; a {} may not acknowledge it", session.role),
-            ));
-        }
-        let event = if resolve {
-            OpEvent::EscalationResolved {
-                escalation_id,
-                case_id,
-                note: note.to_owned(),
-            }
-        } else {
-            OpEvent::EscalationAcknowledged {
-                escalation_id,
-                case_id,
-                note: note.to_owned(),
-            }
-        };
-        let audit_action = if resolve {
-            "escalation.resolve"
-        } else {
-            "escalation.acknowledge"
-        };
-        let recorded = self.commit(
-            session,
-            audit_action,
-            vec![event],
-            &patient,
-            Some(escalation_id.to_string()),
-        )?;
-        self.done(recorded, None, case_id)
+            (what, audit_action),
+            |_| {
+                // Acknowledging is for the role of the level that holds it now (a supervisor
+                // may always).
+                if !resolve && session.role != Role::Supervisor && session.role != level.role() {
+                    return Err(ApiError::new(
+                        ErrorCode::Refused,
+                        format!(
+                            "escalation {escalation_id} is with the {level} now; a {} may not acknowledge it",
+                            session.role
+                        ),
+                    ));
+                }
+                Ok((event, None))
+            },
+        )
     }
 
     /// Sends a referral from a case (outside an attempt).
@@ -872,21 +857,30 @@ impl Careloop {
         make: impl FnOnce(&mut Careloop) -> Result<(OpEvent, Option<Uuid>)>,
     ) -> Result<Done> {
         let (patient, _) = self.case_patient(case_id)?;
-        self.authorize(
+        self.act(
             session,
+            (patient, case_id, case_id),
             operation,
-            what,
-            Some(&patient),
-            Some(case_id.to_string()),
-        )?;
+            (what, audit_action),
+            make,
+        )
+    }
+
+    /// One action on (person, case, target id): the role is checked (a refusal audited),
+    /// `make` checks what else it must and gives the event and the id of what it creates,
+    /// and the event is committed with its audit entry naming the target.
+    fn act(
+        &mut self,
+        session: &Session,
+        (patient, case_id, target): (String, Uuid, Uuid),
+        operation: Operation,
+        (what, audit_action): (&str, &str),
+        make: impl FnOnce(&mut Careloop) -> Result<(OpEvent, Option<Uuid>)>,
+    ) -> Result<Done> {
+        let target = Some(target.to_string());
+        self.authorize(session, operation, what, Some(&patient), target.clone())?;
         let (event, created) = make(self)?;
-        let recorded = self.commit(
-            session,
-            audit_action,
-            vec![event],
-            &patient,
-            Some(case_id.to_string()),
-        )?;
+        let recorded = self.commit(session, audit_action, vec![event], &patient, target)?;
         self.done(recorded, created, case_id)
     }
 
@@ -904,27 +898,20 @@ impl Careloop {
             ApiError::new(ErrorCode::NotFound, format!("no referral {referral_id}"))
         })?;
         let (case_id, patient) = (referral.case_id, referral.patient_id.clone());
-        self.authorize(
+        let event = OpEvent::ReferralUpdated {
+            referral_id,
+            case_id,
+            status,
+            note: note.to_owned(),
+            on,
+        };
+        self.act(
             session,
+            (patient, case_id, referral_id),
             Operation::SendReferral,
-            "update a referral",
-            Some(&patient),
-            Some(referral_id.to_string()),
-        )?;
-        let recorded = self.commit(
-            session,
-            "referral.update",
-            vec![OpEvent::ReferralUpdated {
-                referral_id,
-                case_id,
-                status,
-                note: note.to_owned(),
-                on,
-            }],
-            &patient,
-            Some(referral_id.to_string()),
-        )?;
-        self.done(recorded, None, case_id)
+            ("update a referral", "referral.update"),
+            |_| Ok((event, None)),
+        )
     }
 
     /// A user's worklist: ordered by due date, then priority (highest first), then name.

@@ -72,6 +72,42 @@ fn ids(careloop: &mut Careloop, session: &Session, q: &SearchQuery) -> Vec<(Stri
         .collect()
 }
 
+/// Ana claims the discharged person's case and records an unreached attempt with `note`.
+fn claim_and_note(careloop: &mut Careloop, ana: &Session, note: &str) {
+    let pool = WorklistFilter {
+        owner: Some(String::new()),
+        ..Default::default()
+    };
+    let case_id: Uuid = careloop
+        .worklist(ana, &pool)
+        .unwrap()
+        .iter()
+        .find(|r| r.patient_id == "dis")
+        .unwrap()
+        .case_id
+        .parse()
+        .unwrap();
+    careloop.claim_case(ana, case_id).unwrap();
+    careloop
+        .record_attempt(
+            ana,
+            AttemptInput {
+                case_id,
+                channel: Channel::Phone,
+                reached: false,
+                message_id: None,
+                answers: Default::default(),
+                outcome: Outcome::Unreachable,
+                next: NextAction::FollowUp {
+                    on: NaiveDate::from_ymd_opt(2021, 4, 2).unwrap(),
+                },
+                contact_limit_override: None,
+                note: Some(note.into()),
+            },
+        )
+        .unwrap();
+}
+
 fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -108,40 +144,11 @@ fn search_finds_people_and_notes_as_typed_without_writing_plaintext() {
     careloop
         .open_cases(&ana, NaiveDate::from_ymd_opt(2021, 4, 1).unwrap(), None)
         .unwrap();
-    let case_id: Uuid = careloop
-        .worklist(
-            &ana,
-            &WorklistFilter {
-                owner: Some(String::new()),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .iter()
-        .find(|r| r.patient_id == "dis")
-        .unwrap()
-        .case_id
-        .parse()
-        .unwrap();
-    careloop.claim_case(&ana, case_id).unwrap();
-    careloop
-        .record_attempt(
-            &ana,
-            AttemptInput {
-                case_id,
-                channel: Channel::Phone,
-                reached: false,
-                message_id: None,
-                answers: Default::default(),
-                outcome: Outcome::Unreachable,
-                next: NextAction::FollowUp {
-                    on: NaiveDate::from_ymd_opt(2021, 4, 2).unwrap(),
-                },
-                contact_limit_override: None,
-                note: Some("left a voicemail about the quokkaflight appointment".into()),
-            },
-        )
-        .unwrap();
+    claim_and_note(
+        &mut careloop,
+        &ana,
+        "left a voicemail about the quokkaflight appointment",
+    );
     let hits = careloop.search(&ana, &query("quokkafl")).unwrap();
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(
@@ -297,40 +304,7 @@ fn an_index_built_on_a_second_connection_catches_up_with_events_written_meanwhil
     let built = Careloop::build_search_detached(&config(root.path())).unwrap();
     assert!(!careloop.search_ready());
     // ...while the app goes on writing.
-    let case_id: Uuid = careloop
-        .worklist(
-            &ana,
-            &WorklistFilter {
-                owner: Some(String::new()),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .iter()
-        .find(|r| r.patient_id == "dis")
-        .unwrap()
-        .case_id
-        .parse()
-        .unwrap();
-    careloop.claim_case(&ana, case_id).unwrap();
-    careloop
-        .record_attempt(
-            &ana,
-            AttemptInput {
-                case_id,
-                channel: Channel::Phone,
-                reached: false,
-                message_id: None,
-                answers: Default::default(),
-                outcome: Outcome::Unreachable,
-                next: NextAction::FollowUp {
-                    on: NaiveDate::from_ymd_opt(2021, 4, 2).unwrap(),
-                },
-                contact_limit_override: None,
-                note: Some("kiwibird left a message".into()),
-            },
-        )
-        .unwrap();
+    claim_and_note(&mut careloop, &ana, "kiwibird left a message");
     careloop.install_search(built).unwrap();
     assert!(careloop.search_ready());
     let hits = careloop.search(&ana, &query("kiwibird")).unwrap();

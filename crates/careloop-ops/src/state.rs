@@ -339,11 +339,7 @@ impl OpsState {
             }
             OpEvent::CallbackRequested { callback_id, .. } => {
                 self.open(case_id, "request a callback")?;
-                if self.callbacks.contains_key(callback_id) {
-                    return Err(OpsError::Invalid(format!(
-                        "callback {callback_id} already exists"
-                    )));
-                }
+                new_id(&self.callbacks, callback_id, "callback")?;
             }
             OpEvent::CallbackDocumented {
                 callback_id,
@@ -384,11 +380,7 @@ impl OpsState {
             }
             OpEvent::EscalationRaised { escalation_id, .. } => {
                 self.open(case_id, "escalate")?;
-                if self.escalations.contains_key(escalation_id) {
-                    return Err(OpsError::Invalid(format!(
-                        "escalation {escalation_id} already exists"
-                    )));
-                }
+                new_id(&self.escalations, escalation_id, "escalation")?;
             }
             OpEvent::EscalationAcknowledged { escalation_id, .. }
             | OpEvent::EscalationResolved { escalation_id, .. } => {
@@ -434,11 +426,7 @@ impl OpsState {
             }
             OpEvent::ReferralSent { referral_id, .. } => {
                 self.open(case_id, "refer")?;
-                if self.referrals.contains_key(referral_id) {
-                    return Err(OpsError::Invalid(format!(
-                        "referral {referral_id} already exists"
-                    )));
-                }
+                new_id(&self.referrals, referral_id, "referral")?;
             }
             OpEvent::ReferralUpdated {
                 referral_id,
@@ -790,6 +778,14 @@ impl OpsState {
         };
         self.case_mut(case_id).status = status;
     }
+}
+
+/// Refuses a creating event whose id is already taken.
+fn new_id<T>(existing: &BTreeMap<Uuid, T>, id: &Uuid, what: &str) -> Result<(), OpsError> {
+    if existing.contains_key(id) {
+        return Err(OpsError::Invalid(format!("{what} {id} already exists")));
+    }
+    Ok(())
 }
 
 /// An attempt must be consistent in itself: not reached means unreachable or a wrong
