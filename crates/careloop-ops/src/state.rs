@@ -50,6 +50,8 @@ pub struct Case {
     pub priority: i32,
     pub summary: String,
     pub opened_at: DateTime<Utc>,
+    /// The next contact is due by then: first the segment's first-contact deadline, then the
+    /// end of the follow-up day each attempt sets.
     pub due: DateTime<Utc>,
     pub status: CaseStatus,
     pub owner: Option<String>,
@@ -64,6 +66,14 @@ pub struct Case {
     pub referrals: Vec<Uuid>,
     pub closed_reason: Option<CloseReason>,
     pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl Case {
+    /// Past due at `now`: not closed, and its next contact (the first, or the follow-up its
+    /// last attempt set) was due before `now`.
+    pub fn overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status != CaseStatus::Closed && self.due < now
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -474,3 +474,49 @@ mod tests {
         }
     }
 }
+
+/// The fact queries a rule requires to find nothing (`not exists(…)` among its top-level
+/// conditions): what closes a care gap. Empty for a rule that is not a care gap.
+pub fn closing_queries(rule: &Expr) -> Vec<&FactQuery> {
+    rule.conjuncts()
+        .into_iter()
+        .filter_map(|c| match c {
+            Expr::Not(inner, _) => match inner.as_ref() {
+                Expr::Exists { query, .. } => Some(query),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// Dates of the facts that would close the gap (any of `queries`, their time windows
+/// ignored), dated on or before `as_of`, sorted.
+pub fn closing_evidence(
+    queries: &[&FactQuery],
+    facts: &PatientFacts,
+    value_sets: &ValueSets,
+    as_of: NaiveDate,
+) -> Vec<NaiveDate> {
+    let signals = Signals::none(as_of);
+    let ctx = Context {
+        facts,
+        signals: &signals,
+        value_sets,
+        as_of,
+    };
+    let mut dates: Vec<NaiveDate> = queries
+        .iter()
+        .flat_map(|q| {
+            let unwindowed = FactQuery {
+                window: None,
+                ..(*q).clone()
+            };
+            matches(&unwindowed, &ctx)
+        })
+        .filter_map(|e| e.date)
+        .collect();
+    dates.sort();
+    dates.dedup();
+    dates
+}

@@ -124,6 +124,10 @@ pub struct PatientFacts {
     pub deceased_date: Option<NaiveDate>,
     pub language: Option<String>,
     pub payer: Option<String>,
+    /// The text of the us-core-race and us-core-ethnicity extensions (else the first OMB
+    /// category's display): for equity reporting only, never for segmentation.
+    pub race: Option<String>,
+    pub ethnicity: Option<String>,
     pub conditions: Vec<ConditionFact>,
     pub encounters: Vec<EncounterFact>,
     pub observations: Vec<DatedFact>,
@@ -161,6 +165,20 @@ impl SharedFacts {
             medication_keys: keys,
         }
     }
+}
+
+/// The `text` of a US Core race or ethnicity extension, else its first `ombCategory` display.
+fn us_core_text(patient: &Value, name: &str) -> Option<String> {
+    let extension = patient["extension"]
+        .as_array()?
+        .iter()
+        .find(|e| str_of(e, "url").is_some_and(|u| u.ends_with(name)))?;
+    let parts = extension["extension"].as_array()?;
+    let part = |url: &str| parts.iter().find(|p| str_of(p, "url") == Some(url));
+    part("text")
+        .and_then(|p| str_of(p, "valueString"))
+        .or_else(|| part("ombCategory").and_then(|p| str_of(&p["valueCoding"], "display")))
+        .map(str::to_owned)
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -249,6 +267,11 @@ impl PatientFacts {
         facts
     }
 
+    /// Adds one resource's facts (as `from_resources` does for each).
+    pub fn add_resource(&mut self, resource_type: &str, r: &Value, shared: &SharedFacts) {
+        self.add(resource_type, r, shared);
+    }
+
     fn add(&mut self, resource_type: &str, r: &Value, shared: &SharedFacts) {
         let id = str_of(r, "id").unwrap_or_default().to_owned();
         match resource_type {
@@ -265,6 +288,8 @@ impl PatientFacts {
                         .or(list.first())?;
                     codings(&preferred["language"]).next().map(|c| c.code)
                 });
+                self.race = us_core_text(r, "us-core-race");
+                self.ethnicity = us_core_text(r, "us-core-ethnicity");
             }
             "Condition" => {
                 if concept_code_in(&r["verificationStatus"], &["refuted", "entered-in-error"]) {

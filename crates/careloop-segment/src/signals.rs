@@ -246,6 +246,14 @@ pub struct Signals {
 }
 
 impl Signals {
+    /// No signals (for evaluating fact queries alone).
+    pub(crate) fn none(as_of: NaiveDate) -> Signals {
+        Signals {
+            as_of,
+            values: BTreeMap::new(),
+        }
+    }
+
     pub fn get(&self, name: &str) -> &SignalValue {
         self.values.get(name).unwrap_or(&SignalValue::Missing)
     }

@@ -94,6 +94,15 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Every run's cohort sizes as (run, segment, members), by run then segment.
+    pub fn cohort_sizes(&self) -> Result<Vec<(i64, String, u32)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT run_id, segment_id, count(*) FROM cohort_member GROUP BY run_id, segment_id ORDER BY run_id, segment_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Publishes a definition version. Versions of one id only go up.
     pub fn publish_definition(&mut self, definition: &PublishedDefinition) -> Result<()> {
         let tx = self.conn.transaction()?;

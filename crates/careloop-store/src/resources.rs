@@ -189,6 +189,25 @@ impl Store {
         Ok(())
     }
 
+    /// Calls `visit(patient id, body)` for every stored resource of one type that belongs to
+    /// a patient, one at a time (streams), by patient.
+    pub fn for_each_patient_resource(
+        &self,
+        resource_type: &str,
+        mut visit: impl FnMut(&str, &str) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT patient_id, body FROM resource WHERE resource_type = ?1 AND patient_id IS NOT NULL ORDER BY patient_id, id",
+        )?;
+        let mut rows = stmt.query(params![resource_type])?;
+        while let Some(row) = rows.next()? {
+            let patient: String = row.get(0)?;
+            let body: String = row.get(1)?;
+            visit(&patient, &body)?;
+        }
+        Ok(())
+    }
+
     /// Every engagement signal as (patient id, kind, at), ordered by patient.
     pub fn engagement_signals(&self) -> Result<Vec<(String, String, String)>> {
         let mut stmt = self.conn.prepare_cached(
