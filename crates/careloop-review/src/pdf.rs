@@ -4,8 +4,8 @@
 //! Design:
 //! - **Hand-written PDF 1.4, no dependency.** The report needs only pages, text, lines and
 //!   filled rectangles, which is a small subset of the format: numbered objects, a
-//!   cross-reference table of byte offsets and a trailer. Writing that here (≈100 lines in
-//!   [`PdfWriter`] and [`Canvas`]) costs less than a PDF crate's dependency tree, its audit
+//!   cross-reference table of byte offsets and a trailer. Writing that here (about 150 lines:
+//!   `PdfWriter`, `write_pdf`, `Canvas`) costs less than a PDF crate's dependency tree, its audit
 //!   and its updates, and keeps the output fully under our control. Streams are not
 //!   compressed: the files stay small enough, and they can be read (and tested) as text.
 //! - **Base-14 fonts, not embedded.** Helvetica and Helvetica-Bold with `WinAnsiEncoding`
@@ -19,7 +19,7 @@
 //!   The document title holds only the week, never a name (metadata is easily overlooked
 //!   when a file is shared).
 //! - **Robust to any data**: charts draw their frame and "no data" when empty; every number
-//!   written to a content stream goes through [`num`], which turns a non-finite value into
+//!   written to a content stream goes through `num`, which turns a non-finite value into
 //!   0, so no `NaN` can reach a reader even when a ratio is undefined.
 
 use std::fmt::Write as _;
@@ -900,7 +900,7 @@ fn contacts_chart(c: &mut Canvas, b: Rect, r: &WeeklyReview) {
 /// Chart 4: cumulative care-gap closure by days after the first attempt, per segment.
 fn closure_chart(c: &mut Canvas, b: Rect, r: &WeeklyReview) {
     let area = chart_box(c, b, "Care-gap closure after the first attempt");
-    // Segments in the order of the closure table (most outreached first), then any other.
+    // At most eight segments, those with the most cases outreached (the closure table) first.
     let mut ids: Vec<(&str, u32)> = Vec::new();
     for p in &r.closure_curve {
         if !ids.iter().any(|(id, _)| *id == p.segment_id) {
@@ -972,9 +972,11 @@ fn closure_chart(c: &mut Canvas, b: Rect, r: &WeeklyReview) {
 // ---------------------------------------------------------------------------------------
 // Following pages: the tables.
 
-/// How a table is set: font size, column widths, and which columns are right-aligned.
+/// How a table is set: font size, row height, column widths, and which columns are
+/// right-aligned.
 struct Layout {
     size: f64,
+    row_h: f64,
     widths: Vec<f64>,
     numeric: Vec<bool>,
 }
@@ -1041,6 +1043,7 @@ fn layout(t: &Table, available: f64) -> Layout {
         .collect();
     Layout {
         size,
+        row_h: (size * 1.55).round(),
         widths,
         numeric,
     }
@@ -1049,29 +1052,29 @@ fn layout(t: &Table, available: f64) -> Layout {
 /// The tables, paginated: a table starts on the current page if its title, header and first
 /// rows fit; a table that continues on a new page repeats its title and header.
 fn table_pages(tables: &[Table]) -> Vec<Canvas> {
-    let top = PAGE_H - MARGIN;
-    let bottom = MARGIN;
+    let (top, bottom) = (PAGE_H - MARGIN, MARGIN);
     let mut pages = Vec::new();
-    let mut page: Option<Canvas> = None;
-    let mut y = top;
+    let mut page = Canvas::default();
+    let mut next_page = |page: &mut Canvas| {
+        if !page.ops.is_empty() {
+            pages.push(std::mem::take(page));
+        }
+        top
+    };
+    let mut y = bottom; // the first table starts a page
     for t in tables {
         let lay = layout(t, PAGE_W - 2.0 * MARGIN);
-        let row_h = (lay.size * 1.55).round();
-        let title_h = 20.0;
-        let first = t.rows.len().clamp(1, 3) as f64;
-        if page.is_none() || y - title_h - row_h * (1.0 + first) < bottom {
-            pages.extend(page.take());
-            page = Some(Canvas::default());
-            y = top;
+        let row_h = lay.row_h;
+        let first_rows = t.rows.len().clamp(1, 3) as f64;
+        if y - TITLE_H - row_h * (1.0 + first_rows) < bottom {
+            y = next_page(&mut page);
         }
-        let c = page.get_or_insert_with(Canvas::default);
-        table_head(c, t, &lay, y, row_h, false);
-        y -= title_h + row_h;
+        y = table_head(&mut page, t, &lay, y, false);
         if t.rows.is_empty() {
-            c.fill(MUTED);
-            c.text(
+            page.fill(MUTED);
+            page.text(
                 MARGIN + CELL_PAD,
-                y - row_h + 0.3 * row_h,
+                y - 0.7 * row_h,
                 lay.size,
                 Font::Regular,
                 "(none)",
@@ -1080,44 +1083,34 @@ fn table_pages(tables: &[Table]) -> Vec<Canvas> {
         }
         for (i, row) in t.rows.iter().enumerate() {
             if y - row_h < bottom {
-                pages.extend(page.take());
-                y = top;
-                let c = page.insert(Canvas::default());
-                table_head(c, t, &lay, y, row_h, true);
-                y -= title_h + row_h;
+                y = next_page(&mut page);
+                y = table_head(&mut page, t, &lay, y, true);
             }
-            let c = page.get_or_insert_with(Canvas::default);
             if i % 2 == 1 {
-                c.fill(PANEL);
-                c.rect(MARGIN, y - row_h, lay.widths.iter().sum(), row_h);
+                page.fill(PANEL);
+                page.rect(MARGIN, y - row_h, lay.widths.iter().sum(), row_h);
             }
-            c.fill(INK);
-            let mut x = MARGIN;
-            for (j, w) in lay.widths.iter().enumerate() {
-                let text = truncate(
-                    row.get(j).map_or("", String::as_str),
-                    Font::Regular,
-                    lay.size,
-                    w - 2.0 * CELL_PAD,
-                );
-                let base = y - row_h + 0.3 * row_h;
-                if lay.numeric[j] {
-                    c.text_right(x + w - CELL_PAD, base, lay.size, Font::Regular, &text);
-                } else {
-                    c.text(x + CELL_PAD, base, lay.size, Font::Regular, &text);
-                }
-                x += w;
-            }
+            table_row(
+                &mut page,
+                &lay,
+                y - row_h,
+                Font::Regular,
+                row.iter().map(String::as_str),
+            );
             y -= row_h;
         }
         y -= 16.0;
     }
-    pages.extend(page);
+    next_page(&mut page);
     pages
 }
 
-/// A table's title (with its row count) and its header row, from `y` down.
-fn table_head(c: &mut Canvas, t: &Table, lay: &Layout, y: f64, row_h: f64, continued: bool) {
+/// The space a table's title takes above its header.
+const TITLE_H: f64 = 20.0;
+
+/// A table's title (with its row count) and its header row, from `y` down; returns where
+/// the rows start.
+fn table_head(c: &mut Canvas, t: &Table, lay: &Layout, y: f64, continued: bool) -> f64 {
     let title = if continued {
         format!("{} (continued)", t.title)
     } else {
@@ -1132,18 +1125,30 @@ fn table_head(c: &mut Canvas, t: &Table, lay: &Layout, y: f64, row_h: f64, conti
     c.fill(MUTED);
     let after = MARGIN + text_width(&title, Font::Bold, 12.0) + 8.0;
     c.text(after, y - 13.0, 8.0, Font::Regular, &rows);
-    let y = y - 20.0;
+    let y = y - TITLE_H - lay.row_h;
     c.fill(HEADER);
-    c.rect(MARGIN, y - row_h, lay.widths.iter().sum(), row_h);
+    c.rect(MARGIN, y, lay.widths.iter().sum(), lay.row_h);
+    table_row(c, lay, y, Font::Bold, t.columns.iter().copied());
+    y
+}
+
+/// One row's cells above `bottom`, cut to their columns, numbers right-aligned.
+fn table_row<'a>(
+    c: &mut Canvas,
+    lay: &Layout,
+    bottom: f64,
+    font: Font,
+    cells: impl Iterator<Item = &'a str>,
+) {
     c.fill(INK);
+    let base = bottom + 0.3 * lay.row_h;
     let mut x = MARGIN;
-    for (j, (name, w)) in t.columns.iter().zip(&lay.widths).enumerate() {
-        let text = truncate(name, Font::Bold, lay.size, w - 2.0 * CELL_PAD);
-        let base = y - row_h + 0.3 * row_h;
-        if lay.numeric[j] {
-            c.text_right(x + w - CELL_PAD, base, lay.size, Font::Bold, &text);
+    for ((cell, w), numeric) in cells.zip(&lay.widths).zip(&lay.numeric) {
+        let text = truncate(cell, font, lay.size, w - 2.0 * CELL_PAD);
+        if *numeric {
+            c.text_right(x + w - CELL_PAD, base, lay.size, font, &text);
         } else {
-            c.text(x + CELL_PAD, base, lay.size, Font::Bold, &text);
+            c.text(x + CELL_PAD, base, lay.size, font, &text);
         }
         x += w;
     }

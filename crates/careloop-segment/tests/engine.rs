@@ -278,3 +278,58 @@ fn lace_scores_the_latest_stay_with_its_components() {
     assert_eq!(l.total, 11);
     assert!(scores::lace(&person, d("2018-12-31"), is("IMP"), is("EMER")).is_none());
 }
+
+#[test]
+fn care_gaps_name_their_closing_evidence_and_others_have_none() {
+    use careloop_segment::eval::{closing_evidence, closing_queries};
+    let catalog = builtin_catalog().unwrap();
+    let rule = |id: &str| {
+        &catalog
+            .segments
+            .iter()
+            .find(|s| s.definition.id == id)
+            .unwrap()
+            .rule
+    };
+    for gap in [
+        "diabetes_hba1c_gap",
+        "breast_cancer_screening_gap",
+        "medicare_awv_due",
+    ] {
+        assert_eq!(closing_queries(rule(gap)).len(), 1, "{gap}");
+    }
+    for other in ["dormant", "frequent_ed", "polypharmacy", "post_discharge_30d"] {
+        assert!(closing_queries(rule(other)).is_empty(), "{other}");
+    }
+    // HbA1c results at any distance (the rule's 12-month window is dropped), up to the date.
+    let mut person = diabetic("p1", "2021-01-10", Some(("2019-11-02", 9.4)));
+    let later = diabetic("p1", "2021-01-10", Some(("2021-05-01", 7.1)));
+    person.observations.extend(later.observations);
+    let queries = closing_queries(rule("diabetes_hba1c_gap"));
+    assert_eq!(
+        closing_evidence(&queries, &person, &catalog.value_sets, d("2021-06-30")),
+        [d("2019-11-02"), d("2021-05-01")]
+    );
+    assert_eq!(
+        closing_evidence(&queries, &person, &catalog.value_sets, d("2021-04-30")),
+        [d("2019-11-02")]
+    );
+}
+
+#[test]
+fn race_and_ethnicity_come_from_the_us_core_extensions() {
+    let with_text = facts(
+        "p1",
+        &[json!({"resourceType": "Patient", "id": "p1", "extension": [
+            {"url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race", "extension": [
+                {"url": "ombCategory", "valueCoding": {"code": "2106-3", "display": "White"}},
+                {"url": "text", "valueString": "White and Asian"}]},
+            {"url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity", "extension": [
+                {"url": "ombCategory", "valueCoding": {"code": "2135-2", "display": "Hispanic or Latino"}}]}
+        ]})],
+    );
+    assert_eq!(with_text.race.as_deref(), Some("White and Asian"));
+    assert_eq!(with_text.ethnicity.as_deref(), Some("Hispanic or Latino"));
+    let none = facts("p2", &[json!({"resourceType": "Patient", "id": "p2"})]);
+    assert_eq!((none.race, none.ethnicity), (None, None));
+}
