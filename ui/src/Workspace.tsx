@@ -1,6 +1,6 @@
 // The signed-in workspace: header (who, global search, lock), the tabs the role may use, and
 // the open case. `/` or Ctrl+K focuses the global search from anywhere.
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { Backend } from "./backend";
 import type { RoleName } from "./bindings/RoleName";
 import type { SessionInfo } from "./bindings/SessionInfo";
@@ -9,11 +9,12 @@ import { CaseView } from "./CaseView";
 import { GlobalSearch } from "./GlobalSearch";
 import { PatientList } from "./PatientList";
 import { QueueBoard } from "./QueueBoard";
+import { ReviewScreen } from "./ReviewScreen";
 import { SegmentEditor } from "./SegmentEditor";
 import { Worklist } from "./Worklist";
 import { humanize } from "./worklistModel";
 
-export type Tab = "worklist" | "callbacks" | "escalations" | "referrals" | "segments" | "patients";
+export type Tab = "worklist" | "callbacks" | "escalations" | "referrals" | "segments" | "review" | "patients";
 export type Route = { tab: Tab; caseId: string | null };
 
 const TABS: { tab: Tab; label: string; roles: RoleName[] }[] = [
@@ -22,6 +23,7 @@ const TABS: { tab: Tab; label: string; roles: RoleName[] }[] = [
   { tab: "escalations", label: "Escalations", roles: ["coordinator", "clinician", "supervisor"] },
   { tab: "referrals", label: "Referrals", roles: ["coordinator", "clinician", "supervisor"] },
   { tab: "segments", label: "Segments", roles: ["supervisor"] },
+  { tab: "review", label: "Weekly review", roles: ["supervisor"] },
   { tab: "patients", label: "Patients", roles: ["coordinator", "clinician", "supervisor", "admin"] },
 ];
 
@@ -52,6 +54,8 @@ export function Workspace({
   onLock: () => void;
 }) {
   const searchBox = useRef<HTMLInputElement>(null);
+  // The week the review shows (null: the current one), kept while a case opened from it is open.
+  const [reviewWeek, setReviewWeek] = useState<string | null>(null);
   const tabs = tabsFor(session.role);
   const tab = tabs.includes(route.tab) ? route.tab : (tabs[0] ?? "patients");
 
@@ -113,6 +117,8 @@ export function Workspace({
           <QueueBoard backend={backend} kind="referrals" onOpenCase={openCase} />
         ) : tab === "segments" ? (
           <SegmentEditor backend={backend} />
+        ) : tab === "review" ? (
+          <ReviewScreen backend={backend} week={reviewWeek} onWeekChange={setReviewWeek} onOpenCase={openCase} />
         ) : (
           <PatientList backend={backend} />
         )}

@@ -67,6 +67,14 @@ describe("tauriBackend", () => {
     expect(invoke).toHaveBeenLastCalledWith("cases_of_person", { patientId: "p1" });
     await tauriBackend.lock();
     expect(invoke).toHaveBeenLastCalledWith("lock", undefined);
+    await tauriBackend.weeklyReview(null);
+    expect(invoke).toHaveBeenLastCalledWith("weekly_review", { week: null });
+    await tauriBackend.weeklyReview("2026-W01");
+    expect(invoke).toHaveBeenLastCalledWith("weekly_review", { week: "2026-W01" });
+    await tauriBackend.reviewDrill("2026-W01", "segment:dormant");
+    expect(invoke).toHaveBeenLastCalledWith("review_drill", { week: "2026-W01", key: "segment:dormant" });
+    await tauriBackend.exportReview("2026-W01", "pdf");
+    expect(invoke).toHaveBeenLastCalledWith("export_review", { week: "2026-W01", format: "pdf" });
   });
 
   it("rejects with the backend's ApiError", async () => {

@@ -6,6 +6,7 @@ import type { CallbackForm } from "./bindings/CallbackForm";
 import type { CaseDetail } from "./bindings/CaseDetail";
 import type { CloseCaseForm } from "./bindings/CloseCaseForm";
 import type { Done } from "./bindings/Done";
+import type { DrillRow } from "./bindings/DrillRow";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { ExplanationDto } from "./bindings/ExplanationDto";
 import type { EscalationStepForm } from "./bindings/EscalationStepForm";
@@ -25,6 +26,7 @@ import type { SegmentDraft } from "./bindings/SegmentDraft";
 import type { SessionInfo } from "./bindings/SessionInfo";
 import type { SignInForm } from "./bindings/SignInForm";
 import type { StartupReport } from "./bindings/StartupReport";
+import type { WeeklyReview } from "./bindings/WeeklyReview";
 import type { WorklistQuery } from "./bindings/WorklistQuery";
 import type { WorklistRow } from "./bindings/WorklistRow";
 
@@ -67,9 +69,18 @@ export interface Backend {
   publishSegment(draft: SegmentDraft): Promise<PublishedDto>;
   /** A person's cases, open ones first (to open one from a search result about the person). */
   casesOfPerson(patientId: string): Promise<PersonCase[]>;
+  /** The weekly review (supervisors) of an ISO week ("2026-W47"), or of the current week when null. */
+  weeklyReview(week: string | null): Promise<WeeklyReview>;
+  /** The cases behind a number of a week's review: `key` is the number's `drill`. */
+  reviewDrill(week: string, key: string): Promise<DrillRow[]>;
+  /** Writes the week's review as CSV tables or a PDF report; resolves with the path written. */
+  exportReview(week: string, format: ReviewExportFormat): Promise<string>;
   /** Subscribes to start-up progress events; returns a function that unsubscribes. */
   onProgress(callback: (progress: Progress) => void): () => void;
 }
+
+/** What `export_review` writes: CSV tables or a PDF report. */
+export type ReviewExportFormat = "csv" | "pdf";
 
 /**
  * An error as the UI shows it: the backend's ApiError (`{code, message}`, generated from Rust),
@@ -157,6 +168,9 @@ export const tauriBackend: Backend = {
   segmentDefinitions: () => call("segment_definitions"),
   previewSegment: (draft) => call("preview_segment", { draft }),
   publishSegment: (draft) => call("publish_segment", { draft }),
+  weeklyReview: (week) => call("weekly_review", { week }),
+  reviewDrill: (week, key) => call("review_drill", { week, key }),
+  exportReview: (week, format) => call("export_review", { week, format }),
 
   onProgress(callback) {
     let active = true;

@@ -706,11 +706,17 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
             .max()
             .unwrap_or(0);
         if most > limit {
+            let cases: Vec<(String, Option<Uuid>)> = week_attempts
+                .iter()
+                .filter(|a| a.patient == *patient)
+                .map(|a| (a.patient.clone(), Some(a.case_id)))
+                .collect();
             above_limit.push(AboveLimit {
                 patient_id: (*patient).to_owned(),
                 name: b.name(patient),
                 contacts_in_week: in_wk.len() as u32,
                 most_in_7_days: most,
+                drill: b.drill(format!("above_limit:{patient}"), cases),
             });
         }
     }

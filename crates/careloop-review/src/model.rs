@@ -213,6 +213,8 @@ pub struct AboveLimit {
     pub contacts_in_week: u32,
     /// The most contacts in any 7 days ending in the week.
     pub most_in_7_days: u32,
+    /// The cases the week's contacts were made on.
+    pub drill: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -961,6 +961,9 @@ fn over_contact() {
         ),
         ("Dee Diaz", 4, 4)
     );
+    let dee = drills.rows(&c.above_limit[0].drill).unwrap();
+    assert_eq!(dee.len(), 1, "four contacts, one case");
+    assert_eq!(dee[0].case_id, Some(crate::c(4).to_string()));
     assert_eq!(c.overrides.len(), 1);
     assert_eq!(
         (c.overrides[0].by.as_str(), c.overrides[0].role.as_str()),

@@ -300,6 +300,7 @@ fn sample_review() -> WeeklyReview {
             name: ACCENTED.into(),
             contacts_in_week: 4,
             most_in_7_days: 4,
+            drill: "above_limit:p1".into(),
         }],
         overrides: vec![OverrideRow {
             at: "2026-11-18T10:15:00Z".into(),

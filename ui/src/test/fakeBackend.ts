@@ -1,5 +1,5 @@
-// An in-memory Backend for tests: patients, a worklist, one case with its script, callbacks
-// and search, with spies on every call. Sign-in accepts the demo accounts with "demo".
+// An in-memory Backend for tests: patients, a worklist, one case with its script, callbacks,
+// search and a weekly review, with spies on every call. Sign-in accepts the demo accounts with "demo".
 import { vi, type Mock } from "vitest";
 import type { Backend } from "../backend";
 import type { CaseDetail } from "../bindings/CaseDetail";
@@ -16,6 +16,7 @@ import type { SegmentDefinitionDto } from "../bindings/SegmentDefinitionDto";
 import type { SessionInfo } from "../bindings/SessionInfo";
 import type { StartupReport } from "../bindings/StartupReport";
 import type { WorklistRow } from "../bindings/WorklistRow";
+import { DRILL_ROWS, makeReview } from "./reviewFixture";
 
 export function makePatients(count: number): PatientRow[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -257,6 +258,9 @@ export function fakeBackend(patients: PatientRow[] = makePatients(250), worklist
     publishSegment: mock<"publishSegment">(() =>
       Promise.resolve({ id: "dormant", version: 4, published_by: "sue", published_at: "2026-06-30T10:00:00Z" }),
     ),
+    weeklyReview: mock<"weeklyReview">((week) => Promise.resolve(makeReview(week === null ? {} : { week }))),
+    reviewDrill: mock<"reviewDrill">(() => Promise.resolve(DRILL_ROWS)),
+    exportReview: mock<"exportReview">((week, format) => Promise.resolve(`/home/sue/Downloads/careloop-review-${week}.${format}`)),
   };
   return fake;
 }
