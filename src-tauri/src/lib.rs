@@ -8,6 +8,7 @@ use careloop_api::dto::{
     PreviewDto, PublishedDto, ReferralUpdateForm, ScriptDto, SearchRequest, SegmentDefinitionDto,
     SegmentDraft, SessionInfo, SignInForm, WorklistQuery,
 };
+use careloop_api::review::{DrillRow, WeeklyReview};
 use careloop_api::{
     ApiError, CaseDetail, Done, PatientPage, PatientQuery, QueueItem, SearchHit, StartupReport,
     WorklistRow,
@@ -85,6 +86,21 @@ fn record_attempt(form: AttemptForm, session: Session<'_>) -> Answer<Done> {
 #[tauri::command(async)]
 fn close_case(form: CloseCaseForm, session: Session<'_>) -> Answer<Done> {
     session.close_case(form)
+}
+
+#[tauri::command(async)]
+fn weekly_review(week: Option<String>, session: Session<'_>) -> Answer<WeeklyReview> {
+    session.weekly_review(week.as_deref())
+}
+
+#[tauri::command(async)]
+fn review_drill(week: String, key: String, session: Session<'_>) -> Answer<Vec<DrillRow>> {
+    session.review_drill(&week, &key)
+}
+
+#[tauri::command(async)]
+fn export_review(week: String, format: String, session: Session<'_>) -> Answer<String> {
+    session.export_review(&week, &format)
 }
 
 #[tauri::command(async)]
@@ -177,6 +193,9 @@ pub fn run() {
             segment_definitions,
             preview_segment,
             publish_segment,
+            weekly_review,
+            review_drill,
+            export_review,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed to start");

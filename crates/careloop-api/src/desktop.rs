@@ -3,11 +3,13 @@
 //!
 //! Sign-in uses local accounts kept inside the encrypted cache (until central sign-in
 //! exists); on first run, when the demo panel is created, three demo accounts are made (ana,
-//! coordinator; cleo, clinician; sue, supervisor; password `demo`) and the demo worklists are
-//! opened. Every data command needs a signed-in, unlocked session whose last activity is
-//! within the idle limit (15 minutes unless `CARELOOP_IDLE_LOCK_SECONDS` says otherwise);
-//! otherwise it answers `session_locked`. This is the boundary that reads the clock: each
-//! command's [`Session`] is stamped with the clock's time here.
+//! coordinator; cleo, clinician; sue, supervisor; password `demo`), weeks of outreach up to
+//! yesterday are simulated on it ([`crate::activity`]; `CARELOOP_DEMO_ACTIVITY_WEEKS`, 0 for
+//! none) and the demo worklists are opened. Every data command needs a signed-in, unlocked
+//! session whose last activity is within the idle limit (15 minutes unless
+//! `CARELOOP_IDLE_LOCK_SECONDS` says otherwise); otherwise it answers `session_locked`. This
+//! is the boundary that reads the clock: each command's [`Session`] is stamped with the
+//! clock's time here.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,6 +24,7 @@ use crate::dto::{
     SegmentDefinitionDto, SegmentDraft, SessionInfo, SignInForm, WorklistQuery,
 };
 use crate::operations::{CaseDetail, Done, QueueItem, Session, WorklistRow};
+use crate::review::{parse_week, week_of, DrillRow, ReviewFormat, WeeklyReview};
 use crate::search::{SearchHit, SearchQuery};
 use crate::{
     ApiError, Careloop, Config, ErrorCode, PatientPage, PatientQuery, Progress, Result,
@@ -30,6 +33,10 @@ use crate::{
 
 /// The demo panel size on first run, unless `CARELOOP_DEMO_PATIENTS` says otherwise.
 pub const DEFAULT_DEMO_PATIENTS: u32 = 1000;
+
+/// Weeks of outreach simulated on the demo panel on first run, unless
+/// `CARELOOP_DEMO_ACTIVITY_WEEKS` says otherwise (0: none, the log starts empty).
+pub const DEFAULT_DEMO_ACTIVITY_WEEKS: u32 = 8;
 
 /// The idle lock, unless `CARELOOP_IDLE_LOCK_SECONDS` says otherwise: 15 minutes.
 pub const DEFAULT_IDLE_LOCK_SECONDS: u32 = 15 * 60;
@@ -48,6 +55,9 @@ pub const DEMO_PASSWORD: &str = "demo";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesktopSettings {
     pub demo_patients: u32,
+    /// Weeks of outreach simulated on a new demo panel, ending the day before today, so the
+    /// review and the queues have history to show (0: none).
+    pub demo_activity_weeks: u32,
     pub idle_lock_seconds: u32,
     /// Filled into the scripts' `{clinic_name}` and `{clinic_phone}`.
     pub clinic_name: String,
@@ -55,40 +65,52 @@ pub struct DesktopSettings {
     /// Add the demo accounts to an existing cache that has no accounts (a cache made before
     /// sign-in existed). New caches get them with the demo panel anyway.
     pub demo_accounts_for_existing_cache: bool,
+    /// Where review exports go (`CARELOOP_EXPORT_DIR`, else the user's Downloads folder,
+    /// else their home directory). An export is a deliberate, audited disclosure.
+    pub export_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for DesktopSettings {
     fn default() -> DesktopSettings {
         DesktopSettings {
             demo_patients: DEFAULT_DEMO_PATIENTS,
+            demo_activity_weeks: DEFAULT_DEMO_ACTIVITY_WEEKS,
             idle_lock_seconds: DEFAULT_IDLE_LOCK_SECONDS,
             clinic_name: "your care team".to_owned(),
             clinic_phone: "the number on your appointment letter".to_owned(),
             demo_accounts_for_existing_cache: false,
+            export_dir: None,
         }
     }
 }
 
 impl DesktopSettings {
-    /// The defaults, overridden by `CARELOOP_DEMO_PATIENTS`, `CARELOOP_IDLE_LOCK_SECONDS`,
-    /// `CARELOOP_CLINIC_NAME`, `CARELOOP_CLINIC_PHONE` and `CARELOOP_DEMO_ACCOUNTS=1`.
+    /// The defaults, overridden by `CARELOOP_DEMO_PATIENTS`, `CARELOOP_DEMO_ACTIVITY_WEEKS`
+    /// (0 allowed), `CARELOOP_IDLE_LOCK_SECONDS`, `CARELOOP_CLINIC_NAME`,
+    /// `CARELOOP_CLINIC_PHONE` and `CARELOOP_DEMO_ACCOUNTS=1`.
     pub fn from_env() -> DesktopSettings {
-        let number = |name: &str| {
+        let count = |name: &str| {
             std::env::var(name)
                 .ok()
                 .and_then(|v| v.trim().parse::<u32>().ok())
-                .filter(|n| *n > 0)
         };
+        let number = |name: &str| count(name).filter(|n| *n > 0);
         let text = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let defaults = DesktopSettings::default();
         DesktopSettings {
             demo_patients: number("CARELOOP_DEMO_PATIENTS").unwrap_or(defaults.demo_patients),
+            demo_activity_weeks: count("CARELOOP_DEMO_ACTIVITY_WEEKS")
+                .unwrap_or(defaults.demo_activity_weeks),
             idle_lock_seconds: number("CARELOOP_IDLE_LOCK_SECONDS")
                 .unwrap_or(defaults.idle_lock_seconds),
             clinic_name: text("CARELOOP_CLINIC_NAME").unwrap_or(defaults.clinic_name),
             clinic_phone: text("CARELOOP_CLINIC_PHONE").unwrap_or(defaults.clinic_phone),
             demo_accounts_for_existing_cache: text("CARELOOP_DEMO_ACCOUNTS")
                 .is_some_and(|v| v.trim() == "1"),
+            export_dir: text("CARELOOP_EXPORT_DIR")
+                .map(std::path::PathBuf::from)
+                .or_else(dirs::download_dir)
+                .or_else(dirs::home_dir),
         }
     }
 }
@@ -158,8 +180,9 @@ impl DesktopSession {
         }
     }
 
-    /// Unlocks the cache (creating it with a demo panel, the demo accounts and the demo
-    /// worklists on first run). Calling it again once open only reports what is there.
+    /// Unlocks the cache (creating it with a demo panel, the demo accounts, simulated weeks
+    /// of outreach up to yesterday and the demo worklists on first run). Calling it again once
+    /// open only reports what is there.
     pub fn open(
         &self,
         today: NaiveDate,
@@ -190,6 +213,23 @@ impl DesktopSession {
         if report.demo_loaded {
             progress(&Progress::stage("accounts", "Creating the demo accounts…"));
             put_demo_accounts(&mut careloop, now)?;
+            let weeks = self.settings.demo_activity_weeks;
+            if weeks > 0 {
+                // Weeks of work up to yesterday, so the review has history; today's
+                // worklists are opened after it, as on any Monday.
+                let message = format!("Simulating {weeks} weeks of outreach for the demo…");
+                progress(&Progress::stage("activity", &message));
+                let yesterday = today.pred_opt().unwrap_or(today);
+                let plan = crate::activity::ActivityPlan::new(weeks, yesterday);
+                crate::activity::simulate(&mut careloop, &plan, &mut |done, total| {
+                    progress(&Progress {
+                        stage: "activity".to_owned(),
+                        done: done.into(),
+                        total: Some(total.into()),
+                        message: message.clone(),
+                    })
+                })?;
+            }
             progress(&Progress::stage(
                 "worklists",
                 "Opening the demo worklists (first segmentation)…",
@@ -467,6 +507,46 @@ impl DesktopSession {
     /// Records that the user opened a search result (audited).
     pub fn open_search_result(&self, hit: &SearchHit) -> Result<()> {
         self.with_session(|c, s| c.open_search_result(s, hit))
+    }
+
+    /// The weekly review of a week (`YYYY-Www`; `None`: the current week). Supervisors.
+    pub fn weekly_review(&self, week: Option<&str>) -> Result<WeeklyReview> {
+        let week = match week {
+            Some(w) => parse_week(w)?,
+            None => week_of((self.clock)().date_naive()),
+        };
+        self.with_session(|c, s| c.weekly_review(s, week))
+    }
+
+    /// The cases behind one number of a week's review.
+    pub fn review_drill(&self, week: &str, key: &str) -> Result<Vec<DrillRow>> {
+        let week = parse_week(week)?;
+        self.with_session(|c, s| c.review_drill(s, week, key))
+    }
+
+    /// Exports a week's review as `csv` (a folder of tables) or `pdf` into the export folder;
+    /// returns the path written.
+    pub fn export_review(&self, week: &str, format: &str) -> Result<String> {
+        let week = parse_week(week)?;
+        let (format, name) = match format {
+            "csv" => (ReviewFormat::Csv, format!("careloop-review-{week}")),
+            "pdf" => (ReviewFormat::Pdf, format!("careloop-review-{week}.pdf")),
+            other => {
+                return Err(ApiError::new(
+                    ErrorCode::BadInput,
+                    format!("export format {other:?}: expected csv or pdf"),
+                ))
+            }
+        };
+        let dir = self.settings.export_dir.clone().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Io,
+                "no folder to export to: set CARELOOP_EXPORT_DIR",
+            )
+        })?;
+        let out = dir.join(name);
+        self.with_session(|c, s| c.export_review(s, week, format, &out))?;
+        Ok(out.display().to_string())
     }
 
     fn idle_too_long(&self, s: &SignedIn, now: DateTime<Utc>) -> bool {

@@ -231,7 +231,7 @@ impl Careloop {
     }
 
     /// Checks the role; a refusal is audited and returned as `forbidden`.
-    fn authorize(
+    pub(crate) fn authorize(
         &mut self,
         session: &Session,
         operation: Operation,
@@ -256,7 +256,7 @@ impl Careloop {
     }
 
     /// Records a read of a person's record.
-    fn audit_read(
+    pub(crate) fn audit_read(
         &mut self,
         session: &Session,
         action: &str,
@@ -361,6 +361,20 @@ impl Careloop {
         as_of: NaiveDate,
         definitions: Option<&std::path::Path>,
     ) -> Result<OpenedCases> {
+        self.open_cases_with(session, as_of, definitions, None)
+    }
+
+    /// [`Careloop::open_cases`] on the panel's facts when the caller already holds them
+    /// (loaded once with [`Careloop::panel_facts`] for many runs on an unchanged panel, as
+    /// the activity simulator does: reading them is most of a run's time); `None` reads them
+    /// from the store.
+    pub(crate) fn open_cases_with(
+        &mut self,
+        session: &Session,
+        as_of: NaiveDate,
+        definitions: Option<&std::path::Path>,
+        panel: Option<&[careloop_segment::PatientFacts]>,
+    ) -> Result<OpenedCases> {
         self.authorize(
             session,
             Operation::RunSegmentation,
@@ -372,7 +386,7 @@ impl Careloop {
             name: session.user.clone(),
             at: session.at,
         };
-        let (catalog, cohorts) = self.run_segments(as_of, definitions, &actor)?;
+        let (catalog, cohorts) = self.run_segments(as_of, definitions, &actor, panel)?;
         let run: WorklistBySegment = cohorts
             .into_iter()
             .map(|c| {
@@ -1042,7 +1056,7 @@ impl Careloop {
                     owner: c.owner.clone(),
                     priority: c.priority,
                     due: c.due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    overdue: c.status != CaseStatus::Closed && c.due < now,
+                    overdue: c.overdue(now),
                     summary: c.summary.clone(),
                     preferred_language: person.and_then(|p| p.preferred_language.clone()),
                     preferred_channel: preferred.map(|c| c.to_string()),
@@ -1126,7 +1140,7 @@ impl Careloop {
             owner: case.owner.clone(),
             priority: case.priority,
             due: case.due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            overdue: case.status != CaseStatus::Closed && case.due < now,
+            overdue: case.overdue(now),
             summary: case.summary.clone(),
             attempts: case.attempts,
             script_id,
@@ -1377,7 +1391,7 @@ impl Careloop {
                 status: c.status.to_string(),
                 owner: c.owner.clone(),
                 due: c.due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                overdue: c.status != CaseStatus::Closed && c.due < now,
+                overdue: c.overdue(now),
             })
             .collect())
     }

@@ -75,8 +75,10 @@ impl Careloop {
         self.panel_facts()
     }
 
-    /// Every stored patient's facts, engagement signals included.
-    fn panel_facts(&self) -> Result<Vec<PatientFacts>> {
+    /// Every stored patient's facts, engagement signals included (a caller that runs the
+    /// segments many times on an unchanged panel loads them once and passes them to
+    /// [`Careloop::run_segments`]).
+    pub(crate) fn panel_facts(&self) -> Result<Vec<PatientFacts>> {
         let medications = self.store.shared_resources("Medication")?;
         let shared = SharedFacts::from_medications(
             medications
@@ -118,15 +120,25 @@ impl Careloop {
     }
 
     /// Evaluates the catalogue and records the run; the cohorts keep their priorities.
+    /// `panel`: the panel's facts when the caller holds them (they must be the stored ones,
+    /// see [`Careloop::panel_facts`]); `None` reads them from the store.
     pub(crate) fn run_segments(
         &mut self,
         as_of: NaiveDate,
         definitions: Option<&Path>,
         actor: &Actor,
+        panel: Option<&[PatientFacts]>,
     ) -> Result<(Catalog, Vec<careloop_segment::Cohort>)> {
         let catalog = self.catalog(definitions)?;
-        let panel = self.panel_facts()?;
-        let cohorts = engine::run(&catalog, &panel, &self.last_contacts()?, as_of);
+        let loaded;
+        let panel = match panel {
+            Some(panel) => panel,
+            None => {
+                loaded = self.panel_facts()?;
+                &loaded
+            }
+        };
+        let cohorts = engine::run(&catalog, panel, &self.last_contacts()?, as_of);
         let mut members = Vec::new();
         for c in &cohorts {
             let placed = |ids: &[String], placement: &str| {
@@ -160,7 +172,7 @@ impl Careloop {
         definitions: Option<&Path>,
         actor: &Actor,
     ) -> Result<SegmentRun> {
-        let (catalog, cohorts) = self.run_segments(as_of, definitions, actor)?;
+        let (catalog, cohorts) = self.run_segments(as_of, definitions, actor, None)?;
         Ok(SegmentRun {
             as_of: as_of.to_string(),
             definitions_version: catalog.version.clone(),

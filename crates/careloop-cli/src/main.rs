@@ -44,6 +44,22 @@ enum Command {
         #[arg(long, value_name = "YYYY-MM-DD")]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Simulate weeks of outreach work on the cache's panel through the API, for demos and
+    /// benchmarks: segmentation every Monday, claims, attempts, callbacks, escalations,
+    /// referrals and closings by ana, ben and dev (coordinators), cleo (clinician) and sue
+    /// (supervisor). The same seed on the same panel does the same work.
+    DemoActivity {
+        /// How many ISO weeks (Monday to Sunday), the last one containing --end.
+        #[arg(long)]
+        weeks: u32,
+        /// The last simulated day: nothing is dated after it.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        end: chrono::NaiveDate,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Import FHIR R4 files (.json, .json.gz, .ndjson, .ndjson.gz), .tar.gz archives and
     /// directories; each file is imported whole or not at all.
     Import {
@@ -114,6 +130,26 @@ enum Command {
         action: ops::AuditAction,
         #[command(flatten)]
         actor: ops::Actor,
+    },
+    /// The weekly case review of an ISO week (supervisors): cohort changes, pending work,
+    /// caseloads, equity, over-contact, outcome metrics. Text summary by default; JSON (to
+    /// stdout or --out), CSV (one file per table into the --out directory) or PDF (--out).
+    Review {
+        /// The ISO week, e.g. 2026-W47 (default: the week of --at).
+        #[arg(long, value_name = "YYYY-Www")]
+        week: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
+        format: ReviewFormat,
+        /// Where to write: a file (json, pdf) or a directory (csv). Default for csv:
+        /// review-YYYY-Www/; for pdf: review-YYYY-Www.pdf.
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+        /// The supervisor asking.
+        #[arg(long, value_name = "NAME")]
+        as_user: Option<String>,
+        /// The time asked (default: now); audited.
+        #[arg(long, value_name = "TIMESTAMP")]
+        at: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// What the cache holds.
     Stats {
@@ -189,6 +225,14 @@ pub(crate) enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum ReviewFormat {
+    Text,
+    Json,
+    Csv,
+    Pdf,
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -252,6 +296,27 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             },
             &actor,
         ),
+        Command::Review {
+            week,
+            format,
+            out,
+            as_user,
+            at,
+        } => {
+            let mut careloop = open(cli.data_dir, cli.key_file)?;
+            let session = careloop_api::Session {
+                user: as_user
+                    .or_else(|| std::env::var("USER").ok())
+                    .unwrap_or_else(|| "careloop".to_owned()),
+                role: careloop_api::Role::Supervisor,
+                at: at.unwrap_or_else(chrono::Utc::now),
+            };
+            let week = match week {
+                Some(w) => careloop_api::review::parse_week(&w)?,
+                None => careloop_api::review::week_of(session.at.date_naive()),
+            };
+            review(&mut careloop, &session, week, format, out)
+        }
         Command::Audit { action, actor } => {
             ops::audit(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
         }
@@ -273,6 +338,35 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::DemoActivity {
+            weeks,
+            end,
+            seed,
+            format,
+        } => {
+            let mut careloop = open(cli.data_dir, cli.key_file)?;
+            let plan = careloop_api::activity::ActivityPlan {
+                seed,
+                ..careloop_api::activity::ActivityPlan::new(weeks, end)
+            };
+            let bar = progress_bar("{bar:40} week {pos}/{len} ({eta})");
+            if let Some(bar) = &bar {
+                bar.set_length(weeks.into());
+            }
+            let report = careloop_api::activity::simulate(&mut careloop, &plan, &mut |done, _| {
+                if let Some(bar) = &bar {
+                    bar.set_position(done.into());
+                }
+            })?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            match format {
+                Format::Json => println!("{}", to_json(&report)?),
+                Format::Text => print_activity(&report),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import {
             paths,
             keep_going,
@@ -280,7 +374,7 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
         } => {
             let config = Config::resolve(cli.data_dir, cli.key_file)?;
             let mut careloop = Careloop::open(&config)?;
-            let bar = progress_bar();
+            let bar = progress_bar("{bar:40} {bytes}/{total_bytes} {msg} ({eta})");
             let summary = careloop.import(&paths, keep_going, &mut |p| {
                 if let Some(bar) = &bar {
                     bar.set_length(p.bytes_total);
@@ -558,16 +652,74 @@ fn print_explanations(
     }
 }
 
-fn progress_bar() -> Option<indicatif::ProgressBar> {
+/// A progress bar on stderr when it is a terminal.
+fn progress_bar(template: &str) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
-            .expect("a valid template"),
-    );
+    bar.set_style(indicatif::ProgressStyle::with_template(template).expect("a valid template"));
     Some(bar)
+}
+
+fn print_activity(r: &careloop_api::activity::ActivityReport) {
+    let list = |map: &std::collections::BTreeMap<String, u32>| {
+        let parts: Vec<String> = map.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        if parts.is_empty() {
+            "none".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    };
+    match (r.first_day, r.last_day) {
+        (Some(first), Some(last)) => println!(
+            "simulated {} weeks ({first} to {last}): {} events",
+            r.weeks, r.events_total
+        ),
+        _ => println!("simulated no weeks"),
+    }
+    println!(
+        "cohort runs {}; cases opened {}, claimed {}, assigned {}; open at the end {} ({} unassigned)",
+        r.cohort_runs,
+        r.cases_opened,
+        r.cases_claimed,
+        r.cases_assigned,
+        r.open_cases_at_end,
+        r.unassigned_at_end
+    );
+    println!(
+        "attempts {} ({} reached): {}",
+        r.attempts,
+        r.reached,
+        list(&r.attempts_by_channel)
+    );
+    println!(
+        "contact-limit overrides {}; attempts put off by the limit {}",
+        r.contact_limit_overrides, r.attempts_postponed
+    );
+    println!(
+        "callbacks {} requested, {} documented ({} late)",
+        r.callbacks_requested, r.callbacks_documented, r.callbacks_documented_late
+    );
+    println!(
+        "escalations raised: {}; {} acknowledged ({} late), {} resolved",
+        list(&r.escalations_raised),
+        r.escalations_acknowledged,
+        r.escalations_acknowledged_late,
+        r.escalations_resolved
+    );
+    println!(
+        "referrals sent: {}; updates: {}",
+        list(&r.referrals_sent),
+        list(&r.referral_updates)
+    );
+    println!("cases closed: {}", list(&r.cases_closed));
+    println!(
+        "refused by the API (skipped) {}; planned after the end (left undone) {}",
+        r.refused, r.left_pending
+    );
+    let events: Vec<String> = r.events.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    println!("events: {}", events.join(", "));
 }
 
 fn summary_json(s: &ImportSummary) -> serde_json::Value {
@@ -605,4 +757,81 @@ fn print_summary(s: &ImportSummary) {
     if s.engagement_signals > 0 {
         println!("engagement signals stored: {}", s.engagement_signals);
     }
+}
+
+/// `careloop review`.
+fn review(
+    careloop: &mut Careloop,
+    session: &careloop_api::Session,
+    week: careloop_api::review::Week,
+    format: ReviewFormat,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, ApiError> {
+    use careloop_api::review::ReviewFormat as Api;
+    let (api, default) = match format {
+        ReviewFormat::Text => {
+            let review = careloop.weekly_review(session, week)?;
+            print!("{}", review_text(&review));
+            return Ok(ExitCode::SUCCESS);
+        }
+        ReviewFormat::Json if out.is_none() => {
+            let review = careloop.weekly_review(session, week)?;
+            println!("{}", to_json(&review)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        ReviewFormat::Json => (Api::Json, format!("review-{week}.json")),
+        ReviewFormat::Csv => (Api::Csv, format!("review-{week}")),
+        ReviewFormat::Pdf => (Api::Pdf, format!("review-{week}.pdf")),
+    };
+    let out = out.unwrap_or_else(|| PathBuf::from(default));
+    for path in careloop.export_review(session, week, api, &out)? {
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The review's headline figures and its tables, as text.
+fn review_text(review: &careloop_api::review::WeeklyReview) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let p = &review.pending;
+    let _ = writeln!(
+        out,
+        "Weekly review {} ({} to {}); run {} against {}",
+        review.week,
+        review.starts,
+        review.ends,
+        review
+            .run
+            .as_ref()
+            .map_or("none".to_owned(), |r| format!("{} of {}", r.id, r.as_of)),
+        review
+            .previous_run
+            .as_ref()
+            .map_or("none".to_owned(), |r| format!("{} of {}", r.id, r.as_of)),
+    );
+    let _ = writeln!(
+        out,
+        "overdue cases {} · unacknowledged escalations {} · overdue referrals {} · waiting callbacks {} · contact-limit overrides {}",
+        p.overdue_cases.len(),
+        p.unacknowledged_escalations.len(),
+        p.overdue_referrals.len(),
+        p.waiting_callbacks.len(),
+        review.contacts.overrides.len()
+    );
+    for table in careloop_api::review::tables(review) {
+        let _ = writeln!(out, "\n{}", table.title);
+        let _ = writeln!(out, "{}", table.columns.join("\t"));
+        for row in table.rows.iter().take(50) {
+            let _ = writeln!(out, "{}", row.join("\t"));
+        }
+        if table.rows.len() > 50 {
+            let _ = writeln!(
+                out,
+                "… {} more rows (use --format csv)",
+                table.rows.len() - 50
+            );
+        }
+    }
+    out
 }

@@ -449,32 +449,6 @@ fn scan<'a>(query: &FactQuery, ctx: &Context<'a>, on: &mut dyn FnMut(Hit<'a>) ->
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_compare_with_date_text_and_missing_values_compare_false() {
-        let date = SignalValue::Date(NaiveDate::from_ymd_opt(2024, 1, 15).unwrap());
-        let date = Value::Signal(&date);
-        let text = |t: &str| Literal::Text(t.to_owned());
-        let (jan31, dec31, junk) = (text("2024-01-31"), text("2023-12-31"), text("not a date"));
-        assert!(compare(&date, CmpOp::Lt, &Value::Literal(&jan31)));
-        assert!(compare(&Value::Literal(&dec31), CmpOp::Lt, &date));
-        assert!(!compare(&date, CmpOp::Eq, &Value::Literal(&junk)));
-        for op in [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Ge] {
-            assert!(
-                !compare(
-                    &Value::Signal(&SignalValue::Missing),
-                    op,
-                    &Value::Literal(&Literal::Number(1.0))
-                ),
-                "{op:?}"
-            );
-        }
-    }
-}
-
 /// The fact queries a rule requires to find nothing (`not exists(…)` among its top-level
 /// conditions): what closes a care gap. Empty for a rule that is not a care gap.
 pub fn closing_queries(rule: &Expr) -> Vec<&FactQuery> {
@@ -519,4 +493,30 @@ pub fn closing_evidence(
     dates.sort();
     dates.dedup();
     dates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_compare_with_date_text_and_missing_values_compare_false() {
+        let date = SignalValue::Date(NaiveDate::from_ymd_opt(2024, 1, 15).unwrap());
+        let date = Value::Signal(&date);
+        let text = |t: &str| Literal::Text(t.to_owned());
+        let (jan31, dec31, junk) = (text("2024-01-31"), text("2023-12-31"), text("not a date"));
+        assert!(compare(&date, CmpOp::Lt, &Value::Literal(&jan31)));
+        assert!(compare(&Value::Literal(&dec31), CmpOp::Lt, &date));
+        assert!(!compare(&date, CmpOp::Eq, &Value::Literal(&junk)));
+        for op in [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Ge] {
+            assert!(
+                !compare(
+                    &Value::Signal(&SignalValue::Missing),
+                    op,
+                    &Value::Literal(&Literal::Number(1.0))
+                ),
+                "{op:?}"
+            );
+        }
+    }
 }

@@ -298,7 +298,12 @@ fn care_gaps_name_their_closing_evidence_and_others_have_none() {
     ] {
         assert_eq!(closing_queries(rule(gap)).len(), 1, "{gap}");
     }
-    for other in ["dormant", "frequent_ed", "polypharmacy", "post_discharge_30d"] {
+    for other in [
+        "dormant",
+        "frequent_ed",
+        "polypharmacy",
+        "post_discharge_30d",
+    ] {
         assert!(closing_queries(rule(other)).is_empty(), "{other}");
     }
     // HbA1c results at any distance (the rule's 12-month window is dropped), up to the date.

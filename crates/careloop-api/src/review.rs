@@ -1,0 +1,363 @@
+//! The weekly review through the API: gathers what `careloop_review::compute` reads (the
+//! event log, the cohort history, the panel's groups, closing evidence and visits of the
+//! people contacted) from the store, checks the role, audits, and keeps the last review so
+//! that drill-downs answer at once.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use careloop_ops::rbac::Operation;
+use careloop_ops::OpEvent;
+use careloop_review::{CohortRun, Demographics, Drills, Member, Person, SegmentInfo};
+use careloop_segment::eval::{closing_evidence, closing_queries};
+use careloop_segment::{PatientFacts, SharedFacts};
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use crate::operations::Session;
+use crate::{ApiError, Careloop, ErrorCode, Result};
+
+pub use careloop_review::export::tables;
+pub use careloop_review::{DrillRow, Week, WeeklyReview};
+
+impl From<careloop_review::ReviewError> for ApiError {
+    fn from(e: careloop_review::ReviewError) -> ApiError {
+        use careloop_review::ReviewError as E;
+        let code = match e {
+            E::BadWeek { .. } => ErrorCode::BadInput,
+            E::UnknownDrill(_) => ErrorCode::NotFound,
+            E::Io { .. } => ErrorCode::Io,
+            E::Log { .. } => ErrorCode::Internal,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+/// The formats a review is exported in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewFormat {
+    Json,
+    /// One file per table, in a directory.
+    Csv,
+    Pdf,
+}
+
+/// The last review computed, valid while the log and the cohort history are unchanged.
+#[derive(Debug)]
+pub(crate) struct CachedReview {
+    week: Week,
+    last_event: i64,
+    runs: usize,
+    review: WeeklyReview,
+    drills: Drills,
+}
+
+/// Digital contact a person makes: counted for the digital engagement tier.
+const DIGITAL_KINDS: [&str; 3] = ["portal_login", "portal_message", "checkin_done"];
+
+/// Parses a week (`YYYY-Www`).
+pub fn parse_week(text: &str) -> Result<Week> {
+    Ok(Week::parse(text)?)
+}
+
+/// The week that contains a date.
+pub fn week_of(date: NaiveDate) -> Week {
+    Week::containing(date)
+}
+
+impl Careloop {
+    /// The weekly review of `week` (supervisors only; audited).
+    pub fn weekly_review(&mut self, session: &Session, week: Week) -> Result<WeeklyReview> {
+        self.authorize_review(session, "see the weekly review", week.to_string())?;
+        Ok(self.cached_review(week)?.review.clone())
+    }
+
+    /// The cases behind one number of a week's review.
+    pub fn review_drill(
+        &mut self,
+        session: &Session,
+        week: Week,
+        key: &str,
+    ) -> Result<Vec<DrillRow>> {
+        self.authorize_review(session, "open a review drill-down", format!("{week} {key}"))?;
+        Ok(self.cached_review(week)?.drills.rows(key)?)
+    }
+
+    /// Writes the review of `week` to `out`: a JSON file, a PDF file, or a directory of CSV
+    /// files (one per table). Returns the files written.
+    pub fn export_review(
+        &mut self,
+        session: &Session,
+        week: Week,
+        format: ReviewFormat,
+        out: &Path,
+    ) -> Result<Vec<PathBuf>> {
+        self.authorize_review(session, "export the weekly review", week.to_string())?;
+        let review = &self.cached_review(week)?.review;
+        let io = |e: std::io::Error| {
+            ApiError::new(ErrorCode::Io, format!("writing {}: {e}", out.display()))
+        };
+        match format {
+            ReviewFormat::Csv => Ok(careloop_review::export::write_csv_dir(review, out)?),
+            ReviewFormat::Json => {
+                let json = serde_json::to_vec_pretty(review).map_err(ApiError::internal)?;
+                careloop_review::export::write_atomically(out, &json).map_err(io)?;
+                Ok(vec![out.to_owned()])
+            }
+            ReviewFormat::Pdf => {
+                let pdf = careloop_review::pdf::render(review);
+                careloop_review::export::write_atomically(out, &pdf).map_err(io)?;
+                Ok(vec![out.to_owned()])
+            }
+        }
+    }
+
+    fn authorize_review(&mut self, session: &Session, action: &str, target: String) -> Result<()> {
+        self.authorize(
+            session,
+            Operation::WeeklyReview,
+            action,
+            None,
+            Some(target.clone()),
+        )?;
+        // The review names people (entered, exited, pending work): its reading is audited.
+        self.audit_read(session, action, None, Some(target))
+    }
+
+    fn cached_review(&mut self, week: Week) -> Result<&CachedReview> {
+        let last_event = self.store.last_event_seq()?;
+        let runs = self.store.cohort_runs()?.len();
+        let fresh = self
+            .review
+            .as_ref()
+            .is_some_and(|c| c.week == week && c.last_event == last_event && c.runs == runs);
+        if !fresh {
+            let (review, drills) = self.compute_review(week)?;
+            self.review = Some(CachedReview {
+                week,
+                last_event,
+                runs,
+                review,
+                drills,
+            });
+        }
+        Ok(self.review.as_ref().expect("just set"))
+    }
+
+    /// Gathers the input and computes (no role check: callers check).
+    #[doc(hidden)]
+    pub fn compute_review(&mut self, week: Week) -> Result<(WeeklyReview, Drills)> {
+        let sunday = week.sunday();
+        let catalog = self.catalog(None)?;
+        let segments: Vec<SegmentInfo> = catalog
+            .segments
+            .iter()
+            .map(|s| SegmentInfo {
+                id: s.definition.id.clone(),
+                name: s.definition.name.clone(),
+                capacity: s.definition.weekly_capacity,
+                care_gap: !closing_queries(&s.rule).is_empty(),
+            })
+            .collect();
+
+        // The cohort history: sizes of every run, members of the two compared.
+        let mut runs: Vec<CohortRun> = self
+            .store
+            .cohort_runs()?
+            .into_iter()
+            .filter_map(|r| {
+                Some(CohortRun {
+                    id: r.id,
+                    as_of: r.as_of.parse().ok()?,
+                    ..CohortRun::default()
+                })
+            })
+            .collect();
+        let index: HashMap<i64, usize> = runs.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        for (run, segment, count) in self.store.cohort_sizes()? {
+            if let Some(i) = index.get(&run) {
+                runs[*i].sizes.insert(segment, count);
+            }
+        }
+        let (current_id, previous_id) = careloop_review::compute::select_runs(&runs, week);
+        let with_members =
+            |id: Option<i64>, store: &careloop_store::Store| -> Result<Option<CohortRun>> {
+                let Some(id) = id else { return Ok(None) };
+                let mut run = runs[index[&id]].clone();
+                run.members = store
+                    .cohort_members(id)?
+                    .into_iter()
+                    .map(|m| Member {
+                        segment_id: m.segment_id,
+                        patient_id: m.patient_id,
+                        placement: m.placement,
+                    })
+                    .collect();
+                Ok(Some(run))
+            };
+        let current = with_members(current_id, &self.store)?;
+        let previous = with_members(previous_id, &self.store)?;
+
+        let names: HashMap<String, String> = self
+            .ops()?
+            .people
+            .iter()
+            .map(|(id, p)| (id.clone(), p.name.clone()))
+            .collect();
+        let people = self.review_people(sunday, &names)?;
+
+        // The people with an attempt by the end of the week: their visits, and for care-gap
+        // cases their closing evidence.
+        let end = week.end();
+        let ops = self.ops()?;
+        let log = ops.log.clone();
+        let policy = ops.policy.clone();
+        let mut contacted: BTreeSet<String> = BTreeSet::new();
+        let mut case_segment: HashMap<uuid::Uuid, String> = HashMap::new();
+        for r in log.iter().filter(|r| r.at < end) {
+            match &r.event {
+                OpEvent::CaseOpened {
+                    case_id,
+                    segment_id,
+                    ..
+                } => {
+                    case_segment.insert(*case_id, segment_id.clone());
+                }
+                OpEvent::AttemptRecorded(_) => {
+                    contacted.insert(r.patient_id.clone());
+                }
+                _ => {}
+            }
+        }
+        let mut gap_segments_of: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        let gap_ids: BTreeSet<&str> = segments
+            .iter()
+            .filter(|s| s.care_gap)
+            .map(|s| s.id.as_str())
+            .collect();
+        for r in log.iter().filter(|r| r.at < end) {
+            if let OpEvent::AttemptRecorded(a) = &r.event {
+                if let Some(segment) = case_segment.get(&a.case_id) {
+                    if let Some(id) = gap_ids.get(segment.as_str()) {
+                        gap_segments_of
+                            .entry(r.patient_id.as_str())
+                            .or_default()
+                            .insert(id);
+                    }
+                }
+            }
+        }
+        let medications = self.store.shared_resources("Medication")?;
+        let shared = SharedFacts::from_medications(
+            medications
+                .iter()
+                .map(|(id, body)| (id.as_str(), body.as_str())),
+        );
+        let mut evidence: HashMap<(String, String), Vec<NaiveDate>> = HashMap::new();
+        let mut visits: HashMap<String, Vec<NaiveDate>> = HashMap::new();
+        for patient in &contacted {
+            let facts = PatientFacts::from_resources(
+                patient,
+                &self.store.patient_resources(patient)?,
+                &shared,
+            );
+            let dates: Vec<NaiveDate> = facts
+                .encounters
+                .iter()
+                .filter_map(|e| e.start)
+                .filter(|d| *d <= sunday)
+                .collect();
+            visits.insert(patient.clone(), dates);
+            for segment in gap_segments_of.get(patient.as_str()).into_iter().flatten() {
+                let Some(s) = catalog
+                    .segments
+                    .iter()
+                    .find(|s| s.definition.id == *segment)
+                else {
+                    continue;
+                };
+                let dates = closing_evidence(
+                    &closing_queries(&s.rule),
+                    &facts,
+                    &catalog.value_sets,
+                    sunday,
+                );
+                evidence.insert((patient.clone(), (*segment).to_owned()), dates);
+            }
+        }
+
+        let input = careloop_review::Input {
+            week,
+            people: &people,
+            segments: &segments,
+            runs: &runs,
+            current: current.as_ref(),
+            previous: previous.as_ref(),
+            log: &log,
+            policy: &policy,
+            evidence: &evidence,
+            visits: &visits,
+            settings: careloop_review::Settings::default(),
+        };
+        Ok(careloop_review::compute(&input)?)
+    }
+
+    /// Everyone stored, with their groups' raw values, as of `on`.
+    fn review_people(&self, on: NaiveDate, names: &HashMap<String, String>) -> Result<Vec<Person>> {
+        let mut people: Vec<Person> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        self.store.for_each_resource("Patient", |id, body| {
+            let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+            let mut facts = PatientFacts::default();
+            facts.add_resource("Patient", &json, &SharedFacts::default());
+            let alive = facts.birth_date.is_some_and(|b| b <= on)
+                && !facts.deceased_boolean
+                && facts.deceased_date.is_none_or(|d| d > on);
+            index.insert(id.to_owned(), people.len());
+            people.push(Person {
+                id: id.to_owned(),
+                name: names.get(id).cloned().unwrap_or_default(),
+                demographics: Demographics {
+                    birth_date: facts.birth_date,
+                    sex: facts.gender,
+                    language: facts.language,
+                    payer: None,
+                    race: facts.race,
+                    ethnicity: facts.ethnicity,
+                    digital_uses: Vec::new(),
+                },
+                in_panel: alive,
+            });
+            Ok(())
+        })?;
+        // Payer: the active coverage (else the first), as the segmentation reads it.
+        let mut payer: HashMap<String, PatientFacts> = HashMap::new();
+        self.store
+            .for_each_patient_resource("Coverage", |patient, body| {
+                if let Ok(json) = serde_json::from_str::<Value>(body) {
+                    payer.entry(patient.to_owned()).or_default().add_resource(
+                        "Coverage",
+                        &json,
+                        &SharedFacts::default(),
+                    );
+                }
+                Ok(())
+            })?;
+        for (patient, facts) in payer {
+            if let Some(i) = index.get(&patient) {
+                people[*i].demographics.payer = facts.payer;
+            }
+        }
+        for (patient, kind, at) in self.store.engagement_signals()? {
+            if !DIGITAL_KINDS.contains(&kind.as_str()) {
+                continue;
+            }
+            if let (Some(i), Some(date)) =
+                (index.get(&patient), careloop_segment::dates::fhir_date(&at))
+            {
+                people[*i].demographics.digital_uses.push(date);
+            }
+        }
+        Ok(people)
+    }
+}
