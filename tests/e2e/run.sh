@@ -5,7 +5,8 @@
 # Usage: tests/e2e/run.sh target/debug/careloop-app   (needs tauri-driver on PATH and /usr/bin/WebKitWebDriver)
 # Screenshots of each main screen go to target/e2e-screenshots/ in the repository (override with
 # CARELOOP_E2E_SCREENSHOTS=DIR): 01-worklist, 02-case-sms-refused, 03-case-callback-routed,
-# 04-callback-queue, 05-search, 06-idle-lock, 07-segment-editor, patients, and failure-*.png when a test fails.
+# 04-callback-queue, 05-search, 06-idle-lock, 07-segment-editor, 08-weekly-review, 09-review-drill-down,
+# patients, and failure-*.png when a test fails.
 # CI keeps that directory. CARELOOP_E2E_SCREENSHOT=/path/shot.png also keeps the patient list's last window.
 # The idle lock is shortened to CARELOOP_IDLE_LOCK_SECONDS (default here 15) so the test sees it engage.
 set -euo pipefail
@@ -78,6 +79,7 @@ export CARELOOP_APP DRIVER_LOG="$tmp/tauri-driver.log"
 export XDG_DATA_HOME="$tmp/xdg-data" XDG_CACHE_HOME="$tmp/xdg-cache" XDG_CONFIG_HOME="$tmp/xdg-config"
 export NO_AT_BRIDGE=1
 export CARELOOP_DATA_DIR="$tmp/data" CARELOOP_KEY_FILE="$tmp/key" CARELOOP_DEMO_PATIENTS=300
+export CARELOOP_EXPORT_DIR="$tmp/exports"
 # A prepared cache instead of a new demo one (tests/e2e/measure.sh uses a 100,000-person panel).
 if [ -n "${CARELOOP_E2E_DATA_DIR:-}" ]; then
   export CARELOOP_DATA_DIR="$CARELOOP_E2E_DATA_DIR" CARELOOP_KEY_FILE="$CARELOOP_E2E_KEY_FILE"

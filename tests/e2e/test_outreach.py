@@ -6,7 +6,9 @@ reason shown, and documents a phone attempt whose outcome routes a clinician cal
 clinician (cleo) documents the callback with the review sign-off; search finds the person by
 part of an accented name typed without accents; and, left idle (CARELOOP_IDLE_LOCK_SECONDS is
 short in tests/e2e/run.sh), the session locks and the record leaves the page. Each main screen
-is saved under $CARELOOP_E2E_SCREENSHOTS; last, the supervisor (sue) previews a segment draft.
+is saved under $CARELOOP_E2E_SCREENSHOTS; last, the supervisor (sue) previews a segment draft
+and opens the weekly review of the last full week (the first run simulated the weeks before
+today), drills into a cohort and exports the PDF.
 """
 
 import os
@@ -229,6 +231,35 @@ def supervisor_previews_a_segment(driver: WebDriver) -> None:
     screenshot(driver, "07-segment-editor")
 
 
+def supervisor_reviews_the_week(driver: WebDriver) -> None:
+    find(driver, "[data-testid=tab-review]", "the weekly review tab (supervisors)").click()
+    find(driver, "[data-testid=cohort-row]", "the current week's cohorts")
+    previous = [b for b in driver.find_elements(By.CSS_SELECTOR, "button") if "Previous week" in b.text]
+    shown = find(driver, "[data-testid=review-week]", "the week shown").text
+    previous[0].click()
+    wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=review-week]").text != shown, "the previous week")
+    wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid=review-loading]"), "the review loaded")
+    # Simulated outreach: attempts in the week and people contacted per bucket.
+    timeliness = find(driver, "[data-testid=timeliness-first_attempt]", "time to first attempt").get_attribute("textContent")
+    buckets = find(driver, "[data-testid=bucket-table]", "contacts per person").get_attribute("textContent")
+    assert any(ch.isdigit() and ch != "0" for ch in buckets), buckets
+    screenshot(driver, "08-weekly-review")
+    drill = find(driver, "[data-testid=cohort-row] button.drill", "a cohort size to drill into")
+    drill.click()
+    rows = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=drill-row]"), "the cases behind the number")
+    assert rows, timeliness
+    screenshot(driver, "09-review-drill-down")
+    for b in driver.find_elements(By.CSS_SELECTOR, "[data-testid=drill-panel] button"):
+        if b.text.strip() in ("Close", "×"):
+            b.click()
+            break
+    export = [b for b in driver.find_elements(By.CSS_SELECTOR, "button") if b.text == "Export PDF"]
+    export[0].click()
+    path = find(driver, "[data-testid=export-path] code", "the exported file's path").text
+    with open(path, "rb") as f:
+        assert f.read(8) == b"%PDF-1.4", path
+
+
 def run(driver: WebDriver) -> None:
     sign_in(driver, "ana", timeout=STARTUP_TIMEOUT_S)
     case_id = open_a_pool_case(driver)
@@ -237,6 +268,7 @@ def run(driver: WebDriver) -> None:
     search_by_accented_name(driver, case_name)
     idle_lock_hides_the_record(driver, case_name)
     supervisor_previews_a_segment(driver)
+    supervisor_reviews_the_week(driver)
 
 
 def main() -> int:

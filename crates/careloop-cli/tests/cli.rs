@@ -558,3 +558,85 @@ fn search_finds_synthea_people_by_accented_and_unaccented_names() {
     let out = env.run(&["search", "zzqqxx", "--format", "json"]);
     assert_eq!(stdout(&out).trim(), "[]");
 }
+
+#[test]
+fn demo_activity_then_the_weekly_review_as_text_json_csv_and_pdf() {
+    let env = Env::new();
+    let panel = env.path("panel");
+    let p = panel.to_str().unwrap();
+    let demo = [
+        "demo",
+        "--patients",
+        "200",
+        "--as-of",
+        "2026-06-29",
+        "--out",
+        p,
+    ];
+    assert!(env.run(&demo).status.success());
+    assert!(env.run(&["import", p]).status.success());
+    let out = env.run(&["demo-activity", "--weeks", "5", "--end", "2026-06-28"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let at = ["--as-user", "sue", "--at", "2026-06-29T08:00:00Z"];
+    let review = |extra: &[&str]| {
+        let mut args = vec!["review", "--week", "2026-W26"];
+        args.extend_from_slice(&at);
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    let text = review(&[]);
+    assert!(text.status.success(), "{}", stderr(&text));
+    let text = stdout(&text);
+    assert!(
+        text.starts_with("Weekly review 2026-W26 (2026-06-22 to 2026-06-28)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Care-gap closure after the first attempt"),
+        "{text}"
+    );
+
+    let json = review(&["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["week"], "2026-W26");
+    assert!(
+        value["response_by_channel"][0]["attempts_to_date"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+
+    let csv_dir = env.path("csv");
+    let out = review(&["--format", "csv", "--out", csv_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written = files(&csv_dir);
+    assert_eq!(written.len(), 14, "one file per table");
+    assert!(written
+        .iter()
+        .all(|(name, _)| name.starts_with("2026-W26-") && name.ends_with(".csv")));
+    assert_eq!(stdout(&out).lines().count(), 14, "the paths are printed");
+
+    let pdf = env.path("review.pdf");
+    let out = review(&["--format", "pdf", "--out", pdf.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-1.4"));
+
+    // A malformed week: exit 1, naming it; nothing written.
+    let out = env.run(&[
+        "review",
+        "--week",
+        "2026-26",
+        "--format",
+        "pdf",
+        "--out",
+        env.path("x.pdf").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("bad_input") && stderr(&out).contains("2026-26"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.path("x.pdf").exists());
+}
