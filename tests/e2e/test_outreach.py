@@ -255,7 +255,14 @@ def supervisor_reviews_the_week(driver: WebDriver) -> None:
             break
     export = [b for b in driver.find_elements(By.CSS_SELECTOR, "button") if b.text == "Export PDF"]
     export[0].click()
-    path = find(driver, "[data-testid=export-path] code", "the exported file's path").text
+    def exported(d: WebDriver):
+        done = d.find_elements(By.CSS_SELECTOR, "[data-testid=export-path] code")
+        failed = d.find_elements(By.CSS_SELECTOR, ".review [role=alert]")
+        return done or failed or None
+
+    shown = wait_for(driver, exported, "the export's outcome")[0]
+    assert shown.tag_name == "code", f"the export failed: {shown.text}"
+    path = shown.text
     with open(path, "rb") as f:
         assert f.read(8) == b"%PDF-1.4", path
 

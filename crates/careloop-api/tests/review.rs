@@ -167,7 +167,7 @@ fn a_simulated_demo_week_shows_non_trivial_numbers_on_every_table() {
             &sue,
             week,
             ReviewFormat::Pdf,
-            &out.path().join("review.pdf"),
+            &out.path().join("new/review.pdf"),
         )
         .unwrap();
     let bytes = std::fs::read(&pdf[0]).unwrap();
