@@ -89,6 +89,8 @@ pub struct Careloop {
     search: Option<search::Search>,
     /// The last weekly review computed, for its drill-downs.
     review: Option<review::CachedReview>,
+    /// What reviews read from the clinical facts, kept until the next import.
+    review_facts: Option<review::ReviewFacts>,
 }
 
 impl Careloop {
@@ -101,6 +103,7 @@ impl Careloop {
             ops: None,
             search: None,
             review: None,
+            review_facts: None,
         })
     }
 
@@ -159,6 +162,8 @@ impl Careloop {
         // New people: the operations state and the search index are rebuilt when next used.
         self.ops = None;
         self.search = None;
+        self.review = None;
+        self.review_facts = None;
         Ok(careloop_fhir::import_paths(
             &mut self.store,
             paths,

@@ -52,6 +52,25 @@ pub(crate) struct CachedReview {
     drills: Drills,
 }
 
+/// What the review reads from the panel's clinical facts, kept across weeks until the next
+/// import: everyone's demographics, and the visits and closing evidence of each person
+/// contacted (all dates; the review cuts them at its week).
+#[derive(Debug, Default)]
+pub(crate) struct ReviewFacts {
+    /// Everyone, with birth and death dates (in the panel at a date: born by then and alive).
+    people: Vec<(Person, Option<NaiveDate>, Option<NaiveDate>, bool)>,
+    /// The catalogue version the evidence was found with.
+    catalog_version: String,
+    contacted: HashMap<String, ContactedFacts>,
+}
+
+/// A contacted person's visit dates and closing-evidence dates by care-gap segment.
+#[derive(Debug)]
+struct ContactedFacts {
+    visits: Vec<NaiveDate>,
+    closing: HashMap<String, Vec<NaiveDate>>,
+}
+
 /// Digital contact a person makes: counted for the digital engagement tier.
 const DIGITAL_KINDS: [&str; 3] = ["portal_login", "portal_message", "checkin_done"];
 
@@ -203,91 +222,98 @@ impl Careloop {
         let current = with_members(current_id, &self.store)?;
         let previous = with_members(previous_id, &self.store)?;
 
-        let names: HashMap<String, String> = self
-            .ops()?
-            .people
-            .iter()
-            .map(|(id, p)| (id.clone(), p.name.clone()))
-            .collect();
-        let people = self.review_people(sunday, &names)?;
+        if self.review_facts.is_none() {
+            let names: HashMap<String, String> = self
+                .ops()?
+                .people
+                .iter()
+                .map(|(id, p)| (id.clone(), p.name.clone()))
+                .collect();
+            self.review_facts = Some(ReviewFacts {
+                people: self.review_people(&names)?,
+                ..ReviewFacts::default()
+            });
+        }
 
-        // The people with an attempt by the end of the week: their visits, and for care-gap
-        // cases their closing evidence.
+        // The people with an attempt by the end of the week: their visits and closing
+        // evidence.
         let end = week.end();
         let ops = self.ops()?;
         let log = ops.log.clone();
         let policy = ops.policy.clone();
-        let mut contacted: BTreeSet<String> = BTreeSet::new();
-        let mut case_segment: HashMap<uuid::Uuid, String> = HashMap::new();
-        for r in log.iter().filter(|r| r.at < end) {
-            match &r.event {
-                OpEvent::CaseOpened {
-                    case_id,
-                    segment_id,
-                    ..
-                } => {
-                    case_segment.insert(*case_id, segment_id.clone());
-                }
-                OpEvent::AttemptRecorded(_) => {
-                    contacted.insert(r.patient_id.clone());
-                }
-                _ => {}
-            }
-        }
-        let mut gap_segments_of: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-        let gap_ids: BTreeSet<&str> = segments
+        let contacted: BTreeSet<String> = log
             .iter()
-            .filter(|s| s.care_gap)
-            .map(|s| s.id.as_str())
+            .filter(|r| r.at < end && matches!(r.event, OpEvent::AttemptRecorded(_)))
+            .map(|r| r.patient_id.clone())
             .collect();
-        for r in log.iter().filter(|r| r.at < end) {
-            if let OpEvent::AttemptRecorded(a) = &r.event {
-                if let Some(segment) = case_segment.get(&a.case_id) {
-                    if let Some(id) = gap_ids.get(segment.as_str()) {
-                        gap_segments_of
-                            .entry(r.patient_id.as_str())
-                            .or_default()
-                            .insert(id);
-                    }
-                }
-            }
+        let cache = self.review_facts.as_mut().expect("just set");
+        if cache.catalog_version != catalog.version {
+            cache.contacted.clear();
+            cache.catalog_version = catalog.version.clone();
         }
-        let medications = self.store.shared_resources("Medication")?;
-        let shared = SharedFacts::from_medications(
-            medications
+        let missing: Vec<&String> = contacted
+            .iter()
+            .filter(|p| !cache.contacted.contains_key(*p))
+            .collect();
+        if !missing.is_empty() {
+            let medications = self.store.shared_resources("Medication")?;
+            let shared = SharedFacts::from_medications(
+                medications
+                    .iter()
+                    .map(|(id, body)| (id.as_str(), body.as_str())),
+            );
+            let gaps: Vec<(&str, Vec<_>)> = catalog
+                .segments
                 .iter()
-                .map(|(id, body)| (id.as_str(), body.as_str())),
-        );
+                .map(|s| (s.definition.id.as_str(), closing_queries(&s.rule)))
+                .filter(|(_, q)| !q.is_empty())
+                .collect();
+            let mut found = Vec::new();
+            for patient in missing {
+                let facts = PatientFacts::from_resources(
+                    patient,
+                    &self.store.patient_resources(patient)?,
+                    &shared,
+                );
+                let visits: Vec<NaiveDate> =
+                    facts.encounters.iter().filter_map(|e| e.start).collect();
+                let evidence = gaps
+                    .iter()
+                    .map(|(id, queries)| {
+                        let dates =
+                            closing_evidence(queries, &facts, &catalog.value_sets, NaiveDate::MAX);
+                        ((*id).to_owned(), dates)
+                    })
+                    .collect();
+                found.push((
+                    patient.clone(),
+                    ContactedFacts {
+                        visits,
+                        closing: evidence,
+                    },
+                ));
+            }
+            let cache = self.review_facts.as_mut().expect("just set");
+            cache.contacted.extend(found);
+        }
+        let cache = self.review_facts.as_ref().expect("just set");
+        let people: Vec<Person> = cache
+            .people
+            .iter()
+            .map(|(p, born, died, deceased)| Person {
+                in_panel: born.is_some_and(|b| b <= sunday)
+                    && !deceased
+                    && died.is_none_or(|d| d > sunday),
+                ..p.clone()
+            })
+            .collect();
         let mut evidence: HashMap<(String, String), Vec<NaiveDate>> = HashMap::new();
         let mut visits: HashMap<String, Vec<NaiveDate>> = HashMap::new();
         for patient in &contacted {
-            let facts = PatientFacts::from_resources(
-                patient,
-                &self.store.patient_resources(patient)?,
-                &shared,
-            );
-            let dates: Vec<NaiveDate> = facts
-                .encounters
-                .iter()
-                .filter_map(|e| e.start)
-                .filter(|d| *d <= sunday)
-                .collect();
-            visits.insert(patient.clone(), dates);
-            for segment in gap_segments_of.get(patient.as_str()).into_iter().flatten() {
-                let Some(s) = catalog
-                    .segments
-                    .iter()
-                    .find(|s| s.definition.id == *segment)
-                else {
-                    continue;
-                };
-                let dates = closing_evidence(
-                    &closing_queries(&s.rule),
-                    &facts,
-                    &catalog.value_sets,
-                    sunday,
-                );
-                evidence.insert((patient.clone(), (*segment).to_owned()), dates);
+            let facts = &cache.contacted[patient];
+            visits.insert(patient.clone(), facts.visits.clone());
+            for (segment, dates) in &facts.closing {
+                evidence.insert((patient.clone(), segment.clone()), dates.clone());
             }
         }
 
@@ -307,17 +333,24 @@ impl Careloop {
         Ok(careloop_review::compute(&input)?)
     }
 
-    /// Everyone stored, with their groups' raw values, as of `on`.
-    fn review_people(&self, on: NaiveDate, names: &HashMap<String, String>) -> Result<Vec<Person>> {
+    /// Everyone stored, with their groups' raw values and their birth and death dates.
+    #[allow(clippy::type_complexity)]
+    fn review_people(
+        &self,
+        names: &HashMap<String, String>,
+    ) -> Result<Vec<(Person, Option<NaiveDate>, Option<NaiveDate>, bool)>> {
         let mut people: Vec<Person> = Vec::new();
+        let mut lives: Vec<(Option<NaiveDate>, Option<NaiveDate>, bool)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         self.store.for_each_resource("Patient", |id, body| {
             let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
             let mut facts = PatientFacts::default();
             facts.add_resource("Patient", &json, &SharedFacts::default());
-            let alive = facts.birth_date.is_some_and(|b| b <= on)
-                && !facts.deceased_boolean
-                && facts.deceased_date.is_none_or(|d| d > on);
+            lives.push((
+                facts.birth_date,
+                facts.deceased_date,
+                facts.deceased_boolean,
+            ));
             index.insert(id.to_owned(), people.len());
             people.push(Person {
                 id: id.to_owned(),
@@ -331,7 +364,8 @@ impl Careloop {
                     ethnicity: facts.ethnicity,
                     digital_uses: Vec::new(),
                 },
-                in_panel: alive,
+                // Set per week (see compute_review).
+                in_panel: false,
             });
             Ok(())
         })?;
@@ -363,6 +397,10 @@ impl Careloop {
                 people[*i].demographics.digital_uses.push(date);
             }
         }
-        Ok(people)
+        Ok(people
+            .into_iter()
+            .zip(lives)
+            .map(|(p, (born, died, deceased))| (p, born, died, deceased))
+            .collect())
     }
 }

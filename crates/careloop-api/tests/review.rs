@@ -266,6 +266,14 @@ fn a_review_sees_only_what_happened_before_its_week_ended() {
         .timeliness
         .iter()
         .all(|t| t.started == 0 && t.rate_within.is_none()));
+    // What the review keeps from the facts is dropped on import: new people count.
+    let panel = root.path().join("more");
+    careloop_api::write_demo_panel(&panel, 20, 7, end()).unwrap();
+    careloop.import(&[panel], false, &mut |_| {}).unwrap();
+    let grown = careloop
+        .weekly_review(&sue, parse_week("2026-W26").unwrap())
+        .unwrap();
+    assert!(grown.equity.panel_size > later.equity.panel_size);
     // A malformed week is a clear error.
     let e = parse_week("2026-26").unwrap_err();
     assert_eq!(e.code, ErrorCode::BadInput);
