@@ -15,11 +15,12 @@
 //!
 //! `cargo bench -p careloop-api --bench activity [-- PATIENTS WEEKS [COORDINATORS]]`
 
-use std::path::Path;
+mod common;
+
 use std::time::Instant;
 
 use careloop_api::activity::{simulate, ActivityPlan};
-use careloop_api::{Careloop, Config};
+use careloop_api::Careloop;
 use chrono::NaiveDate;
 
 fn main() {
@@ -31,26 +32,14 @@ fn main() {
     let patients = args.first().copied().unwrap_or(100_000);
     let weeks = args.get(1).copied().unwrap_or(52);
     let coordinators = args.get(2).copied().unwrap_or(3) as usize;
-    use std::os::unix::fs::PermissionsExt;
     let end = NaiveDate::from_ymd_opt(2026, 6, 28).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("key");
-    std::fs::write(&key, "7e".repeat(32)).unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let config = Config {
-        data_dir: dir.path().join("data"),
-        key: careloop_store::KeySource::KeyFile(key),
-    };
-    let panel_dir = dir.path().join("panel");
+    let config = common::config(dir.path());
     let started = Instant::now();
-    careloop_api::write_demo_panel(&panel_dir, patients, 42, end.succ_opt().unwrap()).unwrap();
-    let mut careloop = Careloop::open(&config).unwrap();
-    careloop
-        .import(std::slice::from_ref(&panel_dir), false, &mut |_| {})
-        .unwrap();
-    std::fs::remove_dir_all(&panel_dir).unwrap();
+    let (mut careloop, _) =
+        common::demo_cache(dir.path(), &config, patients, end.succ_opt().unwrap());
     let setup_s = started.elapsed().as_secs_f64();
-    let rss_before = peak_rss_mib();
+    let rss_before = common::peak_rss_mib();
 
     let mut plan = ActivityPlan::new(weeks, end);
     let extra = coordinators.saturating_sub(plan.coordinators.len());
@@ -151,25 +140,7 @@ fn main() {
         report.contact_limit_overrides,
         report.refused,
         report.cohort_runs,
-        peak_rss_mib(),
-        dir_bytes(&dir.path().join("data")) as f64 / 1e6,
+        common::peak_rss_mib(),
+        common::dir_bytes(&dir.path().join("data")) as f64 / 1e6,
     );
-}
-
-fn dir_bytes(path: &Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|d| d.map(|e| e.unwrap().metadata().unwrap().len()).sum())
-        .unwrap_or(0)
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
 }

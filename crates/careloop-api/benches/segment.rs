@@ -6,11 +6,11 @@
 //!
 //! `cargo bench -p careloop-api --bench segment [-- 10k | 100k]` (default: both).
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::Instant;
 
-use careloop_api::{Careloop, Config};
 use careloop_segment::{builtin_catalog, engine};
 use chrono::NaiveDate;
 
@@ -39,26 +39,11 @@ fn main() {
 }
 
 fn run(patients: u32) {
-    use std::os::unix::fs::PermissionsExt;
     let as_of = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("key");
-    std::fs::write(&key, "7e".repeat(32)).unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let config = Config {
-        data_dir: dir.path().join("data"),
-        key: careloop_store::KeySource::KeyFile(key),
-    };
-    let panel_dir = dir.path().join("panel");
-    careloop_api::write_demo_panel(&panel_dir, patients, 42, as_of).unwrap();
-    let mut careloop = Careloop::open(&config).unwrap();
-    let imported = Instant::now();
-    careloop
-        .import(std::slice::from_ref(&panel_dir), false, &mut |_| {})
-        .unwrap();
-    let import_s = imported.elapsed().as_secs_f64();
-    std::fs::remove_dir_all(&panel_dir).unwrap();
-    let rss_before = peak_rss_mib();
+    let config = common::config(dir.path());
+    let (careloop, import_s) = common::demo_cache(dir.path(), &config, patients, as_of);
+    let rss_before = common::peak_rss_mib();
 
     let loading = Instant::now();
     let panel = careloop.load_panel_for_benchmark().unwrap();
@@ -105,25 +90,7 @@ fn run(patients: u32) {
         "{patients:>6} patients, {} segments: evaluate {:.3} s (best of 3, {members} memberships; signal derivation alone, one thread: {derive_s:.3} s), load facts from the encrypted store {load_s:.2} s, one-patient recompute {one_ms:.3} ms, import {import_s:.1} s, peak RSS {:.0} MiB (before loading facts {rss_before:.0} MiB), cache {:.0} MB",
         catalog.segments.len(),
         run_s,
-        peak_rss_mib(),
-        dir_bytes(&dir.path().join("data")) as f64 / 1e6,
+        common::peak_rss_mib(),
+        common::dir_bytes(&dir.path().join("data")) as f64 / 1e6,
     );
-}
-
-fn dir_bytes(path: &Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|d| d.map(|e| e.unwrap().metadata().unwrap().len()).sum())
-        .unwrap_or(0)
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
 }

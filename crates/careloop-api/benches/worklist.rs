@@ -6,9 +6,11 @@
 //!
 //! `cargo bench -p careloop-api --bench worklist [-- PATIENTS CASES]`
 
+mod common;
+
 use std::time::Instant;
 
-use careloop_api::{Careloop, Config, Role, Session, WorklistFilter};
+use careloop_api::{Careloop, Role, Session, WorklistFilter};
 use chrono::{NaiveDate, TimeZone, Utc};
 
 fn main() {
@@ -19,23 +21,10 @@ fn main() {
         .collect();
     let patients = args.first().copied().unwrap_or(100_000);
     let cases = args.get(1).copied().unwrap_or(5_000) as usize;
-    use std::os::unix::fs::PermissionsExt;
     let as_of = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("key");
-    std::fs::write(&key, "7e".repeat(32)).unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let config = Config {
-        data_dir: dir.path().join("data"),
-        key: careloop_store::KeySource::KeyFile(key),
-    };
-    let panel_dir = dir.path().join("panel");
-    careloop_api::write_demo_panel(&panel_dir, patients, 42, as_of).unwrap();
-    let mut careloop = Careloop::open(&config).unwrap();
-    careloop
-        .import(std::slice::from_ref(&panel_dir), false, &mut |_| {})
-        .unwrap();
-    std::fs::remove_dir_all(&panel_dir).unwrap();
+    let config = common::config(dir.path());
+    let (mut careloop, _) = common::demo_cache(dir.path(), &config, patients, as_of);
 
     // Every built-in segment with its capacity lifted, so that the worklists hold everyone.
     let definitions = dir.path().join("definitions");

@@ -4,26 +4,17 @@
 //! channels; the log folds to the same state when the cache is reopened; and the same plan
 //! on another fresh cache does the same work.
 
+mod common;
+use common::config;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use careloop_api::activity::{simulate, ActivityPlan, ActivityReport};
-use careloop_api::{Careloop, Config, Role, Session};
-use careloop_store::KeySource;
+use careloop_api::{Careloop, Role, Session};
 use chrono::{DateTime, NaiveDate, Utc};
 
 const PATIENTS: u32 = 300;
-
-fn config(root: &Path) -> Config {
-    use std::os::unix::fs::PermissionsExt;
-    let key = root.join("key");
-    std::fs::write(&key, "3c".repeat(32)).unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    Config {
-        data_dir: root.join("data"),
-        key: KeySource::KeyFile(key),
-    }
-}
 
 /// 2026-06-28, a Sunday: the four weeks are those of June 1, 8, 15 and 22.
 fn end() -> NaiveDate {

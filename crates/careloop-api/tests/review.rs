@@ -4,26 +4,17 @@
 //! exports write CSV files and a PDF; the review is computed as of its week (later work is
 //! invisible).
 
+mod common;
+use common::config;
+
 use std::path::Path;
 
 use careloop_api::activity::{simulate, ActivityPlan};
 use careloop_api::review::{parse_week, ReviewFormat};
-use careloop_api::{Careloop, Config, ErrorCode, Role, Session};
-use careloop_store::KeySource;
+use careloop_api::{Careloop, ErrorCode, Role, Session};
 use chrono::{NaiveDate, Utc};
 
 const PATIENTS: u32 = 400;
-
-fn config(root: &Path) -> Config {
-    use std::os::unix::fs::PermissionsExt;
-    let key = root.join("key");
-    std::fs::write(&key, "5e".repeat(32)).unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    Config {
-        data_dir: root.join("data"),
-        key: KeySource::KeyFile(key),
-    }
-}
 
 /// Sunday 2026-06-28: the simulated weeks end with 2026-W26.
 fn end() -> NaiveDate {
