@@ -3,12 +3,14 @@
 //! idle lock, the checks and the errors. No PHI is logged here.
 
 use careloop_api::desktop::DesktopSession;
+use careloop_api::desktop::{CaseConflicts, ResolveConflictForm};
 use careloop_api::dto::{
     AttemptForm, CallbackForm, CloseCaseForm, EscalationStepForm, ExplanationDto, PersonCase,
     PreviewDto, PublishedDto, ReferralUpdateForm, ScriptDto, SearchRequest, SegmentDefinitionDto,
     SegmentDraft, SessionInfo, SignInForm, WorklistQuery,
 };
 use careloop_api::review::{DrillRow, WeeklyReview};
+use careloop_api::sync::SyncStatus;
 use careloop_api::{
     ApiError, CaseDetail, Done, PatientPage, PatientQuery, QueueItem, SearchHit, StartupReport,
     WorklistRow,
@@ -17,6 +19,9 @@ use tauri::{Emitter, State};
 
 /// The event that carries [`careloop_api::Progress`] to the UI.
 pub const PROGRESS_EVENT: &str = "careloop://progress";
+
+/// How often the background sync runs when a server is set (`CARELOOP_SYNC_SECONDS`).
+const SYNC_EVERY_SECONDS: u64 = 30;
 
 type Session<'a> = State<'a, DesktopSession>;
 type Answer<T> = Result<T, ApiError>;
@@ -163,10 +168,51 @@ fn open_search_result(hit: SearchHit, session: Session<'_>) -> Answer<()> {
     session.open_search_result(&hit)
 }
 
+#[tauri::command(async)]
+fn sync_status(session: Session<'_>) -> Answer<SyncStatus> {
+    session.sync_status()
+}
+
+#[tauri::command(async)]
+fn sync_now(session: Session<'_>) -> Answer<SyncStatus> {
+    session.sync_now()
+}
+
+#[tauri::command(async)]
+fn case_conflicts(case_id: String, session: Session<'_>) -> Answer<CaseConflicts> {
+    session.case_conflicts(&case_id)
+}
+
+#[tauri::command(async)]
+fn resolve_conflict(form: ResolveConflictForm, session: Session<'_>) -> Answer<String> {
+    session.resolve_conflict(&form)
+}
+
+/// Syncs in the background while the app runs (a round does nothing until the cache is
+/// open and someone is signed in, and nothing at all without a server).
+fn sync_in_background(app: tauri::AppHandle) {
+    use tauri::Manager;
+    let every = std::env::var("CARELOOP_SYNC_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|s: &u64| *s > 0)
+        .unwrap_or(SYNC_EVERY_SECONDS);
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_secs(every));
+        let _ = app.state::<DesktopSession>().sync_now();
+    });
+}
+
 /// Starts the app.
 pub fn run() {
+    let session = DesktopSession::from_env()
+        .with_connector(std::sync::Arc::new(careloop_sync::HttpConnector::keyring()));
     tauri::Builder::default()
-        .manage(DesktopSession::from_env())
+        .manage(session)
+        .setup(|app| {
+            sync_in_background(app.handle().clone());
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             open_cache,
             sign_in,
@@ -196,6 +242,10 @@ pub fn run() {
             weekly_review,
             review_drill,
             export_review,
+            sync_status,
+            sync_now,
+            case_conflicts,
+            resolve_conflict,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed to start");

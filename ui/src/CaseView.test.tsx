@@ -1,12 +1,14 @@
 // Tests for the case view: script in the person's language with branching and required
-// answers, the attempt form's payload, backend refusals shown with their code, and claiming.
+// answers, the attempt form's payload, backend refusals shown with their code, claiming, and
+// sync conflicts (deciding which change stands, with a note) and changes that lost.
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { CaseView, nextActionOf, EMPTY_DRAFT } from "./CaseView";
 import type { SessionInfo } from "./bindings/SessionInfo";
-import { fakeBackend, makeCase } from "./test/fakeBackend";
+import { fakeBackend, makeCase, makeConflicts } from "./test/fakeBackend";
 
 const ana: SessionInfo = { user: "ana", role: "coordinator", locked: false, idle_lock_seconds: 900 };
+const cleo: SessionInfo = { user: "cleo", role: "clinician", locked: false, idle_lock_seconds: 900 };
 
 describe("CaseView", () => {
   it("shows the summary, why, overdue in words and the script in the person's language", async () => {
@@ -86,5 +88,80 @@ describe("CaseView", () => {
   it("says what a next action still needs", () => {
     expect(nextActionOf(EMPTY_DRAFT)).toBe("Choose the follow-up date.");
     expect(nextActionOf({ ...EMPTY_DRAFT, next: "close", closeReason: "gap_closed" })).toEqual({ action: "close", reason: "gap_closed" });
+  });
+
+  it("shows no sync conflicts section when the case has none", async () => {
+    const backend = fakeBackend();
+    render(<CaseView backend={backend} caseId="c00000" session={ana} onBack={() => {}} />);
+    await screen.findByTestId("case-summary");
+    expect(backend.caseConflicts).toHaveBeenCalledWith("c00000");
+    expect(screen.queryByTestId("sync-conflicts")).toBeNull();
+  });
+
+  it("shows resolved conflicts and the changes that lost, such as a claim made elsewhere first", async () => {
+    const backend = fakeBackend();
+    backend.caseConflicts.mockResolvedValue(makeConflicts());
+    render(<CaseView backend={backend} caseId="c00000" session={ana} onBack={() => {}} />);
+    const section = await screen.findByTestId("sync-conflicts");
+    expect(section.querySelector("h3")?.textContent).toBe("Sync conflicts");
+    expect(screen.getByTestId("resolved-conflicts").textContent).toBe("Resolved by sue: kept Attempt recorded by ben — Ben spoke to her last");
+    expect(screen.getByTestId("superseded-events").textContent).toBe("Case claimed by ben changed nothing: claimed by ana");
+  });
+
+  it("resolves an open conflict with the chosen event and a required note, then reloads", async () => {
+    const backend = fakeBackend();
+    backend.caseConflicts.mockResolvedValueOnce(makeConflicts()).mockResolvedValue({ conflicts: [], superseded: [] });
+    render(<CaseView backend={backend} caseId="c00000" session={ana} onBack={() => {}} />);
+    const resolve = (await screen.findByTestId("resolve-conflict")) as HTMLButtonElement;
+    expect(screen.getByLabelText(/Attempt recorded by ana/)).toBeTruthy();
+    expect(resolve.disabled).toBe(true);
+
+    fireEvent.click(screen.getByLabelText(/Case closed by sue/));
+    expect(resolve.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("Why (kept in the record)"), { target: { value: "   " } });
+    expect(resolve.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("Why (kept in the record)"), { target: { value: " Sue closed it after the call " } });
+    expect(resolve.disabled).toBe(false);
+
+    fireEvent.click(resolve);
+    await waitFor(() =>
+      expect(backend.resolveConflict).toHaveBeenCalledWith({
+        case_id: "c00000",
+        events: ["ev-a", "ev-b"],
+        kept: "ev-b",
+        note: "Sue closed it after the call",
+      }),
+    );
+    expect((await screen.findByTestId("case-notice")).textContent).toBe("Conflict resolved.");
+    await waitFor(() => expect(screen.queryByTestId("sync-conflicts")).toBeNull());
+    expect(backend.caseConflicts).toHaveBeenCalledTimes(2);
+    expect(backend.caseDetail).toHaveBeenCalledTimes(2);
+  });
+
+  it("shows a refused resolution with its code", async () => {
+    const backend = fakeBackend();
+    backend.caseConflicts.mockResolvedValue(makeConflicts());
+    backend.resolveConflict.mockRejectedValueOnce({ code: "conflict", message: "it is already resolved" });
+    render(<CaseView backend={backend} caseId="c00000" session={ana} onBack={() => {}} />);
+    fireEvent.click(await screen.findByLabelText(/Attempt recorded by ana/));
+    fireEvent.change(screen.getByLabelText("Why (kept in the record)"), { target: { value: "spoke to her" } });
+    fireEvent.click(screen.getByTestId("resolve-conflict"));
+    expect((await screen.findByTestId("conflict-error")).textContent).toBe("Cannot resolve the conflict (conflict): it is already resolved");
+  });
+
+  it("shows why conflicts could not be loaded, and lists them without a form for a clinician", async () => {
+    const failing = fakeBackend();
+    failing.caseConflicts.mockRejectedValueOnce({ code: "internal", message: "the sync tables are missing" });
+    const { unmount } = render(<CaseView backend={failing} caseId="c00000" session={ana} onBack={() => {}} />);
+    expect((await screen.findByTestId("conflicts-error")).textContent).toBe("Cannot load sync conflicts (internal): the sync tables are missing");
+    unmount();
+
+    const backend = fakeBackend();
+    backend.caseConflicts.mockResolvedValue(makeConflicts());
+    render(<CaseView backend={backend} caseId="c00000" session={cleo} onBack={() => {}} />);
+    expect((await screen.findByTestId("open-conflict")).textContent).toBe(
+      "Attempt recorded by ana / Case closed by sue: waiting for a coordinator or supervisor to decide.",
+    );
+    expect(screen.queryByTestId("resolve-conflict")).toBeNull();
   });
 });

@@ -1,12 +1,15 @@
 // The case view: minimum-necessary summary for the role, why the person is on the list,
 // contact, timeline, the script runner in the person's language and the attempt form (the
 // backend applies the channel rule and the over-contact guard; its refusals are shown with
-// their code), the next action, and claiming or closing the case.
+// their code), the next action, and claiming or closing the case; and the case's sync
+// conflicts (two workstations changed it at once) with a form to decide which change stands.
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { toApiError, type Backend, type UiError } from "./backend";
+import type { CaseConflicts } from "./bindings/CaseConflicts";
 import type { CaseDetail } from "./bindings/CaseDetail";
 import type { ChannelName } from "./bindings/ChannelName";
 import type { CloseReasonName } from "./bindings/CloseReasonName";
+import type { ConflictDto } from "./bindings/ConflictDto";
 import type { EscalationKindName } from "./bindings/EscalationKindName";
 import type { ExplanationDto } from "./bindings/ExplanationDto";
 import type { NextActionDto } from "./bindings/NextActionDto";
@@ -122,9 +125,20 @@ export function CaseView({
     if (notice) noticeRef.current?.focus();
   }, [notice]);
 
+  const [conflicts, setConflicts] = useState<CaseConflicts | null>(null);
+  const [conflictsError, setConflictsError] = useState<UiError | null>(null);
+
   const load = useCallback(() => {
     // The explanation is secondary: the case opens without it.
     backend.caseExplanation(caseId).then(setExplanation, () => setExplanation(null));
+    // So are sync conflicts, but a failure to load them is shown.
+    backend.caseConflicts(caseId).then(
+      (c) => {
+        setConflicts(c);
+        setConflictsError(null);
+      },
+      (reason: unknown) => setConflictsError(toApiError(reason)),
+    );
     return Promise.all([backend.caseDetail(caseId), backend.caseScript(caseId)]).then(
       ([d, s]) => {
         setDetail(d);
@@ -182,6 +196,19 @@ export function CaseView({
         <p role="alert" className="error-text" data-testid="case-action-error">
           {formatApiError("Cannot do that", actionError)}
         </p>
+      )}
+      {detail && (
+        <SyncConflicts
+          backend={backend}
+          caseId={caseId}
+          conflicts={conflicts}
+          error={conflictsError}
+          canResolve={canWork}
+          onResolved={() => {
+            setNotice("Conflict resolved.");
+            void load();
+          }}
+        />
       )}
       {detail && (
         <div className="case-grid">
@@ -262,6 +289,154 @@ function CaseSummary({ detail }: { detail: CaseDetail }) {
         </>
       )}
     </section>
+  );
+}
+
+/** An event kind as words: "case.claimed" → "Case claimed". */
+export function eventKindLabel(kind: string): string {
+  return humanize(kind.replace(/\./g, " "));
+}
+
+/** "Attempt recorded by ana": the `index`th event of a conflict. */
+function conflictEventLabel(conflict: ConflictDto, index: number): string {
+  return `${eventKindLabel(conflict.kinds[index] ?? "change")} by ${conflict.actors[index] ?? "someone"}`;
+}
+
+/** What a resolved conflict kept, as words (the event id when it is not one of the two). */
+export function keptLabel(conflict: ConflictDto): string {
+  const index = conflict.kept === null ? -1 : conflict.events.indexOf(conflict.kept);
+  return index < 0 ? (conflict.kept ?? "nothing") : conflictEventLabel(conflict, index);
+}
+
+function SyncConflicts({
+  backend,
+  caseId,
+  conflicts,
+  error,
+  canResolve,
+  onResolved,
+}: {
+  backend: Backend;
+  caseId: string;
+  conflicts: CaseConflicts | null;
+  error: UiError | null;
+  canResolve: boolean;
+  onResolved: () => void;
+}) {
+  if (error) {
+    return (
+      <p role="alert" className="error-text" data-testid="conflicts-error">
+        {formatApiError("Cannot load sync conflicts", error)}
+      </p>
+    );
+  }
+  if (!conflicts || (conflicts.conflicts.length === 0 && conflicts.superseded.length === 0)) return null;
+  const open = conflicts.conflicts.filter((c) => c.resolved_by === null);
+  const resolved = conflicts.conflicts.filter((c) => c.resolved_by !== null);
+  return (
+    <section className="panel sync-conflicts" aria-labelledby="conflicts-title" data-testid="sync-conflicts">
+      <h3 id="conflicts-title">Sync conflicts</h3>
+      {open.length > 0 && (
+        <>
+          <p className="muted">Two workstations changed this case before they synced. Decide which change stands.</p>
+          <ul className="conflict-list">
+            {open.map((c) => (
+              <li key={c.events.join(":")}>
+                <ConflictForm backend={backend} caseId={caseId} conflict={c} canResolve={canResolve} onResolved={onResolved} />
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {resolved.length > 0 && (
+        <ul className="plain conflict-outcomes" data-testid="resolved-conflicts">
+          {resolved.map((c) => (
+            <li key={c.events.join(":")}>
+              Resolved by {c.resolved_by}: kept {keptLabel(c)}
+              {c.note ? ` — ${c.note}` : ""}
+            </li>
+          ))}
+        </ul>
+      )}
+      {conflicts.superseded.length > 0 && (
+        <ul className="plain conflict-outcomes" data-testid="superseded-events">
+          {conflicts.superseded.map((e) => (
+            <li key={e.event_id}>
+              {eventKindLabel(e.kind)} by {e.actor} changed nothing: {e.why}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function ConflictForm({
+  backend,
+  caseId,
+  conflict,
+  canResolve,
+  onResolved,
+}: {
+  backend: Backend;
+  caseId: string;
+  conflict: ConflictDto;
+  canResolve: boolean;
+  onResolved: () => void;
+}) {
+  const [kept, setKept] = useState<string | null>(null);
+  const [note, setNote] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<UiError | null>(null);
+  const id = `conflict-${conflict.events.join("-")}`;
+
+  if (!canResolve) {
+    return (
+      <p data-testid="open-conflict">
+        {conflictEventLabel(conflict, 0)} / {conflictEventLabel(conflict, 1)}: waiting for a coordinator or supervisor to decide.
+      </p>
+    );
+  }
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (kept === null || !note.trim()) return;
+    setBusy(true);
+    setError(null);
+    backend.resolveConflict({ case_id: caseId, events: conflict.events, kept, note: note.trim() }).then(
+      () => {
+        setBusy(false);
+        onResolved();
+      },
+      (reason: unknown) => {
+        setBusy(false);
+        setError(toApiError(reason));
+      },
+    );
+  };
+
+  return (
+    <form className="conflict-form" onSubmit={submit} data-testid="open-conflict" noValidate>
+      <fieldset>
+        <legend>Which change stands?</legend>
+        {conflict.events.map((eventId, i) => (
+          <label key={eventId} className="choice">
+            <input type="radio" name={id} value={eventId} checked={kept === eventId} onChange={() => setKept(eventId)} />
+            {conflictEventLabel(conflict, i)} <code className="muted">{eventId}</code>
+          </label>
+        ))}
+      </fieldset>
+      <label htmlFor={`${id}-note`}>Why (kept in the record)</label>
+      <textarea id={`${id}-note`} rows={2} required aria-required="true" value={note} onChange={(e) => setNote(e.target.value)} />
+      <button type="submit" className="primary" disabled={busy || kept === null || !note.trim()} data-testid="resolve-conflict">
+        {busy ? "Resolving…" : "Resolve"}
+      </button>
+      {error && (
+        <p role="alert" className="error-text" data-testid="conflict-error">
+          {formatApiError("Cannot resolve the conflict", error)}
+        </p>
+      )}
+    </form>
   );
 }
 

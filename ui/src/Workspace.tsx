@@ -1,5 +1,5 @@
-// The signed-in workspace: header (who, global search, lock), the tabs the role may use, and
-// the open case. `/` or Ctrl+K focuses the global search from anywhere.
+// The signed-in workspace: header (who, global search, sync state, lock), the tabs the role
+// may use, and the open case. `/` or Ctrl+K focuses the global search from anywhere.
 import { useEffect, useRef, useState } from "react";
 import type { Backend } from "./backend";
 import type { RoleName } from "./bindings/RoleName";
@@ -11,6 +11,7 @@ import { PatientList } from "./PatientList";
 import { QueueBoard } from "./QueueBoard";
 import { ReviewScreen } from "./ReviewScreen";
 import { SegmentEditor } from "./SegmentEditor";
+import { SyncBadge } from "./SyncBadge";
 import { Worklist } from "./Worklist";
 import { humanize } from "./worklistModel";
 
@@ -80,6 +81,7 @@ export function Workspace({
         <p className="who" data-testid="signed-in-as">
           {session.user} · {humanize(session.role ?? "")}
         </p>
+        <SyncBadge backend={backend} />
         <button type="button" onClick={onLock} data-testid="lock-button">
           Lock
         </button>

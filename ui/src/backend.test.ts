@@ -75,6 +75,15 @@ describe("tauriBackend", () => {
     expect(invoke).toHaveBeenLastCalledWith("review_drill", { week: "2026-W01", key: "segment:dormant" });
     await tauriBackend.exportReview("2026-W01", "pdf");
     expect(invoke).toHaveBeenLastCalledWith("export_review", { week: "2026-W01", format: "pdf" });
+    await tauriBackend.syncStatus();
+    expect(invoke).toHaveBeenLastCalledWith("sync_status", undefined);
+    await tauriBackend.syncNow();
+    expect(invoke).toHaveBeenLastCalledWith("sync_now", undefined);
+    await tauriBackend.caseConflicts("c1");
+    expect(invoke).toHaveBeenLastCalledWith("case_conflicts", { caseId: "c1" });
+    const form = { case_id: "c1", events: ["e1", "e2"], kept: "e2", note: "called back" };
+    await tauriBackend.resolveConflict(form);
+    expect(invoke).toHaveBeenLastCalledWith("resolve_conflict", { form });
   });
 
   it("rejects with the backend's ApiError", async () => {
@@ -101,10 +110,10 @@ describe("toApiError", () => {
 
 describe("error codes", () => {
   it("knows every code of the binding, session_locked included", () => {
-    for (const code of ["forbidden", "conflict", "refused", "not_found", "session_locked"]) {
+    for (const code of ["forbidden", "conflict", "refused", "not_found", "session_locked", "offline", "unauthorized"]) {
       expect(toApiError({ code, message: "m" })).toEqual({ code, message: "m" });
     }
-    expect(ERROR_CODES).toHaveLength(12);
+    expect(ERROR_CODES).toHaveLength(14);
   });
 
   it("reports session_locked from any call and still rejects", async () => {

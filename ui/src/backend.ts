@@ -3,6 +3,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AttemptForm } from "./bindings/AttemptForm";
 import type { CallbackForm } from "./bindings/CallbackForm";
+import type { CaseConflicts } from "./bindings/CaseConflicts";
 import type { CaseDetail } from "./bindings/CaseDetail";
 import type { CloseCaseForm } from "./bindings/CloseCaseForm";
 import type { Done } from "./bindings/Done";
@@ -18,6 +19,7 @@ import type { Progress } from "./bindings/Progress";
 import type { PublishedDto } from "./bindings/PublishedDto";
 import type { QueueItem } from "./bindings/QueueItem";
 import type { ReferralUpdateForm } from "./bindings/ReferralUpdateForm";
+import type { ResolveConflictForm } from "./bindings/ResolveConflictForm";
 import type { ScriptDto } from "./bindings/ScriptDto";
 import type { SearchHit } from "./bindings/SearchHit";
 import type { SearchRequest } from "./bindings/SearchRequest";
@@ -26,6 +28,7 @@ import type { SegmentDraft } from "./bindings/SegmentDraft";
 import type { SessionInfo } from "./bindings/SessionInfo";
 import type { SignInForm } from "./bindings/SignInForm";
 import type { StartupReport } from "./bindings/StartupReport";
+import type { SyncStatus } from "./bindings/SyncStatus";
 import type { WeeklyReview } from "./bindings/WeeklyReview";
 import type { WorklistQuery } from "./bindings/WorklistQuery";
 import type { WorklistRow } from "./bindings/WorklistRow";
@@ -75,6 +78,14 @@ export interface Backend {
   reviewDrill(week: string, key: string): Promise<DrillRow[]>;
   /** Writes the week's review as CSV tables or a PDF report; resolves with the path written. */
   exportReview(week: string, format: ReviewExportFormat): Promise<string>;
+  /** Last sync, events waiting in the outbox, offline, open conflicts (a sync round never runs here). */
+  syncStatus(): Promise<SyncStatus>;
+  /** Runs a sync round now (nothing without a server) and resolves with the status after it. */
+  syncNow(): Promise<SyncStatus>;
+  /** A case's sync conflicts (open and resolved) and its events that changed nothing. */
+  caseConflicts(caseId: string): Promise<CaseConflicts>;
+  /** Records which of a conflict's two events stands, with a required note; resolves with the new event's id. */
+  resolveConflict(form: ResolveConflictForm): Promise<string>;
   /** Subscribes to start-up progress events; returns a function that unsubscribes. */
   onProgress(callback: (progress: Progress) => void): () => void;
 }
@@ -102,6 +113,8 @@ const ERROR_CODE_SET: Record<ErrorCode, true> = {
   conflict: true,
   refused: true,
   session_locked: true,
+  offline: true,
+  unauthorized: true,
   internal: true,
 };
 export const ERROR_CODES: readonly ErrorCode[] = Object.keys(ERROR_CODE_SET) as ErrorCode[];
@@ -171,6 +184,10 @@ export const tauriBackend: Backend = {
   weeklyReview: (week) => call("weekly_review", { week }),
   reviewDrill: (week, key) => call("review_drill", { week, key }),
   exportReview: (week, format) => call("export_review", { week, format }),
+  syncStatus: () => call("sync_status"),
+  syncNow: () => call("sync_now"),
+  caseConflicts: (caseId) => call("case_conflicts", { caseId }),
+  resolveConflict: (form) => call("resolve_conflict", { form }),
 
   onProgress(callback) {
     let active = true;

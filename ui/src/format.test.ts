@@ -1,6 +1,6 @@
 // Tests for display formatting.
 import { describe, expect, it } from "vitest";
-import { formatApiError, formatLanguage, formatPatientCount, formatRange, formatSex } from "./format";
+import { formatApiError, formatClock, formatLanguage, formatPatientCount, formatRange, formatSex } from "./format";
 
 describe("format", () => {
   it("formats counts and ranges with en-US separators", () => {
@@ -21,5 +21,12 @@ describe("format", () => {
     expect(formatLanguage("es")).toBe("Spanish");
     expect(formatLanguage("pt-BR")).toBe("Brazilian Portuguese");
     expect(formatLanguage("English")).toBe("English");
+  });
+
+  it("formats an instant as local wall-clock time, with the day when not today", () => {
+    const now = new Date(2026, 5, 30, 18, 0);
+    expect(formatClock(new Date(2026, 5, 30, 9, 5).toISOString(), now)).toBe("09:05");
+    expect(formatClock(new Date(2026, 5, 29, 23, 59).toISOString(), now)).toBe("29 Jun 23:59");
+    expect(formatClock("not a time", now)).toBe("not a time");
   });
 });

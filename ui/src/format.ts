@@ -46,3 +46,17 @@ export function formatLanguage(language: string): string {
     return language;
   }
 }
+
+const clockFormat = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const dayFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short" });
+
+/**
+ * An RFC 3339 instant as local wall-clock time: "14:05" on the same day as `now`, else with
+ * the day ("29 Jun 14:05"). Anything unparseable is shown as given.
+ */
+export function formatClock(instant: string, now: Date = new Date()): string {
+  const at = new Date(instant);
+  if (Number.isNaN(at.getTime())) return instant;
+  const time = clockFormat.format(at);
+  return at.toDateString() === now.toDateString() ? time : `${dayFormat.format(at)} ${time}`;
+}

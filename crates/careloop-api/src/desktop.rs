@@ -11,6 +11,10 @@
 //! is the boundary that reads the clock: each command's [`Session`] is stamped with the
 //! clock's time here.
 
+#[path = "desktop_sync.rs"]
+mod sync;
+pub use sync::{CaseConflicts, ResolveConflictForm};
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -26,6 +30,7 @@ use crate::dto::{
 use crate::operations::{CaseDetail, Done, QueueItem, Session, WorklistRow};
 use crate::review::{parse_week, week_of, DrillRow, ReviewFormat, WeeklyReview};
 use crate::search::{SearchHit, SearchQuery};
+use crate::sync::SERVER_URL;
 use crate::{
     ApiError, Careloop, Config, ErrorCode, PatientPage, PatientQuery, Progress, Result,
     StartupReport,
@@ -68,6 +73,10 @@ pub struct DesktopSettings {
     /// Where review exports go (`CARELOOP_EXPORT_DIR`, else the user's Downloads folder,
     /// else their home directory). An export is a deliberate, audited disclosure.
     pub export_dir: Option<std::path::PathBuf>,
+    /// The central server (`CARELOOP_SERVER_URL`), and its certificate's SHA-256 when given
+    /// (`CARELOOP_SERVER_PIN`; otherwise pinned on first use). None: local only.
+    pub server_url: Option<String>,
+    pub server_pin: Option<String>,
 }
 
 impl Default for DesktopSettings {
@@ -80,6 +89,8 @@ impl Default for DesktopSettings {
             clinic_phone: "the number on your appointment letter".to_owned(),
             demo_accounts_for_existing_cache: false,
             export_dir: None,
+            server_url: None,
+            server_pin: None,
         }
     }
 }
@@ -111,6 +122,8 @@ impl DesktopSettings {
                 .map(std::path::PathBuf::from)
                 .or_else(dirs::download_dir)
                 .or_else(dirs::home_dir),
+            server_url: text("CARELOOP_SERVER_URL"),
+            server_pin: text("CARELOOP_SERVER_PIN"),
         }
     }
 }
@@ -135,6 +148,11 @@ pub struct DesktopSession {
     signed_in: Mutex<Option<SignedIn>>,
     /// A search index is being built in the background.
     search_building: Arc<AtomicBool>,
+    /// How to reach the server (given by the shell), the signed-in server session, and
+    /// whether a round is running.
+    connector: Option<Arc<dyn crate::sync::Connector>>,
+    transport: sync::TransportSlot,
+    syncing: AtomicBool,
 }
 
 fn locked_error(message: &str) -> ApiError {
@@ -160,6 +178,9 @@ impl DesktopSession {
             careloop: Arc::new(Mutex::new(None)),
             signed_in: Mutex::new(None),
             search_building: Arc::new(AtomicBool::new(false)),
+            connector: None,
+            transport: Arc::new(Mutex::new(None)),
+            syncing: AtomicBool::new(false),
         }
     }
 
@@ -177,6 +198,9 @@ impl DesktopSession {
             careloop: Arc::new(Mutex::new(None)),
             signed_in: Mutex::new(None),
             search_building: Arc::new(AtomicBool::new(false)),
+            connector: None,
+            transport: Arc::new(Mutex::new(None)),
+            syncing: AtomicBool::new(false),
         }
     }
 
@@ -199,8 +223,14 @@ impl DesktopSession {
                 events: stats.events,
             });
         }
+        // With a server the panel comes from it (the team's people), not from a demo.
+        let demo_patients = if self.settings.server_url.is_some() {
+            0
+        } else {
+            self.settings.demo_patients
+        };
         let (mut careloop, mut report) =
-            Careloop::open_for_desktop(config, self.settings.demo_patients, today, progress)?;
+            Careloop::open_for_desktop(config, demo_patients, today, progress)?;
         let now = (self.clock)();
         // A cache made before sign-in existed has no accounts; the demo ones are added to it
         // only when asked (they have a known password).
@@ -243,6 +273,7 @@ impl DesktopSession {
             report.events = careloop.stats()?.events;
             progress(&Progress::stage("ready", "Ready"));
         }
+        self.remember_server(&mut careloop)?;
         *slot = Some(careloop);
         Ok(report)
     }
@@ -264,17 +295,50 @@ impl DesktopSession {
         })?;
         let account = careloop.store.account(user)?;
         let no_accounts = account.is_none() && careloop.store.account_count()? == 0;
-        let role = account
+        let mut role = account
             .as_ref()
             .filter(|a| a.verify(&form.password))
             .and_then(|a| a.role.parse::<Role>().ok());
+        let mut via_server = false;
+        let mut server_refusal = None;
+        if role.is_none()
+            && self.connector.is_some()
+            && careloop.sync_setting(SERVER_URL)?.is_some()
+        {
+            // Not known here (or the password changed on the server): the server decides,
+            // and its answer becomes this workstation's account for offline sign-ins.
+            drop(slot);
+            match self.sign_in_via_server(user, &form.password) {
+                Ok(r) => {
+                    role = Some(r);
+                    via_server = true;
+                }
+                Err(e) => server_refusal = Some(e),
+            }
+            slot = self.cache()?;
+        }
+        let careloop = slot.as_mut().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::CacheLocked,
+                "the local cache is not unlocked yet",
+            )
+        })?;
         careloop.store.append_audit(&NewAuditEntry {
             at: now,
             actor: user.to_owned(),
-            role: account
-                .as_ref()
-                .map_or_else(|| "unknown".to_owned(), |a| a.role.clone()),
-            action: "session.sign_in".to_owned(),
+            role: role.map_or_else(
+                || {
+                    account
+                        .as_ref()
+                        .map_or_else(|| "unknown".to_owned(), |a| a.role.clone())
+                },
+                |r| r.to_string(),
+            ),
+            action: if via_server {
+                "session.sign_in.server".to_owned()
+            } else {
+                "session.sign_in".to_owned()
+            },
             patient_id: None,
             target: None,
             outcome: if role.is_some() {
@@ -285,9 +349,12 @@ impl DesktopSession {
         })?;
         drop(slot);
         let Some(role) = role else {
+            if let Some(e) = server_refusal.filter(|e| e.code != ErrorCode::Unauthorized) {
+                return Err(e);
+            }
             return Err(ApiError::new(
                 ErrorCode::Forbidden,
-                if no_accounts {
+                if no_accounts && self.connector.is_none() {
                     "this cache has no local accounts yet (it was made before sign-in existed); start Careloop once with CARELOOP_DEMO_ACCOUNTS=1 to add the demo accounts"
                 } else {
                     "unknown user or wrong password"
@@ -301,6 +368,10 @@ impl DesktopSession {
             locked: false,
         });
         self.build_search_in_background();
+        if !via_server {
+            // The server session is already there after a sign-in through the server.
+            self.sign_in_to_server(user, &form.password);
+        }
         self.session_info()
     }
 

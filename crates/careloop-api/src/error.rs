@@ -34,6 +34,11 @@ pub enum ErrorCode {
     /// Nobody is signed in on this desktop, the session was locked, or it was idle past the
     /// limit: sign in again.
     SessionLocked,
+    /// The central server cannot be reached (the network is down, or it is): work goes on
+    /// locally and syncs later.
+    Offline,
+    /// The central server wants a sign-in: none yet, or the session expired or was revoked.
+    Unauthorized,
     /// A bug or an unexpected state.
     Internal,
 }

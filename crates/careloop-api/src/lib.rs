@@ -14,6 +14,7 @@ pub mod operations;
 pub mod review;
 pub mod search;
 mod segmentation;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -108,8 +109,8 @@ impl Careloop {
     }
 
     /// What the desktop app does at start: opens the cache, and when it was just created,
-    /// loads a generated demo panel of `demo_patients` people dated up to `today`, reporting
-    /// progress.
+    /// loads a generated demo panel of `demo_patients` people dated up to `today` (none when
+    /// 0: a workstation whose panel comes from its server), reporting progress.
     pub fn open_for_desktop(
         config: &Config,
         demo_patients: u32,
@@ -120,7 +121,7 @@ impl Careloop {
         let created = !Store::exists(&config.data_dir);
         let mut careloop = Careloop::open(config)?;
         let mut demo_loaded = false;
-        if created || careloop.store.patient_count()? == 0 {
+        if demo_patients > 0 && (created || careloop.store.patient_count()? == 0) {
             progress(&Progress::stage("demo", "Generating a demo panel…"));
             let demo = careloop_demo::DemoConfig {
                 patients: demo_patients,

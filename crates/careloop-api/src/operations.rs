@@ -10,6 +10,7 @@ use careloop_ops::events::{Payload, Recorded, KINDS};
 use careloop_ops::guards;
 use careloop_ops::rbac::{self, Field, Operation};
 use careloop_ops::suggest::{self, PastAttempt, Preference};
+use careloop_ops::sync::{Envelope, Fold, Resolution, RESOLUTION_KIND};
 use careloop_ops::{
     Attempt, CaseStatus, Channel, CloseReason, EscalationKind, NextAction, OpEvent, OpsError,
     OpsState, Outcome, Policy, ReferralStatus, Role, ServiceType,
@@ -59,6 +60,15 @@ pub(crate) struct Ops {
     pub people: HashMap<String, careloop_store::StoredPatient>,
     /// The log's events, in order (the timeline and the suggestions read them).
     pub log: Vec<Recorded>,
+    /// What folding events from several workstations found: superseded events, conflicts.
+    pub fold: Fold,
+}
+
+/// The payload of a conflict resolution in the log.
+#[derive(serde::Deserialize, Serialize)]
+pub(crate) struct ResolutionPayload {
+    pub role: Role,
+    pub resolution: Resolution,
 }
 
 /// A filter of the worklist.
@@ -158,7 +168,7 @@ fn audit(
     }
 }
 
-fn to_new_event(r: &Recorded) -> Result<NewEvent> {
+fn to_new_event(r: &Recorded, after: Option<Uuid>) -> Result<NewEvent> {
     Ok(NewEvent {
         id: r.id,
         kind: r.event.kind().to_owned(),
@@ -168,6 +178,7 @@ fn to_new_event(r: &Recorded) -> Result<NewEvent> {
         payload: serde_json::to_value(Payload {
             role: r.role,
             event: r.event.clone(),
+            after,
         })
         .map_err(ApiError::internal)?,
         payload_version: 1,
@@ -175,28 +186,43 @@ fn to_new_event(r: &Recorded) -> Result<NewEvent> {
 }
 
 pub(crate) fn from_stored(e: &careloop_store::Event) -> Result<Recorded> {
+    Ok(from_stored_with_after(e)?.0)
+}
+
+/// An operational event of the log, and the case event its author had last seen.
+pub(crate) fn from_stored_with_after(
+    e: &careloop_store::Event,
+) -> Result<(Recorded, Option<Uuid>)> {
     let payload: Payload = serde_json::from_value(e.payload.clone()).map_err(|err| {
         ApiError::internal(format!(
             "event {} ({}) cannot be read: {err}",
             e.seq, e.kind
         ))
     })?;
-    Ok(Recorded {
-        id: e.id,
-        at: e.occurred_at,
-        actor: e.actor.clone(),
-        role: payload.role,
-        patient_id: e.subject.clone(),
-        event: payload.event,
-    })
+    let after = payload.after;
+    Ok((
+        Recorded {
+            id: e.id,
+            at: e.occurred_at,
+            actor: e.actor.clone(),
+            role: payload.role,
+            patient_id: e.subject.clone(),
+            event: payload.event,
+        },
+        after,
+    ))
 }
 
 fn new_id(session: &Session) -> Uuid {
-    // UUIDv7 from the session's time (not a clock read here) and random bits.
+    new_event_id(session.at)
+}
+
+/// A UUIDv7 from the caller's time (not a clock read here) and random bits.
+pub(crate) fn new_event_id(at: DateTime<Utc>) -> Uuid {
     let ts = uuid::Timestamp::from_unix(
         uuid::NoContext,
-        session.at.timestamp() as u64,
-        session.at.timestamp_subsec_nanos(),
+        at.timestamp() as u64,
+        at.timestamp_subsec_nanos(),
     );
     Uuid::new_v7(ts)
 }
@@ -206,18 +232,54 @@ impl Careloop {
     pub(crate) fn ops(&mut self) -> Result<&mut Ops> {
         if self.ops.is_none() {
             let policy = Policy::default();
+            // In sync order: the server's order first, then this workstation's outbox. Events
+            // that cannot apply in that order (a claim another workstation made first) are
+            // kept and listed, not dropped: see `careloop_ops::sync`.
             let mut log = Vec::new();
-            let mut after = 0;
-            loop {
-                let batch = self.store.events_after(after, 10_000)?;
-                let Some(tail) = batch.last() else { break };
-                after = tail.seq;
-                for e in batch.iter().filter(|e| KINDS.contains(&e.kind.as_str())) {
-                    log.push(from_stored(e)?);
+            let mut state = OpsState::default();
+            let mut fold = Fold::default();
+            let mut failure = None;
+            self.store.for_each_event_in_sync_order(|synced| {
+                let e = &synced.event;
+                if KINDS.contains(&e.kind.as_str()) {
+                    match from_stored_with_after(e) {
+                        Ok((recorded, after)) => {
+                            fold.apply(
+                                &mut state,
+                                Envelope::Op {
+                                    recorded: &recorded,
+                                    after,
+                                },
+                                &policy,
+                            );
+                            log.push(recorded);
+                        }
+                        Err(err) => failure = Some(err),
+                    }
+                } else if e.kind == RESOLUTION_KIND {
+                    match serde_json::from_value::<ResolutionPayload>(e.payload.clone()) {
+                        Ok(p) => fold.apply(
+                            &mut state,
+                            Envelope::Resolution {
+                                id: e.id,
+                                actor: &e.actor,
+                                resolution: &p.resolution,
+                            },
+                            &policy,
+                        ),
+                        Err(err) => {
+                            failure = Some(ApiError::internal(format!(
+                                "event {} ({}) cannot be read: {err}",
+                                e.seq, e.kind
+                            )))
+                        }
+                    }
                 }
+                Ok(())
+            })?;
+            if let Some(err) = failure {
+                return Err(err);
             }
-            let state = OpsState::from_log(&log, &policy)
-                .map_err(|e| ApiError::internal(format!("the event log does not fold: {e}")))?;
             let (_, people) = self.store.patients_page(None, 0, i64::MAX as u64)?;
             self.ops = Some(Ops {
                 state,
@@ -225,6 +287,7 @@ impl Careloop {
                 scripts: careloop_scripts::builtin_scripts()?,
                 people: people.into_iter().map(|p| (p.id.clone(), p)).collect(),
                 log,
+                fold,
             });
         }
         Ok(self.ops.as_mut().expect("just set"))
@@ -314,17 +377,24 @@ impl Careloop {
         recorded: Vec<Recorded>,
         entry: NewAuditEntry,
     ) -> Result<Vec<Recorded>> {
-        let new_events = recorded
-            .iter()
-            .map(to_new_event)
-            .collect::<Result<Vec<_>>>()?;
         let ops = self.ops()?;
+        let mut new_events = Vec::with_capacity(recorded.len());
         for (n, r) in recorded.iter().enumerate() {
-            if let Err(e) = ops.state.apply(r, &ops.policy) {
-                if n > 0 {
-                    self.ops = None;
+            let after = ops.fold.last_event_of_case(r.event.case_id());
+            let applied = to_new_event(r, after).and_then(|event| {
+                ops.fold
+                    .apply_local(&mut ops.state, r, &ops.policy)
+                    .map_err(ApiError::from)?;
+                Ok(event)
+            });
+            match applied {
+                Ok(event) => new_events.push(event),
+                Err(e) => {
+                    if n > 0 {
+                        self.ops = None;
+                    }
+                    return Err(e);
                 }
-                return Err(e.into());
             }
         }
         if let Err(e) = self

@@ -11,6 +11,7 @@ use careloop_api::{ApiError, Careloop, Config, ErrorCode, ImportSummary};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod ops;
+mod server;
 
 #[derive(Parser)]
 #[command(
@@ -156,6 +157,32 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Run the central API server (HTTPS) on the --data-dir server directory.
+    Serve {
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+        listen: std::net::SocketAddr,
+        /// A PEM certificate (with --key); otherwise one is generated on first start.
+        #[arg(long, value_name = "FILE")]
+        cert: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// More host names for the generated certificate (localhost is always in it).
+        #[arg(long = "name", value_name = "HOST")]
+        names: Vec<String>,
+        /// Requests with a larger body are refused (413).
+        #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
+        max_body: usize,
+    },
+    /// Administer a central server's data directory (--data-dir): users, panels, audit heads.
+    Admin {
+        #[command(subcommand)]
+        action: server::AdminAction,
+    },
+    /// This workstation's sync with the central server.
+    Sync {
+        #[command(subcommand)]
+        action: server::SyncAction,
+    },
 }
 
 #[derive(Args)]
@@ -266,6 +293,15 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
         Careloop::open(&Config::resolve(cli_data, key)?)
     };
     match cli.command {
+        Command::Serve {
+            listen,
+            cert,
+            key,
+            names,
+            max_body,
+        } => server::serve(cli.data_dir, listen, cert, key, names, max_body),
+        Command::Admin { action } => server::admin(cli.data_dir, action),
+        Command::Sync { action } => server::sync(&mut open(cli.data_dir, cli.key_file)?, action),
         Command::Case { action, actor } => {
             ops::case(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
         }

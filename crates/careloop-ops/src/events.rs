@@ -204,9 +204,13 @@ pub struct Recorded {
     pub event: OpEvent,
 }
 
-/// The payload stored for an event: the role and the event (the rest is in columns).
+/// The payload stored for an event: the role and the event (the rest is in columns), and
+/// the case event its author had last seen when recording it (for finding concurrent
+/// outcomes after sync: [`crate::sync`]).
 #[derive(Serialize, Deserialize)]
 pub struct Payload {
     pub role: Role,
     pub event: OpEvent,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Uuid>,
 }

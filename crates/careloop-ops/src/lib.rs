@@ -7,7 +7,8 @@
 //!   referrals are state machines that refuse illegal transitions with a clear error.
 //! - [`calendar`]: working-hours deadlines; [`guards`]: the channel rule, the language and
 //!   the over-contact guard; [`rbac`]: the role matrix and minimum necessary;
-//!   [`suggest`]: when and how to reach a person.
+//!   [`suggest`]: when and how to reach a person; [`sync`]: folding a log several
+//!   workstations wrote offline (superseded events and conflicts listed, never dropped).
 //!
 //! Invariants: no clock and no store here (times are passed in; the application API appends
 //! the events and keeps the state); a refused event changes nothing; the state kept
@@ -21,6 +22,7 @@ pub mod model;
 pub mod rbac;
 pub mod state;
 pub mod suggest;
+pub mod sync;
 
 pub use calendar::WorkingCalendar;
 pub use events::{Attempt, NextAction, OpEvent, Recorded};

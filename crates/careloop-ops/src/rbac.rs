@@ -22,6 +22,7 @@
 //! | weekly review               |   |   | ✓ |   |
 //! | verify audit                |   |   | ✓ | ✓ |
 //! | import / open cases         |   |   | ✓ | ✓ |
+//! | resolve a sync conflict     | ✓ |   | ✓ |   |
 //!
 //! Acknowledging an escalation is further limited to its current level's role (see
 //! [`crate::state::Escalation::steps`]); the API checks that too.
@@ -63,6 +64,8 @@ pub enum Operation {
     WeeklyReview,
     VerifyAudit,
     Administer,
+    /// Decide which of two outcomes recorded offline for one case step stands.
+    ResolveConflict,
 }
 
 impl Operation {
@@ -84,6 +87,7 @@ impl Operation {
         Operation::WeeklyReview,
         Operation::VerifyAudit,
         Operation::Administer,
+        Operation::ResolveConflict,
     ];
 }
 
@@ -95,7 +99,8 @@ pub fn allowed(role: Role, operation: Operation) -> bool {
         ViewWorklist | ViewCase | RaiseEscalation | AcknowledgeEscalation => {
             matches!(role, Coordinator | Clinician | Supervisor)
         }
-        ClaimCase | RecordAttempt | CloseCase | SendReferral | RunSegmentation => {
+        ClaimCase | RecordAttempt | CloseCase | SendReferral | RunSegmentation
+        | ResolveConflict => {
             matches!(role, Coordinator | Supervisor)
         }
         AssignCase | OverrideContactLimit | PublishSegment | WeeklyReview => role == Supervisor,

@@ -374,6 +374,7 @@ fn rbac_matrix_is_as_documented() {
         (WeeklyReview, [false, false, true, false]),
         (VerifyAudit, [false, false, true, true]),
         (Administer, [false, false, true, true]),
+        (ResolveConflict, [true, false, true, false]),
     ];
     assert_eq!(expected.len(), Operation::ALL.len());
     for (op, roles) in expected {

@@ -21,6 +21,14 @@ pub struct NewEvent {
     pub payload_version: u32,
 }
 
+impl NewEvent {
+    /// Whether the event is well formed (a UUIDv7 id; kind, subject and actor given; an
+    /// object payload), as the log requires: the error names the event and what is wrong.
+    pub fn validate(&self) -> Result<()> {
+        validate(self)
+    }
+}
+
 /// An event in the log, with its local order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
@@ -187,7 +195,7 @@ pub(crate) fn append_in(tx: &rusqlite::Transaction<'_>, event: &NewEvent) -> Res
     Ok(Appended::New(tx.last_insert_rowid()))
 }
 
-fn read_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Event>> {
+pub(crate) fn read_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Event>> {
     let seq: i64 = row.get(0)?;
     let id: String = row.get(1)?;
     let occurred_at: String = row.get(5)?;

@@ -18,6 +18,7 @@ pub mod events;
 pub mod key;
 mod migrate;
 pub mod resources;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +31,9 @@ pub use error::{Result, StoreError};
 pub use events::{Event, NewEvent};
 pub use key::{CacheKey, KeySource};
 pub use migrate::LATEST_SCHEMA_VERSION;
-pub use resources::{ImportTx, PatientSummary, PutOutcome, ResourceRecord, StoredPatient};
+pub use resources::{
+    ImportTx, PatientSummary, PutOutcome, ResourceRecord, StoredPatient, StoredSignal,
+};
 
 /// The cache file's name inside the data directory.
 pub const CACHE_FILE_NAME: &str = "cache.db";

@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0005_preferred_channel",
         include_str!("../../../schema/migrations/0005_preferred_channel.sql"),
     ),
+    (
+        6,
+        "0006_sync",
+        include_str!("../../../schema/migrations/0006_sync.sql"),
+    ),
 ];
 
 /// The newest schema this build knows.

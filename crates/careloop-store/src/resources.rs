@@ -208,6 +208,43 @@ impl Store {
         Ok(())
     }
 
+    /// Calls `visit(type, id, patient id, body)` for every stored resource, Patients first
+    /// (so that a reader importing them in this order links each resource to its person).
+    pub fn for_each_stored_resource(
+        &self,
+        mut visit: impl FnMut(&str, &str, Option<&str>, &str) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT resource_type, id, patient_id, body FROM resource
+             ORDER BY resource_type <> 'Patient', resource_type, id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let kind: String = row.get(0)?;
+            let id: String = row.get(1)?;
+            let patient: Option<String> = row.get(2)?;
+            let body: String = row.get(3)?;
+            visit(&kind, &id, patient.as_deref(), &body)?;
+        }
+        Ok(())
+    }
+
+    /// Every engagement signal with its channel, ordered by patient and time.
+    pub fn engagement_signals_with_channel(&self) -> Result<Vec<StoredSignal>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT patient_id, kind, at, channel FROM engagement_signal ORDER BY patient_id, at",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(StoredSignal {
+                patient_id: r.get(0)?,
+                kind: r.get(1)?,
+                at: r.get(2)?,
+                channel: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Every engagement signal as (patient id, kind, at), ordered by patient.
     pub fn engagement_signals(&self) -> Result<Vec<(String, String, String)>> {
         let mut stmt = self.conn.prepare_cached(
@@ -416,4 +453,13 @@ mod tests {
             Ordering::Equal
         );
     }
+}
+
+/// One stored engagement signal, as a server publishes it to a team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSignal {
+    pub patient_id: String,
+    pub kind: String,
+    pub at: String,
+    pub channel: Option<String>,
 }

@@ -3,4 +3,4 @@
 /**
  * What went wrong, in a form the UI and the CLI can act on.
  */
-export type ErrorCode = "cache_locked" | "schema_too_new" | "key_file" | "keyring" | "bad_input" | "io" | "not_found" | "forbidden" | "conflict" | "refused" | "session_locked" | "internal";
+export type ErrorCode = "cache_locked" | "schema_too_new" | "key_file" | "keyring" | "bad_input" | "io" | "not_found" | "forbidden" | "conflict" | "refused" | "session_locked" | "offline" | "unauthorized" | "internal";

@@ -2,6 +2,7 @@
 // search and a weekly review, with spies on every call. Sign-in accepts the demo accounts with "demo".
 import { vi, type Mock } from "vitest";
 import type { Backend } from "../backend";
+import type { CaseConflicts } from "../bindings/CaseConflicts";
 import type { CaseDetail } from "../bindings/CaseDetail";
 import type { Done } from "../bindings/Done";
 import type { ExplanationDto } from "../bindings/ExplanationDto";
@@ -15,6 +16,7 @@ import type { ScriptDto } from "../bindings/ScriptDto";
 import type { SegmentDefinitionDto } from "../bindings/SegmentDefinitionDto";
 import type { SessionInfo } from "../bindings/SessionInfo";
 import type { StartupReport } from "../bindings/StartupReport";
+import type { SyncStatus } from "../bindings/SyncStatus";
 import type { WorklistRow } from "../bindings/WorklistRow";
 import { DRILL_ROWS, makeReview } from "./reviewFixture";
 
@@ -180,6 +182,52 @@ export const CALLBACK: QueueItem = {
   detail: "new breathlessness",
 };
 
+/** A sync status: by default a workstation with no server (local only). */
+export function makeSyncStatus(patch: Partial<SyncStatus> = {}): SyncStatus {
+  return {
+    configured: false,
+    server: null,
+    last_sync_at: null,
+    pending: 0,
+    offline: false,
+    last_error: null,
+    open_conflicts: 0,
+    ...patch,
+  };
+}
+
+/**
+ * A case's sync state: one open conflict (two attempts recorded on two workstations), one
+ * resolved, and a claim that lost because another workstation claimed first.
+ */
+export function makeConflicts(caseId = "c00000"): CaseConflicts {
+  return {
+    conflicts: [
+      {
+        case_id: caseId,
+        patient_id: "p00000",
+        events: ["ev-a", "ev-b"],
+        kinds: ["attempt.recorded", "case.closed"],
+        actors: ["ana", "sue"],
+        resolved_by: null,
+        kept: null,
+        note: null,
+      },
+      {
+        case_id: caseId,
+        patient_id: "p00000",
+        events: ["ev-c", "ev-d"],
+        kinds: ["attempt.recorded", "attempt.recorded"],
+        actors: ["ana", "ben"],
+        resolved_by: "sue",
+        kept: "ev-d",
+        note: "Ben spoke to her last",
+      },
+    ],
+    superseded: [{ event_id: "ev-e", case_id: caseId, actor: "ben", kind: "case.claimed", why: "claimed by ana" }],
+  };
+}
+
 const DONE: Done = { event_ids: ["e1"], created: null, case_status: "in_progress" };
 
 const ROLES: Record<string, RoleName> = { ana: "coordinator", cleo: "clinician", sue: "supervisor" };
@@ -261,6 +309,10 @@ export function fakeBackend(patients: PatientRow[] = makePatients(250), worklist
     weeklyReview: mock<"weeklyReview">((week) => Promise.resolve(makeReview(week === null ? {} : { week }))),
     reviewDrill: mock<"reviewDrill">(() => Promise.resolve(DRILL_ROWS)),
     exportReview: mock<"exportReview">((week, format) => Promise.resolve(`/home/sue/Downloads/careloop-review-${week}.${format}`)),
+    syncStatus: mock<"syncStatus">(() => Promise.resolve(makeSyncStatus())),
+    syncNow: mock<"syncNow">(() => Promise.resolve(makeSyncStatus())),
+    caseConflicts: mock<"caseConflicts">(() => Promise.resolve({ conflicts: [], superseded: [] })),
+    resolveConflict: mock<"resolveConflict">(() => Promise.resolve("ev-resolution")),
   };
   return fake;
 }

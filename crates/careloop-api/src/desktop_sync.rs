@@ -1,0 +1,238 @@
+//! The desktop session's sync with its server (`CARELOOP_SERVER_URL`): signing in to the
+//! server along with the local sign-in, a round on demand or from the shell's timer, the
+//! status the header shows, and the conflicts a person resolves.
+//!
+//! The cache is locked for each step of a round, never across a network call, so the UI
+//! keeps answering while the network is slow or down.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use careloop_ops::sync::Resolution;
+use careloop_ops::Role;
+
+use super::{poisoned, DesktopSession};
+use crate::dto::parse_id;
+use crate::sync::{
+    round, CacheAccess, ConflictDto, ConnectRequest, Connector, SupersededDto, SyncStatus,
+    Transport, SERVER_PIN, SERVER_URL,
+};
+use crate::{ApiError, Careloop, ErrorCode, Result};
+
+/// The signed-in server session, once there is one.
+pub(super) type TransportSlot = Arc<Mutex<Option<Box<dyn Transport + Send>>>>;
+
+/// A conflict decision from the UI.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ResolveConflictForm {
+    pub case_id: String,
+    pub events: Vec<String>,
+    pub kept: String,
+    pub note: String,
+}
+
+/// A case's conflicts and the events that changed nothing, for the case view.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct CaseConflicts {
+    pub conflicts: Vec<ConflictDto>,
+    pub superseded: Vec<SupersededDto>,
+}
+
+struct Locked<'a>(&'a Mutex<Option<Careloop>>);
+
+impl CacheAccess for Locked<'_> {
+    fn with<T>(&mut self, f: impl FnOnce(&mut Careloop) -> Result<T>) -> Result<T> {
+        let mut slot = self.0.lock().map_err(|_| poisoned())?;
+        let careloop = slot.as_mut().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::CacheLocked,
+                "the local cache is not unlocked yet",
+            )
+        })?;
+        f(careloop)
+    }
+}
+
+impl DesktopSession {
+    /// Gives the session its way to the server (the shell does, with careloop-sync).
+    pub fn with_connector(mut self, connector: Arc<dyn Connector>) -> DesktopSession {
+        self.connector = Some(connector);
+        self
+    }
+
+    /// Remembers the server of `CARELOOP_SERVER_URL` in the cache, once it is open.
+    pub(super) fn remember_server(&self, careloop: &mut Careloop) -> Result<()> {
+        if let Some(url) = &self.settings.server_url {
+            if careloop.sync_setting(SERVER_URL)?.as_deref() != Some(url.as_str()) {
+                careloop.set_sync_setting(SERVER_URL, url)?;
+            }
+            if let Some(pin) = &self.settings.server_pin {
+                careloop.set_sync_setting(SERVER_PIN, &pin.to_ascii_lowercase())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After a local sign-in: signs in to the server too, in the background, with the same
+    /// password (kept only for that call). Offline is fine: the next round resumes from the
+    /// keyring's refresh token, or waits for the next sign-in.
+    pub(super) fn sign_in_to_server(&self, user: &str, password: &str) {
+        let (Some(connector), Some(request)) = (self.connector.clone(), self.connect_request(user))
+        else {
+            return;
+        };
+        let request = ConnectRequest {
+            password: Some(password.to_owned()),
+            ..request
+        };
+        let slot = Arc::clone(&self.transport);
+        let cache = Arc::clone(&self.careloop);
+        std::thread::spawn(move || {
+            if let Ok(connected) = connector.connect(&request) {
+                pin_on_first_use(&cache, request.pin.as_deref(), connected.seen_pin);
+                if let Ok(mut slot) = slot.lock() {
+                    *slot = Some(connected.transport);
+                }
+            }
+        });
+    }
+
+    /// A first sign-in on this workstation (or after a password change): the server checks
+    /// the password, and its answer becomes a local account, so later sign-ins work offline.
+    /// Called without the cache lock held.
+    pub(super) fn sign_in_via_server(&self, user: &str, password: &str) -> Result<Role> {
+        let (Some(connector), Some(request)) = (self.connector.clone(), self.connect_request(user))
+        else {
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "no server is set for this workstation",
+            ));
+        };
+        let request = ConnectRequest {
+            password: Some(password.to_owned()),
+            ..request
+        };
+        let connected = connector.connect(&request).map_err(|e| match e.code {
+            ErrorCode::Offline => ApiError::new(
+                ErrorCode::Offline,
+                format!(
+                    "{user} has not signed in on this workstation before, and the server cannot be reached: the first sign-in needs the network ({})",
+                    e.message
+                ),
+            ),
+            _ => e,
+        })?;
+        let role: Role = connected.role.parse().map_err(|_| {
+            ApiError::internal(format!(
+                "the server gave {user} the role {:?}, which this version does not know",
+                connected.role
+            ))
+        })?;
+        pin_on_first_use(&self.careloop, request.pin.as_deref(), connected.seen_pin);
+        let now = (self.clock)();
+        Locked(&self.careloop).with(|c| {
+            c.store
+                .put_account(user, role.as_str(), password, now)
+                .map_err(ApiError::from)
+        })?;
+        *self.transport.lock().map_err(|_| poisoned())? = Some(connected.transport);
+        Ok(role)
+    }
+
+    fn connect_request(&self, user: &str) -> Option<ConnectRequest> {
+        let mut slot = self.careloop.lock().ok()?;
+        let careloop = slot.as_mut()?;
+        let url = careloop.sync_setting(SERVER_URL).ok()??;
+        Some(ConnectRequest {
+            url,
+            pin: careloop.sync_setting(SERVER_PIN).ok()?,
+            user: user.to_owned(),
+            password: None,
+            workstation: careloop.workstation_id().ok()?,
+        })
+    }
+
+    /// One sync round now (the shell's timer calls it too). Not an activity: it does not
+    /// keep an idle session open. Without a server, or with nobody signed in, it only
+    /// reports the status.
+    pub fn sync_now(&self) -> Result<SyncStatus> {
+        let user = self.signed()?.as_ref().map(|s| s.user.clone());
+        if let (Some(user), Some(connector)) = (user, self.connector.clone()) {
+            if !self.syncing.swap(true, Ordering::SeqCst) {
+                let outcome = self.round(&user, connector.as_ref());
+                self.syncing.store(false, Ordering::SeqCst);
+                let now = (self.clock)();
+                Locked(&self.careloop).with(|c| c.sync_record(&outcome, now))?;
+            }
+        }
+        self.sync_status()
+    }
+
+    fn round(&self, user: &str, connector: &dyn Connector) -> Result<crate::sync::SyncReport> {
+        let Some(request) = self.connect_request(user) else {
+            return Err(ApiError::new(
+                ErrorCode::BadInput,
+                "no server is set for this workstation (CARELOOP_SERVER_URL)",
+            ));
+        };
+        let mut slot = self.transport.lock().map_err(|_| poisoned())?;
+        if slot.is_none() {
+            let connected = connector.connect(&request)?;
+            pin_on_first_use(&self.careloop, request.pin.as_deref(), connected.seen_pin);
+            *slot = Some(connected.transport);
+        }
+        let transport = slot.as_mut().expect("set above");
+        let outcome = round(&mut Locked(&self.careloop), transport.as_mut());
+        if matches!(&outcome, Err(e) if e.code == ErrorCode::Unauthorized) {
+            // Expired or revoked: sign in again (or resume) next time.
+            *slot = None;
+        }
+        outcome
+    }
+
+    /// Last sync, events waiting, offline, open conflicts.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        Locked(&self.careloop).with(|c| c.sync_status())
+    }
+
+    /// A case's conflicts and the events that changed nothing.
+    pub fn case_conflicts(&self, case_id: &str) -> Result<CaseConflicts> {
+        let case_id = parse_id("case", case_id)?;
+        self.with_session(|c, s| {
+            let (conflicts, superseded) = c.conflicts(s, Some(case_id))?;
+            Ok(CaseConflicts {
+                conflicts,
+                superseded,
+            })
+        })
+    }
+
+    /// Records which of a conflict's two events stands, and why.
+    pub fn resolve_conflict(&self, form: &ResolveConflictForm) -> Result<String> {
+        let [first, second] = form.events.as_slice() else {
+            return Err(ApiError::new(
+                ErrorCode::BadInput,
+                "a conflict is named by its two events",
+            ));
+        };
+        let resolution = Resolution {
+            case_id: parse_id("case", &form.case_id)?,
+            events: [parse_id("event", first)?, parse_id("event", second)?],
+            kept: parse_id("event", &form.kept)?,
+            note: form.note.clone(),
+        };
+        self.with_session(|c, s| c.resolve_conflict(s, resolution))
+    }
+}
+
+fn pin_on_first_use(cache: &Mutex<Option<Careloop>>, pinned: Option<&str>, seen: Option<String>) {
+    if let (None, Some(seen)) = (pinned, seen) {
+        if let Ok(mut slot) = cache.lock() {
+            if let Some(c) = slot.as_mut() {
+                let _ = c.set_sync_setting(SERVER_PIN, &seen);
+            }
+        }
+    }
+}

@@ -1,0 +1,735 @@
+//! Offline-first sync with the central server, without the network: the wire types both
+//! sides speak ([`wire`]), the [`Transport`] a client implements (HTTPS in `careloop-sync`;
+//! this crate has no HTTP dependency), and the workstation's side of a sync round.
+//!
+//! A round: push the outbox (our events the server has not acknowledged) with the audit
+//! chain's head, record the server's order of each (its acknowledgement), then pull everyone
+//! else's events by cursor, each page and its cursor in one transaction. Pushing the same
+//! batch again changes nothing on either side, so a round interrupted anywhere (a crash, a
+//! dropped connection) is simply run again.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use careloop_ops::rbac::Operation;
+use careloop_ops::sync::{Resolution, RESOLUTION_KIND};
+use careloop_store::{AuditOutcome, NewAuditEntry, NewEvent};
+
+use crate::operations::{ResolutionPayload, Session};
+use crate::{ApiError, Careloop, ErrorCode, Result};
+
+/// The messages of `/api/v1`, as both the server and the workstations read them. Every
+/// request type refuses unknown fields.
+pub mod wire {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Serialize};
+    use uuid::Uuid;
+
+    /// An event as it travels: the log's columns, the payload as stored.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct WireEvent {
+        pub id: Uuid,
+        pub kind: String,
+        pub subject: String,
+        pub actor: String,
+        pub occurred_at: DateTime<Utc>,
+        pub payload: serde_json::Value,
+        pub payload_version: u32,
+    }
+
+    impl From<&careloop_store::Event> for WireEvent {
+        fn from(e: &careloop_store::Event) -> WireEvent {
+            WireEvent {
+                id: e.id,
+                kind: e.kind.clone(),
+                subject: e.subject.clone(),
+                actor: e.actor.clone(),
+                occurred_at: e.occurred_at,
+                payload: e.payload.clone(),
+                payload_version: e.payload_version,
+            }
+        }
+    }
+
+    impl From<WireEvent> for careloop_store::NewEvent {
+        fn from(e: WireEvent) -> careloop_store::NewEvent {
+            careloop_store::NewEvent {
+                id: e.id,
+                kind: e.kind,
+                subject: e.subject,
+                actor: e.actor,
+                occurred_at: e.occurred_at,
+                payload: e.payload,
+                payload_version: e.payload_version,
+            }
+        }
+    }
+
+    /// The last entry of a workstation's audit chain.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct AuditHeadWire {
+        pub seq: i64,
+        pub hash: String,
+    }
+
+    /// `POST /api/v1/events`: a workstation's outbox, oldest first.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct PushRequest {
+        /// The workstation's id (a UUID it made once).
+        pub workstation: String,
+        pub events: Vec<WireEvent>,
+        /// Its audit chain's head now (`None` while the chain is empty).
+        pub audit_head: Option<AuditHeadWire>,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum PushStatus {
+        /// New to the server: it has this place in the global order now.
+        Accepted,
+        /// The server already had it (a retry): its place is unchanged.
+        Duplicate,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct PushResult {
+        pub id: Uuid,
+        pub server_seq: i64,
+        pub status: PushStatus,
+        /// Kept, but it changed nothing in the server's order, and why (e.g. "already
+        /// claimed by ana": first in server order wins).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub superseded: Option<String>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct PushResponse {
+        pub results: Vec<PushResult>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct PulledEvent {
+        pub server_seq: i64,
+        pub event: WireEvent,
+    }
+
+    /// `GET /api/v1/events?after=CURSOR&limit=N`: the team's events in server order.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct PullResponse {
+        pub events: Vec<PulledEvent>,
+        /// The cursor to ask with next time (the last event's server order).
+        pub cursor: i64,
+        /// Whether more events wait after this page.
+        pub more: bool,
+    }
+
+    /// `POST /api/v1/auth/login`.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct LoginRequest {
+        pub user: String,
+        pub password: String,
+        pub workstation: String,
+    }
+
+    /// `POST /api/v1/auth/refresh` and `POST /api/v1/auth/logout`.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct RefreshRequest {
+        pub refresh_token: String,
+    }
+
+    /// A signed-in session: a short-lived access token and a refresh token (rotated on use).
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Tokens {
+        pub access_token: String,
+        pub access_expires_at: DateTime<Utc>,
+        pub refresh_token: String,
+        pub refresh_expires_at: DateTime<Utc>,
+        pub user: String,
+        pub role: String,
+        pub team: String,
+    }
+
+    /// One resource of the team's panel, as imported on the server.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct PanelItem {
+        pub seq: i64,
+        /// A FHIR resource, or an engagement signal, as one NDJSON line.
+        pub kind: PanelKind,
+        pub json: String,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum PanelKind {
+        Resource,
+        Engagement,
+    }
+
+    /// `GET /api/v1/panel?after=CURSOR&limit=N`: the team's people and their facts.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct PanelPage {
+        pub items: Vec<PanelItem>,
+        pub cursor: i64,
+        pub more: bool,
+    }
+
+    /// Every error: a stable code and a message naming what and where.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct ErrorBody {
+        pub code: String,
+        pub message: String,
+    }
+}
+
+/// What a workstation needs from the network. `careloop-sync` implements it over HTTPS; the
+/// methods return the server's answer, or an [`ApiError`] (`offline`, `unauthorized`, …).
+pub trait Transport {
+    fn push(&mut self, request: &wire::PushRequest) -> Result<wire::PushResponse>;
+    fn pull(&mut self, after: i64, limit: u32) -> Result<wire::PullResponse>;
+    fn panel(&mut self, after: i64, limit: u32) -> Result<wire::PanelPage>;
+}
+
+/// The most events one push carries, and one pull page asks for.
+pub const PUSH_BATCH: u32 = 500;
+pub const PULL_PAGE: u32 = 1_000;
+/// The most panel lines one page asks for.
+pub const PANEL_PAGE: u32 = 5_000;
+
+const EVENTS_CURSOR: &str = "events_cursor";
+const PANEL_CURSOR: &str = "panel_cursor";
+const WORKSTATION: &str = "workstation_id";
+const LAST_SYNC: &str = "last_sync_at";
+const LAST_ERROR: &str = "last_error";
+
+/// What one sync round did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct SyncReport {
+    pub pushed: u32,
+    /// Of the pushed: already on the server (a retry).
+    pub duplicates: u32,
+    /// Of the pushed: kept but changed nothing (another workstation was first).
+    pub superseded: Vec<String>,
+    pub pulled: u32,
+    pub panel_items: u32,
+}
+
+/// Sync as the desktop shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct SyncStatus {
+    /// Whether a server is set up for this workstation.
+    pub configured: bool,
+    pub server: Option<String>,
+    pub last_sync_at: Option<String>,
+    /// Events recorded here that the server has not acknowledged yet.
+    #[ts(type = "number")]
+    pub pending: u64,
+    /// The last round failed because the server could not be reached.
+    pub offline: bool,
+    /// The last round's error, if it failed.
+    pub last_error: Option<String>,
+    /// Conflicts waiting for a person, across all cases.
+    pub open_conflicts: u32,
+}
+
+/// A conflict as the UI shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ConflictDto {
+    pub case_id: String,
+    pub patient_id: String,
+    pub events: Vec<String>,
+    pub kinds: Vec<String>,
+    pub actors: Vec<String>,
+    pub resolved_by: Option<String>,
+    pub kept: Option<String>,
+    pub note: Option<String>,
+}
+
+/// An event kept in the log that changed nothing, as the UI shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct SupersededDto {
+    pub event_id: String,
+    pub case_id: String,
+    pub actor: String,
+    pub kind: String,
+    pub why: String,
+}
+
+impl Careloop {
+    /// This workstation's id (made once, kept in the cache).
+    pub fn workstation_id(&mut self) -> Result<String> {
+        if let Some(id) = self.store.sync_meta(WORKSTATION)? {
+            return Ok(id);
+        }
+        let id = Uuid::new_v4().to_string();
+        self.store.set_sync_meta(WORKSTATION, &id)?;
+        Ok(id)
+    }
+
+    /// A sync value of this workstation (`server_url`, `server_pin`, …).
+    pub fn sync_setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.store.sync_meta(key)?)
+    }
+
+    /// Sets a sync value of this workstation.
+    pub fn set_sync_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        Ok(self.store.set_sync_meta(key, value)?)
+    }
+
+    /// The next push: at most [`PUSH_BATCH`] events of the outbox, and the audit head.
+    pub fn sync_push_request(&mut self) -> Result<wire::PushRequest> {
+        let workstation = self.workstation_id()?;
+        let events = self.store.outbox(PUSH_BATCH)?;
+        let audit_head = self.store.audit_head()?.map(|h| wire::AuditHeadWire {
+            seq: h.seq,
+            hash: h.hash,
+        });
+        Ok(wire::PushRequest {
+            workstation,
+            events: events.iter().map(wire::WireEvent::from).collect(),
+            audit_head,
+        })
+    }
+
+    /// Records the server's acknowledgement of a push. The server's order can put our
+    /// events after others' we have not pulled yet, so the state is folded again.
+    pub fn sync_apply_ack(&mut self, response: &wire::PushResponse) -> Result<()> {
+        let acks: Vec<(Uuid, i64)> = response
+            .results
+            .iter()
+            .map(|r| (r.id, r.server_seq))
+            .collect();
+        self.store.acknowledge(&acks)?;
+        if !acks.is_empty() {
+            self.invalidate_derived();
+        }
+        Ok(())
+    }
+
+    /// The pull cursor: the server order of the last event pulled.
+    pub fn sync_events_cursor(&self) -> Result<i64> {
+        cursor(&self.store.sync_meta(EVENTS_CURSOR)?)
+    }
+
+    /// Stores a pulled page and its cursor together; returns how many events were new.
+    pub fn sync_apply_pull(&mut self, page: &wire::PullResponse) -> Result<u32> {
+        let events: Vec<(NewEvent, i64)> = page
+            .events
+            .iter()
+            .map(|p| (NewEvent::from(p.event.clone()), p.server_seq))
+            .collect();
+        let pulled = self
+            .store
+            .apply_pulled(&events, EVENTS_CURSOR, page.cursor)?;
+        if pulled.new > 0 {
+            self.invalidate_derived();
+        }
+        Ok(pulled.new)
+    }
+
+    /// The panel cursor.
+    pub fn sync_panel_cursor(&self) -> Result<i64> {
+        cursor(&self.store.sync_meta(PANEL_CURSOR)?)
+    }
+
+    /// Imports a pulled page of the panel with the same importer as files, then moves the
+    /// cursor. Importing a resource again replaces it with the same content, so a crash
+    /// between the two repeats the page harmlessly.
+    pub fn sync_apply_panel(&mut self, page: &wire::PanelPage) -> Result<u32> {
+        let mut resources = String::new();
+        let mut engagement = String::new();
+        for item in &page.items {
+            let target = match item.kind {
+                wire::PanelKind::Resource => &mut resources,
+                wire::PanelKind::Engagement => &mut engagement,
+            };
+            target.push_str(&item.json);
+            target.push('\n');
+        }
+        if !page.items.is_empty() {
+            let inputs = vec![
+                ("panel.ndjson".to_owned(), resources.into_bytes()),
+                ("engagement.ndjson".to_owned(), engagement.into_bytes()),
+            ];
+            self.ops = None;
+            self.search = None;
+            self.review = None;
+            self.review_facts = None;
+            let summary = careloop_fhir::import_named_inputs(
+                &mut self.store,
+                &inputs,
+                careloop_fhir::ImportOptions::default(),
+                &mut |_| {},
+            )?;
+            if let Some(failure) = summary.files_failed.first() {
+                return Err(ApiError::new(
+                    ErrorCode::BadInput,
+                    format!("the server's panel page after {}: {failure}", page.cursor),
+                ));
+            }
+        }
+        self.store
+            .set_sync_meta(PANEL_CURSOR, &page.cursor.to_string())?;
+        Ok(page.items.len() as u32)
+    }
+
+    /// One whole sync round over `transport`: the panel, the outbox (until empty), then
+    /// everyone's events (until none are left). `at` is recorded as the last sync when it
+    /// succeeds; a failure is recorded for the status and returned.
+    pub fn sync_once(
+        &mut self,
+        transport: &mut dyn Transport,
+        at: DateTime<Utc>,
+    ) -> Result<SyncReport> {
+        let outcome = round(&mut &mut *self, transport);
+        self.sync_record(&outcome, at)?;
+        outcome
+    }
+
+    /// Records how a round ended, for [`Careloop::sync_status`]: the time of the last
+    /// success, or the error of the last failure.
+    pub fn sync_record(&mut self, outcome: &Result<SyncReport>, at: DateTime<Utc>) -> Result<()> {
+        match outcome {
+            Ok(_) => {
+                self.store.set_sync_meta(
+                    LAST_SYNC,
+                    &at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                )?;
+                self.store.set_sync_meta(LAST_ERROR, "")?;
+            }
+            Err(e) => {
+                let recorded = format!("{}\t{}", code_name(e.code), e.message);
+                self.store.set_sync_meta(LAST_ERROR, &recorded)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sync as the desktop shows it.
+    pub fn sync_status(&mut self) -> Result<SyncStatus> {
+        let server = self.store.sync_meta(SERVER_URL)?;
+        let last_error = self.store.sync_meta(LAST_ERROR)?.filter(|e| !e.is_empty());
+        let offline = last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("offline\t"));
+        let open_conflicts = self
+            .ops()?
+            .fold
+            .conflicts
+            .iter()
+            .filter(|c| c.resolved.is_none())
+            .count() as u32;
+        Ok(SyncStatus {
+            configured: server.is_some(),
+            server,
+            last_sync_at: self.store.sync_meta(LAST_SYNC)?,
+            pending: self.store.outbox_count()?,
+            offline,
+            last_error: last_error.map(|e| e.split_once('\t').map_or(e.clone(), |(_, m)| m.into())),
+            open_conflicts,
+        })
+    }
+
+    /// The operations state and what folding found (superseded events, conflicts), as one
+    /// JSON value: two caches holding the same events give the same snapshot, whatever
+    /// order the events reached them in. The convergence tests compare these.
+    pub fn sync_snapshot(&mut self) -> Result<serde_json::Value> {
+        let ops = self.ops()?;
+        Ok(careloop_ops::sync::snapshot(&ops.state, &ops.fold))
+    }
+
+    /// Conflicts (open and resolved) and superseded events, of one case or all.
+    pub fn conflicts(
+        &mut self,
+        session: &Session,
+        case_id: Option<Uuid>,
+    ) -> Result<(Vec<ConflictDto>, Vec<SupersededDto>)> {
+        self.authorize(session, Operation::ViewCase, "view conflicts", None, None)?;
+        let fold = &self.ops()?.fold;
+        let wanted = |c: Uuid| case_id.is_none_or(|id| id == c);
+        let conflicts = fold
+            .conflicts
+            .iter()
+            .filter(|c| wanted(c.case_id))
+            .map(|c| ConflictDto {
+                case_id: c.case_id.to_string(),
+                patient_id: c.patient_id.clone(),
+                events: c.events.iter().map(Uuid::to_string).collect(),
+                kinds: c.kinds.to_vec(),
+                actors: c.actors.to_vec(),
+                resolved_by: c.resolved.as_ref().map(|r| r.0.clone()),
+                kept: c.resolved.as_ref().map(|r| r.1.to_string()),
+                note: c.resolved.as_ref().map(|r| r.2.clone()),
+            })
+            .collect();
+        let superseded = fold
+            .superseded
+            .iter()
+            .filter(|s| wanted(s.case_id))
+            .map(|s| SupersededDto {
+                event_id: s.event_id.to_string(),
+                case_id: s.case_id.to_string(),
+                actor: s.actor.clone(),
+                kind: s.kind.clone(),
+                why: s.why.clone(),
+            })
+            .collect();
+        Ok((conflicts, superseded))
+    }
+
+    /// A person's decision on a conflict: which event stands, and why. Appended to the log
+    /// (both events stay) with its audit entry.
+    pub fn resolve_conflict(
+        &mut self,
+        session: &Session,
+        resolution: Resolution,
+    ) -> Result<String> {
+        let target = Some(format!("case {}", resolution.case_id));
+        self.authorize(
+            session,
+            Operation::ResolveConflict,
+            "resolve a conflict",
+            None,
+            target.clone(),
+        )?;
+        let ops = self.ops()?;
+        ops.fold.check_resolution(&resolution)?;
+        let patient_id = ops
+            .state
+            .cases
+            .get(&resolution.case_id)
+            .map(|c| c.patient_id.clone())
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("no case {}", resolution.case_id),
+                )
+            })?;
+        let id = crate::operations::new_event_id(session.at);
+        let event = NewEvent {
+            id,
+            kind: RESOLUTION_KIND.to_owned(),
+            subject: patient_id.clone(),
+            actor: session.user.clone(),
+            occurred_at: session.at,
+            payload: serde_json::to_value(ResolutionPayload {
+                role: session.role,
+                resolution,
+            })
+            .map_err(ApiError::internal)?,
+            payload_version: 1,
+        };
+        let entry = NewAuditEntry {
+            at: session.at,
+            actor: session.user.clone(),
+            role: session.role.to_string(),
+            action: "resolve a conflict".into(),
+            patient_id: Some(patient_id),
+            target,
+            outcome: AuditOutcome::Allowed,
+        };
+        self.store
+            .append_events_with_audit(std::slice::from_ref(&event), &[entry])?;
+        self.ops = None;
+        Ok(id.to_string())
+    }
+
+    /// Every resource and engagement signal of this cache as one NDJSON line each, Patients
+    /// first: what a server publishes to the team whose panel this cache holds. `visit` gets
+    /// the kind, a key naming what a later line replaces, the person, and the line.
+    pub fn for_each_panel_line(
+        &self,
+        mut visit: impl FnMut(wire::PanelKind, &str, Option<&str>, &str) -> Result<()>,
+    ) -> Result<()> {
+        let mut failure = None;
+        self.store
+            .for_each_stored_resource(|kind, id, patient, body| {
+                let patient = patient.or((kind == "Patient").then_some(id));
+                if let Err(e) = visit(
+                    wire::PanelKind::Resource,
+                    &format!("{kind}/{id}"),
+                    patient,
+                    body,
+                ) {
+                    failure = Some(e);
+                    return Err(careloop_store::StoreError::InvalidEvent("stopped".into()));
+                }
+                Ok(())
+            })
+            .or_else(|e| if failure.is_some() { Ok(()) } else { Err(e) })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        for signal in self.store.engagement_signals_with_channel()? {
+            let careloop_store::StoredSignal {
+                patient_id: patient,
+                kind,
+                at,
+                channel,
+            } = signal;
+            let mut line = serde_json::json!({"patient": patient, "kind": kind, "at": at});
+            if let Some(channel) = channel {
+                line["channel"] = serde_json::Value::String(channel);
+            }
+            let key = format!("signal/{patient}/{kind}/{at}");
+            visit(
+                wire::PanelKind::Engagement,
+                &key,
+                Some(&patient),
+                &line.to_string(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Drops what is derived from the log (folded again when next used).
+    fn invalidate_derived(&mut self) {
+        self.ops = None;
+        self.search = None;
+        self.review = None;
+    }
+}
+
+/// Access to a cache for the length of one step: the desktop locks its cache per step, so
+/// that the network never holds the lock the UI's commands wait for.
+pub(crate) trait CacheAccess {
+    fn with<T>(&mut self, f: impl FnOnce(&mut Careloop) -> Result<T>) -> Result<T>;
+}
+
+impl CacheAccess for &mut Careloop {
+    fn with<T>(&mut self, f: impl FnOnce(&mut Careloop) -> Result<T>) -> Result<T> {
+        f(self)
+    }
+}
+
+/// One sync round: the panel, the outbox (until empty), then everyone's events (until
+/// none are left). The cache is touched only between network calls.
+pub(crate) fn round(
+    cache: &mut impl CacheAccess,
+    transport: &mut dyn Transport,
+) -> Result<SyncReport> {
+    let mut report = SyncReport::default();
+    loop {
+        let after = cache.with(|c| c.sync_panel_cursor())?;
+        let page = transport.panel(after, PANEL_PAGE)?;
+        report.panel_items += cache.with(|c| c.sync_apply_panel(&page))?;
+        if !page.more {
+            break;
+        }
+    }
+    loop {
+        let request = cache.with(|c| c.sync_push_request())?;
+        let response = transport.push(&request)?;
+        check_ack(&request, &response)?;
+        cache.with(|c| c.sync_apply_ack(&response))?;
+        report.pushed += request.events.len() as u32;
+        for r in &response.results {
+            if r.status == wire::PushStatus::Duplicate {
+                report.duplicates += 1;
+            }
+            if let Some(why) = &r.superseded {
+                report.superseded.push(format!("{}: {why}", r.id));
+            }
+        }
+        if request.events.len() < PUSH_BATCH as usize {
+            break;
+        }
+    }
+    loop {
+        let after = cache.with(|c| c.sync_events_cursor())?;
+        let page = transport.pull(after, PULL_PAGE)?;
+        report.pulled += cache.with(|c| c.sync_apply_pull(&page))?;
+        if !page.more {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// What a desktop session needs to reach its server; the shell (src-tauri) makes it with
+/// careloop-sync, so this crate stays free of HTTP.
+pub trait Connector: Send + Sync {
+    /// Signs in with `password`, or with `None` resumes from the refresh token kept in the
+    /// OS keyring.
+    fn connect(&self, request: &ConnectRequest) -> Result<Connected>;
+}
+
+/// A signed-in server session.
+pub struct Connected {
+    pub transport: Box<dyn Transport + Send>,
+    /// The certificate's SHA-256 the server showed (pinned on first use).
+    pub seen_pin: Option<String>,
+    /// The user's role on the server.
+    pub role: String,
+}
+
+/// Where and as whom to connect.
+#[derive(Clone)]
+pub struct ConnectRequest {
+    pub url: String,
+    pub pin: Option<String>,
+    pub user: String,
+    pub password: Option<String>,
+    pub workstation: String,
+}
+
+impl std::fmt::Debug for ConnectRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectRequest")
+            .field("url", &self.url)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The sync value holding the server's URL.
+pub const SERVER_URL: &str = "server_url";
+/// The sync value holding the server certificate's pinned SHA-256 (trust on first use).
+pub const SERVER_PIN: &str = "server_pin";
+
+fn cursor(value: &Option<String>) -> Result<i64> {
+    match value {
+        None => Ok(0),
+        Some(text) => text.parse().map_err(|_| {
+            ApiError::internal(format!("the stored sync cursor {text:?} is not a number"))
+        }),
+    }
+}
+
+/// The server must acknowledge exactly what was pushed, in order.
+fn check_ack(request: &wire::PushRequest, response: &wire::PushResponse) -> Result<()> {
+    let sent: Vec<Uuid> = request.events.iter().map(|e| e.id).collect();
+    let acked: Vec<Uuid> = response.results.iter().map(|r| r.id).collect();
+    if sent != acked {
+        return Err(ApiError::internal(format!(
+            "the server acknowledged {} events for a push of {}; nothing was recorded",
+            acked.len(),
+            sent.len()
+        )));
+    }
+    Ok(())
+}
+
+fn code_name(code: ErrorCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "internal".into())
+}

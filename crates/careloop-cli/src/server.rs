@@ -1,0 +1,344 @@
+//! `careloop serve`, `careloop admin …` (the server's users and panels) and `careloop sync
+//! …` (a workstation's side: connect, sign in, sync, conflicts).
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use careloop_api::sync::{Transport, SERVER_PIN, SERVER_URL};
+use careloop_api::{ApiError, Careloop, ErrorCode};
+use careloop_server::{ServerConfig, ServerError};
+use careloop_sync::{Connection, HttpTransport, TokenStore};
+use chrono::{DateTime, Utc};
+use clap::Subcommand;
+
+use crate::Format;
+
+#[derive(Subcommand)]
+pub(crate) enum AdminAction {
+    /// Users of the central server.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Publish FHIR files as a team's panel (imported with the workstation's importer; each
+    /// team's workstations get only their own people).
+    Panel {
+        #[arg(long)]
+        team: String,
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// The audit chain heads workstations reported, and any that went backwards.
+    AuditHeads,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum UserAction {
+    /// Add a user; the password is read from CARELOOP_PASSWORD, else the first line of stdin.
+    Add {
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        team: String,
+    },
+    /// Revoke every token of a user and disable them (sign-in refused from then on).
+    Revoke {
+        name: String,
+        /// Only revoke the tokens: the user may sign in again.
+        #[arg(long)]
+        keep_enabled: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum SyncAction {
+    /// Set this workstation's server. With no --pin, the certificate shown on the first
+    /// connection is pinned (trust on first use).
+    Connect {
+        url: String,
+        #[arg(long, value_name = "SHA256")]
+        pin: Option<String>,
+    },
+    /// Sign in to the server; the refresh token goes to the OS keyring. The password is read
+    /// from CARELOOP_PASSWORD, else the first line of stdin.
+    Login {
+        #[arg(long, value_name = "NAME")]
+        as_user: String,
+    },
+    /// Sign out: the refresh token is revoked on the server and removed from the keyring.
+    Logout {
+        #[arg(long, value_name = "NAME")]
+        as_user: String,
+    },
+    /// One sync round: the panel, the outbox, everyone's events. With CARELOOP_PASSWORD set,
+    /// signs in with it (nothing is kept); otherwise uses the keyring's refresh token.
+    Run {
+        #[arg(long, value_name = "NAME")]
+        as_user: String,
+        /// The server, instead of the one set with `connect`.
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        #[arg(long, value_name = "SHA256")]
+        pin: Option<String>,
+        #[arg(long, value_name = "TIMESTAMP")]
+        at: Option<DateTime<Utc>>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Last sync, events waiting, offline, open conflicts.
+    Status {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+pub(crate) fn server_error(e: ServerError) -> ApiError {
+    let code = match &e {
+        ServerError::BadRequest(_)
+        | ServerError::MalformedJson(_)
+        | ServerError::InvalidBody(_)
+        | ServerError::UnsupportedMediaType
+        | ServerError::PayloadTooLarge { .. } => ErrorCode::BadInput,
+        ServerError::NotFound(_) => ErrorCode::NotFound,
+        ServerError::Conflict(_) => ErrorCode::Conflict,
+        ServerError::Forbidden(_) => ErrorCode::Forbidden,
+        ServerError::Unauthorized(_) => ErrorCode::Unauthorized,
+        ServerError::Internal(_) => ErrorCode::Internal,
+    };
+    ApiError::new(code, e.to_string())
+}
+
+fn password() -> Result<String, ApiError> {
+    if let Ok(p) = std::env::var("CARELOOP_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| ApiError::new(ErrorCode::Io, format!("reading the password: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn server_dir(data_dir: Option<PathBuf>) -> Result<PathBuf, ApiError> {
+    data_dir
+        .or_else(|| std::env::var_os("CARELOOP_SERVER_DIR").map(PathBuf::from))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::BadInput,
+                "the server's data directory: pass --data-dir or set CARELOOP_SERVER_DIR",
+            )
+        })
+}
+
+/// `careloop serve`.
+pub(crate) fn serve(
+    data_dir: Option<PathBuf>,
+    listen: SocketAddr,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    names: Vec<String>,
+    max_body_bytes: usize,
+) -> Result<ExitCode, ApiError> {
+    let mut config = ServerConfig::new(server_dir(data_dir)?, listen);
+    config.max_body_bytes = max_body_bytes;
+    config.tls = match (cert, key) {
+        (Some(cert), Some(key)) => careloop_server::tls::TlsSource::Files { cert, key },
+        (None, None) => careloop_server::tls::TlsSource::SelfSigned { names },
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::BadInput,
+                "--cert and --key go together",
+            ))
+        }
+    };
+    let handle = careloop_server::start(config).map_err(server_error)?;
+    println!("careloop server listening on {}", handle.url());
+    println!("certificate SHA-256: {}", handle.pin);
+    handle.wait_for_signal();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `careloop admin …`.
+pub(crate) fn admin(data_dir: Option<PathBuf>, action: AdminAction) -> Result<ExitCode, ApiError> {
+    let dir = server_dir(data_dir)?;
+    match action {
+        AdminAction::User {
+            action: UserAction::Add { name, role, team },
+        } => {
+            careloop_server::admin::add_user(&dir, &name, &role, &team, &password()?)
+                .map_err(server_error)?;
+            println!("added {name} ({role}, team {team})");
+        }
+        AdminAction::User {
+            action: UserAction::Revoke { name, keep_enabled },
+        } => {
+            let n = careloop_server::admin::revoke_user(&dir, &name, keep_enabled)
+                .map_err(server_error)?;
+            println!(
+                "revoked {n} live tokens of {name}{}",
+                if keep_enabled {
+                    ""
+                } else {
+                    "; the user is disabled"
+                }
+            );
+        }
+        AdminAction::Panel { team, paths } => {
+            let published =
+                careloop_server::admin::publish_panel(&dir, &team, &paths).map_err(server_error)?;
+            println!(
+                "team {team}: {} resources imported, {} lines published, {} people in the panel",
+                published.resources_imported, published.lines_published, published.people
+            );
+        }
+        AdminAction::AuditHeads => {
+            let heads = careloop_server::admin::audit_heads(&dir).map_err(server_error)?;
+            let mut regressed = false;
+            for h in heads {
+                println!(
+                    "{}\t{}\t#{}\t{}",
+                    h.workstation,
+                    h.user,
+                    h.head.seq,
+                    h.at.to_rfc3339()
+                );
+                if let Some(r) = h.regression {
+                    regressed = true;
+                    println!("  WARNING: {r}");
+                }
+            }
+            if regressed {
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Connects (pinning on first use) and signs in or resumes.
+pub(crate) fn transport(
+    careloop: &mut Careloop,
+    user: &str,
+    server: Option<String>,
+    pin: Option<String>,
+    tokens: TokenStore,
+    password: Option<String>,
+) -> Result<HttpTransport, ApiError> {
+    let url = match server {
+        Some(url) => url,
+        None => careloop.sync_setting(SERVER_URL)?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::BadInput,
+                "no server is set for this workstation: careloop sync connect URL",
+            )
+        })?,
+    };
+    let pin = match pin {
+        Some(pin) => Some(pin),
+        None => careloop.sync_setting(SERVER_PIN)?,
+    };
+    let connection = Connection::new(&url, pin.as_deref())?;
+    let workstation = careloop.workstation_id()?;
+    let transport = match password {
+        Some(password) => {
+            HttpTransport::sign_in(connection, user, &password, &workstation, tokens)?
+        }
+        None => HttpTransport::resume(connection, user, tokens)?,
+    };
+    if pin.is_none() {
+        if let Some(seen) = transport.connection().seen_pin() {
+            careloop.set_sync_setting(SERVER_PIN, &seen)?;
+        }
+    }
+    if careloop.sync_setting(SERVER_URL)?.is_none() {
+        careloop.set_sync_setting(SERVER_URL, &url)?;
+    }
+    Ok(transport)
+}
+
+/// `careloop sync …`.
+pub(crate) fn sync(careloop: &mut Careloop, action: SyncAction) -> Result<ExitCode, ApiError> {
+    match action {
+        SyncAction::Connect { url, pin } => {
+            Connection::new(&url, pin.as_deref())?;
+            careloop.set_sync_setting(SERVER_URL, &url)?;
+            if let Some(pin) = pin {
+                careloop.set_sync_setting(SERVER_PIN, &pin.to_ascii_lowercase())?;
+            }
+            println!("this workstation syncs with {url}");
+        }
+        SyncAction::Login { as_user } => {
+            let t = transport(
+                careloop,
+                &as_user,
+                None,
+                None,
+                TokenStore::Keyring,
+                Some(password()?),
+            )?;
+            println!(
+                "{as_user} is signed in to {} (certificate {})",
+                t.connection().base(),
+                t.connection().seen_pin().unwrap_or_default()
+            );
+        }
+        SyncAction::Logout { as_user } => {
+            let t = transport(careloop, &as_user, None, None, TokenStore::Keyring, None)?;
+            t.sign_out()?;
+            println!("{as_user} is signed out");
+        }
+        SyncAction::Run {
+            as_user,
+            server,
+            pin,
+            at,
+            format,
+        } => {
+            let password = std::env::var("CARELOOP_PASSWORD").ok();
+            let tokens = if password.is_some() {
+                TokenStore::memory()
+            } else {
+                TokenStore::Keyring
+            };
+            let mut t = transport(careloop, &as_user, server, pin, tokens, password)?;
+            let report =
+                careloop.sync_once(&mut t as &mut dyn Transport, at.unwrap_or_else(Utc::now))?;
+            match format {
+                Format::Json => println!("{}", crate::to_json(&report)?),
+                Format::Text => {
+                    println!(
+                        "pushed {} ({} already on the server), pulled {}, panel lines {}",
+                        report.pushed, report.duplicates, report.pulled, report.panel_items
+                    );
+                    for s in &report.superseded {
+                        println!("  not applied: {s}");
+                    }
+                }
+            }
+        }
+        SyncAction::Status { format } => {
+            let status = careloop.sync_status()?;
+            match format {
+                Format::Json => println!("{}", crate::to_json(&status)?),
+                Format::Text => {
+                    println!("server: {}", status.server.as_deref().unwrap_or("(none)"));
+                    println!(
+                        "last sync: {}",
+                        status.last_sync_at.as_deref().unwrap_or("never")
+                    );
+                    println!("pending: {}", status.pending);
+                    println!("offline: {}", status.offline);
+                    println!("open conflicts: {}", status.open_conflicts);
+                    if let Some(e) = status.last_error {
+                        println!("last error: {e}");
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

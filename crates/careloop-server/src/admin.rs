@@ -1,0 +1,144 @@
+//! What `careloop admin …` does to a server's data dir: users (with their role and team),
+//! revocation, and publishing a team's panel.
+//!
+//! A team's panel is imported with the same importer as a workstation's files, into an
+//! encrypted cache of its own (`teams/<team>/`, key in `teams/<team>.key`); every resource
+//! and engagement signal then becomes a line of the team's feed, which workstations pull
+//! by cursor. Importing again publishes only what changed.
+
+use std::path::{Path, PathBuf};
+
+use careloop_api::{Careloop, Config};
+use careloop_store::KeySource;
+
+use crate::auth;
+use crate::error::{Result, ServerError};
+use crate::storage::{PanelLine, SqliteStorage, Storage, User};
+
+fn check_name(what: &str, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ServerError::BadRequest(format!(
+            "{what} {name:?}: use 1 to 64 letters, digits, '-', '_' or '.'"
+        )))
+    }
+}
+
+/// Adds a user with a role and a team.
+pub fn add_user(data_dir: &Path, name: &str, role: &str, team: &str, password: &str) -> Result<()> {
+    check_name("user", name)?;
+    check_name("team", team)?;
+    if !auth::ROLES.contains(&role) {
+        return Err(ServerError::BadRequest(format!(
+            "role {role:?}: expected one of {}",
+            auth::ROLES.join(", ")
+        )));
+    }
+    let storage = SqliteStorage::open(data_dir)?;
+    storage.add_user(&User {
+        name: name.to_owned(),
+        role: role.to_owned(),
+        team: team.to_owned(),
+        password_hash: auth::hash_password(password)?,
+        disabled: false,
+    })
+}
+
+/// Revokes every token of a user and disables them (or only revokes, with `keep_enabled`).
+/// Returns how many live tokens were revoked.
+pub fn revoke_user(data_dir: &Path, name: &str, keep_enabled: bool) -> Result<u32> {
+    let storage = SqliteStorage::open(data_dir)?;
+    if storage.user(name)?.is_none() {
+        return Err(ServerError::NotFound(format!("no user {name}")));
+    }
+    if !keep_enabled {
+        storage.set_disabled(name, true)?;
+    }
+    storage.revoke_user(name)
+}
+
+/// What publishing a panel did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Published {
+    pub resources_imported: u64,
+    /// Lines new or changed in the team's feed.
+    pub lines_published: u32,
+    pub people: u64,
+}
+
+fn team_config(data_dir: &Path, team: &str) -> Result<Config> {
+    let teams = data_dir.join("teams");
+    std::fs::create_dir_all(&teams)
+        .map_err(|e| ServerError::Internal(format!("cannot create {}: {e}", teams.display())))?;
+    let key = teams.join(format!("{team}.key"));
+    if !key.exists() {
+        let mut bytes = [0u8; 32];
+        getrandom::getrandom(&mut bytes)
+            .map_err(|e| ServerError::Internal(format!("no randomness: {e}")))?;
+        write_key(&key, &hex::encode(bytes))?;
+    }
+    Ok(Config {
+        data_dir: teams.join(team),
+        key: KeySource::KeyFile(key),
+    })
+}
+
+fn write_key(path: &PathBuf, hex: &str) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| ServerError::Internal(format!("writing {}: {e}", path.display())))?;
+    writeln!(file, "{hex}")
+        .and_then(|()| file.sync_all())
+        .map_err(|e| ServerError::Internal(format!("writing {}: {e}", path.display())))
+}
+
+/// Imports FHIR files (and engagement signals) for a team and publishes what changed. A
+/// file that fails to import fails the whole call before anything is published.
+pub fn publish_panel(data_dir: &Path, team: &str, paths: &[PathBuf]) -> Result<Published> {
+    check_name("team", team)?;
+    let config = team_config(data_dir, team)?;
+    let mut cache = Careloop::open(&config)?;
+    let summary = cache.import(paths, false, &mut |_| {})?;
+    if let Some(failure) = summary.files_failed.first() {
+        return Err(ServerError::BadRequest(format!("import: {failure}")));
+    }
+    let storage = SqliteStorage::open(data_dir)?;
+    let mut lines = Vec::new();
+    let mut published = 0;
+    cache.for_each_panel_line(|kind, key, patient, json| {
+        lines.push(PanelLine {
+            kind,
+            key: key.to_owned(),
+            patient_id: patient.map(str::to_owned),
+            json: json.to_owned(),
+        });
+        Ok(())
+    })?;
+    for chunk in lines.chunks(5_000) {
+        published += storage.add_panel_items(team, chunk)?;
+    }
+    Ok(Published {
+        resources_imported: summary.stored.values().sum(),
+        lines_published: published,
+        people: storage.panel_size(team)?,
+    })
+}
+
+/// The audit chain heads workstations reported.
+pub fn audit_heads(data_dir: &Path) -> Result<Vec<crate::storage::RecordedHead>> {
+    SqliteStorage::open(data_dir)?.audit_heads()
+}

@@ -1,0 +1,515 @@
+//! `/api/v1`: the handlers, and the extractors that turn a bad request into a typed error
+//! before any handler runs (the body's JSON and size, the query, the bearer token).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use careloop_api::sync::wire::{
+    LoginRequest, PanelPage, PullResponse, PushRequest, PushResponse, PushResult, RefreshRequest,
+    Tokens, WireEvent,
+};
+use careloop_ops::events::{Payload, Recorded, KINDS};
+use careloop_ops::sync::{Envelope, Fold, Resolution, RESOLUTION_KIND};
+use careloop_ops::{OpsState, Policy};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::{self, Caller, Lifetimes};
+use crate::error::{Result, ServerError};
+use crate::storage::{RecordedHead, Storage};
+use crate::Clock;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+    pub clock: Clock,
+    pub lifetimes: Lifetimes,
+    pub max_body_bytes: usize,
+    /// Each team's fold of its events in server order: how the server arbitrates (a claim
+    /// after another's in this order changes nothing, and the pusher is told why).
+    pub folds: Arc<Mutex<HashMap<String, TeamFold>>>,
+}
+
+#[derive(Default)]
+pub struct TeamFold {
+    state: OpsState,
+    fold: Fold,
+    superseded: HashMap<Uuid, String>,
+}
+
+impl TeamFold {
+    pub(crate) fn snapshot(&self) -> serde_json::Value {
+        careloop_ops::sync::snapshot(&self.state, &self.fold)
+    }
+
+    pub(crate) fn apply(&mut self, event: &WireEvent) {
+        let policy = Policy::default();
+        let before = self.fold.superseded.len();
+        if let Some(entry) = parse(event) {
+            match &entry {
+                Parsed::Op(recorded, after) => self.fold.apply(
+                    &mut self.state,
+                    Envelope::Op {
+                        recorded,
+                        after: *after,
+                    },
+                    &policy,
+                ),
+                Parsed::Resolution(resolution) => self.fold.apply(
+                    &mut self.state,
+                    Envelope::Resolution {
+                        id: event.id,
+                        actor: &event.actor,
+                        resolution,
+                    },
+                    &policy,
+                ),
+            }
+        }
+        for s in &self.fold.superseded[before..] {
+            self.superseded.insert(s.event_id, s.why.clone());
+        }
+    }
+}
+
+enum Parsed {
+    Op(Box<Recorded>, Option<Uuid>),
+    Resolution(Resolution),
+}
+
+#[derive(Deserialize)]
+struct ResolutionPayload {
+    resolution: Resolution,
+}
+
+fn parse(e: &WireEvent) -> Option<Parsed> {
+    if KINDS.contains(&e.kind.as_str()) {
+        let payload: Payload = serde_json::from_value(e.payload.clone()).ok()?;
+        Some(Parsed::Op(
+            Box::new(Recorded {
+                id: e.id,
+                at: e.occurred_at,
+                actor: e.actor.clone(),
+                role: payload.role,
+                patient_id: e.subject.clone(),
+                event: payload.event,
+            }),
+            payload.after,
+        ))
+    } else if e.kind == RESOLUTION_KIND {
+        let payload: ResolutionPayload = serde_json::from_value(e.payload.clone()).ok()?;
+        Some(Parsed::Resolution(payload.resolution))
+    } else {
+        None
+    }
+}
+
+fn role_of(e: &WireEvent) -> Option<String> {
+    e.payload
+        .get("role")
+        .and_then(|r| r.as_str())
+        .map(str::to_owned)
+}
+
+/// The router of `/api/v1`.
+pub fn router(state: AppState) -> Router {
+    let limit = state.max_body_bytes;
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/refresh", post(refresh))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/events", post(push).get(pull))
+        .route("/api/v1/panel", get(panel))
+        .route("/api/v1/audit-heads", get(audit_heads))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// Runs storage work off the async threads.
+async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&AppState) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || f(&state))
+        .await
+        .map_err(|e| ServerError::Internal(format!("a worker failed: {e}")))?
+}
+
+/// JSON bodies, with every rejection mapped to a [`ServerError`].
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+    AppState: axum::extract::FromRef<S>,
+{
+    type Rejection = ServerError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self> {
+        let limit = <AppState as axum::extract::FromRef<S>>::from_ref(state).max_body_bytes;
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(JsonRejection::JsonSyntaxError(e)) => {
+                Err(ServerError::MalformedJson(e.body_text()))
+            }
+            Err(JsonRejection::JsonDataError(e)) => Err(ServerError::InvalidBody(e.body_text())),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ServerError::UnsupportedMediaType),
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ServerError::PayloadTooLarge { limit })
+            }
+            Err(e) => Err(ServerError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// A page query: `?after=N&limit=M`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<u32>,
+}
+
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| ApiQuery(q))
+            .map_err(|e: QueryRejection| ServerError::BadRequest(e.body_text()))
+    }
+}
+
+fn page(q: &PageQuery, default: u32, max: u32) -> Result<(i64, u32)> {
+    if q.after < 0 {
+        return Err(ServerError::BadRequest(format!(
+            "after must be 0 or more, not {}",
+            q.after
+        )));
+    }
+    let limit = q.limit.unwrap_or(default);
+    if limit == 0 || limit > max {
+        return Err(ServerError::BadRequest(format!(
+            "limit must be between 1 and {max}, not {limit}"
+        )));
+    }
+    Ok((q.after, limit))
+}
+
+/// The signed-in caller (`Authorization: Bearer <access token>`).
+pub struct Authed(pub Caller);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| ServerError::Unauthorized("no access token: sign in".into()))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ServerError::Unauthorized(
+                    "the Authorization header must be \"Bearer <token>\"".into(),
+                )
+            })?
+            .trim()
+            .to_owned();
+        let caller = blocking(state, move |s| {
+            auth::authenticate(s.storage.as_ref(), &token, (s.clock)())
+        })
+        .await?;
+        Ok(Authed(caller))
+    }
+}
+
+/// Roles that work with people's records (an admin runs the installation and sees none).
+fn require_care_role(caller: &Caller) -> Result<()> {
+    if matches!(
+        caller.role.as_str(),
+        "coordinator" | "clinician" | "supervisor"
+    ) {
+        Ok(())
+    } else {
+        Err(ServerError::Forbidden(format!(
+            "a {} may not read or write people's records",
+            caller.role
+        )))
+    }
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+async fn not_found() -> ServerError {
+    ServerError::NotFound("no such endpoint under /api/v1".into())
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Json<Tokens>> {
+    blocking(&state, move |s| {
+        auth::login(
+            s.storage.as_ref(),
+            &req.user,
+            &req.password,
+            &req.workstation,
+            (s.clock)(),
+            s.lifetimes,
+        )
+    })
+    .await
+    .map(Json)
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> Result<Json<Tokens>> {
+    blocking(&state, move |s| {
+        auth::refresh(
+            s.storage.as_ref(),
+            &req.refresh_token,
+            (s.clock)(),
+            s.lifetimes,
+        )
+    })
+    .await
+    .map(Json)
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> Result<StatusCode> {
+    blocking(&state, move |s| {
+        auth::logout(s.storage.as_ref(), &req.refresh_token)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+struct Me {
+    user: String,
+    role: String,
+    team: String,
+}
+
+async fn me(Authed(caller): Authed) -> Json<Me> {
+    Json(Me {
+        user: caller.user,
+        role: caller.role,
+        team: caller.team,
+    })
+}
+
+/// Checks every event of a push before anything is stored: the whole push is refused, with
+/// the event named, when one is malformed, someone else's, or about a person outside the
+/// caller's team.
+fn check_push(storage: &dyn Storage, caller: &Caller, req: &PushRequest) -> Result<()> {
+    if req.workstation.trim().is_empty() || req.workstation.len() > 64 {
+        return Err(ServerError::BadRequest(
+            "workstation must be its id (1 to 64 characters)".into(),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (index, e) in req.events.iter().enumerate() {
+        let at = format!("events[{index}] ({})", e.id);
+        careloop_store::NewEvent::from(e.clone())
+            .validate()
+            .map_err(|err| ServerError::BadRequest(format!("{at}: {err}")))?;
+        if !seen.insert(e.id) {
+            return Err(ServerError::BadRequest(format!(
+                "{at}: the same id twice in one push"
+            )));
+        }
+        if parse(e).is_none() {
+            return Err(ServerError::BadRequest(format!(
+                "{at}: kind {:?} with this payload is not an event Careloop knows",
+                e.kind
+            )));
+        }
+        if e.actor != caller.user {
+            return Err(ServerError::Forbidden(format!(
+                "{at}: recorded by another user; each user pushes their own events"
+            )));
+        }
+        if role_of(e).as_deref() != Some(caller.role.as_str()) {
+            return Err(ServerError::Forbidden(format!(
+                "{at}: recorded in another role than the signed-in {}",
+                caller.role
+            )));
+        }
+        if !storage.in_panel(&caller.team, &e.subject)? {
+            return Err(ServerError::Forbidden(format!(
+                "{at}: the person is not in team {}'s panel",
+                caller.team
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn push(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>> {
+    require_care_role(&caller)?;
+    blocking(&state, move |s| {
+        check_push(s.storage.as_ref(), &caller, &req)?;
+        if let Some(head) = &req.audit_head {
+            if head.seq < 1
+                || head.hash.len() != 64
+                || !head.hash.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                return Err(ServerError::BadRequest(
+                    "audit_head: seq must be 1 or more and hash 64 hexadecimal digits".into(),
+                ));
+            }
+        }
+        // One team's pushes are ordered: the fold sees them in server order.
+        let mut folds = s
+            .folds
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let stored = s
+            .storage
+            .push(&caller.team, &req.workstation, &req.events)?;
+        let fold = folds.entry(caller.team.clone()).or_default();
+        let mut results = Vec::with_capacity(stored.len());
+        for (event, stored) in req.events.iter().zip(stored) {
+            if stored.status == careloop_api::sync::wire::PushStatus::Accepted {
+                fold.apply(event);
+            }
+            results.push(PushResult {
+                id: stored.id,
+                server_seq: stored.server_seq,
+                status: stored.status,
+                superseded: fold.superseded.get(&stored.id).cloned(),
+            });
+        }
+        drop(folds);
+        if let Some(head) = req.audit_head {
+            s.storage.record_audit_head(&RecordedHead {
+                workstation: req.workstation.clone(),
+                user: caller.user.clone(),
+                head,
+                at: (s.clock)(),
+                regression: None,
+            })?;
+        }
+        Ok(Json(PushResponse { results }))
+    })
+    .await
+}
+
+async fn pull(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<PullResponse>> {
+    require_care_role(&caller)?;
+    let (after, limit) = page(&q, careloop_api::sync::PULL_PAGE, 5_000)?;
+    blocking(&state, move |s| {
+        let (events, more) = s.storage.pull(&caller.team, after, limit)?;
+        let cursor = events.last().map_or(after, |e| e.server_seq);
+        Ok(Json(PullResponse {
+            events,
+            cursor,
+            more,
+        }))
+    })
+    .await
+}
+
+async fn panel(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<PanelPage>> {
+    require_care_role(&caller)?;
+    let (after, limit) = page(&q, careloop_api::sync::PANEL_PAGE, 20_000)?;
+    blocking(&state, move |s| {
+        let (items, more) = s.storage.panel_page(&caller.team, after, limit)?;
+        let cursor = items.last().map_or(after, |i| i.seq);
+        Ok(Json(PanelPage {
+            items,
+            cursor,
+            more,
+        }))
+    })
+    .await
+}
+
+#[derive(Serialize)]
+struct HeadRow {
+    workstation: String,
+    user: String,
+    seq: i64,
+    hash: String,
+    at: String,
+    regression: Option<String>,
+}
+
+async fn audit_heads(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+) -> Result<Json<Vec<HeadRow>>> {
+    if !matches!(caller.role.as_str(), "supervisor" | "admin") {
+        return Err(ServerError::Forbidden(format!(
+            "a {} may not read the audit heads",
+            caller.role
+        )));
+    }
+    blocking(&state, move |s| {
+        Ok(Json(
+            s.storage
+                .audit_heads()?
+                .into_iter()
+                .map(|h| HeadRow {
+                    workstation: h.workstation,
+                    user: h.user,
+                    seq: h.head.seq,
+                    hash: h.head.hash,
+                    at: h.at.to_rfc3339(),
+                    regression: h.regression,
+                })
+                .collect(),
+        ))
+    })
+    .await
+}

@@ -1,0 +1,561 @@
+//! The server's storage, behind a narrow interface ([`Storage`]) so that a PostgreSQL
+//! backend can follow; the embedded default is SQLite in WAL mode in the data directory
+//! ([`SqliteStorage`]), so no other service is needed.
+//!
+//! Invariants: a push is one transaction (all its events or none); an event id is stored
+//! once, and the same id with other content is refused; the global order (`server_seq`)
+//! only grows; tokens are stored as SHA-256 digests, passwords as argon2id PHC strings.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use careloop_api::sync::wire::{
+    AuditHeadWire, PanelItem, PanelKind, PulledEvent, PushStatus, WireEvent,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use uuid::Uuid;
+
+use crate::error::{Result, ServerError};
+
+/// A user of the central server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub role: String,
+    pub team: String,
+    /// argon2id, PHC string format.
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+        }
+    }
+}
+
+/// A token as stored: its digest, never the token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub digest: String,
+    pub kind: TokenKind,
+    pub user: String,
+    pub workstation: String,
+    pub expires_at: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+/// What storing one pushed event did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stored {
+    pub id: Uuid,
+    pub server_seq: i64,
+    pub status: PushStatus,
+}
+
+/// A workstation's audit chain head as last recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedHead {
+    pub workstation: String,
+    pub user: String,
+    /// The furthest head the workstation has reported.
+    pub head: AuditHeadWire,
+    pub at: DateTime<Utc>,
+    /// Set when a later report went backwards (a truncated or rewritten chain): what was
+    /// reported, and when. Kept until an administrator looks into it.
+    pub regression: Option<String>,
+}
+
+/// Everything the server keeps.
+pub trait Storage: Send + Sync + 'static {
+    fn add_user(&self, user: &User) -> Result<()>;
+    fn user(&self, name: &str) -> Result<Option<User>>;
+    fn set_password(&self, name: &str, password_hash: &str) -> Result<()>;
+    fn set_disabled(&self, name: &str, disabled: bool) -> Result<()>;
+
+    fn insert_token(&self, token: &Token) -> Result<()>;
+    fn token(&self, digest: &str) -> Result<Option<Token>>;
+    fn revoke_token(&self, digest: &str) -> Result<()>;
+    /// Revokes every token of a user; returns how many were live.
+    fn revoke_user(&self, name: &str) -> Result<u32>;
+
+    /// Stores a push in one transaction: new events get the next places in the global
+    /// order; events already stored with the same content keep theirs; an id stored with
+    /// other content refuses the whole push.
+    fn push(&self, team: &str, workstation: &str, events: &[WireEvent]) -> Result<Vec<Stored>>;
+    /// The team's events after `after` in global order, at most `limit`; and whether more.
+    fn pull(&self, team: &str, after: i64, limit: u32) -> Result<(Vec<PulledEvent>, bool)>;
+    /// Every event of every team in global order (for folding at start).
+    fn all_events(&self, visit: &mut dyn FnMut(&str, PulledEvent)) -> Result<()>;
+
+    /// Records a workstation's audit chain head. A head behind the one recorded before (a
+    /// lower number, or the same number with another hash) is not taken: the record keeps
+    /// the furthest head and notes the regression. Returns the record as it is now.
+    fn record_audit_head(&self, head: &RecordedHead) -> Result<RecordedHead>;
+    fn audit_heads(&self) -> Result<Vec<RecordedHead>>;
+
+    fn in_panel(&self, team: &str, patient_id: &str) -> Result<bool>;
+    /// Adds panel lines for a team; a line whose key already has the same digest is skipped.
+    /// Returns how many were new or changed.
+    fn add_panel_items(&self, team: &str, items: &[PanelLine]) -> Result<u32>;
+    fn panel_page(&self, team: &str, after: i64, limit: u32) -> Result<(Vec<PanelItem>, bool)>;
+    fn panel_size(&self, team: &str) -> Result<u64>;
+}
+
+/// One line of a team's panel to publish.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PanelLine {
+    pub kind: PanelKind,
+    /// What the line replaces when it changes: "Type/id" for a resource, a signal's identity.
+    pub key: String,
+    pub patient_id: Option<String>,
+    pub json: String,
+}
+
+/// The embedded default: one SQLite database (WAL, `synchronous=FULL`) in the data dir.
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS app_user (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, team TEXT NOT NULL,
+    password_hash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS token (
+    digest TEXT PRIMARY KEY, kind TEXT NOT NULL, user_name TEXT NOT NULL,
+    workstation TEXT NOT NULL, expires_at TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS token_by_user ON token (user_name);
+CREATE TABLE IF NOT EXISTS event (
+    server_seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE, team TEXT NOT NULL, workstation TEXT NOT NULL,
+    kind TEXT NOT NULL, subject TEXT NOT NULL, actor TEXT NOT NULL, occurred_at TEXT NOT NULL,
+    payload TEXT NOT NULL, payload_version INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS event_by_team ON event (team, server_seq);
+CREATE TRIGGER IF NOT EXISTS event_is_append_only_update BEFORE UPDATE ON event
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS event_is_append_only_delete BEFORE DELETE ON event
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TABLE IF NOT EXISTS audit_head (
+    workstation TEXT PRIMARY KEY, user_name TEXT NOT NULL, seq INTEGER NOT NULL,
+    hash TEXT NOT NULL, at TEXT NOT NULL, regression TEXT
+);
+CREATE TABLE IF NOT EXISTS panel_item (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, team TEXT NOT NULL, kind TEXT NOT NULL,
+    item_key TEXT NOT NULL, digest TEXT NOT NULL, json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS panel_by_team ON panel_item (team, seq);
+CREATE TABLE IF NOT EXISTS panel_latest (
+    team TEXT NOT NULL, item_key TEXT NOT NULL, digest TEXT NOT NULL,
+    PRIMARY KEY (team, item_key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS panel_member (
+    team TEXT NOT NULL, patient_id TEXT NOT NULL, PRIMARY KEY (team, patient_id)
+) WITHOUT ROWID;
+";
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_time(text: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+}
+
+impl SqliteStorage {
+    /// Opens (creating) `server.db` in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<SqliteStorage> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            ServerError::Internal(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        let conn = Connection::open(data_dir.join("server.db"))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStorage {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn read_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        name: r.get(0)?,
+        role: r.get(1)?,
+        team: r.get(2)?,
+        password_hash: r.get(3)?,
+        disabled: r.get::<_, i64>(4)? != 0,
+    })
+}
+
+fn read_pulled(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, PulledEvent)> {
+    let id: String = r.get(1)?;
+    let payload: String = r.get(7)?;
+    let bad = |e: Box<dyn std::error::Error + Send + Sync>| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e)
+    };
+    Ok((
+        r.get(2)?,
+        PulledEvent {
+            server_seq: r.get(0)?,
+            event: WireEvent {
+                id: Uuid::parse_str(&id).map_err(|e| bad(Box::new(e)))?,
+                kind: r.get(3)?,
+                subject: r.get(4)?,
+                actor: r.get(5)?,
+                occurred_at: parse_time(&r.get::<_, String>(6)?)?,
+                payload: serde_json::from_str(&payload).map_err(|e| bad(Box::new(e)))?,
+                payload_version: r.get(8)?,
+            },
+        },
+    ))
+}
+
+const SELECT_HEAD: &str =
+    "SELECT workstation, user_name, seq, hash, at, regression FROM audit_head";
+
+fn read_head(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordedHead> {
+    Ok(RecordedHead {
+        workstation: r.get(0)?,
+        user: r.get(1)?,
+        head: AuditHeadWire {
+            seq: r.get(2)?,
+            hash: r.get(3)?,
+        },
+        at: parse_time(&r.get::<_, String>(4)?)?,
+        regression: r.get(5)?,
+    })
+}
+
+const SELECT_EVENT: &str = "SELECT server_seq, id, team, kind, subject, actor, occurred_at, payload, payload_version FROM event";
+
+impl Storage for SqliteStorage {
+    fn add_user(&self, user: &User) -> Result<()> {
+        let conn = self.conn();
+        let inserted = conn.execute(
+            "INSERT INTO app_user (name, role, team, password_hash, disabled) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (name) DO NOTHING",
+            params![user.name, user.role, user.team, user.password_hash, user.disabled as i64],
+        )?;
+        if inserted == 0 {
+            return Err(ServerError::Conflict(format!(
+                "user {} already exists",
+                user.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn user(&self, name: &str) -> Result<Option<User>> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT name, role, team, password_hash, disabled FROM app_user WHERE name = ?1",
+            )?
+            .query_row(params![name], read_user)
+            .optional()?)
+    }
+
+    fn set_password(&self, name: &str, password_hash: &str) -> Result<()> {
+        let n = self.conn().execute(
+            "UPDATE app_user SET password_hash = ?2 WHERE name = ?1",
+            params![name, password_hash],
+        )?;
+        if n == 0 {
+            return Err(ServerError::NotFound(format!("no user {name}")));
+        }
+        Ok(())
+    }
+
+    fn set_disabled(&self, name: &str, disabled: bool) -> Result<()> {
+        let n = self.conn().execute(
+            "UPDATE app_user SET disabled = ?2 WHERE name = ?1",
+            params![name, disabled as i64],
+        )?;
+        if n == 0 {
+            return Err(ServerError::NotFound(format!("no user {name}")));
+        }
+        Ok(())
+    }
+
+    fn insert_token(&self, token: &Token) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO token (digest, kind, user_name, workstation, expires_at, revoked)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                token.digest,
+                token.kind.as_str(),
+                token.user,
+                token.workstation,
+                time(token.expires_at),
+                token.revoked as i64
+            ])?;
+        Ok(())
+    }
+
+    fn token(&self, digest: &str) -> Result<Option<Token>> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT digest, kind, user_name, workstation, expires_at, revoked FROM token WHERE digest = ?1",
+            )?
+            .query_row(params![digest], |r| {
+                let kind: String = r.get(1)?;
+                Ok(Token {
+                    digest: r.get(0)?,
+                    kind: if kind == "refresh" {
+                        TokenKind::Refresh
+                    } else {
+                        TokenKind::Access
+                    },
+                    user: r.get(2)?,
+                    workstation: r.get(3)?,
+                    expires_at: parse_time(&r.get::<_, String>(4)?)?,
+                    revoked: r.get::<_, i64>(5)? != 0,
+                })
+            })
+            .optional()?)
+    }
+
+    fn revoke_token(&self, digest: &str) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE token SET revoked = 1 WHERE digest = ?1")?
+            .execute(params![digest])?;
+        Ok(())
+    }
+
+    fn revoke_user(&self, name: &str) -> Result<u32> {
+        Ok(self.conn().execute(
+            "UPDATE token SET revoked = 1 WHERE user_name = ?1 AND revoked = 0",
+            params![name],
+        )? as u32)
+    }
+
+    fn push(&self, team: &str, workstation: &str, events: &[WireEvent]) -> Result<Vec<Stored>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            let id = e.id.to_string();
+            let at = time(e.occurred_at);
+            let payload = serde_json::to_string(&e.payload).expect("a JSON value serialises");
+            let existing = tx
+                .prepare_cached(&format!("{SELECT_EVENT} WHERE id = ?1"))?
+                .query_row(params![id], read_pulled)
+                .optional()?;
+            if let Some((stored_team, stored)) = existing {
+                let s = &stored.event;
+                let same = stored_team == team
+                    && s.kind == e.kind
+                    && s.subject == e.subject
+                    && s.actor == e.actor
+                    && time(s.occurred_at) == at
+                    && s.payload == e.payload
+                    && s.payload_version == e.payload_version;
+                if !same {
+                    return Err(ServerError::Conflict(format!(
+                        "event {id} is already on the server with different content; nothing was stored"
+                    )));
+                }
+                out.push(Stored {
+                    id: e.id,
+                    server_seq: stored.server_seq,
+                    status: PushStatus::Duplicate,
+                });
+                continue;
+            }
+            tx.prepare_cached(
+                "INSERT INTO event (id, team, workstation, kind, subject, actor, occurred_at, payload, payload_version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![id, team, workstation, e.kind, e.subject, e.actor, at, payload, e.payload_version])?;
+            out.push(Stored {
+                id: e.id,
+                server_seq: tx.last_insert_rowid(),
+                status: PushStatus::Accepted,
+            });
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn pull(&self, team: &str, after: i64, limit: u32) -> Result<(Vec<PulledEvent>, bool)> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT_EVENT} WHERE team = ?1 AND server_seq > ?2 ORDER BY server_seq LIMIT ?3"
+        ))?;
+        let mut events: Vec<PulledEvent> = stmt
+            .query_map(params![team, after, limit as i64 + 1], read_pulled)?
+            .map(|r| r.map(|(_, e)| e))
+            .collect::<rusqlite::Result<_>>()?;
+        let more = events.len() > limit as usize;
+        events.truncate(limit as usize);
+        Ok((events, more))
+    }
+
+    fn all_events(&self, visit: &mut dyn FnMut(&str, PulledEvent)) -> Result<()> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("{SELECT_EVENT} ORDER BY server_seq"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let (team, event) = read_pulled(row)?;
+            visit(&team, event);
+        }
+        Ok(())
+    }
+
+    fn record_audit_head(&self, head: &RecordedHead) -> Result<RecordedHead> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let previous = tx
+            .prepare_cached(&format!("{SELECT_HEAD} WHERE workstation = ?1"))?
+            .query_row(params![head.workstation], read_head)
+            .optional()?;
+        let now = match previous {
+            Some(before)
+                if before.head.seq > head.head.seq
+                    || (before.head.seq == head.head.seq && before.head.hash != head.head.hash) =>
+            {
+                RecordedHead {
+                    regression: Some(format!(
+                        "at {} the workstation reported audit entry {} ({}...) after entry {} ({}...): its chain was truncated or rewritten",
+                        time(head.at),
+                        head.head.seq,
+                        &head.head.hash[..head.head.hash.len().min(12)],
+                        before.head.seq,
+                        &before.head.hash[..before.head.hash.len().min(12)],
+                    )),
+                    ..before
+                }
+            }
+            Some(before) => RecordedHead {
+                regression: before.regression,
+                ..head.clone()
+            },
+            None => head.clone(),
+        };
+        tx.execute(
+            "INSERT INTO audit_head (workstation, user_name, seq, hash, at, regression) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (workstation) DO UPDATE SET user_name = excluded.user_name,
+               seq = excluded.seq, hash = excluded.hash, at = excluded.at, regression = excluded.regression",
+            params![now.workstation, now.user, now.head.seq, now.head.hash, time(now.at), now.regression],
+        )?;
+        tx.commit()?;
+        Ok(now)
+    }
+
+    fn audit_heads(&self) -> Result<Vec<RecordedHead>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("{SELECT_HEAD} ORDER BY workstation"))?;
+        let rows = stmt.query_map([], read_head)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn in_panel(&self, team: &str, patient_id: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT 1 FROM panel_member WHERE team = ?1 AND patient_id = ?2")?
+            .query_row(params![team, patient_id], |_| Ok(true))
+            .optional()?
+            .unwrap_or(false))
+    }
+
+    fn add_panel_items(&self, team: &str, items: &[PanelLine]) -> Result<u32> {
+        use sha2::{Digest, Sha256};
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut changed = 0;
+        for item in items {
+            let digest = hex::encode(Sha256::digest(item.json.as_bytes()));
+            let known: Option<String> = tx
+                .prepare_cached(
+                    "SELECT digest FROM panel_latest WHERE team = ?1 AND item_key = ?2",
+                )?
+                .query_row(params![team, item.key], |r| r.get(0))
+                .optional()?;
+            if let Some(patient) = &item.patient_id {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO panel_member (team, patient_id) VALUES (?1, ?2)",
+                )?
+                .execute(params![team, patient])?;
+            }
+            if known.as_deref() == Some(digest.as_str()) {
+                continue;
+            }
+            let kind = match item.kind {
+                PanelKind::Resource => "resource",
+                PanelKind::Engagement => "engagement",
+            };
+            tx.prepare_cached(
+                "INSERT INTO panel_item (team, kind, item_key, digest, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![team, kind, item.key, digest, item.json])?;
+            tx.prepare_cached(
+                "INSERT INTO panel_latest (team, item_key, digest) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (team, item_key) DO UPDATE SET digest = excluded.digest",
+            )?
+            .execute(params![team, item.key, digest])?;
+            changed += 1;
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    fn panel_page(&self, team: &str, after: i64, limit: u32) -> Result<(Vec<PanelItem>, bool)> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, kind, json FROM panel_item WHERE team = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let mut items: Vec<PanelItem> = stmt
+            .query_map(params![team, after, limit as i64 + 1], |r| {
+                let kind: String = r.get(1)?;
+                Ok(PanelItem {
+                    seq: r.get(0)?,
+                    kind: if kind == "engagement" {
+                        PanelKind::Engagement
+                    } else {
+                        PanelKind::Resource
+                    },
+                    json: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        Ok((items, more))
+    }
+
+    fn panel_size(&self, team: &str) -> Result<u64> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM panel_member WHERE team = ?1",
+            params![team],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+}

@@ -1,0 +1,254 @@
+//! The desktop session against a real server on loopback: the first sign-in goes through the
+//! server and brings the team's panel (no demo), later sign-ins work offline, the status the
+//! header shows (last sync, pending, offline, conflicts), "claimed by …", and a conflict
+//! resolved from the case view.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use careloop_api::desktop::{DesktopSession, DesktopSettings, ResolveConflictForm};
+use careloop_api::dto::{
+    CloseCaseForm, CloseReasonName, PatientQuery, RoleName, SignInForm, WorklistQuery,
+};
+use careloop_api::{Config, ErrorCode};
+use careloop_server::testkit::{panel_date, Cluster, Workstation, PASSWORD};
+use careloop_store::KeySource;
+use careloop_sync::HttpConnector;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+fn at(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap() + Duration::minutes(minutes)
+}
+
+/// A desktop session for `dir`, its clock at the minute the returned handle holds.
+fn desktop(dir: &std::path::Path, cluster: &Cluster) -> (DesktopSession, Arc<AtomicI64>) {
+    std::fs::create_dir_all(dir).unwrap();
+    let key = dir.join("cache.key");
+    std::fs::write(&key, format!("{}\n", "7c".repeat(32))).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let config = Config {
+        data_dir: dir.join("cache"),
+        key: KeySource::KeyFile(key),
+    };
+    let settings = DesktopSettings {
+        server_url: Some(cluster.url.clone()),
+        // Not given: the certificate is pinned on first use.
+        server_pin: None,
+        ..DesktopSettings::default()
+    };
+    let minute = Arc::new(AtomicI64::new(0));
+    let clock = Arc::clone(&minute);
+    let session = DesktopSession::new(config, settings, move || at(clock.load(Ordering::SeqCst)))
+        .with_connector(Arc::new(HttpConnector::memory()));
+    (session, minute)
+}
+
+fn sign_in(session: &DesktopSession, user: &str, password: &str) -> careloop_api::Result<()> {
+    session
+        .sign_in(&SignInForm {
+            user: user.into(),
+            password: password.into(),
+        })
+        .map(|_| ())
+}
+
+#[test]
+fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = Cluster::start(dir.path(), 30);
+    cluster.add_team(
+        "north",
+        &[
+            ("ana", "coordinator"),
+            ("ben", "coordinator"),
+            ("sue", "supervisor"),
+        ],
+    );
+    // Sue opens the worklists on her workstation; Ben syncs them too.
+    let mut sue = Workstation::open(
+        &dir.path().join("sue"),
+        "sue",
+        "supervisor".parse().unwrap(),
+    );
+    sue.sync(&cluster, at(0)).unwrap();
+    let session = sue.session(at(0));
+    sue.api().open_cases(&session, panel_date(), None).unwrap();
+    sue.sync(&cluster, at(1)).unwrap();
+    let mut ben = Workstation::open(
+        &dir.path().join("ben"),
+        "ben",
+        "coordinator".parse().unwrap(),
+    );
+    ben.sync(&cluster, at(1)).unwrap();
+
+    // A new desktop with a server: no demo panel, nobody signed in, never synced.
+    let (ana, minute) = desktop(&dir.path().join("ana-desktop"), &cluster);
+    let report = ana.open(panel_date(), &mut |_| {}).unwrap();
+    assert!(!report.demo_loaded);
+    assert_eq!(report.patients, 0);
+    let status = ana.sync_status().unwrap();
+    assert!(status.configured);
+    assert_eq!(status.last_sync_at, None);
+
+    // The server decides the first sign-in: a wrong password is refused, the right one
+    // gives the server's role, then the first round brings the team's panel and cases.
+    let wrong = sign_in(&ana, "ana", "not-the-password").unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::Forbidden, "{}", wrong.message);
+    sign_in(&ana, "ana", PASSWORD).unwrap();
+    assert_eq!(
+        ana.session_info().unwrap().role,
+        Some(RoleName::Coordinator)
+    );
+    minute.store(5, Ordering::SeqCst);
+    let status = ana.sync_now().unwrap();
+    assert_eq!(status.last_error, None);
+    assert_eq!(status.last_sync_at.as_deref(), Some("2026-11-02T09:05:00Z"));
+    assert_eq!((status.pending, status.offline), (0, false));
+    let everyone = ana
+        .list_patients(&PatientQuery {
+            text: None,
+            offset: 0,
+            limit: 100,
+        })
+        .unwrap();
+    assert_eq!(everyone.total, 30, "the team's panel, as published");
+    let pool = ana
+        .worklist(&WorklistQuery {
+            owner: Some(String::new()),
+            ..WorklistQuery::default()
+        })
+        .unwrap();
+    assert!(pool.len() >= 5, "Sue's cases arrived: {}", pool.len());
+    let contested = pool[0].case_id.clone();
+    let closing = pool[1].case_id.clone();
+
+    // Ben claims a case and syncs; then the network goes down.
+    ben.act(at(6), |api, s| {
+        api.claim_case(s, contested.parse().unwrap())
+    })
+    .unwrap();
+    ben.sync(&cluster, at(7)).unwrap();
+    cluster.stop();
+
+    // Offline, Ana claims the same case (she has not seen Ben's claim) and closes another.
+    minute.store(10, Ordering::SeqCst);
+    ana.claim_case(&contested).unwrap();
+    ana.close_case(CloseCaseForm {
+        case_id: closing.clone(),
+        reason: CloseReasonName::NotAppropriate,
+        note: Some("moved away".into()),
+    })
+    .unwrap();
+    let status = ana.sync_now().unwrap();
+    assert!(status.offline, "{status:?}");
+    assert_eq!(status.pending, 2);
+    assert_eq!(status.last_sync_at.as_deref(), Some("2026-11-02T09:05:00Z"));
+
+    // Locked and signed in again while offline: the local account from the first sign-in.
+    ana.lock().unwrap();
+    sign_in(&ana, "ana", PASSWORD).unwrap();
+
+    // Meanwhile Sue, from the state before, records an attempt on the case Ana closed.
+    let attempt = careloop_api::AttemptInput {
+        case_id: closing.parse().unwrap(),
+        channel: careloop_api::Channel::Phone,
+        reached: false,
+        message_id: None,
+        answers: Default::default(),
+        outcome: careloop_api::Outcome::Unreachable,
+        next: careloop_api::NextAction::FollowUp {
+            on: panel_date() + Duration::days(2),
+        },
+        contact_limit_override: None,
+        note: None,
+    };
+    sue.act(at(11), |api, s| api.claim_case(s, attempt.case_id))
+        .unwrap();
+    sue.act(at(12), |api, s| api.record_attempt(s, attempt))
+        .unwrap();
+
+    // The network is back: everything is delivered; Ben's claim stands and Ana sees why hers
+    // changed nothing; the close and the attempt are both kept, as a conflict.
+    cluster.resume();
+    sue.sync(&cluster, at(13)).unwrap();
+    minute.store(20, Ordering::SeqCst);
+    let status = ana.sync_now().unwrap();
+    assert_eq!((status.pending, status.offline), (0, false), "{status:?}");
+    assert_eq!(status.last_sync_at.as_deref(), Some("2026-11-02T09:20:00Z"));
+    assert_eq!(
+        ana.case_detail(&contested).unwrap().owner.as_deref(),
+        Some("ben")
+    );
+    let seen = ana.case_conflicts(&contested).unwrap();
+    assert_eq!(seen.superseded.len(), 1, "{seen:?}");
+    assert_eq!(seen.superseded[0].actor, "ana");
+    assert!(
+        seen.superseded[0].why.contains("ben"),
+        "{}",
+        seen.superseded[0].why
+    );
+    assert!(status.open_conflicts >= 1, "{status:?}");
+    let open = ana.case_conflicts(&closing).unwrap().conflicts;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].resolved_by, None);
+    let mut actors = open[0].actors.clone();
+    actors.sort();
+    assert_eq!(actors, ["ana", "sue"]);
+
+    // A resolution needs a note and one of the two events; then it is kept and synced.
+    let mut form = ResolveConflictForm {
+        case_id: closing.clone(),
+        events: open[0].events.clone(),
+        kept: open[0].events[0].clone(),
+        note: String::new(),
+    };
+    assert_eq!(
+        ana.resolve_conflict(&form).unwrap_err().code,
+        ErrorCode::BadInput
+    );
+    form.kept = uuid::Uuid::now_v7().to_string();
+    form.note = "checked with Sue".into();
+    assert_eq!(
+        ana.resolve_conflict(&form).unwrap_err().code,
+        ErrorCode::BadInput
+    );
+    form.kept = open[0].events[0].clone();
+    ana.resolve_conflict(&form).unwrap();
+    let status = ana.sync_now().unwrap();
+    assert_eq!(
+        (status.pending, status.open_conflicts),
+        (0, 0),
+        "{status:?}"
+    );
+    sue.sync(&cluster, at(30)).unwrap();
+    let session = sue.session(at(30));
+    let (conflicts, _) = sue
+        .api()
+        .conflicts(&session, Some(closing.parse().unwrap()))
+        .unwrap();
+    assert_eq!(conflicts[0].resolved_by.as_deref(), Some("ana"));
+    assert_eq!(
+        conflicts[0].kept.as_deref(),
+        Some(open[0].events[0].as_str())
+    );
+}
+
+#[test]
+fn a_first_sign_in_without_the_server_says_the_network_is_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = Cluster::start(dir.path(), 5);
+    cluster.add_team("north", &[("ana", "coordinator")]);
+    let (ana, _) = desktop(&dir.path().join("ana-desktop"), &cluster);
+    ana.open(panel_date(), &mut |_| {}).unwrap();
+    cluster.stop();
+    let error = sign_in(&ana, "ana", PASSWORD).unwrap_err();
+    assert_eq!(error.code, ErrorCode::Offline, "{}", error.message);
+    assert!(error.message.contains("first sign-in"), "{}", error.message);
+    // Nobody is signed in; the status says so without reaching for the network.
+    let status = ana.sync_now().unwrap();
+    assert_eq!((status.pending, status.last_sync_at), (0, None));
+}

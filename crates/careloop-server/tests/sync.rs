@@ -1,0 +1,383 @@
+//! Offline-first sync between a real server on loopback (TLS, SQLite) and real encrypted
+//! workstation caches: idempotent pushes, server-ordered claims, conflicts kept for a person,
+//! the audit head, and convergence under random offline work.
+
+use careloop_api::sync::wire::{AuditHeadWire, PushStatus};
+use careloop_api::sync::Transport;
+use careloop_api::WorklistFilter;
+use careloop_ops::sync::Resolution;
+use careloop_server::testkit::{duplicates, Cluster, Workstation};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use uuid::Uuid;
+
+fn at(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap() + Duration::minutes(minutes)
+}
+
+const TEAM: &[(&str, &str)] = &[
+    ("ana", "coordinator"),
+    ("ben", "coordinator"),
+    ("sue", "supervisor"),
+];
+
+/// A cluster with team north and three workstations (ana, ben, sue); sue has opened the
+/// cases from the worklists and everyone has synced.
+fn setup(dir: &std::path::Path) -> (Cluster, Vec<Workstation>) {
+    let cluster = Cluster::start(dir, 40);
+    cluster.add_team("north", TEAM);
+    let mut stations: Vec<Workstation> = TEAM
+        .iter()
+        .map(|(user, role)| Workstation::open(&dir.join(user), user, role.parse().unwrap()))
+        .collect();
+    for ws in &mut stations {
+        ws.sync(&cluster, at(0)).unwrap();
+    }
+    let sue = &mut stations[2];
+    let session = sue.session(at(1));
+    let opened = sue
+        .api()
+        .open_cases(&session, careloop_server::testkit::panel_date(), None)
+        .unwrap();
+    assert!(opened.opened >= 10, "the demo panel gives work: {opened:?}");
+    for ws in stations.iter_mut().rev() {
+        ws.sync(&cluster, at(2)).unwrap();
+    }
+    (cluster, stations)
+}
+
+fn unassigned(ws: &mut Workstation, minutes: i64) -> Vec<Uuid> {
+    let session = ws.session(at(minutes));
+    ws.api()
+        .worklist(
+            &session,
+            &WorklistFilter {
+                owner: Some(String::new()),
+                ..WorklistFilter::default()
+            },
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.case_id.parse().unwrap())
+        .collect()
+}
+
+fn owner(ws: &mut Workstation, case: Uuid) -> Option<String> {
+    let session = ws.session(at(500));
+    ws.api().case_detail(&session, case).unwrap().owner
+}
+
+#[test]
+fn pushing_the_same_batch_again_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cluster, mut ws) = setup(dir.path());
+    let ana = &mut ws[0];
+    let cases = unassigned(ana, 10);
+    for case in &cases[..3] {
+        ana.act(at(10), |api, s| api.claim_case(s, *case)).unwrap();
+    }
+    let request = ana.api().sync_push_request().unwrap();
+    assert_eq!(request.events.len(), 3);
+    let mut transport = ana.transport(&cluster).unwrap();
+    let first = transport.push(&request).unwrap();
+    assert!(first
+        .results
+        .iter()
+        .all(|r| r.status == PushStatus::Accepted));
+    let before = cluster.server_event_ids("north");
+    // The acknowledgement was lost: the same batch again, twice.
+    for _ in 0..2 {
+        let again = transport.push(&request).unwrap();
+        assert!(again
+            .results
+            .iter()
+            .all(|r| r.status == PushStatus::Duplicate));
+        let seqs = |r: &careloop_api::sync::wire::PushResponse| {
+            r.results.iter().map(|r| r.server_seq).collect::<Vec<_>>()
+        };
+        assert_eq!(seqs(&again), seqs(&first), "the same places in the order");
+    }
+    assert_eq!(cluster.server_event_ids("north"), before);
+    // A round acknowledges them and leaves the outbox empty; nothing is duplicated anywhere.
+    let report = ana.sync_with(&mut transport, at(11)).unwrap();
+    assert_eq!((report.pushed, report.duplicates), (3, 3));
+    assert_eq!(ana.outbox(), 0);
+    let ids = ana.event_ids(false);
+    assert!(duplicates(&ids).is_empty());
+    assert_eq!(cluster.server_event_ids("north").len(), ids.len());
+}
+
+#[test]
+fn the_same_event_id_with_other_content_is_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cluster, mut ws) = setup(dir.path());
+    let ana = &mut ws[0];
+    let cases = unassigned(ana, 10);
+    ana.act(at(10), |api, s| api.claim_case(s, cases[0]))
+        .unwrap();
+    ana.act(at(10), |api, s| api.claim_case(s, cases[1]))
+        .unwrap();
+    let mut transport = ana.transport(&cluster).unwrap();
+    ana.sync_with(&mut transport, at(11)).unwrap();
+    let before = cluster.server_event_ids("north");
+    let mut request = ana.api().sync_push_request().unwrap();
+    assert!(request.events.is_empty());
+    // Replay the first claim with changed content, ahead of a new valid event.
+    ana.act(at(12), |api, s| api.claim_case(s, cases[2]))
+        .unwrap();
+    let fresh = ana.api().sync_push_request().unwrap().events;
+    let mut tampered = careloop_api::sync::wire::WireEvent {
+        occurred_at: at(99),
+        ..fresh[0].clone()
+    };
+    tampered.id = before_event(&cluster, &before);
+    request.events = vec![tampered, fresh[0].clone()];
+    let err = transport.push(&request).unwrap_err();
+    assert_eq!(err.code, careloop_api::ErrorCode::Conflict, "{err:?}");
+    assert!(err.message.contains("different content"), "{}", err.message);
+    assert_eq!(
+        cluster.server_event_ids("north"),
+        before,
+        "nothing of the push was stored"
+    );
+}
+
+fn before_event(_cluster: &Cluster, ids: &[Uuid]) -> Uuid {
+    *ids.last().unwrap()
+}
+
+#[test]
+fn claims_are_arbitrated_first_in_server_order_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cluster, mut ws) = setup(dir.path());
+    let case = unassigned(&mut ws[0], 10)[0];
+    // Both offline; ana claims first in wall time, but ben reaches the server first.
+    let (ana, rest) = ws.split_at_mut(1);
+    let (ana, ben) = (&mut ana[0], &mut rest[0]);
+    ana.act(at(10), |api, s| api.claim_case(s, case)).unwrap();
+    ben.act(at(11), |api, s| api.claim_case(s, case)).unwrap();
+    let ben_report = ben.sync(&cluster, at(20)).unwrap();
+    assert!(ben_report.superseded.is_empty());
+    let ana_report = ana.sync(&cluster, at(21)).unwrap();
+    assert_eq!(ana_report.superseded.len(), 1, "{ana_report:?}");
+    assert!(
+        ana_report.superseded[0].contains("already claimed by ben"),
+        "{:?}",
+        ana_report.superseded
+    );
+    ben.sync(&cluster, at(22)).unwrap();
+    // Both claims are kept everywhere; the case is ben's everywhere; ana sees why.
+    for ws in [&mut *ana, &mut *ben] {
+        assert_eq!(owner(ws, case).as_deref(), Some("ben"));
+        let session = ws.session(at(30));
+        let (_, superseded) = ws.api().conflicts(&session, Some(case)).unwrap();
+        assert_eq!(superseded.len(), 1);
+        assert_eq!(superseded[0].actor, "ana");
+        assert!(superseded[0].why.contains("already claimed by ben"));
+        assert_eq!(
+            ws.event_ids(false).len(),
+            cluster.server_event_ids("north").len()
+        );
+    }
+    assert_eq!(
+        ana.api().sync_snapshot().unwrap(),
+        cluster.team_snapshot("north")
+    );
+}
+
+#[test]
+fn two_outcomes_for_one_case_step_are_kept_as_a_conflict_until_a_person_resolves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cluster, mut ws) = setup(dir.path());
+    let case = unassigned(&mut ws[0], 10)[0];
+    ws[0].act(at(10), |api, s| api.claim_case(s, case)).unwrap();
+    ws[0].sync(&cluster, at(11)).unwrap();
+    ws[2].sync(&cluster, at(12)).unwrap();
+    // Offline: ana records an attempt; sue, from the same state, closes the case.
+    let attempt = careloop_api::AttemptInput {
+        case_id: case,
+        channel: careloop_api::Channel::Phone,
+        reached: false,
+        message_id: None,
+        answers: Default::default(),
+        outcome: careloop_api::Outcome::Unreachable,
+        next: careloop_api::NextAction::FollowUp {
+            on: at(0).date_naive() + Duration::days(2),
+        },
+        contact_limit_override: None,
+        note: None,
+    };
+    ws[0]
+        .act(at(20), |api, s| api.record_attempt(s, attempt))
+        .unwrap();
+    ws[2]
+        .act(at(21), |api, s| {
+            api.close_case(
+                s,
+                case,
+                careloop_api::CloseReason::NotAppropriate,
+                Some("moved away".into()),
+            )
+        })
+        .unwrap();
+    ws[2].sync(&cluster, at(30)).unwrap();
+    ws[0].sync(&cluster, at(31)).unwrap();
+    ws[2].sync(&cluster, at(32)).unwrap();
+    let mut pair = None;
+    for i in [0, 2] {
+        let session = ws[i].session(at(40));
+        let (conflicts, _) = ws[i].api().conflicts(&session, Some(case)).unwrap();
+        assert_eq!(conflicts.len(), 1, "one conflict on workstation {i}");
+        let c = &conflicts[0];
+        assert_eq!(c.kinds, ["case.closed", "attempt.recorded"]);
+        assert_eq!(c.actors, ["sue", "ana"]);
+        assert_eq!(c.resolved_by, None);
+        assert_eq!(ws[i].api().sync_status().unwrap().open_conflicts, 1);
+        pair = Some([
+            c.events[0].parse::<Uuid>().unwrap(),
+            c.events[1].parse().unwrap(),
+        ]);
+    }
+    let events = pair.unwrap();
+    // A resolution names one of the two events and says why.
+    let bad = ws[2].act(at(50), |api, s| {
+        api.resolve_conflict(
+            s,
+            Resolution {
+                case_id: case,
+                events,
+                kept: Uuid::now_v7(),
+                note: "x".into(),
+            },
+        )
+    });
+    assert_eq!(bad.unwrap_err().code, careloop_api::ErrorCode::BadInput);
+    ws[2]
+        .act(at(50), |api, s| {
+            api.resolve_conflict(
+                s,
+                Resolution {
+                    case_id: case,
+                    events,
+                    kept: events[0],
+                    note: "the person moved; the attempt was to an old number".into(),
+                },
+            )
+        })
+        .unwrap();
+    ws[2].sync(&cluster, at(51)).unwrap();
+    ws[0].sync(&cluster, at(52)).unwrap();
+    for i in [0, 2] {
+        let session = ws[i].session(at(60));
+        let (conflicts, _) = ws[i].api().conflicts(&session, Some(case)).unwrap();
+        assert_eq!(conflicts[0].resolved_by.as_deref(), Some("sue"));
+        assert_eq!(
+            conflicts[0].kept.as_deref(),
+            Some(events[0].to_string().as_str())
+        );
+        assert_eq!(ws[i].api().sync_status().unwrap().open_conflicts, 0);
+    }
+    assert_eq!(
+        ws[0].api().sync_snapshot().unwrap(),
+        cluster.team_snapshot("north")
+    );
+}
+
+#[test]
+fn a_workstation_whose_audit_chain_went_backwards_is_flagged_on_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cluster, mut ws) = setup(dir.path());
+    let ana = &mut ws[0];
+    for case in unassigned(ana, 10).into_iter().take(3) {
+        ana.act(at(10), |api, s| api.claim_case(s, case)).unwrap();
+    }
+    let mut transport = ana.transport(&cluster).unwrap();
+    let request = ana.api().sync_push_request().unwrap();
+    let head = request.audit_head.clone().expect("ana's claim is audited");
+    transport.push(&request).unwrap();
+    let heads = careloop_server::admin::audit_heads(&cluster.data_dir()).unwrap();
+    let mine = heads
+        .iter()
+        .find(|h| h.workstation == request.workstation)
+        .unwrap();
+    assert_eq!(mine.head, head);
+    assert_eq!(mine.regression, None);
+    // The chain was truncated: the next sync reports an earlier head.
+    let mut truncated = request.clone();
+    truncated.audit_head = Some(AuditHeadWire {
+        seq: head.seq - 2,
+        hash: "0".repeat(64),
+    });
+    transport.push(&truncated).unwrap();
+    let heads = careloop_server::admin::audit_heads(&cluster.data_dir()).unwrap();
+    let mine = heads
+        .iter()
+        .find(|h| h.workstation == request.workstation)
+        .unwrap();
+    assert_eq!(mine.head, head, "the furthest head is kept");
+    let regression = mine.regression.as_deref().expect("flagged");
+    assert!(
+        regression.contains("truncated or rewritten"),
+        "{regression}"
+    );
+}
+
+/// Three workstations doing random work, offline and online, syncing at random: once all
+/// have synced, every cache derives the same state as the server, every event is
+/// everywhere exactly once, and no outbox holds anything.
+#[test]
+fn three_workstations_converge_under_random_offline_work() {
+    for seed in 0..4u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let (cluster, mut ws) = setup(dir.path());
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut online = [true, true, true];
+        let mut minutes = 10;
+        let mut made = 0;
+        for _ in 0..60 {
+            minutes += rng.gen_range(1..90);
+            let i = rng.gen_range(0..3);
+            match rng.gen_range(0..10) {
+                0 => online[i] = !online[i],
+                1..=3 if online[i] => {
+                    ws[i].sync(&cluster, at(minutes)).unwrap();
+                }
+                _ => made += ws[i].random_work(&mut rng, at(minutes)) as u32,
+            }
+        }
+        assert!(made >= 15, "seed {seed}: enough work was done ({made})");
+        for round in 0..2 {
+            for w in ws.iter_mut() {
+                w.sync(&cluster, at(minutes + 10 + round)).unwrap();
+            }
+        }
+        let server_ids = cluster.server_event_ids("north");
+        assert!(duplicates(&server_ids).is_empty(), "seed {seed}");
+        let expected = cluster.team_snapshot("north");
+        let mut created = Vec::new();
+        for w in ws.iter_mut() {
+            assert_eq!(w.outbox(), 0, "seed {seed}: {} pushed everything", w.user);
+            let mut ids = w.event_ids(false);
+            assert!(duplicates(&ids).is_empty());
+            ids.sort();
+            let mut on_server = server_ids.clone();
+            on_server.sort();
+            assert_eq!(ids, on_server, "seed {seed}: {} has every event", w.user);
+            assert_eq!(
+                w.api().sync_snapshot().unwrap(),
+                expected,
+                "seed {seed}: {} derives the server's state",
+                w.user
+            );
+            created.extend(w.event_ids(true));
+        }
+        created.sort();
+        let mut on_server = server_ids.clone();
+        on_server.sort();
+        assert_eq!(
+            created, on_server,
+            "seed {seed}: every event made is on the server once"
+        );
+    }
+}

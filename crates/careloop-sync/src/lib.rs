@@ -1,0 +1,502 @@
+//! The workstation's HTTPS client of the Careloop central API: a
+//! [`careloop_api::sync::Transport`] over reqwest and rustls.
+//!
+//! - **Trust**: the server's certificate is pinned by its SHA-256. On the first connection
+//!   the workstation takes what it is shown (trust on first use) and keeps it in its cache;
+//!   afterwards a different certificate is refused. An administrator can give the pin
+//!   instead (`careloop sync connect --pin`).
+//! - **Sign-in**: password sign-in gives a short-lived access token and a refresh token; the
+//!   refresh token lives in the OS keyring ([`TokenStore::Keyring`]), never in a file, and
+//!   is rotated on every refresh. An expired access token is refreshed once, transparently.
+//! - **Errors**: a connection that cannot be made, or is cut, is `offline` (work goes on
+//!   locally); the server's typed errors keep their meaning (`unauthorized`, `forbidden`,
+//!   `conflict`, `bad_input`).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use careloop_api::sync::wire::{
+    ErrorBody, LoginRequest, PanelPage, PullResponse, PushRequest, PushResponse, RefreshRequest,
+    Tokens,
+};
+use careloop_api::sync::Transport;
+use careloop_api::{ApiError, ErrorCode, Result};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use sha2::{Digest, Sha256};
+
+/// Where the refresh token is kept between runs.
+#[derive(Clone, Debug)]
+pub enum TokenStore {
+    /// The OS keyring (Secret Service, Keychain, Credential Manager): the desktop and CLI.
+    Keyring,
+    /// This process's memory only (tests and load runs; nothing survives the process).
+    Memory(Arc<Mutex<Option<String>>>),
+}
+
+impl TokenStore {
+    pub fn memory() -> TokenStore {
+        TokenStore::Memory(Arc::new(Mutex::new(None)))
+    }
+
+    fn entry(server: &str, user: &str) -> Result<keyring::Entry> {
+        keyring::Entry::new("careloop", &format!("refresh-token:{server}:{user}"))
+            .map_err(|e| ApiError::new(ErrorCode::Keyring, e.to_string()))
+    }
+
+    pub fn save(&self, server: &str, user: &str, token: &str) -> Result<()> {
+        match self {
+            TokenStore::Keyring => Self::entry(server, user)?
+                .set_password(token)
+                .map_err(|e| ApiError::new(ErrorCode::Keyring, e.to_string())),
+            TokenStore::Memory(slot) => {
+                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.to_owned());
+                Ok(())
+            }
+        }
+    }
+
+    pub fn load(&self, server: &str, user: &str) -> Result<Option<String>> {
+        match self {
+            TokenStore::Keyring => match Self::entry(server, user)?.get_password() {
+                Ok(token) => Ok(Some(token)),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(ApiError::new(ErrorCode::Keyring, e.to_string())),
+            },
+            TokenStore::Memory(slot) => Ok(slot.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+        }
+    }
+
+    pub fn forget(&self, server: &str, user: &str) -> Result<()> {
+        match self {
+            TokenStore::Keyring => match Self::entry(server, user)?.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(ApiError::new(ErrorCode::Keyring, e.to_string())),
+            },
+            TokenStore::Memory(slot) => {
+                *slot.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Accepts exactly the pinned certificate (or, with no pin yet, whatever is shown, and
+/// remembers it). Signatures are still checked: the server must hold the certificate's key.
+#[derive(Debug)]
+struct Pinning {
+    expected: Option<String>,
+    seen: Arc<Mutex<Option<String>>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+/// SHA-256 of a DER certificate, lowercase hex.
+pub fn fingerprint(cert: &[u8]) -> String {
+    hex::encode(Sha256::digest(cert))
+}
+
+impl ServerCertVerifier for Pinning {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        let shown = fingerprint(end_entity.as_ref());
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(shown.clone());
+        match &self.expected {
+            Some(pin) if *pin != shown => Err(rustls::Error::General(format!(
+                "certificate {shown} is not the pinned {pin}"
+            ))),
+            _ => Ok(ServerCertVerified::assertion()),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// An HTTPS connection to one server, pinned.
+#[derive(Clone)]
+pub struct Connection {
+    base: String,
+    client: reqwest::blocking::Client,
+    expected: Option<String>,
+    seen: Arc<Mutex<Option<String>>>,
+}
+
+impl Connection {
+    /// A client of `base` (`https://host:port`) that accepts only the certificate `pin`
+    /// (SHA-256 hex), or with `None`, the first one it is shown.
+    pub fn new(base: &str, pin: Option<&str>) -> Result<Connection> {
+        let base = base.trim_end_matches('/').to_owned();
+        if !base.starts_with("https://") {
+            return Err(ApiError::new(
+                ErrorCode::BadInput,
+                format!("server {base:?}: the URL must start with https://"),
+            ));
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let seen = Arc::new(Mutex::new(None));
+        let verifier = Pinning {
+            expected: pin.map(|p| p.to_ascii_lowercase()),
+            seen: seen.clone(),
+            algorithms: provider.signature_verification_algorithms,
+        };
+        let tls =
+            rustls::ClientConfig::builder_with_provider(provider.clone() as Arc<CryptoProvider>)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| ApiError::new(ErrorCode::Internal, format!("TLS: {e}")))?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+                .with_no_client_auth();
+        let client = reqwest::blocking::Client::builder()
+            .use_preconfigured_tls(tls)
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("HTTP client: {e}")))?;
+        Ok(Connection {
+            base,
+            client,
+            expected: pin.map(str::to_owned),
+            seen,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The certificate the server showed on the last connection (to pin after first use).
+    pub fn seen_pin(&self) -> Option<String> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    fn failed(&self, e: reqwest::Error) -> ApiError {
+        let seen = self.seen_pin();
+        if let (Some(expected), Some(seen)) = (&self.expected, &seen) {
+            if expected != seen {
+                return ApiError::new(
+                    ErrorCode::BadInput,
+                    format!(
+                        "the server {} showed certificate {seen}, but this workstation pinned {expected}: \
+                         if the certificate was replaced on purpose, connect again with the new pin",
+                        self.base
+                    ),
+                );
+            }
+        }
+        ApiError::new(
+            ErrorCode::Offline,
+            format!(
+                "the server {} cannot be reached: {}",
+                self.base,
+                describe(&e)
+            ),
+        )
+    }
+
+    fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+    ) -> Result<T> {
+        let response = request.send().map_err(|e| self.failed(e))?;
+        let status = response.status();
+        if status.is_success() {
+            if status == reqwest::StatusCode::NO_CONTENT {
+                return serde_json::from_str("null").map_err(|e| {
+                    ApiError::new(ErrorCode::Internal, format!("the server's answer: {e}"))
+                });
+            }
+            return response.json::<T>().map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Offline,
+                    format!("the server's answer was cut or malformed: {}", describe(&e)),
+                )
+            });
+        }
+        let body: Option<ErrorBody> = response.json().ok();
+        let message = body.map_or_else(
+            || format!("the server answered {status}"),
+            |b| format!("the server refused ({}): {}", b.code, b.message),
+        );
+        let code = match status.as_u16() {
+            401 => ErrorCode::Unauthorized,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            409 => ErrorCode::Conflict,
+            400 | 413 | 415 | 422 => ErrorCode::BadInput,
+            502..=504 => ErrorCode::Offline,
+            _ => ErrorCode::Internal,
+        };
+        Err(ApiError::new(code, message))
+    }
+
+    /// Sends any request and returns the status and body as they are: for the tests of the
+    /// server's refusals and for diagnostics.
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<(u16, String)> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|e| ApiError::new(ErrorCode::BadInput, format!("method: {e}")))?;
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .body(body);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        if let Some(content_type) = content_type {
+            request = request.header(reqwest::header::CONTENT_TYPE, content_type);
+        }
+        let response = request.send().map_err(|e| self.failed(e))?;
+        let status = response.status().as_u16();
+        let text = response
+            .text()
+            .map_err(|e| ApiError::new(ErrorCode::Offline, describe(&e)))?;
+        Ok((status, text))
+    }
+
+    /// Password sign-in.
+    pub fn login(&self, user: &str, password: &str, workstation: &str) -> Result<Tokens> {
+        self.send(
+            self.client
+                .post(self.url("/auth/login"))
+                .json(&LoginRequest {
+                    user: user.to_owned(),
+                    password: password.to_owned(),
+                    workstation: workstation.to_owned(),
+                }),
+        )
+    }
+
+    /// A new token pair for a refresh token (which the server then revokes).
+    pub fn refresh(&self, refresh_token: &str) -> Result<Tokens> {
+        self.send(
+            self.client
+                .post(self.url("/auth/refresh"))
+                .json(&RefreshRequest {
+                    refresh_token: refresh_token.to_owned(),
+                }),
+        )
+    }
+
+    /// Revokes a refresh token on the server.
+    pub fn logout(&self, refresh_token: &str) -> Result<()> {
+        self.send::<Option<()>>(
+            self.client
+                .post(self.url("/auth/logout"))
+                .json(&RefreshRequest {
+                    refresh_token: refresh_token.to_owned(),
+                }),
+        )
+        .map(|_| ())
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// A signed-in session with a server: the [`Transport`] a workstation syncs through.
+pub struct HttpTransport {
+    connection: Connection,
+    user: String,
+    /// The user's role on the server, as its last token said.
+    role: String,
+    access_token: String,
+    tokens: TokenStore,
+}
+
+impl HttpTransport {
+    /// Signs in with a password; the refresh token goes to `tokens`.
+    pub fn sign_in(
+        connection: Connection,
+        user: &str,
+        password: &str,
+        workstation: &str,
+        tokens: TokenStore,
+    ) -> Result<HttpTransport> {
+        let issued = connection.login(user, password, workstation)?;
+        tokens.save(connection.base(), user, &issued.refresh_token)?;
+        Ok(HttpTransport {
+            connection,
+            user: user.to_owned(),
+            role: issued.role,
+            access_token: issued.access_token,
+            tokens,
+        })
+    }
+
+    /// Resumes a session from the refresh token kept in `tokens` (no password).
+    pub fn resume(connection: Connection, user: &str, tokens: TokenStore) -> Result<HttpTransport> {
+        let mut transport = HttpTransport {
+            connection,
+            user: user.to_owned(),
+            role: String::new(),
+            access_token: String::new(),
+            tokens,
+        };
+        transport.refresh()?;
+        Ok(transport)
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    /// The user's role on the server (`coordinator`, `supervisor`, …).
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+
+    /// Signs out: the refresh token is revoked on the server and forgotten here.
+    pub fn sign_out(self) -> Result<()> {
+        let base = self.connection.base().to_owned();
+        if let Some(token) = self.tokens.load(&base, &self.user)? {
+            self.connection.logout(&token)?;
+        }
+        self.tokens.forget(&base, &self.user)
+    }
+
+    fn refresh(&mut self) -> Result<()> {
+        let base = self.connection.base().to_owned();
+        let token = self.tokens.load(&base, &self.user)?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                format!("{} is not signed in to {base}: sign in", self.user),
+            )
+        })?;
+        let issued = self.connection.refresh(&token)?;
+        self.tokens.save(&base, &self.user, &issued.refresh_token)?;
+        self.access_token = issued.access_token;
+        self.role = issued.role;
+        Ok(())
+    }
+
+    /// Sends with the access token; when it has expired, refreshes once and sends again.
+    fn authorized<T: serde::de::DeserializeOwned>(
+        &mut self,
+        build: impl Fn(&reqwest::blocking::Client, &str) -> reqwest::blocking::RequestBuilder,
+    ) -> Result<T> {
+        let first = self.connection.send(
+            build(&self.connection.client, &self.connection.base).bearer_auth(&self.access_token),
+        );
+        match first {
+            Err(e) if e.code == ErrorCode::Unauthorized && e.message.contains("expired") => {
+                self.refresh()?;
+                self.connection.send(
+                    build(&self.connection.client, &self.connection.base)
+                        .bearer_auth(&self.access_token),
+                )
+            }
+            other => other,
+        }
+    }
+}
+
+impl Transport for HttpTransport {
+    fn push(&mut self, request: &PushRequest) -> Result<PushResponse> {
+        self.authorized(|client, base| client.post(format!("{base}/api/v1/events")).json(request))
+    }
+
+    fn pull(&mut self, after: i64, limit: u32) -> Result<PullResponse> {
+        self.authorized(|client, base| {
+            client.get(format!("{base}/api/v1/events?after={after}&limit={limit}"))
+        })
+    }
+
+    fn panel(&mut self, after: i64, limit: u32) -> Result<PanelPage> {
+        self.authorized(|client, base| {
+            client.get(format!("{base}/api/v1/panel?after={after}&limit={limit}"))
+        })
+    }
+}
+
+/// The desktop's way to its server: signs in with a password (the refresh token goes to
+/// its token store, the OS keyring on a desktop) or resumes from the stored refresh token.
+#[derive(Clone, Debug)]
+pub struct HttpConnector {
+    tokens: TokenStore,
+}
+
+impl HttpConnector {
+    /// Refresh tokens in the OS keyring: the desktop.
+    pub fn keyring() -> HttpConnector {
+        HttpConnector {
+            tokens: TokenStore::Keyring,
+        }
+    }
+
+    /// Refresh tokens in this process's memory: tests.
+    pub fn memory() -> HttpConnector {
+        HttpConnector {
+            tokens: TokenStore::memory(),
+        }
+    }
+}
+
+impl careloop_api::sync::Connector for HttpConnector {
+    fn connect(
+        &self,
+        request: &careloop_api::sync::ConnectRequest,
+    ) -> Result<careloop_api::sync::Connected> {
+        let connection = Connection::new(&request.url, request.pin.as_deref())?;
+        let transport = match &request.password {
+            Some(password) => HttpTransport::sign_in(
+                connection,
+                &request.user,
+                password,
+                &request.workstation,
+                self.tokens.clone(),
+            )?,
+            None => HttpTransport::resume(connection, &request.user, self.tokens.clone())?,
+        };
+        Ok(careloop_api::sync::Connected {
+            seen_pin: transport.connection().seen_pin(),
+            role: transport.role().to_owned(),
+            transport: Box::new(transport),
+        })
+    }
+}
