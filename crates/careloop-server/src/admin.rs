@@ -77,19 +77,34 @@ fn team_config(data_dir: &Path, team: &str) -> Result<Config> {
     std::fs::create_dir_all(&teams)
         .map_err(|e| ServerError::Internal(format!("cannot create {}: {e}", teams.display())))?;
     let key = teams.join(format!("{team}.key"));
-    if !key.exists() {
-        let mut bytes = [0u8; 32];
-        getrandom::getrandom(&mut bytes)
-            .map_err(|e| ServerError::Internal(format!("no randomness: {e}")))?;
-        write_key(&key, &hex::encode(bytes))?;
-    }
+    key_file(&key)?;
     Ok(Config {
         data_dir: teams.join(team),
         key: KeySource::KeyFile(key),
     })
 }
 
-fn write_key(path: &PathBuf, hex: &str) -> Result<()> {
+/// The hex key in `path`, made (32 random bytes, owner-only) when it does not exist yet.
+pub(crate) fn key_file(path: &Path) -> Result<String> {
+    if !path.exists() {
+        let mut bytes = [0u8; 32];
+        getrandom::getrandom(&mut bytes)
+            .map_err(|e| ServerError::Internal(format!("no randomness: {e}")))?;
+        write_key(path, &hex::encode(bytes))?;
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ServerError::Internal(format!("reading {}: {e}", path.display())))?;
+    let hex = text.trim();
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ServerError::Internal(format!(
+            "{} does not hold a key (64 hex digits)",
+            path.display()
+        )));
+    }
+    Ok(hex.to_owned())
+}
+
+fn write_key(path: &Path, hex: &str) -> Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

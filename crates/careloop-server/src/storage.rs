@@ -184,7 +184,19 @@ impl SqliteStorage {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             ServerError::Internal(format!("cannot create {}: {e}", data_dir.display()))
         })?;
+        // The server holds PHI (the teams' panels, notes in events): the database is
+        // SQLCipher, keyed by `server.key` beside it (owner-only, made on first start).
+        let key = crate::admin::key_file(&data_dir.join("server.key"))?;
         let conn = Connection::open(data_dir.join("server.db"))?;
+        conn.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+            .map_err(|_| {
+                ServerError::Internal(format!(
+                    "{} cannot be opened with the key in {}: a wrong key, or not a Careloop server database",
+                    data_dir.join("server.db").display(),
+                    data_dir.join("server.key").display()
+                ))
+            })?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;",

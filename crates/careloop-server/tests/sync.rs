@@ -381,3 +381,64 @@ fn three_workstations_converge_under_random_offline_work() {
         );
     }
 }
+
+#[test]
+fn the_server_keeps_no_plaintext_phi_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cluster, mut ws) = setup(dir.path());
+    let ana = &mut ws[0];
+    let person = ana
+        .api()
+        .list_patients(&careloop_api::PatientQuery {
+            text: None,
+            offset: 0,
+            limit: 1,
+        })
+        .unwrap()
+        .rows
+        .remove(0);
+    let case = unassigned(ana, 10)[0];
+    ana.act(at(10), |api, s| api.claim_case(s, case)).unwrap();
+    let note = "left a voicemail, daughter says she is at the coast until Friday";
+    let attempt = careloop_api::AttemptInput {
+        case_id: case,
+        channel: careloop_api::Channel::Phone,
+        reached: false,
+        message_id: None,
+        answers: Default::default(),
+        outcome: careloop_api::Outcome::Unreachable,
+        next: careloop_api::NextAction::FollowUp {
+            on: at(0).date_naive() + Duration::days(2),
+        },
+        contact_limit_override: None,
+        note: Some(note.into()),
+    };
+    ana.act(at(11), |api, s| api.record_attempt(s, attempt))
+        .unwrap();
+    ana.sync(&cluster, at(12)).unwrap();
+    let family = person.name.split_whitespace().last().unwrap().to_owned();
+    let mut files = 0;
+    let mut pending = vec![cluster.data_dir()];
+    while let Some(path) = pending.pop() {
+        for entry in std::fs::read_dir(&path).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            files += 1;
+            let bytes = std::fs::read(&path).unwrap();
+            for needle in [family.as_str(), person.id.as_str(), "daughter says"] {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                    "{} holds {needle:?} in plaintext",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(
+        files >= 4,
+        "server.db, its key, the certificate, a team cache: {files}"
+    );
+}
