@@ -189,7 +189,8 @@ fn resolve_conflict(form: ResolveConflictForm, session: Session<'_>) -> Answer<S
 }
 
 /// Syncs in the background while the app runs (a round does nothing until the cache is
-/// open and someone is signed in, and nothing at all without a server).
+/// open and someone is signed in, and nothing at all without a server), backing off while
+/// the server cannot be reached.
 fn sync_in_background(app: tauri::AppHandle) {
     use tauri::Manager;
     let every = std::env::var("CARELOOP_SYNC_SECONDS")
@@ -197,9 +198,23 @@ fn sync_in_background(app: tauri::AppHandle) {
         .and_then(|v| v.parse().ok())
         .filter(|s: &u64| *s > 0)
         .unwrap_or(SYNC_EVERY_SECONDS);
-    std::thread::spawn(move || loop {
-        std::thread::sleep(std::time::Duration::from_secs(every));
-        let _ = app.state::<DesktopSession>().sync_now();
+    let mut backoff = careloop_api::sync::Backoff::new(
+        std::time::Duration::from_secs(every),
+        std::time::Duration::from_secs(600),
+        u64::from(std::process::id()),
+    );
+    std::thread::spawn(move || {
+        let mut wait = std::time::Duration::from_secs(every);
+        loop {
+            std::thread::sleep(wait);
+            // Offline or refused: wait longer each time (up to 10 minutes); "Sync now" and
+            // the next success go back to the usual interval.
+            let succeeded = app
+                .state::<DesktopSession>()
+                .sync_now()
+                .is_ok_and(|status| status.last_error.is_none());
+            wait = backoff.next(succeeded);
+        }
     });
 }
 

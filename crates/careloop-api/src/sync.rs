@@ -175,6 +175,56 @@ pub mod wire {
     pub enum PanelKind {
         Resource,
         Engagement,
+        /// A segment definition a supervisor published (JSON: [`SegmentDefinitionWire`]).
+        Segment,
+    }
+
+    /// A published segment definition, as a supervisor's workstation pushes it and as the
+    /// team's workstations pull it with the panel.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SegmentDefinitionWire {
+        pub id: String,
+        pub version: u32,
+        /// The definition's JSON text, exactly as published.
+        pub body: String,
+        pub published_by: String,
+        pub published_at: String,
+    }
+
+    /// `POST /api/v1/segments`: definitions a supervisor published here (supervisors only).
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SegmentPushRequest {
+        pub definitions: Vec<SegmentDefinitionWire>,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SegmentStatus {
+        /// Now part of the team's panel.
+        Published,
+        /// The server had this very version already (a retry).
+        Duplicate,
+        /// Another supervisor published this id and version first, with other content: the
+        /// team keeps theirs; publish again as a newer version.
+        Superseded,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SegmentPushResult {
+        pub id: String,
+        pub version: u32,
+        pub status: SegmentStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub why: Option<String>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SegmentPushResponse {
+        pub results: Vec<SegmentPushResult>,
     }
 
     /// `GET /api/v1/panel?after=CURSOR&limit=N`: the team's people and their facts.
@@ -201,6 +251,10 @@ pub trait Transport {
     fn push(&mut self, request: &wire::PushRequest) -> Result<wire::PushResponse>;
     fn pull(&mut self, after: i64, limit: u32) -> Result<wire::PullResponse>;
     fn panel(&mut self, after: i64, limit: u32) -> Result<wire::PanelPage>;
+    fn push_segments(
+        &mut self,
+        request: &wire::SegmentPushRequest,
+    ) -> Result<wire::SegmentPushResponse>;
 }
 
 /// The most events one push carries, and one pull page asks for.
@@ -214,6 +268,8 @@ const PANEL_CURSOR: &str = "panel_cursor";
 const WORKSTATION: &str = "workstation_id";
 const LAST_SYNC: &str = "last_sync_at";
 const LAST_ERROR: &str = "last_error";
+/// The segment definitions ("id@version", one per line) the server is known to have.
+const SEGMENTS_ON_SERVER: &str = "segments_on_server";
 
 /// What one sync round did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -226,6 +282,8 @@ pub struct SyncReport {
     pub superseded: Vec<String>,
     pub pulled: u32,
     pub panel_items: u32,
+    /// Segment definitions published here and sent to the server.
+    pub segments_pushed: u32,
 }
 
 /// Sync as the desktop shows it.
@@ -355,10 +413,35 @@ impl Careloop {
     pub fn sync_apply_panel(&mut self, page: &wire::PanelPage) -> Result<u32> {
         let mut resources = String::new();
         let mut engagement = String::new();
+        let mut segments = Vec::new();
         for item in &page.items {
             let target = match item.kind {
                 wire::PanelKind::Resource => &mut resources,
                 wire::PanelKind::Engagement => &mut engagement,
+                wire::PanelKind::Segment => {
+                    let d: wire::SegmentDefinitionWire =
+                        serde_json::from_str(&item.json).map_err(|e| {
+                            ApiError::new(
+                                ErrorCode::BadInput,
+                                format!(
+                                    "the server's panel item {}: not a segment definition ({e})",
+                                    item.seq
+                                ),
+                            )
+                        })?;
+                    careloop_segment::check_definition(
+                        &format!("segment {} version {} from the server", d.id, d.version),
+                        &d.body,
+                    )?;
+                    segments.push(careloop_store::PublishedDefinition {
+                        id: d.id,
+                        version: d.version,
+                        body: d.body,
+                        published_by: d.published_by,
+                        published_at: d.published_at,
+                    });
+                    continue;
+                }
             };
             target.push_str(&item.json);
             target.push('\n');
@@ -385,13 +468,94 @@ impl Careloop {
                 ));
             }
         }
+        if !segments.is_empty() {
+            let mut known = self.segments_on_server()?;
+            let here = self.store.published_definitions()?;
+            for definition in &segments {
+                // A version already here (published here, or pulled before) is kept as is.
+                // When it is this workstation's own, different one, it is still pushed, so
+                // that the server says who was first.
+                let other_here = here.iter().any(|h| {
+                    h.id == definition.id
+                        && h.version == definition.version
+                        && h.body != definition.body
+                });
+                self.store.import_definition(definition)?;
+                if !other_here {
+                    known.insert(format!("{}@{}", definition.id, definition.version));
+                }
+            }
+            self.set_segments_on_server(&known)?;
+        }
         self.store
             .set_sync_meta(PANEL_CURSOR, &page.cursor.to_string())?;
         Ok(page.items.len() as u32)
     }
 
-    /// One whole sync round over `transport`: the panel, the outbox (until empty), then
-    /// everyone's events (until none are left). `at` is recorded as the last sync when it
+    /// The segment definitions published here that the server does not have yet (none on
+    /// a coordinator's workstation: only supervisors publish).
+    pub fn sync_segment_request(&self) -> Result<Option<wire::SegmentPushRequest>> {
+        let known = self.segments_on_server()?;
+        let definitions: Vec<wire::SegmentDefinitionWire> = self
+            .store
+            .published_definitions()?
+            .into_iter()
+            .filter(|d| !known.contains(&format!("{}@{}", d.id, d.version)))
+            .map(|d| wire::SegmentDefinitionWire {
+                id: d.id,
+                version: d.version,
+                body: d.body,
+                published_by: d.published_by,
+                published_at: d.published_at,
+            })
+            .collect();
+        Ok((!definitions.is_empty()).then_some(wire::SegmentPushRequest { definitions }))
+    }
+
+    /// Records what the server answered to [`Careloop::sync_segment_request`]; returns why
+    /// each superseded definition was not taken.
+    pub fn sync_apply_segment_ack(
+        &mut self,
+        response: &wire::SegmentPushResponse,
+    ) -> Result<Vec<String>> {
+        let mut known = self.segments_on_server()?;
+        let mut superseded = Vec::new();
+        for r in &response.results {
+            known.insert(format!("{}@{}", r.id, r.version));
+            if r.status == wire::SegmentStatus::Superseded {
+                superseded.push(format!(
+                    "segment {} version {}: {}",
+                    r.id,
+                    r.version,
+                    r.why
+                        .as_deref()
+                        .unwrap_or("another version was published first")
+                ));
+            }
+        }
+        self.set_segments_on_server(&known)?;
+        Ok(superseded)
+    }
+
+    fn segments_on_server(&self) -> Result<std::collections::BTreeSet<String>> {
+        Ok(self
+            .store
+            .sync_meta(SEGMENTS_ON_SERVER)?
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect())
+    }
+
+    fn set_segments_on_server(&mut self, known: &std::collections::BTreeSet<String>) -> Result<()> {
+        let text: Vec<&str> = known.iter().map(String::as_str).collect();
+        self.store
+            .set_sync_meta(SEGMENTS_ON_SERVER, &text.join("\n"))?;
+        Ok(())
+    }
+
+    /// One whole sync round over `transport`: the panel, segment versions published here,
+    /// the outbox (until empty), then everyone's events (until none are left). `at` is recorded as the last sync when it
     /// succeeds; a failure is recorded for the status and returned.
     pub fn sync_once(
         &mut self,
@@ -619,8 +783,9 @@ impl CacheAccess for &mut Careloop {
     }
 }
 
-/// One sync round: the panel, the outbox (until empty), then everyone's events (until
-/// none are left). The cache is touched only between network calls.
+/// One sync round: the panel, segment versions published here, the outbox (until empty),
+/// then everyone's events (until none are left). The cache is touched only between network
+/// calls.
 pub(crate) fn round(
     cache: &mut impl CacheAccess,
     transport: &mut dyn Transport,
@@ -633,6 +798,13 @@ pub(crate) fn round(
         if !page.more {
             break;
         }
+    }
+    if let Some(request) = cache.with(|c| c.sync_segment_request())? {
+        let response = transport.push_segments(&request)?;
+        report
+            .superseded
+            .extend(cache.with(|c| c.sync_apply_segment_ack(&response))?);
+        report.segments_pushed += request.definitions.len() as u32;
     }
     loop {
         let request = cache.with(|c| c.sync_push_request())?;
@@ -732,4 +904,73 @@ fn code_name(code: ErrorCode) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| "internal".into())
+}
+
+/// When a workstation syncs next: every `base` while rounds succeed; after failures (offline,
+/// a server restarting) the wait doubles up to `max`, with a spread of up to a quarter of it
+/// taken from `seed`, so that many workstations do not all come back at the same second.
+#[derive(Clone, Debug)]
+pub struct Backoff {
+    base: std::time::Duration,
+    max: std::time::Duration,
+    seed: u64,
+    failures: u32,
+}
+
+impl Backoff {
+    pub fn new(base: std::time::Duration, max: std::time::Duration, seed: u64) -> Backoff {
+        Backoff {
+            base,
+            max: max.max(base),
+            seed,
+            failures: 0,
+        }
+    }
+
+    /// The wait before the next round, given whether the last one succeeded.
+    pub fn next(&mut self, succeeded: bool) -> std::time::Duration {
+        if succeeded {
+            self.failures = 0;
+            return self.base;
+        }
+        self.failures = self.failures.saturating_add(1);
+        let doubled = self
+            .base
+            .saturating_mul(1u32 << self.failures.min(20))
+            .min(self.max);
+        let mixed = self
+            .seed
+            .wrapping_add(u64::from(self.failures))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let quarter = (doubled.as_millis() / 4).max(1) as u64;
+        (doubled + std::time::Duration::from_millis((mixed >> 33) % quarter)).min(self.max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_after_failures_up_to_the_cap_and_resets_after_a_success() {
+        let secs = Duration::from_secs;
+        let mut b = Backoff::new(secs(30), secs(600), 7);
+        assert_eq!(b.next(true), secs(30));
+        let waits: Vec<Duration> = (0..8).map(|_| b.next(false)).collect();
+        for (i, wait) in waits.iter().enumerate() {
+            let doubled = secs(30 * (1 << (i + 1))).min(secs(600));
+            assert!(
+                *wait >= doubled.min(secs(600)) && *wait <= secs(600),
+                "{i}: {wait:?}"
+            );
+            assert!(*wait <= doubled + doubled / 4, "{i}: {wait:?}");
+        }
+        assert_eq!(*waits.last().unwrap(), secs(600), "capped");
+        assert_eq!(b.next(true), secs(30));
+        // Two workstations back from the same outage wait differently.
+        let mut a = Backoff::new(secs(30), secs(600), 1);
+        let mut c = Backoff::new(secs(30), secs(600), 2);
+        assert_ne!(a.next(false), c.next(false));
+    }
 }

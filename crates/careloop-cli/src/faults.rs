@@ -89,6 +89,14 @@ impl Transport for Faulty<'_> {
         }
     }
 
+    fn push_segments(
+        &mut self,
+        request: &careloop_api::sync::wire::SegmentPushRequest,
+    ) -> careloop_api::Result<careloop_api::sync::wire::SegmentPushResponse> {
+        // Segment definitions are not part of the faults' work: delivered as they are.
+        self.inner.push_segments(request)
+    }
+
     fn pull(&mut self, after: i64, limit: u32) -> careloop_api::Result<PullResponse> {
         let roll = self.rng.gen_range(0..12);
         self.pulls.push((after, limit));

@@ -11,8 +11,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use careloop_api::sync::wire::{
-    LoginRequest, PanelPage, PullResponse, PushRequest, PushResponse, PushResult, RefreshRequest,
-    Tokens, WireEvent,
+    LoginRequest, PanelKind, PanelPage, PullResponse, PushRequest, PushResponse, PushResult,
+    RefreshRequest, SegmentDefinitionWire, SegmentPushRequest, SegmentPushResponse,
+    SegmentPushResult, SegmentStatus, Tokens, WireEvent,
 };
 use careloop_ops::events::{Payload, Recorded, KINDS};
 use careloop_ops::sync::{Envelope, Fold, Resolution, RESOLUTION_KIND};
@@ -22,7 +23,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, Caller, Lifetimes};
 use crate::error::{Result, ServerError};
-use crate::storage::{RecordedHead, Storage};
+use crate::storage::{PanelLine, RecordedHead, Storage};
 use crate::Clock;
 
 /// What every handler shares.
@@ -129,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me", get(me))
         .route("/api/v1/events", post(push).get(pull))
         .route("/api/v1/panel", get(panel))
+        .route("/api/v1/segments", post(push_segments))
         .route("/api/v1/audit-heads", get(audit_heads))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
@@ -471,6 +473,85 @@ async fn panel(
             cursor,
             more,
         }))
+    })
+    .await
+}
+
+/// A supervisor's published segment definitions, added to the team's panel: the first
+/// version published under an id and version stands; the same again is a duplicate; other
+/// content under it is superseded (kept out, with why).
+async fn push_segments(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(req): ApiJson<SegmentPushRequest>,
+) -> Result<Json<SegmentPushResponse>> {
+    if caller.role != "supervisor" {
+        return Err(ServerError::Forbidden(format!(
+            "a {} may not publish segment definitions",
+            caller.role
+        )));
+    }
+    let mut lines = Vec::new();
+    for (index, d) in req.definitions.iter().enumerate() {
+        let at = format!("definitions[{index}] ({} version {})", d.id, d.version);
+        if d.published_by != caller.user {
+            return Err(ServerError::Forbidden(format!(
+                "{at}: published by another user; each supervisor sends their own"
+            )));
+        }
+        let checked = careloop_segment::check_definition(&at, &d.body)
+            .map_err(|e| ServerError::BadRequest(e.to_string()))?;
+        if checked.definition.id != d.id || checked.definition.version != d.version {
+            return Err(ServerError::BadRequest(format!(
+                "{at}: the body defines {} version {}",
+                checked.definition.id, checked.definition.version
+            )));
+        }
+        if chrono::DateTime::parse_from_rfc3339(&d.published_at).is_err() {
+            return Err(ServerError::BadRequest(format!(
+                "{at}: published_at must be an RFC 3339 time"
+            )));
+        }
+        lines.push(PanelLine {
+            kind: PanelKind::Segment,
+            key: format!("segment/{}/{}", d.id, d.version),
+            patient_id: None,
+            json: serde_json::to_string(d).map_err(|e| ServerError::Internal(e.to_string()))?,
+        });
+    }
+    blocking(&state, move |s| {
+        let known = s.storage.publish_once(&caller.team, &lines)?;
+        let results = req
+            .definitions
+            .iter()
+            .zip(known)
+            .map(|(d, known)| {
+                let (status, why) = match known {
+                    None => (SegmentStatus::Published, None),
+                    Some(json) if json == serde_json::to_string(d).unwrap_or_default() => {
+                        (SegmentStatus::Duplicate, None)
+                    }
+                    Some(json) => {
+                        let first: Option<SegmentDefinitionWire> = serde_json::from_str(&json).ok();
+                        let by = first.map_or_else(|| "another supervisor".to_owned(), |f| f.published_by);
+                        (
+                            SegmentStatus::Superseded,
+                            Some(format!(
+                                "{by} published version {} first; publish yours again as a newer version",
+                                d.version
+                            )),
+                        )
+                    }
+                };
+                SegmentPushResult {
+                    id: d.id.clone(),
+                    version: d.version,
+                    status,
+                    why,
+                }
+            })
+            .collect();
+        Ok(Json(SegmentPushResponse { results }))
     })
     .await
 }

@@ -109,6 +109,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Returns how many were new or changed.
     fn add_panel_items(&self, team: &str, items: &[PanelLine]) -> Result<u32>;
     fn panel_page(&self, team: &str, after: i64, limit: u32) -> Result<(Vec<PanelItem>, bool)>;
+    /// Adds each item whose key the team's panel does not have yet, in one transaction; for
+    /// each, `None` when added, else the JSON already published under that key (kept).
+    fn publish_once(&self, team: &str, items: &[PanelLine]) -> Result<Vec<Option<String>>>;
     fn panel_size(&self, team: &str) -> Result<u64>;
 }
 
@@ -211,6 +214,14 @@ impl SqliteStorage {
         self.conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn kind_name(kind: PanelKind) -> &'static str {
+    match kind {
+        PanelKind::Resource => "resource",
+        PanelKind::Engagement => "engagement",
+        PanelKind::Segment => "segment",
     }
 }
 
@@ -520,10 +531,7 @@ impl Storage for SqliteStorage {
             if known.as_deref() == Some(digest.as_str()) {
                 continue;
             }
-            let kind = match item.kind {
-                PanelKind::Resource => "resource",
-                PanelKind::Engagement => "engagement",
-            };
+            let kind = kind_name(item.kind);
             tx.prepare_cached(
                 "INSERT INTO panel_item (team, kind, item_key, digest, json) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
@@ -549,10 +557,10 @@ impl Storage for SqliteStorage {
                 let kind: String = r.get(1)?;
                 Ok(PanelItem {
                     seq: r.get(0)?,
-                    kind: if kind == "engagement" {
-                        PanelKind::Engagement
-                    } else {
-                        PanelKind::Resource
+                    kind: match kind.as_str() {
+                        "engagement" => PanelKind::Engagement,
+                        "segment" => PanelKind::Segment,
+                        _ => PanelKind::Resource,
                     },
                     json: r.get(2)?,
                 })
@@ -561,6 +569,35 @@ impl Storage for SqliteStorage {
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
         Ok((items, more))
+    }
+
+    fn publish_once(&self, team: &str, items: &[PanelLine]) -> Result<Vec<Option<String>>> {
+        use sha2::{Digest, Sha256};
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut outcomes = Vec::new();
+        for item in items {
+            let known: Option<String> = tx
+                .prepare_cached(
+                    "SELECT json FROM panel_item WHERE team = ?1 AND item_key = ?2 ORDER BY seq LIMIT 1",
+                )?
+                .query_row(params![team, item.key], |r| r.get(0))
+                .optional()?;
+            if known.is_none() {
+                let digest = hex::encode(Sha256::digest(item.json.as_bytes()));
+                tx.prepare_cached(
+                    "INSERT INTO panel_item (team, kind, item_key, digest, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![team, kind_name(item.kind), item.key, digest, item.json])?;
+                tx.prepare_cached(
+                    "INSERT INTO panel_latest (team, item_key, digest) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![team, item.key, digest])?;
+            }
+            outcomes.push(known);
+        }
+        tx.commit()?;
+        Ok(outcomes)
     }
 
     fn panel_size(&self, team: &str) -> Result<u64> {

@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use careloop_api::sync::wire::{
     AuditHeadWire, ErrorBody, LoginRequest, PanelItem, PanelKind, PanelPage, PullResponse,
-    PulledEvent, PushRequest, PushResponse, PushResult, PushStatus, RefreshRequest, Tokens,
-    WireEvent,
+    PulledEvent, PushRequest, PushResponse, PushResult, PushStatus, RefreshRequest,
+    SegmentDefinitionWire, SegmentPushRequest, SegmentPushResponse, SegmentPushResult,
+    SegmentStatus, Tokens, WireEvent,
 };
 use careloop_server::error::ServerError;
 use careloop_server::testkit::{Cluster, PASSWORD};
@@ -610,8 +611,49 @@ fn the_wire_types_are_documented_field_by_field() {
         PushStatus::Accepted | PushStatus::Duplicate => {}
     };
     let _ = |k: PanelKind| match k {
-        PanelKind::Resource | PanelKind::Engagement => {}
+        PanelKind::Resource | PanelKind::Engagement | PanelKind::Segment => {}
     };
+    let _ = |s: SegmentStatus| match s {
+        SegmentStatus::Published | SegmentStatus::Duplicate | SegmentStatus::Superseded => {}
+    };
+    problems.extend(check_enum(
+        &doc,
+        "SegmentStatus",
+        &[
+            SegmentStatus::Published,
+            SegmentStatus::Duplicate,
+            SegmentStatus::Superseded,
+        ],
+    ));
+    let definition = SegmentDefinitionWire {
+        id: "flu-reminder".into(),
+        version: 2,
+        body: "{}".into(),
+        published_by: "sue".into(),
+        published_at: "2026-11-02T09:00:00Z".into(),
+    };
+    let segment_result = SegmentPushResult {
+        id: "flu-reminder".into(),
+        version: 2,
+        status: SegmentStatus::Superseded,
+        why: Some("sam published version 2 first".into()),
+    };
+    problems.extend(check_type(&doc, "SegmentDefinitionWire", &definition));
+    problems.extend(check_type(
+        &doc,
+        "SegmentPushRequest",
+        &SegmentPushRequest {
+            definitions: vec![definition],
+        },
+    ));
+    problems.extend(check_type(&doc, "SegmentPushResult", &segment_result));
+    problems.extend(check_type(
+        &doc,
+        "SegmentPushResponse",
+        &SegmentPushResponse {
+            results: vec![segment_result],
+        },
+    ));
     problems.extend(check_enum(
         &doc,
         "PushStatus",
@@ -620,7 +662,11 @@ fn the_wire_types_are_documented_field_by_field() {
     problems.extend(check_enum(
         &doc,
         "PanelKind",
-        &[PanelKind::Resource, PanelKind::Engagement],
+        &[
+            PanelKind::Resource,
+            PanelKind::Engagement,
+            PanelKind::Segment,
+        ],
     ));
     problems.extend(check_enum(&doc, "Role", careloop_server::auth::ROLES));
     // The kinds a push may carry: the operations' and the conflict resolution.
@@ -730,6 +776,7 @@ fn valid_request(method: &str, path: &str) -> (&'static str, Option<Value>) {
             "",
             Some(json!({"workstation": "ws-openapi", "events": [], "audit_head": null})),
         ),
+        ("POST", "/api/v1/segments") => ("", Some(json!({"definitions": []}))),
         ("GET", "/api/v1/events" | "/api/v1/panel") => ("?after=0&limit=10", None),
         ("GET", _) => ("", None),
         _ => panic!("{method} {path}: this test has no valid request for it yet; add one"),

@@ -442,3 +442,116 @@ fn the_server_keeps_no_plaintext_phi_on_disk() {
         "server.db, its key, the certificate, a team cache: {files}"
     );
 }
+
+/// A new version of the built-in dormant segment, named `name`, as a supervisor drafts it.
+fn dormant_draft(ws: &mut Workstation, name: &str) -> careloop_api::dto::SegmentDraft {
+    let session = ws.session(at(20));
+    let definitions = ws.api().segment_definitions(&session).unwrap();
+    let dormant = definitions.iter().find(|d| d.id == "dormant").unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&dormant.text).unwrap();
+    json["version"] = serde_json::json!(dormant.version + 1);
+    json["name"] = serde_json::json!(name);
+    careloop_api::dto::SegmentDraft {
+        text: serde_json::to_string_pretty(&json).unwrap(),
+    }
+}
+
+fn dormant_versions(ws: &mut Workstation) -> Vec<(u32, String)> {
+    ws.api()
+        .store_mut()
+        .published_definitions()
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.id == "dormant")
+        .map(|d| (d.version, d.published_by))
+        .collect()
+}
+
+#[test]
+fn segment_definitions_published_by_a_supervisor_reach_the_whole_team() {
+    use careloop_api::sync::wire::{SegmentDefinitionWire, SegmentPushRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let (cluster, mut ws) = setup(dir.path());
+    careloop_server::admin::add_user(
+        &cluster.data_dir(),
+        "sam",
+        "supervisor",
+        "north",
+        careloop_server::testkit::PASSWORD,
+    )
+    .unwrap();
+    let mut sam = Workstation::open(
+        &dir.path().join("sam"),
+        "sam",
+        careloop_api::Role::Supervisor,
+    );
+    sam.sync(&cluster, at(3)).unwrap();
+
+    // Offline, Sue and Sam both draft version 2 of the same segment, differently.
+    let sues = dormant_draft(&mut ws[2], "Dormant (Sue's)");
+    let sams = dormant_draft(&mut sam, "Dormant (Sam's)");
+    ws[2]
+        .act(at(21), |api, s| api.publish_segment_draft(s, &sues))
+        .unwrap();
+    sam.act(at(22), |api, s| api.publish_segment_draft(s, &sams))
+        .unwrap();
+    // Sue's reaches the server first: it is the team's version 2.
+    let report = ws[2].sync(&cluster, at(23)).unwrap();
+    assert_eq!((report.segments_pushed, report.superseded.len()), (1, 0));
+    let report = sam.sync(&cluster, at(24)).unwrap();
+    assert_eq!(report.segments_pushed, 1);
+    assert_eq!(report.superseded.len(), 1, "{report:?}");
+    assert!(
+        report.superseded[0].contains("sue published version 2 first"),
+        "{}",
+        report.superseded[0]
+    );
+    // The coordinators get Sue's with the panel; nothing is sent twice.
+    for coordinator in &mut ws[..2] {
+        let report = coordinator.sync(&cluster, at(25)).unwrap();
+        assert_eq!(report.panel_items, 1, "only the definition is new");
+        assert_eq!(dormant_versions(coordinator), [(2, "sue".to_owned())]);
+    }
+    assert_eq!(ws[2].sync(&cluster, at(26)).unwrap().segments_pushed, 0);
+
+    // Refused whole: a coordinator publishing, a supervisor sending another's definition, a
+    // body that is not a definition. The team's panel is unchanged.
+    let published = |by: &str, body: &str| SegmentPushRequest {
+        definitions: vec![SegmentDefinitionWire {
+            id: "dormant".into(),
+            version: 3,
+            body: body.into(),
+            published_by: by.into(),
+            published_at: "2026-11-02T10:00:00Z".into(),
+        }],
+    };
+    let mut v3: serde_json::Value = serde_json::from_str(&sues.text).unwrap();
+    v3["version"] = serde_json::json!(3);
+    let v3 = v3.to_string();
+    let mut ana = ws[0].transport(&cluster).unwrap();
+    let refused = ana.push_segments(&published("ana", &v3)).unwrap_err();
+    assert_eq!(
+        refused.code,
+        careloop_api::ErrorCode::Forbidden,
+        "{}",
+        refused.message
+    );
+    let mut sue = ws[2].transport(&cluster).unwrap();
+    let refused = sue.push_segments(&published("sam", &v3)).unwrap_err();
+    assert_eq!(
+        refused.code,
+        careloop_api::ErrorCode::Forbidden,
+        "{}",
+        refused.message
+    );
+    let refused = sue
+        .push_segments(&published("sue", "{\"id\": \"dormant\"}"))
+        .unwrap_err();
+    assert_eq!(
+        refused.code,
+        careloop_api::ErrorCode::BadInput,
+        "{}",
+        refused.message
+    );
+    assert_eq!(ws[1].sync(&cluster, at(27)).unwrap().panel_items, 0);
+}

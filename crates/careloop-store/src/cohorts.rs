@@ -129,6 +129,17 @@ impl Store {
         Ok(())
     }
 
+    /// Adds a version published on another workstation (pulled from the server). Unlike
+    /// [`Store::publish_definition`] it may be older than the latest here (the team's order
+    /// is the server's). Returns false when this id and version is here already (kept as is).
+    pub fn import_definition(&mut self, definition: &PublishedDefinition) -> Result<bool> {
+        let added = self.conn.execute(
+            "INSERT OR IGNORE INTO segment_definition (id, version, body, published_by, published_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![definition.id, definition.version, definition.body, definition.published_by, definition.published_at],
+        )?;
+        Ok(added == 1)
+    }
+
     /// Every published version, by id then version.
     pub fn published_definitions(&self) -> Result<Vec<PublishedDefinition>> {
         let mut stmt = self.conn.prepare(

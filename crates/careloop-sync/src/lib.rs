@@ -447,6 +447,13 @@ impl Transport for HttpTransport {
         })
     }
 
+    fn push_segments(
+        &mut self,
+        request: &careloop_api::sync::wire::SegmentPushRequest,
+    ) -> Result<careloop_api::sync::wire::SegmentPushResponse> {
+        self.authorized(|client, base| client.post(format!("{base}/api/v1/segments")).json(request))
+    }
+
     fn panel(&mut self, after: i64, limit: u32) -> Result<PanelPage> {
         self.authorized(|client, base| {
             client.get(format!("{base}/api/v1/panel?after={after}&limit={limit}"))

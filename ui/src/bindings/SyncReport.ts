@@ -11,4 +11,8 @@ duplicates: number,
 /**
  * Of the pushed: kept but changed nothing (another workstation was first).
  */
-superseded: Array<string>, pulled: number, panel_items: number, };
+superseded: Array<string>, pulled: number, panel_items: number, 
+/**
+ * Segment definitions published here and sent to the server.
+ */
+segments_pushed: number, };
