@@ -11,10 +11,12 @@
 //! 3. **Load**: WORKSTATIONS (default 500) simulated workstations, each a coordinator of its
 //!    own, sign in at once (argon2id on the server), then each does ROUNDS (default 5) rounds
 //!    of pushing 5 new events and pulling everyone's new events by cursor, all at once.
-//!    Printed: p50/p99/max per request kind, errors, events per second. Afterwards every
-//!    event pushed is on the server exactly once.
+//!    Then the same rounds paced: each workstation every INTERVAL seconds (default 10, a
+//!    third of the desktop's 30), the workstations spread evenly over it. Printed: p50/p99/
+//!    max per request kind, errors, events per second. Afterwards every event pushed is on
+//!    the server exactly once.
 //!
-//! `cargo bench -p careloop-server --bench sync [-- PEOPLE WORKSTATIONS ROUNDS]`
+//! `cargo bench -p careloop-server --bench sync [-- PEOPLE WORKSTATIONS ROUNDS INTERVAL]`
 
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration as StdDuration, Instant};
@@ -77,6 +79,8 @@ struct Samples {
     login: Vec<StdDuration>,
     push: Vec<StdDuration>,
     pull: Vec<StdDuration>,
+    paced_push: Vec<StdDuration>,
+    paced_pull: Vec<StdDuration>,
     errors: Vec<String>,
     pushed: Vec<uuid::Uuid>,
 }
@@ -90,6 +94,7 @@ fn main() {
     let people = args.first().copied().unwrap_or(10_000);
     let stations = args.get(1).copied().unwrap_or(500) as usize;
     let rounds = args.get(2).copied().unwrap_or(5) as usize;
+    let interval = StdDuration::from_secs(args.get(3).copied().unwrap_or(10).into());
     let dir = tempfile::tempdir().unwrap();
     println!("sync benchmark: {people} people, {stations} workstations × {rounds} rounds of {BATCH} events; 2 server workers, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
 
@@ -184,7 +189,8 @@ fn main() {
     let threads: Vec<_> = users
         .iter()
         .cloned()
-        .map(|user| {
+        .enumerate()
+        .map(|(index, user)| {
             let (samples, barrier, url, pin, template) = (
                 Arc::clone(&samples),
                 Arc::clone(&barrier),
@@ -211,13 +217,14 @@ fn main() {
                     Err(e) => {
                         record(&mut |s| s.errors.push(format!("login: {}", e.message)));
                         barrier.wait();
+                        barrier.wait();
                         return;
                     }
                 };
                 record(&mut |s| s.login.push(elapsed));
                 barrier.wait();
                 let mut after = cursor;
-                for _ in 0..rounds {
+                let mut round = |paced: bool| {
                     let events: Vec<WireEvent> = (0..BATCH)
                         .map(|_| WireEvent {
                             id: uuid::Uuid::now_v7(),
@@ -236,7 +243,12 @@ fn main() {
                         Ok(_) => {
                             let elapsed = started.elapsed();
                             record(&mut |s| {
-                                s.push.push(elapsed);
+                                if paced {
+                                    &mut s.paced_push
+                                } else {
+                                    &mut s.push
+                                }
+                                .push(elapsed);
                                 s.pushed.extend(&ids);
                             });
                         }
@@ -247,7 +259,14 @@ fn main() {
                         match transport.pull(after, 1000) {
                             Ok(page) => {
                                 let elapsed = started.elapsed();
-                                record(&mut |s| s.pull.push(elapsed));
+                                record(&mut |s| {
+                                    if paced {
+                                        &mut s.paced_pull
+                                    } else {
+                                        &mut s.pull
+                                    }
+                                    .push(elapsed)
+                                });
                                 after = page.cursor;
                                 if !page.more {
                                     break;
@@ -259,6 +278,22 @@ fn main() {
                             }
                         }
                     }
+                };
+                // All at once (as after a server restart)…
+                for _ in 0..rounds {
+                    round(false);
+                }
+                barrier.wait();
+                // …then paced: each workstation's rounds `interval` apart, the workstations
+                // spread evenly over the interval (as the desktop's timer spreads them).
+                let start = Instant::now();
+                let offset = interval.mul_f64(index as f64 / stations as f64);
+                for r in 0..rounds {
+                    let due = start + interval * r as u32 + offset;
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    round(true);
                 }
             })
         })
@@ -270,10 +305,13 @@ fn main() {
     barrier.wait();
     let logins = started.elapsed();
     let started = Instant::now();
+    barrier.wait();
+    let herd = started.elapsed();
+    let started = Instant::now();
     for t in threads {
         t.join().unwrap();
     }
-    let wall = started.elapsed();
+    let paced = started.elapsed();
     let mut s = Arc::try_unwrap(samples).ok().unwrap().into_inner().unwrap();
     println!(
         "load: {} sign-ins at once: {} wall; {}",
@@ -281,14 +319,26 @@ fn main() {
         secs(logins),
         spread(&mut s.login)
     );
-    println!("load: push of {BATCH} events: {}", spread(&mut s.push));
-    println!("load: pull page: {}", spread(&mut s.pull));
+    let herd_events = stations * rounds * BATCH;
     println!(
-        "load: {} events pushed in {} ({:.0} events/s, {:.0} requests/s); {} errors",
+        "load, all at once: {herd_events} events in {} ({:.0} events/s, {:.0} requests/s)",
+        secs(herd),
+        herd_events as f64 / herd.as_secs_f64(),
+        (s.push.len() + s.pull.len()) as f64 / herd.as_secs_f64()
+    );
+    println!("  push of {BATCH} events: {}", spread(&mut s.push));
+    println!("  pull page: {}", spread(&mut s.pull));
+    println!(
+        "load, paced (each workstation every {} s, spread over the interval; {:.0} rounds/s): {} wall",
+        interval.as_secs(),
+        stations as f64 / interval.as_secs_f64(),
+        secs(paced)
+    );
+    println!("  push of {BATCH} events: {}", spread(&mut s.paced_push));
+    println!("  pull page: {}", spread(&mut s.paced_pull));
+    println!(
+        "load: {} events pushed; {} errors",
         s.pushed.len(),
-        secs(wall),
-        s.pushed.len() as f64 / wall.as_secs_f64(),
-        (s.push.len() + s.pull.len()) as f64 / wall.as_secs_f64(),
         s.errors.len()
     );
     for e in s.errors.iter().take(5) {
