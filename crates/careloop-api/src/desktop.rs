@@ -77,6 +77,9 @@ pub struct DesktopSettings {
     /// (`CARELOOP_SERVER_PIN`; otherwise pinned on first use). None: local only.
     pub server_url: Option<String>,
     pub server_pin: Option<String>,
+    /// A CA file (PEM) the server's certificate must chain to (`CARELOOP_SERVER_CA`),
+    /// instead of a pin.
+    pub server_ca: Option<std::path::PathBuf>,
 }
 
 impl Default for DesktopSettings {
@@ -91,6 +94,7 @@ impl Default for DesktopSettings {
             export_dir: None,
             server_url: None,
             server_pin: None,
+            server_ca: None,
         }
     }
 }
@@ -124,6 +128,7 @@ impl DesktopSettings {
                 .or_else(dirs::home_dir),
             server_url: text("CARELOOP_SERVER_URL"),
             server_pin: text("CARELOOP_SERVER_PIN"),
+            server_ca: text("CARELOOP_SERVER_CA").map(std::path::PathBuf::from),
         }
     }
 }

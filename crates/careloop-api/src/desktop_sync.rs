@@ -15,7 +15,7 @@ use super::{poisoned, DesktopSession};
 use crate::dto::parse_id;
 use crate::sync::{
     round, CacheAccess, ConflictDto, ConnectRequest, Connector, SupersededDto, SyncStatus,
-    Transport, SERVER_PIN, SERVER_URL,
+    Transport, SERVER_CA, SERVER_PIN, SERVER_URL,
 };
 use crate::{ApiError, Careloop, ErrorCode, Result};
 
@@ -70,6 +70,15 @@ impl DesktopSession {
             }
             if let Some(pin) = &self.settings.server_pin {
                 careloop.set_sync_setting(SERVER_PIN, &pin.to_ascii_lowercase())?;
+            }
+            if let Some(path) = &self.settings.server_ca {
+                let pem = std::fs::read_to_string(path).map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::Io,
+                        format!("the server's CA {}: {e}", path.display()),
+                    )
+                })?;
+                careloop.set_sync_setting(SERVER_CA, &pem)?;
             }
         }
         Ok(())
@@ -148,6 +157,7 @@ impl DesktopSession {
         Some(ConnectRequest {
             url,
             pin: careloop.sync_setting(SERVER_PIN).ok()?,
+            ca: careloop.sync_setting(SERVER_CA).ok()?,
             user: user.to_owned(),
             password: None,
             workstation: careloop.workstation_id().ok()?,

@@ -857,6 +857,8 @@ pub struct Connected {
 pub struct ConnectRequest {
     pub url: String,
     pub pin: Option<String>,
+    /// A CA the server's certificate must chain to (PEM), instead of a pin.
+    pub ca: Option<String>,
     pub user: String,
     pub password: Option<String>,
     pub workstation: String,
@@ -875,6 +877,8 @@ impl std::fmt::Debug for ConnectRequest {
 pub const SERVER_URL: &str = "server_url";
 /// The sync value holding the server certificate's pinned SHA-256 (trust on first use).
 pub const SERVER_PIN: &str = "server_pin";
+/// The sync value holding the CA (PEM) the server's certificate must chain to, when given.
+pub const SERVER_CA: &str = "server_ca";
 
 fn cursor(value: &Option<String>) -> Result<i64> {
     match value {

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use careloop_api::sync::{Transport, SERVER_PIN, SERVER_URL};
+use careloop_api::sync::{Transport, SERVER_CA, SERVER_PIN, SERVER_URL};
 use careloop_api::{ApiError, Careloop, ErrorCode};
 use careloop_server::{ServerConfig, ServerError};
 use careloop_sync::{Connection, HttpTransport, TokenStore};
@@ -61,6 +61,10 @@ pub(crate) enum SyncAction {
         url: String,
         #[arg(long, value_name = "SHA256")]
         pin: Option<String>,
+        /// A CA certificate file (PEM): the server's certificate must be issued by it for the
+        /// server's name (instead of a pin).
+        #[arg(long, value_name = "FILE", conflicts_with = "pin")]
+        ca: Option<PathBuf>,
     },
     /// Sign in to the server; the refresh token goes to the OS keyring. The password is read
     /// from CARELOOP_PASSWORD, else the first line of stdin.
@@ -241,7 +245,8 @@ pub(crate) fn transport(
         Some(pin) => Some(pin),
         None => careloop.sync_setting(SERVER_PIN)?,
     };
-    let connection = Connection::new(&url, pin.as_deref())?;
+    let ca = careloop.sync_setting(SERVER_CA)?;
+    let connection = Connection::to_server(&url, pin.as_deref(), ca.as_deref())?;
     let workstation = careloop.workstation_id()?;
     let transport = match password {
         Some(password) => {
@@ -249,7 +254,7 @@ pub(crate) fn transport(
         }
         None => HttpTransport::resume(connection, user, tokens)?,
     };
-    if pin.is_none() {
+    if pin.is_none() && ca.is_none() {
         if let Some(seen) = transport.connection().seen_pin() {
             careloop.set_sync_setting(SERVER_PIN, &seen)?;
         }
@@ -263,11 +268,21 @@ pub(crate) fn transport(
 /// `careloop sync …`.
 pub(crate) fn sync(careloop: &mut Careloop, action: SyncAction) -> Result<ExitCode, ApiError> {
     match action {
-        SyncAction::Connect { url, pin } => {
-            Connection::new(&url, pin.as_deref())?;
+        SyncAction::Connect { url, pin, ca } => {
+            let ca = ca
+                .map(|path| {
+                    std::fs::read_to_string(&path).map_err(|e| {
+                        ApiError::new(ErrorCode::Io, format!("{}: {e}", path.display()))
+                    })
+                })
+                .transpose()?;
+            Connection::to_server(&url, pin.as_deref(), ca.as_deref())?;
             careloop.set_sync_setting(SERVER_URL, &url)?;
             if let Some(pin) = pin {
                 careloop.set_sync_setting(SERVER_PIN, &pin.to_ascii_lowercase())?;
+            }
+            if let Some(ca) = ca {
+                careloop.set_sync_setting(SERVER_CA, &ca)?;
             }
             println!("this workstation syncs with {url}");
         }

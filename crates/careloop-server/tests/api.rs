@@ -455,6 +455,65 @@ fn malformed_requests_get_typed_errors_and_change_nothing() {
     assert_eq!(f.stored(), before, "no malformed request changed anything");
 }
 
+/// A CA and a server certificate it issued for localhost and 127.0.0.1, as PEM files in
+/// `dir`; returns the CA's PEM.
+fn site_ca(dir: &std::path::Path, name: &str) -> (String, std::path::PathBuf, std::path::PathBuf) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    let (cert, key) = (dir.join("site-cert.pem"), dir.join("site-key.pem"));
+    std::fs::write(&cert, leaf.pem()).unwrap();
+    std::fs::write(&key, leaf_key.serialize_pem()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    (ca.pem(), cert, key)
+}
+
+#[test]
+fn a_workstation_given_the_site_ca_accepts_only_certificates_it_issued() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = site_ca(&dir.path().join("tls"), "Clinic CA");
+    let (other_ca, _, _) = site_ca(&dir.path().join("other"), "Another CA");
+    let cluster = Cluster::start_with(dir.path(), 5, move |config| {
+        config.tls = careloop_server::tls::TlsSource::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        }
+    });
+    cluster.add_team("north", &[("ana", "coordinator")]);
+    let trusted = Connection::with_ca(&cluster.url, &ca).unwrap();
+    assert_eq!(
+        trusted.login("ana", PASSWORD, "ws").unwrap().role,
+        "coordinator"
+    );
+    let e = Connection::with_ca(&cluster.url, &other_ca)
+        .unwrap()
+        .login("ana", PASSWORD, "ws")
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::BadInput, "{e:?}");
+    assert!(e.message.contains("certificate"), "{}", e.message);
+    // The certificate was issued for localhost too.
+    let by_name = Connection::with_ca(&cluster.url.replace("127.0.0.1", "localhost"), &ca).unwrap();
+    by_name.login("ana", PASSWORD, "ws").unwrap();
+    let not_pem = Connection::with_ca(&cluster.url, "not a PEM")
+        .err()
+        .unwrap();
+    assert_eq!(not_pem.code, ErrorCode::BadInput, "{}", not_pem.message);
+}
+
 #[test]
 fn a_workstation_refuses_a_server_whose_certificate_is_not_the_pinned_one() {
     let f = fixture();

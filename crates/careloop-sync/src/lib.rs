@@ -187,6 +187,61 @@ impl Connection {
         })
     }
 
+    /// A client of `base` that accepts the certificates a CA in `ca_pem` (PEM, one or more
+    /// certificates) issued for the server's name: for sites with their own CA, instead of
+    /// a pin.
+    pub fn with_ca(base: &str, ca_pem: &str) -> Result<Connection> {
+        use rustls::pki_types::pem::PemObject;
+        let base = base.trim_end_matches('/').to_owned();
+        if !base.starts_with("https://") {
+            return Err(ApiError::new(
+                ErrorCode::BadInput,
+                format!("server {base:?}: the URL must start with https://"),
+            ));
+        }
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+            let cert = cert.map_err(|e| {
+                ApiError::new(ErrorCode::BadInput, format!("the CA certificate: {e}"))
+            })?;
+            roots.add(cert).map_err(|e| {
+                ApiError::new(ErrorCode::BadInput, format!("the CA certificate: {e}"))
+            })?;
+        }
+        if roots.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::BadInput,
+                "the CA file holds no PEM certificate",
+            ));
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider as Arc<CryptoProvider>)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("TLS: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let client = reqwest::blocking::Client::builder()
+            .use_preconfigured_tls(tls)
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("HTTP client: {e}")))?;
+        Ok(Connection {
+            base,
+            client,
+            expected: None,
+            seen: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// [`Connection::with_ca`] when a CA is given, else [`Connection::new`] (pinned).
+    pub fn to_server(base: &str, pin: Option<&str>, ca_pem: Option<&str>) -> Result<Connection> {
+        match ca_pem {
+            Some(ca) => Connection::with_ca(base, ca),
+            None => Connection::new(base, pin),
+        }
+    }
+
     pub fn base(&self) -> &str {
         &self.base
     }
@@ -214,13 +269,22 @@ impl Connection {
                 );
             }
         }
+        let text = describe(&e);
+        if text.contains("invalid peer certificate") {
+            // Not a network fault: retrying will not help (a CA that did not issue it, or a
+            // certificate for another name).
+            return ApiError::new(
+                ErrorCode::BadInput,
+                format!(
+                    "the server {} showed a certificate this workstation does not trust ({text}): \
+                     check the CA it was given (--ca, CARELOOP_SERVER_CA)",
+                    self.base
+                ),
+            );
+        }
         ApiError::new(
             ErrorCode::Offline,
-            format!(
-                "the server {} cannot be reached: {}",
-                self.base,
-                describe(&e)
-            ),
+            format!("the server {} cannot be reached: {text}", self.base),
         )
     }
 
@@ -489,7 +553,8 @@ impl careloop_api::sync::Connector for HttpConnector {
         &self,
         request: &careloop_api::sync::ConnectRequest,
     ) -> Result<careloop_api::sync::Connected> {
-        let connection = Connection::new(&request.url, request.pin.as_deref())?;
+        let connection =
+            Connection::to_server(&request.url, request.pin.as_deref(), request.ca.as_deref())?;
         let transport = match &request.password {
             Some(password) => HttpTransport::sign_in(
                 connection,
