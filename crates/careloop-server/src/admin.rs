@@ -90,7 +90,7 @@ pub(crate) fn key_file(path: &Path) -> Result<String> {
         let mut bytes = [0u8; 32];
         getrandom::getrandom(&mut bytes)
             .map_err(|e| ServerError::Internal(format!("no randomness: {e}")))?;
-        write_key(path, &hex::encode(bytes))?;
+        crate::tls::write_private(path, format!("{}\n", hex::encode(bytes)).as_bytes())?;
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| ServerError::Internal(format!("reading {}: {e}", path.display())))?;
@@ -102,23 +102,6 @@ pub(crate) fn key_file(path: &Path) -> Result<String> {
         )));
     }
     Ok(hex.to_owned())
-}
-
-fn write_key(path: &Path, hex: &str) -> Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .map_err(|e| ServerError::Internal(format!("writing {}: {e}", path.display())))?;
-    writeln!(file, "{hex}")
-        .and_then(|()| file.sync_all())
-        .map_err(|e| ServerError::Internal(format!("writing {}: {e}", path.display())))
 }
 
 /// Imports FHIR files (and engagement signals) for a team and publishes what changed. A

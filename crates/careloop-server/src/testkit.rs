@@ -30,6 +30,21 @@ pub fn panel_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 1).expect("a date")
 }
 
+/// A phone attempt that did not reach the person, to follow up `on`.
+pub fn unreachable_attempt(case: Uuid, on: NaiveDate, note: Option<String>) -> AttemptInput {
+    AttemptInput {
+        case_id: case,
+        channel: Channel::Phone,
+        reached: false,
+        message_id: None,
+        answers: Default::default(),
+        outcome: Outcome::Unreachable,
+        next: NextAction::FollowUp { on },
+        contact_limit_override: None,
+        note,
+    }
+}
+
 /// A server with a published panel.
 pub struct Cluster {
     pub dir: PathBuf,
@@ -358,19 +373,7 @@ impl Workstation {
                 Some(case) => api
                     .record_attempt(
                         &session,
-                        AttemptInput {
-                            case_id: case,
-                            channel: Channel::Phone,
-                            reached: false,
-                            message_id: None,
-                            answers: Default::default(),
-                            outcome: Outcome::Unreachable,
-                            next: NextAction::FollowUp {
-                                on: (at + Duration::days(2)).date_naive(),
-                            },
-                            contact_limit_override: None,
-                            note: None,
-                        },
+                        unreachable_attempt(case, (at + Duration::days(2)).date_naive(), None),
                     )
                     .map(|_| ()),
                 None => return false,

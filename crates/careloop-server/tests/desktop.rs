@@ -11,7 +11,7 @@ use careloop_api::dto::{
     CloseCaseForm, CloseReasonName, PatientQuery, RoleName, SignInForm, WorklistQuery,
 };
 use careloop_api::{Config, ErrorCode};
-use careloop_server::testkit::{panel_date, Cluster, Workstation, PASSWORD};
+use careloop_server::testkit::{panel_date, unreachable_attempt, Cluster, Workstation, PASSWORD};
 use careloop_store::KeySource;
 use careloop_sync::HttpConnector;
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -153,19 +153,11 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
     sign_in(&ana, "ana", PASSWORD).unwrap();
 
     // Meanwhile Sue, from the state before, records an attempt on the case Ana closed.
-    let attempt = careloop_api::AttemptInput {
-        case_id: closing.parse().unwrap(),
-        channel: careloop_api::Channel::Phone,
-        reached: false,
-        message_id: None,
-        answers: Default::default(),
-        outcome: careloop_api::Outcome::Unreachable,
-        next: careloop_api::NextAction::FollowUp {
-            on: panel_date() + Duration::days(2),
-        },
-        contact_limit_override: None,
-        note: None,
-    };
+    let attempt = unreachable_attempt(
+        closing.parse().unwrap(),
+        panel_date() + Duration::days(2),
+        None,
+    );
     sue.act(at(11), |api, s| api.claim_case(s, attempt.case_id))
         .unwrap();
     sue.act(at(12), |api, s| api.record_attempt(s, attempt))

@@ -6,7 +6,7 @@ use careloop_api::sync::wire::{AuditHeadWire, PushStatus};
 use careloop_api::sync::Transport;
 use careloop_api::WorklistFilter;
 use careloop_ops::sync::Resolution;
-use careloop_server::testkit::{duplicates, Cluster, Workstation};
+use careloop_server::testkit::{duplicates, unreachable_attempt, Cluster, Workstation};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -195,19 +195,7 @@ fn two_outcomes_for_one_case_step_are_kept_as_a_conflict_until_a_person_resolves
     ws[0].sync(&cluster, at(11)).unwrap();
     ws[2].sync(&cluster, at(12)).unwrap();
     // Offline: ana records an attempt; sue, from the same state, closes the case.
-    let attempt = careloop_api::AttemptInput {
-        case_id: case,
-        channel: careloop_api::Channel::Phone,
-        reached: false,
-        message_id: None,
-        answers: Default::default(),
-        outcome: careloop_api::Outcome::Unreachable,
-        next: careloop_api::NextAction::FollowUp {
-            on: at(0).date_naive() + Duration::days(2),
-        },
-        contact_limit_override: None,
-        note: None,
-    };
+    let attempt = unreachable_attempt(case, at(0).date_naive() + Duration::days(2), None);
     ws[0]
         .act(at(20), |api, s| api.record_attempt(s, attempt))
         .unwrap();
@@ -400,19 +388,11 @@ fn the_server_keeps_no_plaintext_phi_on_disk() {
     let case = unassigned(ana, 10)[0];
     ana.act(at(10), |api, s| api.claim_case(s, case)).unwrap();
     let note = "left a voicemail, daughter says she is at the coast until Friday";
-    let attempt = careloop_api::AttemptInput {
-        case_id: case,
-        channel: careloop_api::Channel::Phone,
-        reached: false,
-        message_id: None,
-        answers: Default::default(),
-        outcome: careloop_api::Outcome::Unreachable,
-        next: careloop_api::NextAction::FollowUp {
-            on: at(0).date_naive() + Duration::days(2),
-        },
-        contact_limit_override: None,
-        note: Some(note.into()),
-    };
+    let attempt = unreachable_attempt(
+        case,
+        at(0).date_naive() + Duration::days(2),
+        Some(note.into()),
+    );
     ana.act(at(11), |api, s| api.record_attempt(s, attempt))
         .unwrap();
     ana.sync(&cluster, at(12)).unwrap();

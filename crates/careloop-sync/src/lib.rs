@@ -139,6 +139,28 @@ impl ServerCertVerifier for Pinning {
     }
 }
 
+/// `base` without a trailing slash; only https is accepted.
+fn https_base(base: &str) -> Result<String> {
+    let base = base.trim_end_matches('/').to_owned();
+    if !base.starts_with("https://") {
+        return Err(ApiError::new(
+            ErrorCode::BadInput,
+            format!("server {base:?}: the URL must start with https://"),
+        ));
+    }
+    Ok(base)
+}
+
+/// The HTTP client over a TLS configuration: 5 s to connect, 60 s per request.
+fn http_client(tls: rustls::ClientConfig) -> Result<reqwest::blocking::Client> {
+    reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(tls)
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("HTTP client: {e}")))
+}
+
 /// An HTTPS connection to one server, pinned.
 #[derive(Clone)]
 pub struct Connection {
@@ -152,13 +174,7 @@ impl Connection {
     /// A client of `base` (`https://host:port`) that accepts only the certificate `pin`
     /// (SHA-256 hex), or with `None`, the first one it is shown.
     pub fn new(base: &str, pin: Option<&str>) -> Result<Connection> {
-        let base = base.trim_end_matches('/').to_owned();
-        if !base.starts_with("https://") {
-            return Err(ApiError::new(
-                ErrorCode::BadInput,
-                format!("server {base:?}: the URL must start with https://"),
-            ));
-        }
+        let base = https_base(base)?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let seen = Arc::new(Mutex::new(None));
         let verifier = Pinning {
@@ -173,12 +189,7 @@ impl Connection {
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(verifier))
                 .with_no_client_auth();
-        let client = reqwest::blocking::Client::builder()
-            .use_preconfigured_tls(tls)
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("HTTP client: {e}")))?;
+        let client = http_client(tls)?;
         Ok(Connection {
             base,
             client,
@@ -192,13 +203,7 @@ impl Connection {
     /// a pin.
     pub fn with_ca(base: &str, ca_pem: &str) -> Result<Connection> {
         use rustls::pki_types::pem::PemObject;
-        let base = base.trim_end_matches('/').to_owned();
-        if !base.starts_with("https://") {
-            return Err(ApiError::new(
-                ErrorCode::BadInput,
-                format!("server {base:?}: the URL must start with https://"),
-            ));
-        }
+        let base = https_base(base)?;
         let mut roots = rustls::RootCertStore::empty();
         for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
             let cert = cert.map_err(|e| {
@@ -220,12 +225,7 @@ impl Connection {
             .map_err(|e| ApiError::new(ErrorCode::Internal, format!("TLS: {e}")))?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        let client = reqwest::blocking::Client::builder()
-            .use_preconfigured_tls(tls)
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("HTTP client: {e}")))?;
+        let client = http_client(tls)?;
         Ok(Connection {
             base,
             client,
