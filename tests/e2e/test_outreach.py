@@ -207,8 +207,12 @@ def idle_lock_hides_the_record(driver: WebDriver, case_name: str) -> None:
         "the case's person in search",
     )
     hit.click()
-    find(driver, "[data-testid=case-view]", "the case opened from search")
-    assert case_name in driver.find_element(By.CSS_SELECTOR, "[data-testid=case-name]").text
+    # The case view may still show the previous case while this one loads: wait for its name.
+    wait_for(
+        driver,
+        lambda d: any(case_name in e.text for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=case-name]")),
+        "the case opened from search",
+    )
     # Hands off: the lock engages after the idle time.
     find(driver, "[data-testid=lock-screen]", "the idle lock", timeout=IDLE_LOCK_S + 20)
     assert not driver.find_elements(By.CSS_SELECTOR, "[data-testid=case-view]"), "the record is gone from the page"
