@@ -138,7 +138,12 @@ def coordinator_documents_attempt(driver: WebDriver) -> str:
         "the attempt to be recorded",
     )
     assert "awaiting callback" in notice
-    assert "Awaiting callback" in driver.find_element(By.CSS_SELECTOR, "[data-testid=case-status]").text
+    # The notice comes first; the status follows when the case reloads.
+    wait_for(
+        driver,
+        lambda d: any("Awaiting callback" in e.text for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=case-status]")),
+        "the case's status to be awaiting callback",
+    )
     screenshot(driver, "03-case-callback-routed")
     return name
 
