@@ -11,10 +11,13 @@ export function CallbackQueue({
   backend,
   role,
   onOpenCase,
+  revision = 0,
 }: {
   backend: Backend;
   role: RoleName | null;
   onOpenCase: (caseId: string) => void;
+  /** Grows when a sync brought others' work in: the queue reloads. */
+  revision?: number;
 }) {
   const [items, setItems] = useState<QueueItem[] | null>(null);
   const [error, setError] = useState<UiError | null>(null);
@@ -30,7 +33,7 @@ export function CallbackQueue({
       (reason: unknown) => setError(toApiError(reason)),
     );
   }, [backend]);
-  useEffect(load, [load]);
+  useEffect(load, [load, revision]);
 
   const current = items?.find((i) => i.id === selected) ?? null;
 

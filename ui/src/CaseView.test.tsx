@@ -85,6 +85,23 @@ describe("CaseView", () => {
     expect(await screen.findByTestId("record-attempt")).toBeTruthy();
   });
 
+  it("reloads when a sync brought others' work in, keeping a form being filled in", async () => {
+    const backend = fakeBackend();
+    const { rerender } = render(<CaseView backend={backend} caseId="c00000" session={ana} onBack={() => {}} revision={0} />);
+    await screen.findByTestId("script-runner");
+    fireEvent.change(screen.getByLabelText("Follow-up date"), { target: { value: "2026-07-03" } });
+    rerender(<CaseView backend={backend} caseId="c00000" session={ana} onBack={() => {}} revision={1} />);
+    await waitFor(() => expect(backend.caseDetail).toHaveBeenCalledTimes(2));
+    expect(backend.caseConflicts).toHaveBeenCalledTimes(2);
+    expect((screen.getByLabelText("Follow-up date") as HTMLInputElement).value).toBe("2026-07-03");
+
+    // The next sync shows that Ben has the case: the attempt form goes, his name shows.
+    backend.caseDetail.mockResolvedValueOnce(makeCase("c00000", "ben"));
+    rerender(<CaseView backend={backend} caseId="c00000" session={ana} onBack={() => {}} revision={2} />);
+    await waitFor(() => expect(screen.queryByTestId("record-attempt")).toBeNull());
+    expect(screen.getByTestId("case-summary").textContent).toContain("ben");
+  });
+
   it("says what a next action still needs", () => {
     expect(nextActionOf(EMPTY_DRAFT)).toBe("Choose the follow-up date.");
     expect(nextActionOf({ ...EMPTY_DRAFT, next: "close", closeReason: "gap_closed" })).toEqual({ action: "close", reason: "gap_closed" });

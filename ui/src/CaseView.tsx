@@ -107,11 +107,14 @@ export function CaseView({
   caseId,
   session,
   onBack,
+  revision = 0,
 }: {
   backend: Backend;
   caseId: string;
   session: SessionInfo;
   onBack: () => void;
+  /** Grows when a sync brought others' work in: the case reloads (a form being filled in stays). */
+  revision?: number;
 }) {
   const [detail, setDetail] = useState<CaseDetail | null>(null);
   const [script, setScript] = useState<ScriptDto | null>(null);
@@ -151,7 +154,7 @@ export function CaseView({
 
   useEffect(() => {
     void load();
-  }, [load]);
+  }, [load, revision]);
 
   const canWork = session.role === "coordinator" || session.role === "supervisor";
   const mine = detail !== null && (detail.owner === session.user || session.role === "supervisor");

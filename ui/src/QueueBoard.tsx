@@ -24,7 +24,18 @@ export function referralSteps(status: string): ReferralStatusName[] {
   }
 }
 
-export function QueueBoard({ backend, kind, onOpenCase }: { backend: Backend; kind: Kind; onOpenCase: (caseId: string) => void }) {
+export function QueueBoard({
+  backend,
+  kind,
+  onOpenCase,
+  revision = 0,
+}: {
+  backend: Backend;
+  kind: Kind;
+  onOpenCase: (caseId: string) => void;
+  /** Grows when a sync brought others' work in: the board reloads. */
+  revision?: number;
+}) {
   const [items, setItems] = useState<QueueItem[] | null>(null);
   const [error, setError] = useState<UiError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -38,7 +49,7 @@ export function QueueBoard({ backend, kind, onOpenCase }: { backend: Backend; ki
       (reason: unknown) => setError(toApiError(reason)),
     );
   }, [backend, kind]);
-  useEffect(load, [load]);
+  useEffect(load, [load, revision]);
 
   const act = (what: Promise<unknown>, message: string) =>
     what.then(

@@ -1,5 +1,5 @@
 // Tests for the sync badge: its text for a local-only, offline and synced workstation, the
-// last error in the tooltip, "Sync now", and polling every 15 s until unmounted.
+// last error in the tooltip, "Sync now", and polling every 5 s until unmounted, and telling the workspace when a sync brought others' work in.
 import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { SyncStatus } from "./bindings/SyncStatus";
@@ -97,7 +97,24 @@ describe("SyncBadge", () => {
     expect((screen.getByTestId("sync-now") as HTMLButtonElement).disabled).toBe(false);
   });
 
-  it("reads the status on mount and every 15 s, and stops when unmounted", async () => {
+  it("tells the workspace what syncs have brought in, again only when it grows", async () => {
+    const backend = fakeBackend();
+    backend.syncStatus.mockResolvedValue(synced({ received: 40 }));
+    backend.syncNow.mockResolvedValueOnce(synced({ received: 40 })).mockResolvedValueOnce(synced({ received: 43 }));
+    const onReceived = vi.fn();
+    render(<SyncBadge backend={backend} onReceived={onReceived} />);
+    await waitFor(() => expect(onReceived).toHaveBeenLastCalledWith(40));
+    const button = screen.getByRole("button", { name: "Sync now with the server" });
+    fireEvent.click(button);
+    await waitFor(() => expect(backend.syncNow).toHaveBeenCalledTimes(1));
+    await waitFor(() => expect((button as HTMLButtonElement).disabled).toBe(false));
+    expect(onReceived).toHaveBeenCalledTimes(1);
+    fireEvent.click(button);
+    await waitFor(() => expect(onReceived).toHaveBeenLastCalledWith(43));
+    expect(onReceived).toHaveBeenCalledTimes(2);
+  });
+
+  it("reads the status on mount and every 5 s, and stops when unmounted", async () => {
     vi.useFakeTimers();
     const backend = fakeBackend();
     backend.syncStatus.mockResolvedValueOnce(synced({ pending: 4 })).mockResolvedValue(synced({ offline: true, pending: 5 }));

@@ -1,13 +1,15 @@
 // The sync badge in the workspace header: whether this workstation syncs, when it last did,
 // how many events wait in the outbox, and open conflicts; "Sync now" runs a round at once.
 // The status is read on mount and every SYNC_POLL_MS (reading it never runs a round: the
-// backend syncs in the background on its own).
+// backend syncs in the background on its own). When a status shows that a sync brought
+// others' work in (`received` grew), `onReceived` tells the workspace, which reloads the
+// screen shown.
 import { useEffect, useRef, useState } from "react";
 import { toApiError, type Backend, type UiError } from "./backend";
 import type { SyncStatus } from "./bindings/SyncStatus";
 import { formatApiError, formatClock, formatCount } from "./format";
 
-export const SYNC_POLL_MS = 15_000;
+export const SYNC_POLL_MS = 5_000;
 
 /** Events waiting in the outbox. */
 export function pendingCount(status: SyncStatus): number {
@@ -34,7 +36,7 @@ function syncDetail(status: SyncStatus | null, error: UiError | null): string | 
   return status.server ? `Server: ${status.server}` : undefined;
 }
 
-export function SyncBadge({ backend }: { backend: Backend }) {
+export function SyncBadge({ backend, onReceived }: { backend: Backend; onReceived?: (received: number) => void }) {
   const [status, setStatus] = useState<SyncStatus | null>(null);
   const [error, setError] = useState<UiError | null>(null);
   const [syncing, setSyncing] = useState(false);
@@ -60,6 +62,11 @@ export function SyncBadge({ backend }: { backend: Backend }) {
       window.clearInterval(timer);
     };
   }, [backend]);
+
+  const received = status?.received;
+  useEffect(() => {
+    if (received !== undefined) onReceived?.(received);
+  }, [received, onReceived]);
 
   const syncNow = () => {
     setSyncing(true);

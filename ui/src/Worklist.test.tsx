@@ -1,6 +1,6 @@
 // Tests for the virtualised worklist: 5,000 rows render a window, keyboard moves and opens,
 // filters and sorting, and overdue said in words.
-import { fireEvent, render, screen, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { Worklist } from "./Worklist";
 import { fakeBackend, makePatients, makeWorklist } from "./test/fakeBackend";
@@ -49,6 +49,21 @@ describe("Worklist", () => {
     expect(priorities).toEqual([...priorities].sort((a, b) => b - a));
     fireEvent.change(screen.getByLabelText("Due"), { target: { value: "overdue" } });
     expect(screen.getAllByTestId("worklist-due").every((d) => d.textContent?.startsWith("Overdue"))).toBe(true);
+  });
+
+  it("reloads when a sync brought others' work in, keeping the rows shown until the new ones arrive", async () => {
+    const backend = fakeBackend(makePatients(1), makeWorklist(30));
+    const { rerender } = render(<Worklist backend={backend} onOpenCase={() => {}} now={now} revision={0} />);
+    await screen.findAllByTestId("worklist-row");
+    expect(backend.worklist).toHaveBeenCalledTimes(1);
+    let answer: (rows: ReturnType<typeof makeWorklist>) => void = () => {};
+    backend.worklist.mockImplementationOnce(() => new Promise((resolve) => (answer = resolve)));
+    rerender(<Worklist backend={backend} onOpenCase={() => {}} now={now} revision={1} />);
+    expect(backend.worklist).toHaveBeenCalledTimes(2);
+    // While the reload runs, the old rows stay (no "Loading", no jump to the top).
+    expect(screen.getByTestId("worklist-count").textContent).toBe("30 of 30 cases");
+    await act(async () => answer(makeWorklist(29)));
+    expect(screen.getByTestId("worklist-count").textContent).toBe("29 of 29 cases");
   });
 
   it("asks the backend for the unassigned pool", async () => {

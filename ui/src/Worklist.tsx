@@ -37,10 +37,13 @@ export function Worklist({
   backend,
   onOpenCase,
   now = systemNow,
+  revision = 0,
 }: {
   backend: Backend;
   onOpenCase: (caseId: string) => void;
   now?: () => Date;
+  /** Grows when a sync brought others' work in: the rows reload. */
+  revision?: number;
 }) {
   const [scope, setScope] = useState<Scope>("mine");
   const [rows, setRows] = useState<WorklistRow[] | null>(null);
@@ -49,10 +52,14 @@ export function Worklist({
   const [active, setActive] = useState(0);
   const [reloads, setReloads] = useState(0);
   const scroller = useRef<HTMLDivElement>(null);
+  // The scope whose rows are shown: another scope starts empty, while a reload after a sync
+  // keeps the rows (and the scroll position) until the new ones arrive.
+  const shownScope = useRef<Scope | null>(null);
 
   useEffect(() => {
     let current = true;
-    setRows(null);
+    if (shownScope.current !== scope) setRows(null);
+    shownScope.current = scope;
     backend
       .worklist({
         owner: scope === "mine" ? null : "",
@@ -76,7 +83,7 @@ export function Worklist({
     return () => {
       current = false;
     };
-  }, [backend, scope, reloads]);
+  }, [backend, scope, reloads, revision]);
 
   const all = rows ?? [];
   const shown = useMemo(() => applyView(all, view, now()), [all, view, now]);

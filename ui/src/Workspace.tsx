@@ -58,6 +58,8 @@ export function Workspace({
   // The week the review shows (null: the current one), kept while a case opened from it is open.
   const [reviewWeek, setReviewWeek] = useState<string | null>(null);
   const tabs = tabsFor(session.role);
+  // What syncs have brought in so far: the screen shown reloads (quietly) when it grows.
+  const [received, setReceived] = useState(0);
   const tab = tabs.includes(route.tab) ? route.tab : (tabs[0] ?? "patients");
 
   useEffect(() => {
@@ -81,7 +83,7 @@ export function Workspace({
         <p className="who" data-testid="signed-in-as">
           {session.user} · {humanize(session.role ?? "")}
         </p>
-        <SyncBadge backend={backend} />
+        <SyncBadge backend={backend} onReceived={setReceived} />
         <button type="button" onClick={onLock} data-testid="lock-button">
           Lock
         </button>
@@ -105,18 +107,19 @@ export function Workspace({
           <CaseView
             key={route.caseId}
             backend={backend}
+            revision={received}
             caseId={route.caseId}
             session={session}
             onBack={() => onRoute({ tab, caseId: null })}
           />
         ) : tab === "worklist" ? (
-          <Worklist backend={backend} onOpenCase={openCase} />
+          <Worklist backend={backend} onOpenCase={openCase} revision={received} />
         ) : tab === "callbacks" ? (
-          <CallbackQueue backend={backend} role={session.role} onOpenCase={openCase} />
+          <CallbackQueue backend={backend} role={session.role} onOpenCase={openCase} revision={received} />
         ) : tab === "escalations" ? (
-          <QueueBoard backend={backend} kind="escalations" onOpenCase={openCase} />
+          <QueueBoard backend={backend} kind="escalations" onOpenCase={openCase} revision={received} />
         ) : tab === "referrals" ? (
-          <QueueBoard backend={backend} kind="referrals" onOpenCase={openCase} />
+          <QueueBoard backend={backend} kind="referrals" onOpenCase={openCase} revision={received} />
         ) : tab === "segments" ? (
           <SegmentEditor backend={backend} />
         ) : tab === "review" ? (

@@ -268,6 +268,8 @@ const PANEL_CURSOR: &str = "panel_cursor";
 const WORKSTATION: &str = "workstation_id";
 const LAST_SYNC: &str = "last_sync_at";
 const LAST_ERROR: &str = "last_error";
+/// How many of others' events and panel lines syncs have brought into this cache.
+const RECEIVED: &str = "received";
 /// The segment definitions ("id@version", one per line) the server is known to have.
 const SEGMENTS_ON_SERVER: &str = "segments_on_server";
 
@@ -303,6 +305,10 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
     /// Conflicts waiting for a person, across all cases.
     pub open_conflicts: u32,
+    /// How many of others' events and panel lines syncs have brought in so far: when it
+    /// grows, what the screens show may have changed, and they reload.
+    #[ts(type = "number")]
+    pub received: u64,
 }
 
 /// A conflict as the UI shows it.
@@ -398,8 +404,17 @@ impl Careloop {
             .apply_pulled(&events, EVENTS_CURSOR, page.cursor)?;
         if pulled.new > 0 {
             self.invalidate_derived();
+            self.count_received(pulled.new.into())?;
         }
         Ok(pulled.new)
+    }
+
+    fn count_received(&mut self, more: u64) -> Result<()> {
+        if more > 0 {
+            let received = cursor(&self.store.sync_meta(RECEIVED)?)? as u64 + more;
+            self.store.set_sync_meta(RECEIVED, &received.to_string())?;
+        }
+        Ok(())
     }
 
     /// The panel cursor.
@@ -489,6 +504,7 @@ impl Careloop {
         }
         self.store
             .set_sync_meta(PANEL_CURSOR, &page.cursor.to_string())?;
+        self.count_received(page.items.len() as u64)?;
         Ok(page.items.len() as u32)
     }
 
@@ -608,6 +624,7 @@ impl Careloop {
             offline,
             last_error: last_error.map(|e| e.split_once('\t').map_or(e.clone(), |(_, m)| m.into())),
             open_conflicts,
+            received: cursor(&self.store.sync_meta(RECEIVED)?)? as u64,
         })
     }
 

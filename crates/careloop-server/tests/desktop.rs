@@ -108,6 +108,9 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
     assert_eq!(status.last_error, None);
     assert_eq!(status.last_sync_at.as_deref(), Some("2026-11-02T09:05:00Z"));
     assert_eq!((status.pending, status.offline), (0, false));
+    // What the sync brought in (the screens reload when it grows): the panel and Sue's cases.
+    let first_received = status.received;
+    assert!(first_received > 30, "{status:?}");
     let everyone = ana
         .list_patients(&PatientQuery {
             text: None,
@@ -146,6 +149,10 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
     let status = ana.sync_now().unwrap();
     assert!(status.offline, "{status:?}");
     assert_eq!(status.pending, 2);
+    assert_eq!(
+        status.received, first_received,
+        "nothing came in while offline"
+    );
     assert_eq!(status.last_sync_at.as_deref(), Some("2026-11-02T09:05:00Z"));
 
     // Locked and signed in again while offline: the local account from the first sign-in.
@@ -171,6 +178,8 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
     let status = ana.sync_now().unwrap();
     assert_eq!((status.pending, status.offline), (0, false), "{status:?}");
     assert_eq!(status.last_sync_at.as_deref(), Some("2026-11-02T09:20:00Z"));
+    // Ben's claim, and Sue's claim and attempt.
+    assert_eq!(status.received, first_received + 3, "{status:?}");
     assert_eq!(
         ana.case_detail(&contested).unwrap().owner.as_deref(),
         Some("ben")
@@ -215,6 +224,11 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
         (status.pending, status.open_conflicts),
         (0, 0),
         "{status:?}"
+    );
+    assert_eq!(
+        status.received,
+        first_received + 3,
+        "her own resolution coming back is not news"
     );
     sue.sync(&cluster, at(30)).unwrap();
     let session = sue.session(at(30));

@@ -23,4 +23,9 @@ last_error: string | null,
 /**
  * Conflicts waiting for a person, across all cases.
  */
-open_conflicts: number, };
+open_conflicts: number, 
+/**
+ * How many of others' events and panel lines syncs have brought in so far: when it
+ * grows, what the screens show may have changed, and they reload.
+ */
+received: number, };

@@ -192,6 +192,7 @@ export function makeSyncStatus(patch: Partial<SyncStatus> = {}): SyncStatus {
     offline: false,
     last_error: null,
     open_conflicts: 0,
+    received: 0,
     ...patch,
   };
 }
