@@ -17,11 +17,11 @@ STARTUP_TIMEOUT_S = 120
 STEP_TIMEOUT_S = 20
 
 
-def open_session(app: str) -> WebDriver:
+def open_session(app: str, driver_url: str = DRIVER_URL) -> WebDriver:
     options = ArgOptions()
     options.set_capability("browserName", "wry")
     options.set_capability("tauri:options", {"application": app})
-    return webdriver.Remote(command_executor=DRIVER_URL, options=options)
+    return webdriver.Remote(command_executor=driver_url, options=options)
 
 
 def wait_for(driver: WebDriver, condition, what: str, timeout: float = STEP_TIMEOUT_S):
@@ -82,6 +82,8 @@ def screenshot_dir() -> str:
 def screenshot(driver: WebDriver, name: str) -> None:
     directory = screenshot_dir()
     if directory:
+        # Two animation frames: what the DOM says has been painted (else the shot can lag).
+        driver.execute_async_script("requestAnimationFrame(() => requestAnimationFrame(arguments[0]))")
         path = os.path.join(directory, f"{name}.png")
         driver.save_screenshot(path)
         print(f"screenshot: {path}")

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs the WebDriver end-to-end tests against a built Careloop binary, under Xvfb with a throwaway cache:
 # test_patient_list.py (sign-in, patient list and its search), then test_outreach.py (worklist, case,
-# script, channel rule, clinician callback, accented search, idle lock) on the same cache.
+# script, channel rule, clinician callback, accented search, idle lock) on the same cache, then
+# test_sync.py (a desktop against a real `careloop serve`, with its own tauri-driver and keyring).
 # Usage: tests/e2e/run.sh target/debug/careloop-app   (needs tauri-driver on PATH and /usr/bin/WebKitWebDriver)
 # Screenshots of each main screen go to target/e2e-screenshots/ in the repository (override with
 # CARELOOP_E2E_SCREENSHOTS=DIR): 01-worklist, 02-case-sms-refused, 03-case-callback-routed,
 # 04-callback-queue, 05-search, 06-idle-lock, 07-segment-editor, 08-weekly-review, 09-review-drill-down,
-# patients, and failure-*.png when a test fails.
+# 10-sync-claimed-by-ben, 11-sync-offline, patients, and failure-*.png when a test fails.
 # CI keeps that directory. CARELOOP_E2E_SCREENSHOT=/path/shot.png also keeps the patient list's last window.
 # The idle lock is shortened to CARELOOP_IDLE_LOCK_SECONDS (default here 15) so the test sees it engage.
 set -euo pipefail
@@ -35,7 +36,7 @@ if [ "${1:-}" = "--inside-xvfb" ]; then
 
   passed=0
   failed=0
-  for test in ${CARELOOP_E2E_TESTS:-test_patient_list.py test_outreach.py}; do
+  for test in ${CARELOOP_E2E_TESTS:-test_patient_list.py test_outreach.py test_sync.py}; do
     echo "=== $test"
     if python3 "$E2E_DIR/$test" "$CARELOOP_APP"; then
       passed=$((passed + 1))
@@ -59,6 +60,8 @@ command -v tauri-driver >/dev/null || die "tauri-driver is not on PATH (cargo in
 [ -x /usr/bin/WebKitWebDriver ] || die "/usr/bin/WebKitWebDriver is missing (apt-get install webkit2gtk-driver)"
 command -v xvfb-run >/dev/null || die "xvfb-run is missing (apt-get install xvfb xauth)"
 python3 -c 'import selenium' 2>/dev/null || die "python3 cannot import selenium (pip install selenium)"
+command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null ||
+  die "test_sync.py needs dbus-run-session and gnome-keyring-daemon (apt-get install dbus gnome-keyring)"
 
 CARELOOP_APP="$(realpath "$1")"
 tmp="$(mktemp -d -t careloop-e2e.XXXXXX)"

@@ -102,6 +102,16 @@ describe("CaseView", () => {
     expect(screen.getByTestId("case-summary").textContent).toContain("ben");
   });
 
+  it("drops its confirmation when a sync brought others' work in", async () => {
+    const backend = fakeBackend();
+    backend.caseDetail.mockResolvedValueOnce(makeCase("c00000", null));
+    const { rerender } = render(<CaseView backend={backend} caseId="c00000" session={ana} onBack={() => {}} revision={4} />);
+    fireEvent.click(await screen.findByTestId("claim-case"));
+    expect((await screen.findByTestId("case-notice")).textContent).toBe("You claimed this case.");
+    rerender(<CaseView backend={backend} caseId="c00000" session={ana} onBack={() => {}} revision={5} />);
+    await waitFor(() => expect(screen.queryByTestId("case-notice")).toBeNull());
+  });
+
   it("says what a next action still needs", () => {
     expect(nextActionOf(EMPTY_DRAFT)).toBe("Choose the follow-up date.");
     expect(nextActionOf({ ...EMPTY_DRAFT, next: "close", closeReason: "gap_closed" })).toEqual({ action: "close", reason: "gap_closed" });

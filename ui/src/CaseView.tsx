@@ -128,6 +128,14 @@ export function CaseView({
     if (notice) noticeRef.current?.focus();
   }, [notice]);
 
+  // A confirmation ("You claimed this case.") no longer holds once a sync brought others'
+  // work in: the case shown may say otherwise ("already claimed by ben").
+  const shownRevision = useRef(revision);
+  useEffect(() => {
+    if (revision !== shownRevision.current) setNotice(null);
+    shownRevision.current = revision;
+  }, [revision]);
+
   const [conflicts, setConflicts] = useState<CaseConflicts | null>(null);
   const [conflictsError, setConflictsError] = useState<UiError | null>(null);
 

@@ -258,3 +258,31 @@ fn a_first_sign_in_without_the_server_says_the_network_is_needed() {
     let status = ana.sync_now().unwrap();
     assert_eq!((status.pending, status.last_sync_at), (0, None));
 }
+
+#[test]
+fn the_desktop_signs_in_and_syncs_from_inside_a_tokio_runtime_as_the_app_does() {
+    // Tauri runs the app's commands inside tasks on its tokio runtime's workers, where
+    // reqwest's blocking client panics ("cannot drop a runtime…") unless careloop-sync keeps
+    // it off that thread.
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start(dir.path(), 5);
+    cluster.add_team("north", &[("ana", "coordinator")]);
+    let (ana, _) = desktop(&dir.path().join("ana-desktop"), &cluster);
+    ana.open(panel_date(), &mut |_| {}).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let status = runtime
+        .block_on(async move {
+            tokio::spawn(async move {
+                sign_in(&ana, "ana", PASSWORD)?;
+                ana.sync_now()
+            })
+            .await
+        })
+        .expect("no panic")
+        .unwrap();
+    assert_eq!(status.last_error, None, "{status:?}");
+    assert!(status.received >= 5, "the panel arrived: {status:?}");
+}

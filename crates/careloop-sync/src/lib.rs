@@ -151,14 +151,29 @@ fn https_base(base: &str) -> Result<String> {
     Ok(base)
 }
 
+/// Runs `f` where reqwest's blocking client may run: not on a thread inside a tokio runtime
+/// (it panics there, and the desktop's commands run on Tauri's runtime). There, `f` gets a
+/// thread of its own for the length of the call.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
 /// The HTTP client over a TLS configuration: 5 s to connect, 60 s per request.
 fn http_client(tls: rustls::ClientConfig) -> Result<reqwest::blocking::Client> {
-    reqwest::blocking::Client::builder()
-        .use_preconfigured_tls(tls)
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("HTTP client: {e}")))
+    off_runtime(|| {
+        reqwest::blocking::Client::builder()
+            .use_preconfigured_tls(tls)
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("HTTP client: {e}")))
+    })
 }
 
 /// An HTTPS connection to one server, pinned.
@@ -288,7 +303,14 @@ impl Connection {
         )
     }
 
-    fn send<T: serde::de::DeserializeOwned>(
+    fn send<T: serde::de::DeserializeOwned + Send>(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+    ) -> Result<T> {
+        off_runtime(|| self.send_here(request))
+    }
+
+    fn send_here<T: serde::de::DeserializeOwned>(
         &self,
         request: reqwest::blocking::RequestBuilder,
     ) -> Result<T> {
@@ -346,12 +368,14 @@ impl Connection {
         if let Some(content_type) = content_type {
             request = request.header(reqwest::header::CONTENT_TYPE, content_type);
         }
-        let response = request.send().map_err(|e| self.failed(e))?;
-        let status = response.status().as_u16();
-        let text = response
-            .text()
-            .map_err(|e| ApiError::new(ErrorCode::Offline, describe(&e)))?;
-        Ok((status, text))
+        off_runtime(|| {
+            let response = request.send().map_err(|e| self.failed(e))?;
+            let status = response.status().as_u16();
+            let text = response
+                .text()
+                .map_err(|e| ApiError::new(ErrorCode::Offline, describe(&e)))?;
+            Ok((status, text))
+        })
     }
 
     /// Password sign-in.
@@ -480,7 +504,7 @@ impl HttpTransport {
     }
 
     /// Sends with the access token; when it has expired, refreshes once and sends again.
-    fn authorized<T: serde::de::DeserializeOwned>(
+    fn authorized<T: serde::de::DeserializeOwned + Send>(
         &mut self,
         build: impl Fn(&reqwest::blocking::Client, &str) -> reqwest::blocking::RequestBuilder,
     ) -> Result<T> {
