@@ -3,7 +3,7 @@
 import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { SyncStatus } from "./bindings/SyncStatus";
-import { SYNC_POLL_MS, SyncBadge, syncSummary } from "./SyncBadge";
+import { SYNC_POLL_MS, SYNC_PROGRESS_POLL_MS, SyncBadge, syncSummary } from "./SyncBadge";
 import { fakeBackend, makeSyncStatus } from "./test/fakeBackend";
 
 afterEach(() => {
@@ -112,6 +112,37 @@ describe("SyncBadge", () => {
     fireEvent.click(button);
     await waitFor(() => expect(onReceived).toHaveBeenLastCalledWith(43));
     expect(onReceived).toHaveBeenCalledTimes(2);
+  });
+
+  it("while a round runs, shows what it has brought in, polls every second, and reloads the screens at its end", async () => {
+    vi.useFakeTimers();
+    const backend = fakeBackend();
+    backend.syncStatus
+      .mockResolvedValueOnce(synced({ received: 100, syncing: true }))
+      .mockResolvedValueOnce(synced({ received: 5_100, syncing: true }))
+      .mockResolvedValue(synced({ received: 9_100 }));
+    const onReceived = vi.fn();
+    render(<SyncBadge backend={backend} onReceived={onReceived} />);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+    });
+    expect(screen.getByRole("status").textContent).toBe("Syncing…");
+    expect((screen.getByTestId("sync-now") as HTMLButtonElement).disabled).toBe(true);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(SYNC_PROGRESS_POLL_MS);
+    });
+    expect(screen.getByRole("status").textContent).toBe("Syncing · 5,000 received");
+    expect(onReceived).not.toHaveBeenCalled();
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(SYNC_PROGRESS_POLL_MS);
+    });
+    expect(screen.getByRole("status").textContent).toBe("Synced 09:05 · 0 pending");
+    expect(onReceived).toHaveBeenCalledExactlyOnceWith(9_100);
+    // Back to the usual pace.
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(SYNC_PROGRESS_POLL_MS);
+    });
+    expect(backend.syncStatus).toHaveBeenCalledTimes(3);
   });
 
   it("reads the status on mount and every 5 s, and stops when unmounted", async () => {

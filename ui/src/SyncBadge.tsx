@@ -1,15 +1,17 @@
 // The sync badge in the workspace header: whether this workstation syncs, when it last did,
 // how many events wait in the outbox, and open conflicts; "Sync now" runs a round at once.
 // The status is read on mount and every SYNC_POLL_MS (reading it never runs a round: the
-// backend syncs in the background on its own). When a status shows that a sync brought
-// others' work in (`received` grew), `onReceived` tells the workspace, which reloads the
-// screen shown.
-import { useEffect, useRef, useState } from "react";
+// backend syncs in the background on its own); while a round runs, every
+// SYNC_PROGRESS_POLL_MS, and the badge shows how much has come in so far (a first sync of a
+// large panel takes seconds). When a round has ended and brought others' work in
+// (`received` grew), `onReceived` tells the workspace, which reloads the screen shown.
+import { useCallback, useEffect, useRef, useState } from "react";
 import { toApiError, type Backend, type UiError } from "./backend";
 import type { SyncStatus } from "./bindings/SyncStatus";
 import { formatApiError, formatClock, formatCount } from "./format";
 
 export const SYNC_POLL_MS = 5_000;
+export const SYNC_PROGRESS_POLL_MS = 1_000;
 
 /** Events waiting in the outbox. */
 export function pendingCount(status: SyncStatus): number {
@@ -27,6 +29,12 @@ export function syncSummary(status: SyncStatus, now: Date = new Date()): string 
   return `Synced ${formatClock(status.last_sync_at, now)} · ${pending}${conflicts}`;
 }
 
+/** The badge's text while a round runs: what it has brought in since it began. */
+export function syncProgress(status: SyncStatus | null, since: number): string {
+  const received = (status?.received ?? since) - since;
+  return received > 0 ? `Syncing · ${formatCount(received)} received` : "Syncing…";
+}
+
 /** The tooltip: the last round's error (it names no patient), else the server. */
 function syncDetail(status: SyncStatus | null, error: UiError | null): string | undefined {
   if (error) return formatApiError("Cannot sync", error);
@@ -41,10 +49,11 @@ export function SyncBadge({ backend, onReceived }: { backend: Backend; onReceive
   const [error, setError] = useState<UiError | null>(null);
   const [syncing, setSyncing] = useState(false);
   const mounted = useRef(true);
+  // A round runs: started here ("Sync now", the first sync) or in the background.
+  const busy = syncing || status?.syncing === true;
 
-  useEffect(() => {
-    mounted.current = true;
-    const refresh = () =>
+  const refresh = useCallback(
+    () =>
       backend.syncStatus().then(
         (next) => {
           if (!mounted.current) return;
@@ -54,19 +63,33 @@ export function SyncBadge({ backend, onReceived }: { backend: Backend; onReceive
         (reason: unknown) => {
           if (mounted.current) setError(toApiError(reason));
         },
-      );
+      ),
+    [backend],
+  );
+  useEffect(() => {
+    mounted.current = true;
     void refresh();
-    const timer = window.setInterval(() => void refresh(), SYNC_POLL_MS);
     return () => {
       mounted.current = false;
-      window.clearInterval(timer);
     };
-  }, [backend]);
+  }, [refresh]);
+  useEffect(() => {
+    const timer = window.setInterval(() => void refresh(), busy ? SYNC_PROGRESS_POLL_MS : SYNC_POLL_MS);
+    return () => window.clearInterval(timer);
+  }, [refresh, busy]);
+
+  // What had come in when the round began, to count its progress from.
+  const since = useRef<number | null>(null);
+  if (!busy) since.current = null;
+  else if (since.current === null) since.current = status?.received ?? 0;
 
   const received = status?.received;
+  const reported = useRef<number | null>(null);
   useEffect(() => {
-    if (received !== undefined) onReceived?.(received);
-  }, [received, onReceived]);
+    if (received === undefined || busy || received === reported.current) return;
+    reported.current = received;
+    onReceived?.(received);
+  }, [received, busy, onReceived]);
 
   const syncNow = () => {
     setSyncing(true);
@@ -95,7 +118,13 @@ export function SyncBadge({ backend, onReceived }: { backend: Backend; onReceive
     }
   });
 
-  const text = status ? `${syncSummary(status)}${error ? " · Sync failed" : ""}` : error ? "Sync status unavailable" : "Checking sync…";
+  const text = busy
+    ? syncProgress(status, since.current ?? 0)
+    : status
+      ? `${syncSummary(status)}${error ? " · Sync failed" : ""}`
+      : error
+        ? "Sync status unavailable"
+        : "Checking sync…";
   const attention = error !== null || (status !== null && (status.offline || status.last_error !== null || status.open_conflicts > 0));
 
   return (
@@ -108,11 +137,11 @@ export function SyncBadge({ backend, onReceived }: { backend: Backend; onReceive
           type="button"
           className="sync-now"
           onClick={syncNow}
-          disabled={syncing}
-          aria-label={syncing ? "Syncing with the server" : "Sync now with the server"}
+          disabled={busy}
+          aria-label={busy ? "Syncing with the server" : "Sync now with the server"}
           data-testid="sync-now"
         >
-          {syncing ? "Syncing…" : "Sync now"}
+          {busy ? "Syncing…" : "Sync now"}
         </button>
       )}
     </div>

@@ -15,7 +15,7 @@
 mod sync;
 pub use sync::{CaseConflicts, ResolveConflictForm};
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use careloop_ops::Role;
@@ -154,10 +154,11 @@ pub struct DesktopSession {
     /// A search index is being built in the background.
     search_building: Arc<AtomicBool>,
     /// How to reach the server (given by the shell), the signed-in server session, and
-    /// whether a round is running.
+    /// whether a round is running (and the open conflicts counted before it).
     connector: Option<Arc<dyn crate::sync::Connector>>,
     transport: sync::TransportSlot,
     syncing: AtomicBool,
+    open_conflicts: AtomicU32,
 }
 
 fn locked_error(message: &str) -> ApiError {
@@ -186,6 +187,7 @@ impl DesktopSession {
             connector: None,
             transport: Arc::new(Mutex::new(None)),
             syncing: AtomicBool::new(false),
+            open_conflicts: AtomicU32::new(0),
         }
     }
 
@@ -206,6 +208,7 @@ impl DesktopSession {
             connector: None,
             transport: Arc::new(Mutex::new(None)),
             syncing: AtomicBool::new(false),
+            open_conflicts: AtomicU32::new(0),
         }
     }
 

@@ -202,9 +202,23 @@ impl DesktopSession {
         outcome
     }
 
-    /// Last sync, events waiting, offline, open conflicts.
+    /// Last sync, events waiting, offline, open conflicts, and whether a round runs now
+    /// (read between its steps: a round holds the cache only while it stores a page).
     pub fn sync_status(&self) -> Result<SyncStatus> {
-        Locked(&self.careloop).with(|c| c.sync_status())
+        let syncing = self.syncing.load(Ordering::SeqCst);
+        let status = Locked(&self.careloop).with(|c| {
+            if syncing {
+                // Read every second during a round: no folding of the log after each page.
+                c.sync_status_counting(self.open_conflicts.load(Ordering::SeqCst))
+            } else {
+                c.sync_status()
+            }
+        })?;
+        if !syncing {
+            self.open_conflicts
+                .store(status.open_conflicts, Ordering::SeqCst);
+        }
+        Ok(SyncStatus { syncing, ..status })
     }
 
     /// A case's conflicts and the events that changed nothing.

@@ -309,6 +309,9 @@ pub struct SyncStatus {
     /// grows, what the screens show may have changed, and they reload.
     #[ts(type = "number")]
     pub received: u64,
+    /// A round is running in this app now: `received` grows as its pages are stored (the
+    /// badge shows that progress; the screens reload when it ends).
+    pub syncing: bool,
 }
 
 /// A conflict as the UI shows it.
@@ -604,11 +607,6 @@ impl Careloop {
 
     /// Sync as the desktop shows it.
     pub fn sync_status(&mut self) -> Result<SyncStatus> {
-        let server = self.store.sync_meta(SERVER_URL)?;
-        let last_error = self.store.sync_meta(LAST_ERROR)?.filter(|e| !e.is_empty());
-        let offline = last_error
-            .as_deref()
-            .is_some_and(|e| e.starts_with("offline\t"));
         let open_conflicts = self
             .ops()?
             .fold
@@ -616,6 +614,17 @@ impl Careloop {
             .iter()
             .filter(|c| c.resolved.is_none())
             .count() as u32;
+        self.sync_status_counting(open_conflicts)
+    }
+
+    /// The same with the open conflicts given (as counted before a round), so that reading
+    /// the status while a round runs does not fold the log again after each page.
+    pub fn sync_status_counting(&mut self, open_conflicts: u32) -> Result<SyncStatus> {
+        let server = self.store.sync_meta(SERVER_URL)?;
+        let last_error = self.store.sync_meta(LAST_ERROR)?.filter(|e| !e.is_empty());
+        let offline = last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("offline\t"));
         Ok(SyncStatus {
             configured: server.is_some(),
             server,
@@ -625,6 +634,7 @@ impl Careloop {
             last_error: last_error.map(|e| e.split_once('\t').map_or(e.clone(), |(_, m)| m.into())),
             open_conflicts,
             received: cursor(&self.store.sync_meta(RECEIVED)?)? as u64,
+            syncing: false,
         })
     }
 

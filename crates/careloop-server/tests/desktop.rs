@@ -1,7 +1,7 @@
 //! The desktop session against a real server on loopback: the first sign-in goes through the
 //! server and brings the team's panel (no demo), later sign-ins work offline, the status the
-//! header shows (last sync, pending, offline, conflicts), "claimed by …", and a conflict
-//! resolved from the case view.
+//! header shows (last sync, pending, offline, conflicts, a round under way), "claimed by …",
+//! and a conflict resolved from the case view.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use careloop_api::desktop::{DesktopSession, DesktopSettings, ResolveConflictForm
 use careloop_api::dto::{
     CloseCaseForm, CloseReasonName, PatientQuery, RoleName, SignInForm, WorklistQuery,
 };
+use careloop_api::sync::{wire, ConnectRequest, Connected, Connector, Transport};
 use careloop_api::{Config, ErrorCode};
 use careloop_server::testkit::{panel_date, unreachable_attempt, Cluster, Workstation, PASSWORD};
 use careloop_store::KeySource;
@@ -285,4 +286,85 @@ fn the_desktop_signs_in_and_syncs_from_inside_a_tokio_runtime_as_the_app_does() 
         .unwrap();
     assert_eq!(status.last_error, None, "{status:?}");
     assert!(status.received >= 5, "the panel arrived: {status:?}");
+}
+
+/// A connector whose transport stops before each pull until the test lets it go on: the
+/// test looks at the status while a round is under way.
+struct Gated {
+    inner: HttpConnector,
+    reached: std::sync::mpsc::SyncSender<()>,
+    release: Arc<std::sync::Mutex<std::sync::mpsc::Receiver<()>>>,
+}
+
+struct GatedTransport {
+    inner: Box<dyn Transport + Send>,
+    reached: std::sync::mpsc::SyncSender<()>,
+    release: Arc<std::sync::Mutex<std::sync::mpsc::Receiver<()>>>,
+}
+
+impl Connector for Gated {
+    fn connect(&self, request: &ConnectRequest) -> careloop_api::Result<Connected> {
+        let connected = self.inner.connect(request)?;
+        Ok(Connected {
+            transport: Box::new(GatedTransport {
+                inner: connected.transport,
+                reached: self.reached.clone(),
+                release: Arc::clone(&self.release),
+            }),
+            ..connected
+        })
+    }
+}
+
+impl Transport for GatedTransport {
+    fn push(&mut self, request: &wire::PushRequest) -> careloop_api::Result<wire::PushResponse> {
+        self.inner.push(request)
+    }
+    fn pull(&mut self, after: i64, limit: u32) -> careloop_api::Result<wire::PullResponse> {
+        self.reached.send(()).unwrap();
+        self.release.lock().unwrap().recv().unwrap();
+        self.inner.pull(after, limit)
+    }
+    fn panel(&mut self, after: i64, limit: u32) -> careloop_api::Result<wire::PanelPage> {
+        self.inner.panel(after, limit)
+    }
+    fn push_segments(
+        &mut self,
+        request: &wire::SegmentPushRequest,
+    ) -> careloop_api::Result<wire::SegmentPushResponse> {
+        self.inner.push_segments(request)
+    }
+}
+
+#[test]
+fn while_a_round_runs_the_status_says_so_and_shows_what_has_come_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start(dir.path(), 12);
+    cluster.add_team("north", &[("ana", "coordinator")]);
+    let (reached, at_pull) = std::sync::mpsc::sync_channel(1);
+    let (go_on, release) = std::sync::mpsc::channel();
+    let (ana, _) = desktop(&dir.path().join("ana-desktop"), &cluster);
+    let ana = ana.with_connector(Arc::new(Gated {
+        inner: HttpConnector::memory(),
+        reached,
+        release: Arc::new(std::sync::Mutex::new(release)),
+    }));
+    ana.open(panel_date(), &mut |_| {}).unwrap();
+    sign_in(&ana, "ana", PASSWORD).unwrap();
+    assert!(!ana.sync_status().unwrap().syncing);
+
+    std::thread::scope(|scope| {
+        let round = scope.spawn(|| ana.sync_now());
+        // The round has stored the panel and waits to pull events.
+        at_pull.recv().unwrap();
+        let during = ana.sync_status().unwrap();
+        assert!(during.syncing, "{during:?}");
+        assert!(during.received > 12, "the panel is in: {during:?}");
+        assert_eq!(during.last_sync_at, None, "not done yet");
+        go_on.send(()).unwrap();
+        let after = round.join().unwrap().unwrap();
+        assert!(!after.syncing, "{after:?}");
+        assert_eq!(after.received, during.received, "no events to pull");
+        assert!(after.last_sync_at.is_some(), "{after:?}");
+    });
 }

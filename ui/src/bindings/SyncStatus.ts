@@ -28,4 +28,9 @@ open_conflicts: number,
  * How many of others' events and panel lines syncs have brought in so far: when it
  * grows, what the screens show may have changed, and they reload.
  */
-received: number, };
+received: number, 
+/**
+ * A round is running in this app now: `received` grows as its pages are stored (the
+ * badge shows that progress; the screens reload when it ends).
+ */
+syncing: boolean, };

@@ -193,6 +193,7 @@ export function makeSyncStatus(patch: Partial<SyncStatus> = {}): SyncStatus {
     last_error: null,
     open_conflicts: 0,
     received: 0,
+    syncing: false,
     ...patch,
   };
 }
