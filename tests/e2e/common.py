@@ -2,7 +2,10 @@
 
 import os
 import re
+import sys
+import traceback
 import unicodedata
+from collections.abc import Callable
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
@@ -15,6 +18,55 @@ from selenium.webdriver.support.ui import WebDriverWait
 DRIVER_URL = os.environ.get("CARELOOP_E2E_DRIVER_URL", "http://127.0.0.1:4444")
 STARTUP_TIMEOUT_S = 120
 STEP_TIMEOUT_S = 20
+
+
+def app_path(test_file: str) -> str | None:
+    """The app binary the test drives (first argument or CARELOOP_APP), or None after a usage line."""
+    app = os.environ.get("CARELOOP_APP") or (sys.argv[1] if len(sys.argv) > 1 else "")
+    if not app:
+        print(f"usage: {test_file} APP_BINARY (or set CARELOOP_APP)", file=sys.stderr)
+        return None
+    return os.path.abspath(app)
+
+
+def run_in_window(
+    start: Callable[[], WebDriver],
+    body: Callable[[WebDriver], None],
+    failure_shot: str,
+    last_shot: str | None = None,
+) -> bool:
+    """Opens the window with `start`, runs `body` in it and closes the window; any failure is
+    shown with its traceback and a screenshot named `failure_shot`. `last_shot`: a path to keep
+    the last window at, pass or fail. Returns whether the test passed."""
+    driver = None
+    passed = False
+    try:
+        driver = start()
+        body(driver)
+        passed = True
+    except Exception:  # noqa: BLE001 - any failure is a test failure; show it and carry on to cleanup
+        traceback.print_exc()
+        if driver is not None:
+            try:
+                screenshot(driver, failure_shot)
+            except Exception:  # noqa: BLE001
+                traceback.print_exc()
+    finally:
+        if driver is not None:
+            try:
+                if last_shot:
+                    driver.save_screenshot(last_shot)
+                    print(f"screenshot: {last_shot}")
+                driver.quit()
+            except Exception:  # noqa: BLE001
+                traceback.print_exc()
+    return passed
+
+
+def verdict(passed: bool) -> int:
+    """Prints the line run.sh counts and returns the exit code."""
+    print("1 passed, 0 failed" if passed else "0 passed, 1 failed")
+    return 0 if passed else 1
 
 
 def open_session(app: str, driver_url: str = DRIVER_URL) -> WebDriver:

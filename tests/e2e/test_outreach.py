@@ -13,18 +13,20 @@ today), drills into a cohort and exports the PDF.
 
 import os
 import sys
-import traceback
 
 from common import (
     STARTUP_TIMEOUT_S,
     accented_word,
+    app_path,
     find,
     fold,
     open_session,
+    run_in_window,
     screenshot,
     select_value,
     set_input_value,
     sign_in,
+    verdict,
     wait_for,
 )
 from selenium.webdriver.common.by import By
@@ -288,32 +290,10 @@ def run(driver: WebDriver) -> None:
 
 
 def main() -> int:
-    app = os.environ.get("CARELOOP_APP") or (sys.argv[1] if len(sys.argv) > 1 else "")
-    if not app:
-        print("usage: test_outreach.py APP_BINARY (or set CARELOOP_APP)", file=sys.stderr)
-        print("0 passed, 1 failed")
-        return 1
-    driver = None
-    failed = False
-    try:
-        driver = open_session(os.path.abspath(app))
-        run(driver)
-    except Exception:  # noqa: BLE001 - any failure is a test failure; show it and carry on to cleanup
-        failed = True
-        traceback.print_exc()
-        if driver is not None:
-            try:
-                screenshot(driver, "failure-outreach")
-            except Exception:  # noqa: BLE001
-                traceback.print_exc()
-    finally:
-        if driver is not None:
-            try:
-                driver.quit()
-            except Exception:  # noqa: BLE001
-                traceback.print_exc()
-    print("0 passed, 1 failed" if failed else "1 passed, 0 failed")
-    return 1 if failed else 0
+    app = app_path("test_outreach.py")
+    if app is None:
+        return verdict(False)
+    return verdict(run_in_window(lambda: open_session(app), run, "failure-outreach"))
 
 
 if __name__ == "__main__":

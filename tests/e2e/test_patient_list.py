@@ -3,9 +3,8 @@
 import os
 import re
 import sys
-import traceback
 
-from common import STARTUP_TIMEOUT_S, open_session, screenshot, sign_in
+from common import STARTUP_TIMEOUT_S, app_path, open_session, run_in_window, screenshot, sign_in, verdict
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -93,35 +92,16 @@ def check_patient_list(driver: WebDriver) -> None:
 
 
 def main() -> int:
-    app = os.environ.get("CARELOOP_APP") or (sys.argv[1] if len(sys.argv) > 1 else "")
-    if not app:
-        print("usage: test_patient_list.py APP_BINARY (or set CARELOOP_APP)", file=sys.stderr)
-        print("0 passed, 1 failed")
-        return 1
-    app = os.path.abspath(app)
-    driver = None
-    failed = False
-    try:
-        driver = open_session(app)
-        check_patient_list(driver)
-    except Exception:  # noqa: BLE001 - any failure is a test failure; show it and carry on to cleanup
-        failed = True
-        traceback.print_exc()
-    finally:
-        if driver is not None:
-            shot_path = os.environ.get("CARELOOP_E2E_SCREENSHOT")
-            if shot_path:
-                try:
-                    driver.save_screenshot(shot_path)
-                    print(f"screenshot: {shot_path}")
-                except Exception:  # noqa: BLE001
-                    traceback.print_exc()
-            try:
-                driver.quit()
-            except Exception:  # noqa: BLE001
-                traceback.print_exc()
-    print("0 passed, 1 failed" if failed else "1 passed, 0 failed")
-    return 1 if failed else 0
+    app = app_path("test_patient_list.py")
+    if app is None:
+        return verdict(False)
+    passed = run_in_window(
+        lambda: open_session(app),
+        check_patient_list,
+        "failure-patients",
+        last_shot=os.environ.get("CARELOOP_E2E_SCREENSHOT"),
+    )
+    return verdict(passed)
 
 
 if __name__ == "__main__":

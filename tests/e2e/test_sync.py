@@ -29,7 +29,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
 
-from common import STARTUP_TIMEOUT_S, find, open_session, screenshot, sign_in, wait_for
+from common import STARTUP_TIMEOUT_S, app_path, find, open_session, run_in_window, screenshot, sign_in, verdict, wait_for
 
 PASSWORD = "e2e sync password"
 PANEL_DATE = "2026-11-20"
@@ -218,73 +218,68 @@ def run(driver: WebDriver, server: Server, ben: CliWorkstation) -> None:
     print("an offline claim reached another workstation after reconnecting")
 
 
+def prepare(cli: str, tmp: str, server: Server) -> CliWorkstation:
+    """The team's server with its panel, the cases Sue opened on her workstation, and Ben's."""
+    with open(os.path.join(tmp, "ws.key"), "w") as f:
+        os.chmod(f.name, 0o600)
+        f.write("%064d\n" % 7)
+    panel = os.path.join(tmp, "panel")
+    subprocess.run([cli, "demo", "--patients", "40", "--seed", "3", "--as-of", PANEL_DATE, "--out", panel], check=True, capture_output=True)
+    for user, role in (("ana", "coordinator"), ("ben", "coordinator"), ("sue", "supervisor")):
+        server.admin("user", "add", user, "--role", role, "--team", "north")
+    server.admin("panel", "--team", "north", panel)
+    server.start()
+    sue = CliWorkstation(cli, tmp, "sue", "supervisor", server)
+    sue.sync()
+    sue.acting("case", "open", "--as-of", PANEL_DATE)
+    sue.sync()
+    return CliWorkstation(cli, tmp, "ben", "coordinator", server)
+
+
+def show_logs(tmp: str) -> None:
+    for name in ("serve.txt", "tauri-driver.log"):
+        path = os.path.join(tmp, name)
+        if os.path.exists(path):
+            print(f"--- {name} (panics, then the last 30 lines) ---", file=sys.stderr)
+            lines = open(path).readlines()
+            print("".join([line for line in lines if "panicked" in line] + lines[-30:]), file=sys.stderr)
+
+
 def main() -> int:
-    app = os.environ.get("CARELOOP_APP") or (sys.argv[1] if len(sys.argv) > 1 else "")
-    if not app:
-        print("usage: test_sync.py APP_BINARY (or set CARELOOP_APP)", file=sys.stderr)
-        print("0 passed, 1 failed")
-        return 1
-    app = os.path.abspath(app)
+    app = app_path("test_sync.py")
+    if app is None:
+        return verdict(False)
     cli = os.environ.get("CARELOOP_CLI") or os.path.join(os.path.dirname(app), "careloop")
     tmp = tempfile.mkdtemp(prefix="careloop-e2e-sync.")
     server = Server(cli, tmp)
-    driver_proc = None
-    driver = None
-    failed = False
-    try:
-        with open(os.path.join(tmp, "ws.key"), "w") as f:
-            os.chmod(f.name, 0o600)
-            f.write("%064d\n" % 7)
-        panel = os.path.join(tmp, "panel")
-        subprocess.run([cli, "demo", "--patients", "40", "--seed", "3", "--as-of", PANEL_DATE, "--out", panel], check=True, capture_output=True)
-        for user, role in (("ana", "coordinator"), ("ben", "coordinator"), ("sue", "supervisor")):
-            server.admin("user", "add", user, "--role", role, "--team", "north")
-        server.admin("panel", "--team", "north", panel)
-        server.start()
-        # Sue opens the week's cases on her workstation; they reach the server.
-        sue = CliWorkstation(cli, tmp, "sue", "supervisor", server)
-        sue.sync()
-        sue.acting("case", "open", "--as-of", PANEL_DATE)
-        sue.sync()
-        ben = CliWorkstation(cli, tmp, "ben", "coordinator", server)
+    drivers: list[subprocess.Popen] = []
 
-        driver_proc, url = start_driver(tmp, server)
-        driver = open_session(app, url)
-        run(driver, server, ben)
-    except Exception:  # noqa: BLE001 - any failure is a test failure; show it and carry on to cleanup
-        failed = True
+    def start() -> WebDriver:
+        proc, url = start_driver(tmp, server)
+        drivers.append(proc)
+        return open_session(app, url)
+
+    passed = False
+    try:
+        ben = prepare(cli, tmp, server)
+        passed = run_in_window(start, lambda driver: run(driver, server, ben), "failure-sync")
+    except Exception:  # noqa: BLE001 - a failure while setting up is a test failure too
         traceback.print_exc()
-        if driver is not None:
-            try:
-                screenshot(driver, "failure-sync")
-            except Exception:  # noqa: BLE001
-                pass
-        for name in ("serve.txt", "tauri-driver.log"):
-            path = os.path.join(tmp, name)
-            if os.path.exists(path):
-                print(f"--- {name} (last 30 lines) ---", file=sys.stderr)
-                lines = open(path).readlines()
-                panics = [l for l in lines if "panicked" in l]
-                print("".join(panics + lines[-30:]), file=sys.stderr)
     finally:
-        if driver is not None:
+        if not passed:
+            show_logs(tmp)
+        for proc in drivers:
             try:
-                driver.quit()
-            except Exception:  # noqa: BLE001
-                pass
-        if driver_proc is not None:
-            try:
-                os.killpg(driver_proc.pid, signal.SIGTERM)
+                os.killpg(proc.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-            driver_proc.wait()
+            proc.wait()
         server.stop()
         if os.environ.get("CARELOOP_E2E_KEEP"):
             print(f"kept: {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("0 passed, 1 failed" if failed else "1 passed, 0 failed")
-    return 1 if failed else 0
+    return verdict(passed)
 
 
 if __name__ == "__main__":

@@ -412,9 +412,21 @@ impl Careloop {
         Ok(pulled.new)
     }
 
+    /// How many of others' events and panel lines syncs have brought in.
+    fn received(&self) -> Result<u64> {
+        match self.store.sync_meta(RECEIVED)? {
+            None => Ok(0),
+            Some(text) => text.parse().map_err(|_| {
+                ApiError::internal(format!(
+                    "the stored received count {text:?} is not a number"
+                ))
+            }),
+        }
+    }
+
     fn count_received(&mut self, more: u64) -> Result<()> {
         if more > 0 {
-            let received = cursor(&self.store.sync_meta(RECEIVED)?)? as u64 + more;
+            let received = self.received()? + more;
             self.store.set_sync_meta(RECEIVED, &received.to_string())?;
         }
         Ok(())
@@ -633,7 +645,7 @@ impl Careloop {
             offline,
             last_error: last_error.map(|e| e.split_once('\t').map_or(e.clone(), |(_, m)| m.into())),
             open_conflicts,
-            received: cursor(&self.store.sync_meta(RECEIVED)?)? as u64,
+            received: self.received()?,
             syncing: false,
         })
     }
