@@ -199,18 +199,7 @@ pub(crate) fn from_stored_with_after(
             e.seq, e.kind
         ))
     })?;
-    let after = payload.after;
-    Ok((
-        Recorded {
-            id: e.id,
-            at: e.occurred_at,
-            actor: e.actor.clone(),
-            role: payload.role,
-            patient_id: e.subject.clone(),
-            event: payload.event,
-        },
-        after,
-    ))
+    Ok(payload.recorded(e.id, e.occurred_at, &e.actor, &e.subject))
 }
 
 fn new_id(session: &Session) -> Uuid {

@@ -214,3 +214,25 @@ pub struct Payload {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<Uuid>,
 }
+
+impl Payload {
+    /// The event recorded with this payload (the rest comes from the log's columns), and
+    /// the case event its author had last seen.
+    pub fn recorded(
+        self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        actor: &str,
+        patient_id: &str,
+    ) -> (Recorded, Option<Uuid>) {
+        let recorded = Recorded {
+            id,
+            at,
+            actor: actor.to_owned(),
+            role: self.role,
+            patient_id: patient_id.to_owned(),
+            event: self.event,
+        };
+        (recorded, self.after)
+    }
+}

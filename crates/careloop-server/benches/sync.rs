@@ -23,7 +23,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use careloop_api::sync::wire::{PushRequest, WireEvent};
 use careloop_api::sync::Transport;
-use careloop_api::{Role, WorklistFilter};
+use careloop_api::Role;
 use careloop_server::testkit::{panel_date, Cluster, Workstation, PASSWORD};
 use careloop_sync::{Connection, HttpTransport, TokenStore};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -136,20 +136,7 @@ fn main() {
     );
 
     // 2. Round trip after one action.
-    let session = ana.session(at(4));
-    let pool: Vec<uuid::Uuid> = ana
-        .api()
-        .worklist(
-            &session,
-            &WorklistFilter {
-                owner: Some(String::new()),
-                ..WorklistFilter::default()
-            },
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.case_id.parse().unwrap())
-        .collect();
+    let pool = ana.unassigned(at(4));
     let mut transport = ana.transport(&cluster).unwrap();
     let mut trips = Vec::new();
     let mut template = None;

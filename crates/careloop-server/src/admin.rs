@@ -72,7 +72,7 @@ pub struct Published {
     pub people: u64,
 }
 
-fn team_config(data_dir: &Path, team: &str) -> Result<Config> {
+pub(crate) fn team_config(data_dir: &Path, team: &str) -> Result<Config> {
     let teams = data_dir.join("teams");
     std::fs::create_dir_all(&teams)
         .map_err(|e| ServerError::Internal(format!("cannot create {}: {e}", teams.display())))?;
@@ -115,8 +115,21 @@ pub fn publish_panel(data_dir: &Path, team: &str, paths: &[PathBuf]) -> Result<P
         return Err(ServerError::BadRequest(format!("import: {failure}")));
     }
     let storage = SqliteStorage::open(data_dir)?;
-    let mut lines = Vec::new();
+    let lines = panel_lines(&cache)?;
     let mut published = 0;
+    for chunk in lines.chunks(5_000) {
+        published += storage.add_panel_items(team, chunk)?;
+    }
+    Ok(Published {
+        resources_imported: summary.stored.values().sum(),
+        lines_published: published,
+        people: storage.panel_size(team)?,
+    })
+}
+
+/// Every line of a team cache's panel, as the server publishes them.
+pub(crate) fn panel_lines(cache: &Careloop) -> Result<Vec<PanelLine>> {
+    let mut lines = Vec::new();
     cache.for_each_panel_line(|kind, key, patient, json| {
         lines.push(PanelLine {
             kind,
@@ -126,14 +139,7 @@ pub fn publish_panel(data_dir: &Path, team: &str, paths: &[PathBuf]) -> Result<P
         });
         Ok(())
     })?;
-    for chunk in lines.chunks(5_000) {
-        published += storage.add_panel_items(team, chunk)?;
-    }
-    Ok(Published {
-        resources_imported: summary.stored.values().sum(),
-        lines_published: published,
-        people: storage.panel_size(team)?,
-    })
+    Ok(lines)
 }
 
 /// The audit chain heads workstations reported.

@@ -93,17 +93,8 @@ struct ResolutionPayload {
 fn parse(e: &WireEvent) -> Option<Parsed> {
     if KINDS.contains(&e.kind.as_str()) {
         let payload: Payload = serde_json::from_value(e.payload.clone()).ok()?;
-        Some(Parsed::Op(
-            Box::new(Recorded {
-                id: e.id,
-                at: e.occurred_at,
-                actor: e.actor.clone(),
-                role: payload.role,
-                patient_id: e.subject.clone(),
-                event: payload.event,
-            }),
-            payload.after,
-        ))
+        let (recorded, after) = payload.recorded(e.id, e.occurred_at, &e.actor, &e.subject);
+        Some(Parsed::Op(Box::new(recorded), after))
     } else if e.kind == RESOLUTION_KIND {
         let payload: ResolutionPayload = serde_json::from_value(e.payload.clone()).ok()?;
         Some(Parsed::Resolution(payload.resolution))

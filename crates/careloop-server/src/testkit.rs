@@ -87,23 +87,9 @@ impl Cluster {
         careloop_api::write_demo_panel(&panel, people, 7, panel_date()).expect("demo panel");
         let data = dir.join("server");
         admin::publish_panel(&data, "north", &[panel]).expect("publishing the panel");
-        let team_cache = Careloop::open(&Config {
-            data_dir: data.join("teams").join("north"),
-            key: KeySource::KeyFile(data.join("teams").join("north.key")),
-        })
-        .expect("the team cache");
-        let mut lines = Vec::new();
-        team_cache
-            .for_each_panel_line(|kind, key, patient, json| {
-                lines.push(PanelLine {
-                    kind,
-                    key: key.to_owned(),
-                    patient_id: patient.map(str::to_owned),
-                    json: json.to_owned(),
-                });
-                Ok(())
-            })
-            .expect("reading the panel");
+        let config = admin::team_config(&data, "north").expect("the team cache's place");
+        let team_cache = Careloop::open(&config).expect("the team cache");
+        let lines = admin::panel_lines(&team_cache).expect("reading the panel");
         let mut cluster = Cluster {
             dir: dir.to_owned(),
             server: None,
@@ -255,6 +241,23 @@ impl Workstation {
     pub fn act<T>(&mut self, at: DateTime<Utc>, f: impl FnOnce(&mut Careloop, &Session) -> T) -> T {
         let session = self.session(at);
         f(self.api(), &session)
+    }
+
+    /// The cases of the unassigned pool, as this user sees them at `at`.
+    pub fn unassigned(&mut self, at: DateTime<Utc>) -> Vec<Uuid> {
+        let session = self.session(at);
+        self.api()
+            .worklist(
+                &session,
+                &WorklistFilter {
+                    owner: Some(String::new()),
+                    ..WorklistFilter::default()
+                },
+            )
+            .expect("the pool")
+            .iter()
+            .map(|r| r.case_id.parse().expect("a case id"))
+            .collect()
     }
 
     pub fn session(&self, at: DateTime<Utc>) -> Session {

@@ -4,7 +4,6 @@
 
 use careloop_api::sync::wire::{AuditHeadWire, PushStatus};
 use careloop_api::sync::Transport;
-use careloop_api::WorklistFilter;
 use careloop_ops::sync::Resolution;
 use careloop_server::testkit::{duplicates, unreachable_attempt, Cluster, Workstation};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -48,19 +47,7 @@ fn setup(dir: &std::path::Path) -> (Cluster, Vec<Workstation>) {
 }
 
 fn unassigned(ws: &mut Workstation, minutes: i64) -> Vec<Uuid> {
-    let session = ws.session(at(minutes));
-    ws.api()
-        .worklist(
-            &session,
-            &WorklistFilter {
-                owner: Some(String::new()),
-                ..WorklistFilter::default()
-            },
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.case_id.parse().unwrap())
-        .collect()
+    ws.unassigned(at(minutes))
 }
 
 fn owner(ws: &mut Workstation, case: Uuid) -> Option<String> {
