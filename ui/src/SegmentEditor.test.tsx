@@ -2,7 +2,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { errorPosition, offsetOf, SegmentEditor } from "./SegmentEditor";
-import { fakeBackend } from "./test/fakeBackend";
+import { DEFINITION, fakeBackend } from "./test/fakeBackend";
 
 describe("SegmentEditor", () => {
   it("finds an error's position in the draft", () => {
@@ -23,6 +23,22 @@ describe("SegmentEditor", () => {
     expect(editor.getAttribute("aria-invalid")).toBe("true");
     expect(editor.selectionStart).toBe(offsetOf(editor.value, 4, 12));
     expect((screen.getByTestId("publish-segment") as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("shows a received version that cannot be evaluated and stays out of force", async () => {
+    const backend = fakeBackend();
+    const problem = 'segment "dormant" version 4 (published by sam at 2026-06-30T10:00:00Z) cannot be evaluated here and is not used; version 3 stays in force: published:dormant@4:5:40: segment "dormant", in rule: "within 100000000 days" is too long';
+    backend.segmentDefinitions.mockResolvedValueOnce([{ ...DEFINITION, problems: [problem] }]);
+    render(<SegmentEditor backend={backend} />);
+    expect((await screen.findByTestId("segment-problems")).textContent).toBe(problem);
+  });
+
+  it("shows no problems when every version can be evaluated", async () => {
+    const backend = fakeBackend();
+    render(<SegmentEditor backend={backend} />);
+    const editor = (await screen.findByLabelText(/Definition/)) as HTMLTextAreaElement;
+    await waitFor(() => expect(editor.value).toContain('"dormant"'));
+    expect(screen.queryByTestId("segment-problems")).toBeNull();
   });
 
   it("publishes only after previewing the same text", async () => {

@@ -129,6 +129,13 @@ export function SegmentEditor({ backend }: { backend: Backend }) {
           {notice}
         </p>
       )}
+      {current && current.problems.length > 0 && (
+        <div role="alert" className="notice" data-testid="segment-problems">
+          {current.problems.map((problem) => (
+            <p key={problem}>{problem}</p>
+          ))}
+        </div>
+      )}
       <div className="case-grid">
         <div className="panel">
           <label htmlFor="segment-text" className="field-label">

@@ -13,6 +13,12 @@
 
 #[path = "desktop_sync.rs"]
 mod sync;
+#[path = "desktop_throttle.rs"]
+pub mod throttle;
+// `impl Careloop` for headless clients' identity with a server; the module is not public.
+#[path = "accounts.rs"]
+mod accounts;
+pub use accounts::CLI_USER;
 pub use sync::{CaseConflicts, ResolveConflictForm};
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -286,8 +292,12 @@ impl DesktopSession {
         Ok(report)
     }
 
-    /// Signs in with a local account; a wrong user or password is refused (`forbidden`)
-    /// without saying which. Either way the attempt is audited.
+    /// Signs in (or unlocks) with a local account; an unknown user, a wrong password and a
+    /// disabled account get the same refusal (`forbidden`), and every attempt is audited.
+    /// Failures under a name are throttled ([`throttle`]: growing delays, then a 15-minute
+    /// lock after 5, kept in the cache across restarts); each failure and each lock is
+    /// audited. An account still under the old fast hash is rehashed as argon2id on a
+    /// successful sign-in.
     pub fn sign_in(&self, form: &SignInForm) -> Result<SessionInfo> {
         let user = form.user.trim();
         if user.is_empty() {
@@ -301,12 +311,52 @@ impl DesktopSession {
                 "the local cache is not unlocked yet",
             )
         })?;
+        let failures = careloop.store.sign_in_failures(user)?;
         let account = careloop.store.account(user)?;
+        let known_role = || {
+            account
+                .as_ref()
+                .map_or_else(|| "unknown".to_owned(), |a| a.role.clone())
+        };
+        let gate = throttle::gate(failures, now);
+        if gate != throttle::Gate::Open {
+            // Refused without looking at the password (and not counted again).
+            audit_sign_in(
+                careloop,
+                now,
+                user,
+                known_role(),
+                "session.sign_in.throttled",
+                false,
+            )?;
+            return Err(throttle::refusal(gate, now));
+        }
         let no_accounts = account.is_none() && careloop.store.account_count()? == 0;
+        let verified = match &account {
+            Some(a) => a.verify(&form.password),
+            None => {
+                careloop_store::accounts::verify_nobody(&form.password);
+                false
+            }
+        };
         let mut role = account
             .as_ref()
-            .filter(|a| a.verify(&form.password))
+            .filter(|_| verified)
             .and_then(|a| a.role.parse::<Role>().ok());
+        if let (Some(r), Some(a)) = (role, account.as_ref()) {
+            if a.needs_rehash() {
+                // The old fast hash: store the password again as argon2id.
+                careloop.store.rehash_account(user, &form.password)?;
+                audit_sign_in(
+                    careloop,
+                    now,
+                    user,
+                    r.to_string(),
+                    "account.password_rehash",
+                    true,
+                )?;
+            }
+        }
         let mut via_server = false;
         let mut server_refusal = None;
         if role.is_none()
@@ -331,33 +381,35 @@ impl DesktopSession {
                 "the local cache is not unlocked yet",
             )
         })?;
-        careloop.store.append_audit(&NewAuditEntry {
-            at: now,
-            actor: user.to_owned(),
-            role: role.map_or_else(
-                || {
-                    account
-                        .as_ref()
-                        .map_or_else(|| "unknown".to_owned(), |a| a.role.clone())
-                },
-                |r| r.to_string(),
-            ),
-            action: if via_server {
-                "session.sign_in.server".to_owned()
+        audit_sign_in(
+            careloop,
+            now,
+            user,
+            role.map_or_else(known_role, |r| r.to_string()),
+            if via_server {
+                "session.sign_in.server"
             } else {
-                "session.sign_in".to_owned()
+                "session.sign_in"
             },
-            patient_id: None,
-            target: None,
-            outcome: if role.is_some() {
-                AuditOutcome::Allowed
-            } else {
-                AuditOutcome::Denied
-            },
-        })?;
-        drop(slot);
+            role.is_some(),
+        )?;
         let Some(role) = role else {
-            if let Some(e) = server_refusal.filter(|e| e.code != ErrorCode::Unauthorized) {
+            let (counted, locks) = throttle::after_failure(failures, now);
+            careloop.store.set_sign_in_failures(user, counted)?;
+            if locks {
+                audit_sign_in(
+                    careloop,
+                    now,
+                    user,
+                    known_role(),
+                    "session.sign_in.locked",
+                    false,
+                )?;
+            }
+            drop(slot);
+            if let Some(e) = server_refusal
+                .filter(|e| !matches!(e.code, ErrorCode::Unauthorized | ErrorCode::Forbidden))
+            {
                 return Err(e);
             }
             return Err(ApiError::new(
@@ -369,6 +421,10 @@ impl DesktopSession {
                 },
             ));
         };
+        if failures.is_some() {
+            careloop.store.clear_sign_in_failures(user)?;
+        }
+        drop(slot);
         *self.signed()? = Some(SignedIn {
             user: user.to_owned(),
             role,
@@ -624,7 +680,11 @@ impl DesktopSession {
             )
         })?;
         let out = dir.join(name);
-        self.with_session(|c, s| c.export_review(s, week, format, &out))?;
+        self.with_session(|c, s| {
+            // The configured export folder is made when missing (owner-only); nothing else.
+            make_export_folder(&dir)?;
+            c.export_review(s, week, format, &out)
+        })?;
         Ok(out.display().to_string())
     }
 
@@ -690,6 +750,48 @@ impl DesktopSession {
     fn signed(&self) -> Result<MutexGuard<'_, Option<SignedIn>>> {
         self.signed_in.lock().map_err(|_| poisoned())
     }
+}
+
+/// Makes the configured export folder (and its parents) when missing, owner-only.
+pub fn make_export_folder(dir: &std::path::Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Io,
+            format!("the export folder {}: {e}", dir.display()),
+        )
+    })
+}
+
+/// One audit entry about a sign-in attempt (who, as typed; never the password).
+fn audit_sign_in(
+    careloop: &mut Careloop,
+    at: DateTime<Utc>,
+    user: &str,
+    role: String,
+    action: &str,
+    allowed: bool,
+) -> Result<()> {
+    careloop.store.append_audit(&NewAuditEntry {
+        at,
+        actor: user.to_owned(),
+        role,
+        action: action.to_owned(),
+        patient_id: None,
+        target: None,
+        outcome: if allowed {
+            AuditOutcome::Allowed
+        } else {
+            AuditOutcome::Denied
+        },
+    })?;
+    Ok(())
 }
 
 fn put_demo_accounts(careloop: &mut Careloop, now: DateTime<Utc>) -> Result<()> {

@@ -98,13 +98,23 @@ impl DesktopSession {
         };
         let slot = Arc::clone(&self.transport);
         let cache = Arc::clone(&self.careloop);
-        std::thread::spawn(move || {
-            if let Ok(connected) = connector.connect(&request) {
+        std::thread::spawn(move || match connector.connect(&request) {
+            Ok(connected) => {
                 pin_on_first_use(&cache, request.pin.as_deref(), connected.seen_pin);
                 if let Ok(mut slot) = slot.lock() {
                     *slot = Some(connected.transport);
                 }
             }
+            // The server no longer takes this password (the user was disabled, revoked or
+            // changed their password there): the offline copy must not keep working.
+            Err(e) if e.code == ErrorCode::Unauthorized => {
+                if let Ok(mut slot) = cache.lock() {
+                    if let Some(careloop) = slot.as_mut() {
+                        let _ = careloop.store.forget_server_password(&request.user);
+                    }
+                }
+            }
+            Err(_) => {}
         });
     }
 
@@ -124,10 +134,12 @@ impl DesktopSession {
             ..request
         };
         let connected = connector.connect(&request).map_err(|e| match e.code {
+            // The same answer whether the name is unknown here or its password did not
+            // match: neither tells which.
             ErrorCode::Offline => ApiError::new(
                 ErrorCode::Offline,
                 format!(
-                    "{user} has not signed in on this workstation before, and the server cannot be reached: the first sign-in needs the network ({})",
+                    "the password could not be checked on this workstation and the server cannot be reached: a first sign-in here (or the first after a password change) needs the network ({})",
                     e.message
                 ),
             ),
@@ -143,7 +155,7 @@ impl DesktopSession {
         let now = (self.clock)();
         Locked(&self.careloop).with(|c| {
             c.store
-                .put_account(user, role.as_str(), password, now)
+                .put_server_account(user, role.as_str(), password, now)
                 .map_err(ApiError::from)
         })?;
         *self.transport.lock().map_err(|_| poisoned())? = Some(connected.transport);

@@ -142,6 +142,9 @@ pub struct SegmentRun {
     pub as_of: String,
     pub definitions_version: String,
     pub segments: BTreeMap<String, CohortDto>,
+    /// Published definition versions stored here that cannot be evaluated and were passed
+    /// over (the previous version or the built-in one ran instead), one sentence each.
+    pub warnings: Vec<String>,
 }
 
 /// Why a person is or is not in a segment.
@@ -645,6 +648,9 @@ pub struct SegmentDefinitionDto {
     pub text: String,
     /// Every published version, oldest first.
     pub history: Vec<PublishedDto>,
+    /// Published versions of this segment that cannot be evaluated here and are not in
+    /// force (e.g. received through sync), one sentence each; usually empty.
+    pub problems: Vec<String>,
 }
 
 /// A draft definition from the segment editor.

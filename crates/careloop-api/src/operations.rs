@@ -1343,13 +1343,15 @@ impl Careloop {
         )?;
         let published = self.store.published_definitions()?;
         let catalog = self.catalog(None)?;
+        let (_, warnings) = self.published_in_force()?;
         catalog
             .segments
             .iter()
             .map(|segment| {
                 let d = &segment.definition;
                 let history: Vec<_> = published.iter().filter(|p| p.id == d.id).collect();
-                let latest = history.last().filter(|p| p.version == d.version);
+                // The version in force: the latest, unless that one cannot be evaluated here.
+                let latest = history.iter().rev().find(|p| p.version == d.version);
                 let text = match latest {
                     Some(p) => p.body.clone(),
                     None => serde_json::to_string_pretty(d).map_err(ApiError::internal)?,
@@ -1368,6 +1370,11 @@ impl Careloop {
                             published_by: p.published_by.clone(),
                             published_at: p.published_at.clone(),
                         })
+                        .collect(),
+                    problems: warnings
+                        .iter()
+                        .filter(|(id, _)| *id == d.id)
+                        .map(|(_, warning)| warning.clone())
                         .collect(),
                 })
             })

@@ -116,11 +116,8 @@ impl Careloop {
         let io = |e: std::io::Error| {
             ApiError::new(ErrorCode::Io, format!("writing {}: {e}", out.display()))
         };
-        if format != ReviewFormat::Csv {
-            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(io)?;
-            }
-        }
+        // No folder is made on the way (the caller makes the export folder it configured):
+        // files go into an existing folder, are new (0600) and never written through a link.
         match format {
             ReviewFormat::Csv => Ok(careloop_review::export::write_csv_dir(review, out)?),
             ReviewFormat::Json => {

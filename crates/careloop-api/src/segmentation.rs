@@ -53,20 +53,106 @@ fn run_dto(run: careloop_store::CohortRun) -> RunDto {
 
 impl Careloop {
     /// The catalogue in force: the definitions in `definitions` when given, else the built-in
-    /// ones with the latest published version of each segment in their place.
+    /// ones with the latest published version of each segment in their place (see
+    /// [`Careloop::published_in_force`]: a version that cannot be evaluated is passed over).
     pub(crate) fn catalog(&self, definitions: Option<&Path>) -> Result<Catalog> {
         if let Some(dir) = definitions {
             return Ok(careloop_segment::load_catalog(dir)?);
         }
-        let mut latest: BTreeMap<String, careloop_store::PublishedDefinition> = BTreeMap::new();
-        for published in self.store.published_definitions()? {
-            latest.insert(published.id.clone(), published);
-        }
-        let texts: Vec<(String, String)> = latest
-            .into_values()
-            .map(|p| (format!("published:{}@{}", p.id, p.version), p.body))
-            .collect();
+        let (texts, _) = self.published_in_force()?;
         Ok(careloop_segment::builtin_catalog_with(&texts)?)
+    }
+
+    /// The published definitions in force, as (label, text), and a warning for every stored
+    /// version passed over (segment id, sentence). Of each segment, the latest stored version that passes
+    /// [`careloop_segment::check_definition`] is in force: a version this workstation cannot
+    /// evaluate (received through sync from a workstation with other checks, or stored before
+    /// the checks it fails existed) never reaches the engine; the previous one (or the
+    /// built-in definition) stays in force and the warning says so. Nothing here fails on a
+    /// definition's content.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn published_in_force(
+        &self,
+    ) -> Result<(Vec<(String, String)>, Vec<(String, String)>)> {
+        let mut by_id: BTreeMap<String, Vec<careloop_store::PublishedDefinition>> = BTreeMap::new();
+        for published in self.store.published_definitions()? {
+            by_id
+                .entry(published.id.clone())
+                .or_default()
+                .push(published);
+        }
+        let builtin: Vec<String> = builtin_catalog()?
+            .segments
+            .iter()
+            .map(|s| s.definition.id.clone())
+            .collect();
+        let mut texts = Vec::new();
+        let mut warnings = Vec::new();
+        for (id, mut versions) in by_id {
+            versions.sort_by_key(|p| p.version);
+            let mut skipped = Vec::new();
+            let mut in_force = None;
+            while let Some(p) = versions.pop() {
+                let label = format!(
+                    "published:{}@{}",
+                    careloop_segment::excerpt(&p.id),
+                    p.version
+                );
+                match careloop_segment::check_definition(&label, &p.body) {
+                    // The id inside the text must be the one it was stored under, or the
+                    // version would replace another segment.
+                    Ok(segment) if segment.definition.id == p.id => {
+                        in_force = Some((label, p));
+                        break;
+                    }
+                    Ok(segment) => skipped.push((
+                        p,
+                        format!(
+                            "{label}: the definition's id is {:?}",
+                            careloop_segment::excerpt(&segment.definition.id)
+                        ),
+                    )),
+                    Err(e) => skipped.push((p, e.to_string())),
+                }
+            }
+            let instead = match &in_force {
+                Some((_, p)) => format!("version {} stays in force", p.version),
+                None if builtin.contains(&id) => "the built-in version stays in force".to_owned(),
+                None => "the segment is not in force".to_owned(),
+            };
+            for (p, problem) in skipped {
+                // The first error is enough to find the problem; the rest follows from it
+                // or is found once that one is fixed.
+                let first = problem.lines().next().unwrap_or_default().to_owned();
+                warnings.push((
+                    id.clone(),
+                    format!(
+                        "segment {:?} version {} (published by {} at {}) cannot be evaluated here \
+                     and is not used; {instead}: {first}",
+                        careloop_segment::excerpt(&id),
+                        p.version,
+                        careloop_segment::excerpt(&p.published_by),
+                        careloop_segment::excerpt(&p.published_at),
+                    ),
+                ));
+            }
+            if let Some((label, p)) = in_force {
+                texts.push((label, p.body));
+            }
+        }
+        Ok((texts, warnings))
+    }
+
+    /// Warnings about the segment definitions stored here: published versions that cannot be
+    /// evaluated and are passed over (see [`Careloop::published_in_force`]). Empty when every
+    /// stored version is in use or superseded.
+    pub fn segment_definition_warnings(&self) -> Result<Vec<String>> {
+        Ok(self
+            .published_in_force()?
+            .1
+            .into_iter()
+            .map(|(_, warning)| warning)
+            .collect())
     }
 
     /// Every stored patient's facts, for benchmarks.
@@ -173,9 +259,14 @@ impl Careloop {
         actor: &Actor,
     ) -> Result<SegmentRun> {
         let (catalog, cohorts) = self.run_segments(as_of, definitions, actor, None)?;
+        let warnings = match definitions {
+            Some(_) => Vec::new(),
+            None => self.segment_definition_warnings()?,
+        };
         Ok(SegmentRun {
             as_of: as_of.to_string(),
             definitions_version: catalog.version.clone(),
+            warnings,
             segments: cohorts
                 .into_iter()
                 .map(|c| {

@@ -459,10 +459,11 @@ impl Careloop {
                                 ),
                             )
                         })?;
-                    careloop_segment::check_definition(
-                        &format!("segment {} version {} from the server", d.id, d.version),
-                        &d.body,
-                    )?;
+                    // A definition this workstation cannot evaluate (checked by a server or
+                    // a workstation with other limits) is stored all the same, so the panel
+                    // moves on and the history matches the server's; it is never put in
+                    // force: the catalogue passes over it, keeps the previous version and
+                    // reports it (`Careloop::published_in_force`).
                     segments.push(careloop_store::PublishedDefinition {
                         id: d.id,
                         version: d.version,
@@ -524,7 +525,10 @@ impl Careloop {
     }
 
     /// The segment definitions published here that the server does not have yet (none on
-    /// a coordinator's workstation: only supervisors publish).
+    /// a coordinator's workstation: only supervisors publish). A version that fails today's
+    /// checks (stored before them) is not sent: the server would refuse the whole request,
+    /// and every round after it; it stays here, out of force and reported with the
+    /// segmentation's warnings.
     pub fn sync_segment_request(&self) -> Result<Option<wire::SegmentPushRequest>> {
         let known = self.segments_on_server()?;
         let definitions: Vec<wire::SegmentDefinitionWire> = self
@@ -532,6 +536,7 @@ impl Careloop {
             .published_definitions()?
             .into_iter()
             .filter(|d| !known.contains(&format!("{}@{}", d.id, d.version)))
+            .filter(|d| careloop_segment::check_definition("published", &d.body).is_ok())
             .map(|d| wire::SegmentDefinitionWire {
                 id: d.id,
                 version: d.version,

@@ -440,3 +440,184 @@ fn a_supervisor_previews_and_publishes_a_segment_draft_and_others_may_not() {
     assert!(dormant.published);
     assert_eq!(dormant.history.len(), 1);
 }
+
+/// A small demo cache (no simulated weeks) and a session on it whose clock the test moves.
+fn small(root: &Path, now: &Arc<AtomicI64>) -> DesktopSession {
+    let clock = {
+        let now = Arc::clone(now);
+        move || DateTime::<Utc>::from_timestamp(now.load(Ordering::SeqCst), 0).unwrap()
+    };
+    let settings = DesktopSettings {
+        demo_patients: 40,
+        demo_activity_weeks: 0,
+        ..DesktopSettings::default()
+    };
+    let session = DesktopSession::new(config(root), settings, clock);
+    let today = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    session.open(today, &mut |_| {}).unwrap();
+    session
+}
+
+/// The cache of `root`, opened directly (the session must be dropped first).
+fn store_of(root: &Path) -> careloop_store::Store {
+    let key = careloop_store::CacheKey::read_key_file(&root.join("key")).unwrap();
+    careloop_store::Store::open(&root.join("data"), &key).unwrap()
+}
+
+fn try_sign_in(session: &DesktopSession, user: &str, password: &str) -> careloop_api::Result<()> {
+    session
+        .sign_in(&SignInForm {
+            user: user.into(),
+            password: password.into(),
+        })
+        .map(|_| ())
+}
+
+#[test]
+fn passwords_are_stored_as_argon2id_and_an_old_hash_is_upgraded_at_sign_in() {
+    let root = tempfile::tempdir().unwrap();
+    let now = Arc::new(AtomicI64::new(START));
+    drop(small(root.path(), &now));
+    {
+        let mut store = store_of(root.path());
+        let ana = store.account("ana").unwrap().unwrap();
+        assert_eq!(
+            ana.scheme(),
+            "argon2id-v1",
+            "the demo accounts are argon2id"
+        );
+        // sue as a cache made before argon2id holds her: the fast salted SHA-256.
+        let at = DateTime::<Utc>::from_timestamp(START, 0).unwrap();
+        store
+            .put_legacy_account("sue", "supervisor", "demo", at)
+            .unwrap();
+        assert_eq!(
+            store.account("sue").unwrap().unwrap().scheme(),
+            "sha256-salted-v1"
+        );
+    }
+    let session = small(root.path(), &now);
+    let wrong = try_sign_in(&session, "sue", "Demo").unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::Forbidden);
+    drop(session);
+    assert_eq!(
+        store_of(root.path())
+            .account("sue")
+            .unwrap()
+            .unwrap()
+            .scheme(),
+        "sha256-salted-v1",
+        "a failed sign-in changes nothing"
+    );
+    let session = small(root.path(), &now);
+    try_sign_in(&session, "sue", "demo").unwrap();
+    assert_eq!(
+        session.session_info().unwrap().role,
+        Some(RoleName::Supervisor)
+    );
+    drop(session);
+    let store = store_of(root.path());
+    let sue = store.account("sue").unwrap().unwrap();
+    assert_eq!(
+        sue.scheme(),
+        "argon2id-v1",
+        "rehashed on the successful sign-in"
+    );
+    assert_eq!(sue.role, "supervisor");
+    assert!(sue.verify("demo") && !sue.verify("Demo"));
+    let entries = store.audit_entries(0, 10_000).unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "account.password_rehash" && e.actor == "sue"),
+        "the upgrade is audited"
+    );
+    drop(store);
+    // Signing in again with the upgraded hash works.
+    let session = small(root.path(), &now);
+    try_sign_in(&session, "sue", "demo").unwrap();
+}
+
+#[test]
+fn five_failed_sign_ins_lock_the_name_for_15_minutes_across_restarts_and_are_audited() {
+    let root = tempfile::tempdir().unwrap();
+    let now = Arc::new(AtomicI64::new(START));
+    let session = small(root.path(), &now);
+
+    // An unknown user and a wrong password get the same answer.
+    let unknown = try_sign_in(&session, "mallory", "demo").unwrap_err();
+    let wrong = try_sign_in(&session, "cleo", "wrong").unwrap_err();
+    assert_eq!(unknown, wrong, "the same code and message");
+    assert_eq!(wrong.code, ErrorCode::Forbidden);
+    assert_eq!(wrong.message, "unknown user or wrong password");
+
+    // ana: two failures, then growing waits before each next one (2, 4, 8 s)...
+    for guess in ["guess1", "guess2"] {
+        let err = try_sign_in(&session, "ana", guess).unwrap_err();
+        assert_eq!(err.message, "unknown user or wrong password");
+    }
+    for (wait, guess) in [(2, "guess3"), (4, "guess4"), (8, "guess5")] {
+        let err = try_sign_in(&session, "ana", "demo").unwrap_err();
+        assert!(
+            err.message.contains("wait") && err.message.contains(&format!("{wait} seconds")),
+            "too soon, even with the right password: {err}"
+        );
+        now.fetch_add(wait, Ordering::SeqCst);
+        let err = try_sign_in(&session, "ana", guess).unwrap_err();
+        assert_eq!(err.message, "unknown user or wrong password");
+    }
+    // ...and the 5th locked her name for 15 minutes.
+    let locked = try_sign_in(&session, "ana", "demo").unwrap_err();
+    assert_eq!(locked.code, ErrorCode::Forbidden);
+    assert!(locked.message.contains("locked"), "{locked}");
+    assert!(locked.message.contains("15 minutes"), "{locked}");
+    assert!(!locked.message.contains("demo") && !locked.message.contains("guess"));
+    assert!(session.session_info().unwrap().user.is_none());
+    // Others are not locked out by ana's failures.
+    try_sign_in(&session, "cleo", "demo").unwrap();
+
+    // Restarting the app does not reset the count.
+    drop(session);
+    now.fetch_add(14 * 60, Ordering::SeqCst);
+    let session = small(root.path(), &now);
+    let still = try_sign_in(&session, "ana", "demo").unwrap_err();
+    assert!(still.message.contains("locked"), "{still}");
+    assert!(still.message.contains("60 seconds"), "{still}");
+    now.fetch_add(60, Ordering::SeqCst);
+    try_sign_in(&session, "ana", "demo").expect("the lock ended");
+    assert_eq!(session.session_info().unwrap().user.as_deref(), Some("ana"));
+    // A success forgets the failures: one more wrong password is just one failure.
+    session.lock().unwrap();
+    try_sign_in(&session, "ana", "nope").unwrap_err();
+    try_sign_in(&session, "ana", "demo").expect("no wait after a single failure");
+    drop(session);
+
+    let entries = store_of(root.path()).audit_entries(0, 10_000).unwrap();
+    let of = |action: &str| {
+        entries
+            .iter()
+            .filter(|e| e.actor == "ana" && e.action == action)
+            .count()
+    };
+    let denied = entries
+        .iter()
+        .filter(|e| {
+            e.actor == "ana"
+                && e.action == "session.sign_in"
+                && e.outcome == careloop_store::AuditOutcome::Denied
+        })
+        .count();
+    assert_eq!(
+        denied, 6,
+        "each failure is audited (5, then one after the lock)"
+    );
+    assert_eq!(of("session.sign_in.locked"), 1, "the lock is audited once");
+    assert_eq!(
+        of("session.sign_in.throttled"),
+        5,
+        "each refused attempt is audited (3 waits, 2 while locked)"
+    );
+    assert!(entries
+        .iter()
+        .any(|e| e.actor == "mallory" && e.role == "unknown"));
+}

@@ -153,12 +153,24 @@ fn a_simulated_demo_week_shows_non_trivial_numbers_on_every_table() {
     assert_eq!(csv.len(), careloop_api::review::tables(&r).len());
     let segments = std::fs::read_to_string(out.path().join("csv/2026-W26-segments.csv")).unwrap();
     assert!(segments.starts_with("segment,name,size,"));
-    let pdf = careloop
+    // No folder is made on the way: the PDF goes into an existing one.
+    let err = careloop
         .export_review(
             &sue,
             week,
             ReviewFormat::Pdf,
             &out.path().join("new/review.pdf"),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Io);
+    assert!(err.message.contains("does not exist"), "{err}");
+    assert!(!out.path().join("new").exists());
+    let pdf = careloop
+        .export_review(
+            &sue,
+            week,
+            ReviewFormat::Pdf,
+            &out.path().join("review.pdf"),
         )
         .unwrap();
     let bytes = std::fs::read(&pdf[0]).unwrap();

@@ -1,7 +1,16 @@
 //! `careloop`: headless operation of Careloop for administrators, tests and benchmarks.
 //!
 //! Every command goes through careloop-api, like the desktop app. Exit codes: 0 ok, 1 bad
-//! input or a user error, 2 an internal error.
+//! input or a user error, 2 an internal error. Output goes through [`outln!`]: a closed pipe
+//! (`careloop case list | head -1`) ends the program quietly with 0, another write error (a
+//! full disk) with a message and 1, never a panic.
+//!
+//! On a cache connected to a central server (`careloop sync connect`), the CLI acts only as a
+//! user the server signed in here, in the role it gave them (`--role` may only repeat it);
+//! the weekly review needs the supervisor role. Without a server (the demo, tests) `--as-user`
+//! and `--role` are taken as given.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -10,8 +19,57 @@ use std::process::ExitCode;
 use careloop_api::{ApiError, Careloop, Config, ErrorCode, ImportSummary};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `println!` to stdout through [`output::write`]: a closed pipe exits 0 quietly, another
+/// write error exits 1 with a message.
+macro_rules! outln {
+    () => {
+        $crate::output::write(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` to stdout, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write(format_args!($($arg)*))
+    };
+}
+
 mod ops;
 mod server;
+
+/// Standard output that never panics.
+mod output {
+    use std::io::Write;
+
+    /// Writes to stdout; on a closed pipe the program ends quietly (exit 0: the reader has
+    /// what it wanted), on any other error (a full disk) with a message (exit 1).
+    pub(crate) fn write(args: std::fmt::Arguments<'_>) {
+        if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+            failed(e)
+        }
+    }
+
+    /// Flushes stdout at the end, with the same handling of errors.
+    pub(crate) fn flush() {
+        if let Err(e) = std::io::stdout().lock().flush() {
+            failed(e)
+        }
+    }
+
+    fn failed(e: std::io::Error) -> ! {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "careloop: error (io): writing the output: {e}"
+        );
+        std::process::exit(1)
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -141,11 +199,13 @@ enum Command {
         week: Option<String>,
         #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
         format: ReviewFormat,
-        /// Where to write: a file (json, pdf) or a directory (csv). Default for csv:
-        /// review-YYYY-Www/; for pdf: review-YYYY-Www.pdf.
+        /// Where to write: a file (json, pdf) or a directory (csv), in an existing directory
+        /// (files are created owner-only, never through a symbolic link). Default: the export
+        /// folder (CARELOOP_EXPORT_DIR, else Downloads, else home), review-YYYY-Www/ for csv,
+        /// review-YYYY-Www.pdf for pdf.
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
-        /// The supervisor asking.
+        /// The supervisor asking (with a server: a supervisor it signed in here).
         #[arg(long, value_name = "NAME")]
         as_user: Option<String>,
         /// The time asked (default: now); audited.
@@ -272,12 +332,46 @@ fn main() -> ExitCode {
             };
         }
     };
-    match run(cli) {
+    let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("careloop: error ({}): {}", code_name(e.code), e.message);
             ExitCode::from(if e.code.is_user_error() { 1 } else { 2 })
         }
+    };
+    output::flush();
+    code
+}
+
+/// Who acts, for commands that name a user but no role: with a server, a user it signed in
+/// here (and their server role); without one, `as_user`, else `$USER`.
+pub(crate) fn acting_user(
+    careloop: &Careloop,
+    as_user: Option<String>,
+) -> Result<(String, Option<careloop_api::Role>), ApiError> {
+    if let Some((user, role)) = careloop.server_identity(as_user.as_deref(), None)? {
+        return Ok((user, Some(role)));
+    }
+    Ok((
+        as_user
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "careloop".to_owned()),
+        None,
+    ))
+}
+
+/// With a server, only a supervisor may do `what`.
+fn require_supervisor(
+    user: &str,
+    role: Option<careloop_api::Role>,
+    what: &str,
+) -> Result<(), ApiError> {
+    match role {
+        Some(role) if role != careloop_api::Role::Supervisor => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("{what} is for supervisors; {user} is a {role} on the server"),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -340,10 +434,12 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             at,
         } => {
             let mut careloop = open(cli.data_dir, cli.key_file)?;
+            // Without a server, whoever runs the CLI reads the review as a supervisor (the
+            // demo); with one, only a supervisor the server signed in here.
+            let (user, role) = acting_user(&careloop, as_user)?;
+            require_supervisor(&user, role, "the weekly review")?;
             let session = careloop_api::Session {
-                user: as_user
-                    .or_else(|| std::env::var("USER").ok())
-                    .unwrap_or_else(|| "careloop".to_owned()),
+                user,
                 role: careloop_api::Role::Supervisor,
                 at: at.unwrap_or_else(chrono::Utc::now),
             };
@@ -365,7 +461,7 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             let report = careloop_api::write_demo_panel(&out, patients, seed, as_of)?;
             let resources: u64 = report.resources.values().sum();
-            println!(
+            outln!(
                 "wrote a demo panel of {} patients ({} resources, {} engagement signals) as of {as_of} to {}",
                 report.patients,
                 resources,
@@ -381,6 +477,12 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             format,
         } => {
             let mut careloop = open(cli.data_dir, cli.key_file)?;
+            if careloop.server_configured()? {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "demo-activity acts as many users; it is for demo caches, not one that syncs with a server",
+                ));
+            }
             let plan = careloop_api::activity::ActivityPlan {
                 seed,
                 ..careloop_api::activity::ActivityPlan::new(weeks, end)
@@ -398,7 +500,7 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 bar.finish_and_clear();
             }
             match format {
-                Format::Json => println!("{}", to_json(&report)?),
+                Format::Json => outln!("{}", to_json(&report)?),
                 Format::Text => print_activity(&report),
             }
             Ok(ExitCode::SUCCESS)
@@ -425,7 +527,7 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 eprintln!("careloop: failed: {failure}");
             }
             match format {
-                Format::Json => println!("{}", summary_json(&summary)),
+                Format::Json => outln!("{}", summary_json(&summary)),
                 Format::Text => print_summary(&summary),
             }
             Ok(if summary.files_failed.is_empty() {
@@ -437,33 +539,36 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
         Command::Segment(command) => {
             let config = Config::resolve(cli.data_dir, cli.key_file)?;
             let mut careloop = Careloop::open(&config)?;
-            let actor = |name: Option<String>| careloop_api::Actor {
-                name: name
-                    .or_else(|| std::env::var("USER").ok())
-                    .unwrap_or_else(|| "careloop".to_owned()),
-                at: chrono::Utc::now(),
+            let actor = |careloop: &Careloop, name: Option<String>, publishing: bool| {
+                let (name, role) = acting_user(careloop, name)?;
+                if publishing {
+                    require_supervisor(&name, role, "publishing a segment")?;
+                }
+                Ok::<_, ApiError>(careloop_api::Actor {
+                    name,
+                    at: chrono::Utc::now(),
+                })
             };
             match command.action {
                 Some(SegmentAction::Diff { from, to, format }) => {
                     let diff = careloop.segment_diff(from, to)?;
                     match format {
-                        Format::Json => println!("{}", to_json(&diff)?),
+                        Format::Json => outln!("{}", to_json(&diff)?),
                         Format::Text => {
-                            println!(
+                            outln!(
                                 "from run {} (as of {}) to run {} (as of {})",
-                                diff.from.id, diff.from.as_of, diff.to.id, diff.to.as_of
+                                diff.from.id,
+                                diff.from.as_of,
+                                diff.to.id,
+                                diff.to.as_of
                             );
                             for (id, d) in &diff.segments {
-                                println!(
-                                    "{id}: {} entered, {} left",
-                                    d.entered.len(),
-                                    d.left.len()
-                                );
+                                outln!("{id}: {} entered, {} left", d.entered.len(), d.left.len());
                                 for p in &d.entered {
-                                    println!("  + {p}");
+                                    outln!("  + {p}");
                                 }
                                 for p in &d.left {
-                                    println!("  - {p}");
+                                    outln!("  - {p}");
                                 }
                             }
                         }
@@ -476,21 +581,21 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 }) => {
                     let preview = careloop.preview_segment(&file, as_of)?;
                     match format {
-                        Format::Json => println!("{}", to_json(&preview)?),
+                        Format::Json => outln!("{}", to_json(&preview)?),
                         Format::Text => {
                             let published = preview
                                 .published_version
                                 .map_or("none".to_owned(), |v| format!("version {v}"));
-                            println!(
+                            outln!(
                                 "{} draft version {} as of {}: {} members (published: {published}, {} members)",
                                 preview.segment_id, preview.draft_version, preview.as_of, preview.draft_count, preview.published_count
                             );
-                            println!(
+                            outln!(
                                 "added ({}): {}",
                                 preview.added.len(),
                                 preview.added.join(", ")
                             );
-                            println!(
+                            outln!(
                                 "removed ({}): {}",
                                 preview.removed.len(),
                                 preview.removed.join(", ")
@@ -499,8 +604,9 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                     }
                 }
                 Some(SegmentAction::Publish { file, as_user }) => {
-                    let published = careloop.publish_segment(&file, &actor(as_user))?;
-                    println!(
+                    let actor = actor(&careloop, as_user, true)?;
+                    let published = careloop.publish_segment(&file, &actor)?;
+                    outln!(
                         "published {} version {} by {} at {}",
                         published.id,
                         published.version,
@@ -522,32 +628,37 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                         definitions.as_deref(),
                     )?;
                     match format {
-                        Format::Json => println!("{}", to_json(&explanations)?),
+                        Format::Json => outln!("{}", to_json(&explanations)?),
                         Format::Text => print_explanations(&patient, as_of, &explanations),
                     }
                 }
                 None => {
                     let as_of = command
                         .as_of
-                        .expect("clap requires --as-of without a subcommand");
-                    let run = careloop.segment(
-                        as_of,
-                        command.definitions.as_deref(),
-                        &actor(command.as_user),
-                    )?;
+                        .ok_or_else(|| ApiError::new(ErrorCode::BadInput, "--as-of is required"))?;
+                    let actor = actor(&careloop, command.as_user, false)?;
+                    let run = careloop.segment(as_of, command.definitions.as_deref(), &actor)?;
+                    for warning in &run.warnings {
+                        eprintln!("careloop: warning: {warning}");
+                    }
                     match command.format {
-                        Format::Json => println!("{}", to_json(&run)?),
+                        Format::Json => outln!("{}", to_json(&run)?),
                         Format::Text => {
-                            println!(
+                            outln!(
                                 "segments as of {} (definitions {})",
-                                run.as_of, run.definitions_version
+                                run.as_of,
+                                run.definitions_version
                             );
-                            println!(
+                            outln!(
                                 "{:<30} {:>8} {:>9} {:>9} {:>10}",
-                                "segment", "members", "worklist", "overflow", "held back"
+                                "segment",
+                                "members",
+                                "worklist",
+                                "overflow",
+                                "held back"
                             );
                             for (id, c) in &run.segments {
-                                println!(
+                                outln!(
                                     "{id:<30} {:>8} {:>9} {:>9} {:>10}",
                                     c.count,
                                     c.worklist.len(),
@@ -569,29 +680,33 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             let config = Config::resolve(cli.data_dir, cli.key_file)?;
             let scores = Careloop::open(&config)?.scores(&patient, as_of)?;
             match format {
-                Format::Json => println!("{}", to_json(&scores)?),
+                Format::Json => outln!("{}", to_json(&scores)?),
                 Format::Text => {
                     let c = &scores.charlson;
-                    println!("{patient} as of {as_of} (decision support, not a diagnosis)");
-                    println!("Charlson: {} categories, weighted {}", c.count, c.weighted);
+                    outln!("{patient} as of {as_of} (decision support, not a diagnosis)");
+                    outln!("Charlson: {} categories, weighted {}", c.count, c.weighted);
                     for category in &c.categories {
-                        println!("  +{} {}", category.points, category.reason);
+                        outln!("  +{} {}", category.points, category.reason);
                     }
                     for superseded in &c.superseded {
-                        println!("  (not counted: {superseded}, a more severe category counts)");
+                        outln!("  (not counted: {superseded}, a more severe category counts)");
                     }
                     match &scores.lace {
-                        None => println!("LACE: no inpatient stay ended on or before {as_of}"),
+                        None => outln!("LACE: no inpatient stay ended on or before {as_of}"),
                         Some(l) => {
-                            println!(
+                            outln!(
                                 "LACE {} for the stay {} to {} ({}):",
-                                l.total, l.admitted, l.discharged, l.admission_id
+                                l.total,
+                                l.admitted,
+                                l.discharged,
+                                l.admission_id
                             );
-                            println!(
+                            outln!(
                                 "  L {} (length of stay {} days)",
-                                l.length_points, l.length_of_stay_days
+                                l.length_points,
+                                l.length_of_stay_days
                             );
-                            println!(
+                            outln!(
                                 "  A {} ({})",
                                 l.acuity_points,
                                 if l.emergent {
@@ -600,10 +715,11 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                                     "elective admission"
                                 }
                             );
-                            println!("  C {} (Charlson {})", l.comorbidity_points, l.charlson);
-                            println!(
+                            outln!("  C {} (Charlson {})", l.comorbidity_points, l.charlson);
+                            outln!(
                                 "  E {} ({} emergency visits in the 6 months before)",
-                                l.ed_points, l.ed_visits_6m
+                                l.ed_points,
+                                l.ed_visits_6m
                             );
                         }
                     }
@@ -615,17 +731,17 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             let config = Config::resolve(cli.data_dir, cli.key_file)?;
             let stats = Careloop::open(&config)?.stats()?;
             match format {
-                Format::Json => println!(
+                Format::Json => outln!(
                     "{}",
                     serde_json::to_string_pretty(&stats)
                         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
                 ),
                 Format::Text => {
-                    println!("patients: {}", stats.patients);
-                    println!("events: {}", stats.events);
-                    println!("engagement signals: {}", stats.engagement_signals);
+                    outln!("patients: {}", stats.patients);
+                    outln!("events: {}", stats.events);
+                    outln!("engagement signals: {}", stats.engagement_signals);
                     for (t, n) in &stats.resources {
-                        println!("{t}: {n}");
+                        outln!("{t}: {n}");
                     }
                 }
             }
@@ -646,18 +762,18 @@ fn print_explanations(
 ) {
     for e in explanations {
         let verdict = if e.member { "member" } else { "not a member" };
-        println!("{patient} in {} as of {as_of}: {verdict}", e.segment_id);
+        outln!("{patient} in {} as of {as_of}: {verdict}", e.segment_id);
         for c in &e.conditions {
-            println!(
+            outln!(
                 "  [{}] {}",
                 if c.held { "x" } else { " " },
                 c.text.replace('\n', " ")
             );
             for s in &c.signals {
-                println!("        {} = {}", s.name, s.value);
+                outln!("        {} = {}", s.name, s.value);
             }
             for ev in &c.evidence {
-                println!(
+                outln!(
                     "        {} {} {} {}",
                     ev.resource_type,
                     ev.id,
@@ -667,7 +783,7 @@ fn print_explanations(
             }
         }
         if let Some(why) = &e.why_not {
-            println!("  why not: {why}");
+            outln!("  why not: {why}");
         }
         if let Some(p) = &e.priority {
             let points: Vec<String> = p
@@ -680,10 +796,10 @@ fn print_explanations(
             } else {
                 points.join("; ")
             };
-            println!("  priority {}: {points}", p.total);
+            outln!("  priority {}: {points}", p.total);
         }
         if let Some(held) = &e.held_back {
-            println!("  held back: {held}");
+            outln!("  held back: {held}");
         }
     }
 }
@@ -694,7 +810,9 @@ fn progress_bar(template: &str) -> Option<indicatif::ProgressBar> {
         return None;
     }
     let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(indicatif::ProgressStyle::with_template(template).expect("a valid template"));
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
     Some(bar)
 }
 
@@ -708,13 +826,14 @@ fn print_activity(r: &careloop_api::activity::ActivityReport) {
         }
     };
     match (r.first_day, r.last_day) {
-        (Some(first), Some(last)) => println!(
+        (Some(first), Some(last)) => outln!(
             "simulated {} weeks ({first} to {last}): {} events",
-            r.weeks, r.events_total
+            r.weeks,
+            r.events_total
         ),
-        _ => println!("simulated no weeks"),
+        _ => outln!("simulated no weeks"),
     }
-    println!(
+    outln!(
         "cohort runs {}; cases opened {}, claimed {}, assigned {}; open at the end {} ({} unassigned)",
         r.cohort_runs,
         r.cases_opened,
@@ -723,39 +842,43 @@ fn print_activity(r: &careloop_api::activity::ActivityReport) {
         r.open_cases_at_end,
         r.unassigned_at_end
     );
-    println!(
+    outln!(
         "attempts {} ({} reached): {}",
         r.attempts,
         r.reached,
         list(&r.attempts_by_channel)
     );
-    println!(
+    outln!(
         "contact-limit overrides {}; attempts put off by the limit {}",
-        r.contact_limit_overrides, r.attempts_postponed
+        r.contact_limit_overrides,
+        r.attempts_postponed
     );
-    println!(
+    outln!(
         "callbacks {} requested, {} documented ({} late)",
-        r.callbacks_requested, r.callbacks_documented, r.callbacks_documented_late
+        r.callbacks_requested,
+        r.callbacks_documented,
+        r.callbacks_documented_late
     );
-    println!(
+    outln!(
         "escalations raised: {}; {} acknowledged ({} late), {} resolved",
         list(&r.escalations_raised),
         r.escalations_acknowledged,
         r.escalations_acknowledged_late,
         r.escalations_resolved
     );
-    println!(
+    outln!(
         "referrals sent: {}; updates: {}",
         list(&r.referrals_sent),
         list(&r.referral_updates)
     );
-    println!("cases closed: {}", list(&r.cases_closed));
-    println!(
+    outln!("cases closed: {}", list(&r.cases_closed));
+    outln!(
         "refused by the API (skipped) {}; planned after the end (left undone) {}",
-        r.refused, r.left_pending
+        r.refused,
+        r.left_pending
     );
     let events: Vec<String> = r.events.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    println!("events: {}", events.join(", "));
+    outln!("events: {}", events.join(", "));
 }
 
 fn summary_json(s: &ImportSummary) -> serde_json::Value {
@@ -772,11 +895,11 @@ fn summary_json(s: &ImportSummary) -> serde_json::Value {
 }
 
 fn print_summary(s: &ImportSummary) {
-    println!("files: {} ok, {} failed", s.files_ok, s.files_failed.len());
+    outln!("files: {} ok, {} failed", s.files_ok, s.files_failed.len());
     let line = |label: &str, map: &std::collections::BTreeMap<String, u64>| {
         if !map.is_empty() {
             let parts: Vec<String> = map.iter().map(|(t, n)| format!("{t} {n}")).collect();
-            println!(
+            outln!(
                 "{label} ({}): {}",
                 map.values().sum::<u64>(),
                 parts.join(", ")
@@ -788,10 +911,10 @@ fn print_summary(s: &ImportSummary) {
     line("older (kept the stored version)", &s.older);
     line("skipped, not used by Careloop", &s.skipped);
     if s.deletes_ignored > 0 {
-        println!("DELETE entries ignored: {}", s.deletes_ignored);
+        outln!("DELETE entries ignored: {}", s.deletes_ignored);
     }
     if s.engagement_signals > 0 {
-        println!("engagement signals stored: {}", s.engagement_signals);
+        outln!("engagement signals stored: {}", s.engagement_signals);
     }
 }
 
@@ -807,21 +930,37 @@ fn review(
     let (api, default) = match format {
         ReviewFormat::Text => {
             let review = careloop.weekly_review(session, week)?;
-            print!("{}", review_text(&review));
+            out!("{}", review_text(&review));
             return Ok(ExitCode::SUCCESS);
         }
         ReviewFormat::Json if out.is_none() => {
             let review = careloop.weekly_review(session, week)?;
-            println!("{}", to_json(&review)?);
+            outln!("{}", to_json(&review)?);
             return Ok(ExitCode::SUCCESS);
         }
         ReviewFormat::Json => (Api::Json, format!("review-{week}.json")),
         ReviewFormat::Csv => (Api::Csv, format!("review-{week}")),
         ReviewFormat::Pdf => (Api::Pdf, format!("review-{week}.pdf")),
     };
-    let out = out.unwrap_or_else(|| PathBuf::from(default));
+    // --out names a file (a folder for csv) in an existing folder; without it the export goes
+    // to the export folder (CARELOOP_EXPORT_DIR, else Downloads, else home), made if missing.
+    let out = match out {
+        Some(out) => out,
+        None => {
+            let dir = careloop_api::desktop::DesktopSettings::from_env()
+                .export_dir
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::Io,
+                        "no folder to export to: pass --out or set CARELOOP_EXPORT_DIR",
+                    )
+                })?;
+            careloop_api::desktop::make_export_folder(&dir)?;
+            dir.join(default)
+        }
+    };
     for path in careloop.export_review(session, week, api, &out)? {
-        println!("{}", path.display());
+        outln!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

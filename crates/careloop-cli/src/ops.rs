@@ -1,6 +1,8 @@
 //! `careloop case|callback|escalation|referral|audit`: outreach operations, headless. Each
 //! names who acts (`--as-user`, `--role`) and when (`--at`, default now), like the signed-in
-//! user and the clock of the desktop app.
+//! user and the clock of the desktop app. On a cache that syncs with a server, who acts is a
+//! user the server signed in here (`sync login`, or `sync run` with a password; default: the
+//! last `sync login`), in the role the server gave them: `--role` may only repeat it.
 
 use std::process::ExitCode;
 
@@ -21,7 +23,8 @@ pub struct Actor {
     /// The user acting.
     #[arg(long, global = true, value_name = "NAME")]
     as_user: Option<String>,
-    /// Their role: coordinator, clinician, supervisor or admin.
+    /// Their role: coordinator, clinician, supervisor or admin (with a server: the role the
+    /// server gave them, which this may only repeat).
     #[arg(long, global = true, value_name = "ROLE")]
     role: Option<String>,
     /// The time of the action, RFC 3339 (default: now).
@@ -32,17 +35,29 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// The session, with `role` when none is given.
-    fn session_or(&self, role: Role) -> Result<Session, ApiError> {
+    /// The session, with `role` when none is given (and no server decides it).
+    fn session_or(&self, careloop: &Careloop, role: Role) -> Result<Session, ApiError> {
         if self.role.is_some() {
-            return self.session();
+            return self.session(careloop);
         }
         let mut with_role = self.clone();
         with_role.role = Some(role.to_string());
-        with_role.session()
+        with_role.session_with(careloop, false)
     }
 
-    fn session(&self) -> Result<Session, ApiError> {
+    /// Who acts. On a cache connected to a server: a user the server signed in here, in the
+    /// role it gave them (`--role` may only repeat it). Without one: `--as-user` (else
+    /// `$USER`) in `--role`.
+    fn session(&self, careloop: &Careloop) -> Result<Session, ApiError> {
+        self.session_with(careloop, true)
+    }
+
+    fn session_with(&self, careloop: &Careloop, role_given: bool) -> Result<Session, ApiError> {
+        let at = self.at.unwrap_or_else(Utc::now);
+        let asked_role = self.role.as_deref().filter(|_| role_given);
+        if let Some((user, role)) = careloop.server_identity(self.as_user.as_deref(), asked_role)? {
+            return Ok(Session { user, role, at });
+        }
         let user = self
             .as_user
             .clone()
@@ -54,11 +69,7 @@ impl Actor {
             .ok_or_else(|| bad("--role is required (coordinator, clinician, supervisor or admin)"))?
             .parse()
             .map_err(|e: careloop_api::ops::OpsError| bad(e.to_string()))?;
-        Ok(Session {
-            user,
-            role,
-            at: self.at.unwrap_or_else(Utc::now),
-        })
+        Ok(Session { user, role, at })
     }
 }
 
@@ -281,13 +292,13 @@ fn parse_next(text: &str) -> Result<NextAction, ApiError> {
 
 fn print_done(done: &careloop_api::Done, format: Format) -> Result<(), ApiError> {
     match format {
-        Format::Json => println!("{}", to_json(done)?),
+        Format::Json => outln!("{}", to_json(done)?),
         Format::Text => {
             if let Some(created) = &done.created {
-                println!("created {created}");
+                outln!("created {created}");
             }
             if let Some(status) = &done.case_status {
-                println!("case is {status}");
+                outln!("case is {status}");
             }
         }
     }
@@ -296,10 +307,10 @@ fn print_done(done: &careloop_api::Done, format: Format) -> Result<(), ApiError>
 
 fn print_queue(items: &[QueueItem], format: Format) -> Result<(), ApiError> {
     match format {
-        Format::Json => println!("{}", to_json(&items)?),
+        Format::Json => outln!("{}", to_json(&items)?),
         Format::Text => {
             for i in items {
-                println!(
+                outln!(
                     "{}{} {} {} [{}] with {} by {}  {}  case {}{}",
                     if i.overdue { "OVERDUE " } else { "" },
                     i.id,
@@ -317,7 +328,7 @@ fn print_queue(items: &[QueueItem], format: Format) -> Result<(), ApiError> {
                     }
                 );
             }
-            println!("{} items", items.len());
+            outln!("{} items", items.len());
         }
     }
     Ok(())
@@ -328,16 +339,17 @@ pub fn case(
     action: CaseAction,
     actor: &Actor,
 ) -> Result<ExitCode, ApiError> {
-    let session = actor.session()?;
+    let session = actor.session(careloop)?;
     let format = actor.format;
     match action {
         CaseAction::Open { as_of, definitions } => {
             let opened = careloop.open_cases(&session, as_of, definitions.as_deref())?;
             match format {
-                Format::Json => println!("{}", to_json(&opened)?),
-                Format::Text => println!(
+                Format::Json => outln!("{}", to_json(&opened)?),
+                Format::Text => outln!(
                     "opened {} cases ({} worklist members already had one)",
-                    opened.opened, opened.already_open
+                    opened.opened,
+                    opened.already_open
                 ),
             }
         }
@@ -362,10 +374,10 @@ pub fn case(
             };
             let rows = careloop.worklist(&session, &filter)?;
             match format {
-                Format::Json => println!("{}", to_json(&rows)?),
+                Format::Json => outln!("{}", to_json(&rows)?),
                 Format::Text => {
                     for r in &rows {
-                        println!(
+                        outln!(
                             "{} {:<24} {:<28} {:<17} p{:<3} due {}{}  {}",
                             r.case_id,
                             r.name,
@@ -379,16 +391,16 @@ pub fn case(
                                 .map_or(String::new(), |s| format!("→ {} {}", s.channel, s.when))
                         );
                     }
-                    println!("{} cases", rows.len());
+                    outln!("{} cases", rows.len());
                 }
             }
         }
         CaseAction::Show { case } => {
             let detail = careloop.case_detail(&session, id(&case)?)?;
             match format {
-                Format::Json => println!("{}", to_json(&detail)?),
+                Format::Json => outln!("{}", to_json(&detail)?),
                 Format::Text => {
-                    println!(
+                    outln!(
                         "case {} — {} ({}) in {}: {}{}, owner {}, due {}",
                         detail.case_id,
                         detail.name.as_deref().unwrap_or("?"),
@@ -399,15 +411,15 @@ pub fn case(
                         detail.owner.as_deref().unwrap_or("nobody"),
                         detail.due,
                     );
-                    println!("why: {}", detail.summary);
-                    println!(
+                    outln!("why: {}", detail.summary);
+                    outln!(
                         "script {} in {}; {} contacts in the last 7 days",
                         detail.script_id,
                         detail.script_language.as_deref().unwrap_or("?"),
                         detail.contacts_in_last_7_days
                     );
                     if let Some(c) = &detail.contact {
-                        println!(
+                        outln!(
                             "contact: {} / {}",
                             c.phone.as_deref().unwrap_or("no phone"),
                             c.address.as_deref().unwrap_or("no address")
@@ -415,11 +427,11 @@ pub fn case(
                     }
                     if let Some(clinical) = &detail.clinical {
                         for line in clinical {
-                            println!("clinical: {line}");
+                            outln!("clinical: {line}");
                         }
                     }
                     for t in &detail.timeline {
-                        println!("  {} {} ({}) {}", t.at, t.actor, t.role, t.detail);
+                        outln!("  {} {} ({}) {}", t.at, t.actor, t.role, t.detail);
                     }
                 }
             }
@@ -473,7 +485,7 @@ pub fn callback(
     action: CallbackAction,
     actor: &Actor,
 ) -> Result<ExitCode, ApiError> {
-    let session = actor.session()?;
+    let session = actor.session(careloop)?;
     match action {
         CallbackAction::List { all } => {
             print_queue(&careloop.callbacks(&session, all)?, actor.format)?
@@ -502,7 +514,7 @@ pub fn escalation(
     action: EscalationAction,
     actor: &Actor,
 ) -> Result<ExitCode, ApiError> {
-    let session = actor.session()?;
+    let session = actor.session(careloop)?;
     match action {
         EscalationAction::List => print_queue(&careloop.escalations(&session)?, actor.format)?,
         EscalationAction::Raise { case, kind, note } => print_done(
@@ -531,14 +543,14 @@ pub fn referral(
     action: ReferralAction,
     actor: &Actor,
 ) -> Result<ExitCode, ApiError> {
-    let session = actor.session()?;
+    let session = actor.session(careloop)?;
     match action {
         ReferralAction::List => print_queue(&careloop.referrals(&session)?, actor.format)?,
         ReferralAction::Escalate => {
             let raised = careloop.escalate_overdue_referrals(&session)?;
             match actor.format {
-                Format::Json => println!("{}", to_json(&raised)?),
-                Format::Text => println!("raised {} escalations", raised.len()),
+                Format::Json => outln!("{}", to_json(&raised)?),
+                Format::Text => outln!("raised {} escalations", raised.len()),
             }
         }
         ReferralAction::Send {
@@ -578,12 +590,12 @@ pub fn audit(
     action: AuditAction,
     actor: &Actor,
 ) -> Result<ExitCode, ApiError> {
-    let session = actor.session()?;
+    let session = actor.session(careloop)?;
     match action {
         AuditAction::Head => {
             match careloop.audit_head(&session)? {
-                Some(head) => println!("{head}"),
-                None => println!("empty"),
+                Some(head) => outln!("{head}"),
+                None => outln!("empty"),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -598,7 +610,7 @@ pub fn audit(
             let report = careloop.verify_audit(&session, expected.as_ref())?;
             let ok = report.problems.is_empty();
             match actor.format {
-                Format::Json => println!(
+                Format::Json => outln!(
                     "{}",
                     serde_json::json!({
                         "ok": ok,
@@ -608,7 +620,7 @@ pub fn audit(
                     })
                 ),
                 Format::Text => {
-                    println!(
+                    outln!(
                         "{} entries, head {}",
                         report.entries,
                         report
@@ -617,9 +629,9 @@ pub fn audit(
                             .map_or("none".to_owned(), |h| h.to_string())
                     );
                     for p in &report.problems {
-                        println!("PROBLEM: {p}");
+                        outln!("PROBLEM: {p}");
                     }
-                    println!(
+                    outln!(
                         "{}",
                         if ok {
                             "audit trail intact"
@@ -645,10 +657,10 @@ pub fn search(
     query: careloop_api::SearchQuery,
     actor: &Actor,
 ) -> Result<ExitCode, ApiError> {
-    let session = actor.session_or(Role::Coordinator)?;
+    let session = actor.session_or(careloop, Role::Coordinator)?;
     let hits = careloop.search(&session, &query)?;
     match actor.format {
-        Format::Json => println!("{}", to_json(&hits)?),
+        Format::Json => outln!("{}", to_json(&hits)?),
         Format::Text => {
             // Grouped by kind (in the order each kind first appears), best first within.
             let mut kinds: Vec<&str> = Vec::new();
@@ -658,9 +670,9 @@ pub fn search(
                 }
             }
             for kind in kinds {
-                println!("{kind}:");
+                outln!("{kind}:");
                 for h in hits.iter().filter(|h| h.kind == kind) {
-                    println!(
+                    outln!(
                         "  {:>6.2}  {:<40} {}  {}",
                         h.score,
                         h.id,
@@ -669,7 +681,7 @@ pub fn search(
                     );
                 }
             }
-            println!("{} hits", hits.len());
+            outln!("{} hits", hits.len());
         }
     }
     Ok(ExitCode::SUCCESS)

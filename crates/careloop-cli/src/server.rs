@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use careloop_api::desktop::CLI_USER;
 use careloop_api::sync::{Transport, SERVER_CA, SERVER_PIN, SERVER_URL};
 use careloop_api::{ApiError, Careloop, ErrorCode};
 use careloop_server::{ServerConfig, ServerError};
@@ -32,6 +33,8 @@ pub(crate) enum AdminAction {
     },
     /// The audit chain heads workstations reported, and any that went backwards.
     AuditHeads,
+    /// Failed sign-ins, locked accounts and addresses, reused refresh tokens (oldest first).
+    SecurityLog,
 }
 
 #[derive(Subcommand)]
@@ -109,7 +112,10 @@ pub(crate) fn server_error(e: ServerError) -> ApiError {
         ServerError::NotFound(_) => ErrorCode::NotFound,
         ServerError::Conflict(_) => ErrorCode::Conflict,
         ServerError::Forbidden(_) => ErrorCode::Forbidden,
+        ServerError::Throttled { .. } => ErrorCode::Refused,
         ServerError::Unauthorized(_) => ErrorCode::Unauthorized,
+        ServerError::MethodNotAllowed(_) => ErrorCode::BadInput,
+        ServerError::Busy { .. } | ServerError::Timeout { .. } => ErrorCode::Offline,
         ServerError::Internal(_) => ErrorCode::Internal,
     };
     ApiError::new(code, e.to_string())
@@ -160,8 +166,8 @@ pub(crate) fn serve(
         }
     };
     let handle = careloop_server::start(config).map_err(server_error)?;
-    println!("careloop server listening on {}", handle.url());
-    println!("certificate SHA-256: {}", handle.pin);
+    outln!("careloop server listening on {}", handle.url());
+    outln!("certificate SHA-256: {}", handle.pin);
     handle.wait_for_signal();
     Ok(ExitCode::SUCCESS)
 }
@@ -175,14 +181,14 @@ pub(crate) fn admin(data_dir: Option<PathBuf>, action: AdminAction) -> Result<Ex
         } => {
             careloop_server::admin::add_user(&dir, &name, &role, &team, &password()?)
                 .map_err(server_error)?;
-            println!("added {name} ({role}, team {team})");
+            outln!("added {name} ({role}, team {team})");
         }
         AdminAction::User {
             action: UserAction::Revoke { name, keep_enabled },
         } => {
             let n = careloop_server::admin::revoke_user(&dir, &name, keep_enabled)
                 .map_err(server_error)?;
-            println!(
+            outln!(
                 "revoked {n} live tokens of {name}{}",
                 if keep_enabled {
                     ""
@@ -194,17 +200,20 @@ pub(crate) fn admin(data_dir: Option<PathBuf>, action: AdminAction) -> Result<Ex
         AdminAction::Panel { team, paths } => {
             let published =
                 careloop_server::admin::publish_panel(&dir, &team, &paths).map_err(server_error)?;
-            println!(
+            outln!(
                 "team {team}: {} resources imported, {} lines published, {} people in the panel",
-                published.resources_imported, published.lines_published, published.people
+                published.resources_imported,
+                published.lines_published,
+                published.people
             );
         }
         AdminAction::AuditHeads => {
             let heads = careloop_server::admin::audit_heads(&dir).map_err(server_error)?;
             let mut regressed = false;
             for h in heads {
-                println!(
-                    "{}\t{}\t#{}\t{}",
+                outln!(
+                    "{}\t{}\t{}\t#{}\t{}",
+                    h.team,
                     h.workstation,
                     h.user,
                     h.head.seq,
@@ -212,11 +221,23 @@ pub(crate) fn admin(data_dir: Option<PathBuf>, action: AdminAction) -> Result<Ex
                 );
                 if let Some(r) = h.regression {
                     regressed = true;
-                    println!("  WARNING: {r}");
+                    outln!("  WARNING: {r}");
                 }
             }
             if regressed {
                 return Ok(ExitCode::from(1));
+            }
+        }
+        AdminAction::SecurityLog => {
+            for e in careloop_server::admin::security_log(&dir).map_err(server_error)? {
+                outln!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    e.at.to_rfc3339(),
+                    e.kind,
+                    e.user,
+                    e.address.as_deref().unwrap_or("-"),
+                    e.detail
+                );
             }
         }
     }
@@ -284,18 +305,22 @@ pub(crate) fn sync(careloop: &mut Careloop, action: SyncAction) -> Result<ExitCo
             if let Some(ca) = ca {
                 careloop.set_sync_setting(SERVER_CA, &ca)?;
             }
-            println!("this workstation syncs with {url}");
+            outln!("this workstation syncs with {url}");
         }
         SyncAction::Login { as_user } => {
+            let password = password()?;
             let t = transport(
                 careloop,
                 &as_user,
                 None,
                 None,
                 TokenStore::Keyring,
-                Some(password()?),
+                Some(password.clone()),
             )?;
-            println!(
+            // The CLI acts as this user from now on, in the role the server gave them.
+            careloop.remember_server_sign_in(&as_user, t.role(), &password, Utc::now())?;
+            careloop.set_sync_setting(CLI_USER, &as_user)?;
+            outln!(
                 "{as_user} is signed in to {} (certificate {})",
                 t.connection().base(),
                 t.connection().seen_pin().unwrap_or_default()
@@ -304,7 +329,10 @@ pub(crate) fn sync(careloop: &mut Careloop, action: SyncAction) -> Result<ExitCo
         SyncAction::Logout { as_user } => {
             let t = transport(careloop, &as_user, None, None, TokenStore::Keyring, None)?;
             t.sign_out()?;
-            println!("{as_user} is signed out");
+            if careloop.sync_setting(CLI_USER)?.as_deref() == Some(as_user.as_str()) {
+                careloop.set_sync_setting(CLI_USER, "")?;
+            }
+            outln!("{as_user} is signed out");
         }
         SyncAction::Run {
             as_user,
@@ -319,18 +347,26 @@ pub(crate) fn sync(careloop: &mut Careloop, action: SyncAction) -> Result<ExitCo
             } else {
                 TokenStore::Keyring
             };
-            let mut t = transport(careloop, &as_user, server, pin, tokens, password)?;
+            let mut t = transport(careloop, &as_user, server, pin, tokens, password.clone())?;
+            if let Some(password) = &password {
+                // Signed in with a password just now: the server's answer is this user's
+                // identity here, as after `sync login`.
+                careloop.remember_server_sign_in(&as_user, t.role(), password, Utc::now())?;
+            }
             let report =
                 careloop.sync_once(&mut t as &mut dyn Transport, at.unwrap_or_else(Utc::now))?;
             match format {
-                Format::Json => println!("{}", crate::to_json(&report)?),
+                Format::Json => outln!("{}", crate::to_json(&report)?),
                 Format::Text => {
-                    println!(
+                    outln!(
                         "pushed {} ({} already on the server), pulled {}, panel lines {}",
-                        report.pushed, report.duplicates, report.pulled, report.panel_items
+                        report.pushed,
+                        report.duplicates,
+                        report.pulled,
+                        report.panel_items
                     );
                     for s in &report.superseded {
-                        println!("  not applied: {s}");
+                        outln!("  not applied: {s}");
                     }
                 }
             }
@@ -338,18 +374,18 @@ pub(crate) fn sync(careloop: &mut Careloop, action: SyncAction) -> Result<ExitCo
         SyncAction::Status { format } => {
             let status = careloop.sync_status()?;
             match format {
-                Format::Json => println!("{}", crate::to_json(&status)?),
+                Format::Json => outln!("{}", crate::to_json(&status)?),
                 Format::Text => {
-                    println!("server: {}", status.server.as_deref().unwrap_or("(none)"));
-                    println!(
+                    outln!("server: {}", status.server.as_deref().unwrap_or("(none)"));
+                    outln!(
                         "last sync: {}",
                         status.last_sync_at.as_deref().unwrap_or("never")
                     );
-                    println!("pending: {}", status.pending);
-                    println!("offline: {}", status.offline);
-                    println!("open conflicts: {}", status.open_conflicts);
+                    outln!("pending: {}", status.pending);
+                    outln!("offline: {}", status.offline);
+                    outln!("open conflicts: {}", status.open_conflicts);
                     if let Some(e) = status.last_error {
-                        println!("last error: {e}");
+                        outln!("last error: {e}");
                     }
                 }
             }

@@ -25,7 +25,13 @@ impl Env {
     /// Runs careloop with this environment's data dir and key file (and no keyring, no
     /// user app-data dir).
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_careloop"))
+        self.command(args).output().unwrap()
+    }
+
+    /// The command [`Env::run`] runs, to adjust before running.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_careloop"));
+        command
             .arg("--data-dir")
             .arg(self.path("data"))
             .arg("--key-file")
@@ -33,10 +39,18 @@ impl Env {
             .args(args)
             .env_remove("CARELOOP_DATA_DIR")
             .env_remove("CARELOOP_KEY_FILE")
+            .env_remove("CARELOOP_EXPORT_DIR")
+            .env_remove("CARELOOP_SERVER_URL")
             .env("HOME", self.root.path())
             .env("XDG_DATA_HOME", self.path("xdg"))
-            .output()
-            .unwrap()
+            .env("XDG_CONFIG_HOME", self.path("xdg-config"));
+        command
+    }
+
+    /// The cache, opened directly (no careloop process may hold it).
+    fn store(&self) -> careloop_store::Store {
+        let key = careloop_store::CacheKey::read_key_file(&self.path("key")).unwrap();
+        careloop_store::Store::open(&self.path("data"), &key).unwrap()
     }
 }
 
@@ -639,4 +653,339 @@ fn demo_activity_then_the_weekly_review_as_text_json_csv_and_pdf() {
         stderr(&out)
     );
     assert!(!env.path("x.pdf").exists());
+
+    // Exports are new files, owner-only, never written through a planted link, and only into
+    // an existing folder (or the export folder).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&pdf).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the PDF is owner-only");
+        let csv_mode = std::fs::metadata(csv_dir.join(&written[0].0))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(csv_mode & 0o777, 0o600, "the CSV files too");
+    }
+    let victim = env.path("victim.txt");
+    std::fs::write(&victim, b"precious").unwrap();
+    let planted = env.path("planted.pdf");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    // The old, predictable temporary name too.
+    std::os::unix::fs::symlink(&victim, env.path("planted.partial")).unwrap();
+    let out = review(&["--format", "pdf", "--out", planted.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("symbolic link"),
+        "says why: {}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious", "untouched");
+    let linked_dir = env.path("linked-csv");
+    std::os::unix::fs::symlink(env.path("panel"), &linked_dir).unwrap();
+    let out = review(&["--format", "csv", "--out", linked_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+
+    let deep = env.path("no/such/folder/review.pdf");
+    let out = review(&["--format", "pdf", "--out", deep.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    assert!(!env.path("no").exists(), "no folder is made on the way");
+
+    // Without --out: into the export folder, made when missing.
+    let exports = env.path("exports");
+    let mut args = vec!["review", "--week", "2026-W26", "--format", "pdf"];
+    args.extend_from_slice(&at);
+    let out = env
+        .command(&args)
+        .env("CARELOOP_EXPORT_DIR", &exports)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let default = exports.join("review-2026-W26.pdf");
+    assert!(std::fs::read(&default).unwrap().starts_with(b"%PDF-1.4"));
+    assert_eq!(stdout(&out).trim(), default.to_str().unwrap());
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_and_a_full_disk_is_an_error_not_a_panic() {
+    use std::process::Stdio;
+    let env = Env::new();
+    let panel = env.path("panel");
+    let p = panel.to_str().unwrap();
+    let demo = [
+        "demo",
+        "--patients",
+        "80",
+        "--as-of",
+        "2026-06-30",
+        "--out",
+        p,
+    ];
+    assert!(env.run(&demo).status.success());
+    assert!(env.run(&["import", p]).status.success());
+    let out = ops(
+        &env,
+        "sue",
+        "supervisor",
+        &["case", "open", "--as-of", "2026-06-30"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = [
+        "case",
+        "list",
+        "--pool",
+        "--as-user",
+        "ana",
+        "--role",
+        "coordinator",
+    ];
+    let out = env.run(&list);
+    assert!(stdout(&out).lines().count() > 2, "{}", stdout(&out));
+
+    // `careloop case list … | head -1`, with the reader gone before anything is written.
+    for args in [&list[..], &["stats"][..]] {
+        let mut child = env
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?}: quiet");
+    }
+    // A reader that stops after the first line, as head -1 does.
+    let mut child = env
+        .command(&list)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::BufRead;
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+
+    // A full disk is an error with a message, exit 1.
+    if Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = env.command(&list).stdout(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("writing the output"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn with_a_server_the_cli_acts_only_as_a_user_it_signed_in_in_their_server_role() {
+    let env = Env::new();
+    // Without a server: --as-user and --role as given (the demo, the tests above).
+    let out = ops(&env, "anyone", "supervisor", &["case", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.run(&["review", "--week", "2026-W26", "--as-user", "anyone"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // This cache now syncs with a server, which signed ana (coordinator) and sue
+    // (supervisor) in here; cleo's account was made locally.
+    let before = {
+        let mut store = env.store();
+        let before = store.audit_head().unwrap().map_or(0, |h| h.seq);
+        store
+            .set_sync_meta("server_url", "https://127.0.0.1:9")
+            .unwrap();
+        let at = chrono::DateTime::from_timestamp(1_782_813_600, 0).unwrap();
+        store
+            .put_server_account("ana", "coordinator", "correct horse", at)
+            .unwrap();
+        store
+            .put_server_account("sue", "supervisor", "correct horse", at)
+            .unwrap();
+        store.put_account("cleo", "clinician", "demo", at).unwrap();
+        before
+    };
+    let refused = |out: &Output, says: &str| {
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+        assert!(stderr(out).contains(says), "{says:?} in {}", stderr(out));
+        assert!(stdout(out).is_empty());
+    };
+    let out = ops(&env, "ana", "coordinator", &["case", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.run(&["case", "list", "--as-user", "ana"]);
+    assert!(
+        out.status.success(),
+        "the server's role is used: {}",
+        stderr(&out)
+    );
+    refused(
+        &ops(&env, "ana", "supervisor", &["case", "list"]),
+        "is a coordinator on the server",
+    );
+    refused(
+        &ops(&env, "mallory", "supervisor", &["case", "list"]),
+        "has not signed in on this workstation through its server",
+    );
+    refused(
+        &ops(&env, "cleo", "clinician", &["callback", "list"]),
+        "has not signed in on this workstation through its server",
+    );
+    refused(
+        &env.run(&["case", "list", "--role", "supervisor"]),
+        "sign in first",
+    );
+    refused(
+        &env.run(&["search", "x", "--as-user", "anyone"]),
+        "has not signed in",
+    );
+
+    // The weekly review needs the supervisor role the server gave.
+    let week = [
+        "review",
+        "--week",
+        "2026-W26",
+        "--at",
+        "2026-06-29T08:00:00Z",
+    ];
+    let as_user = |user: &'static str| {
+        let mut args = week.to_vec();
+        args.extend(["--as-user", user]);
+        env.run(&args)
+    };
+    refused(&as_user("ana"), "the weekly review is for supervisors");
+    refused(&as_user("anyone"), "has not signed in");
+    let out = as_user("sue");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("Weekly review 2026-W26"));
+    refused(
+        &env.run(&["demo-activity", "--weeks", "1", "--end", "2026-06-28"]),
+        "not one that syncs with a server",
+    );
+    // Nothing was done (or read) under a name the server did not sign in.
+    let entries = env.store().audit_entries(before, 10_000).unwrap();
+    assert!(entries.iter().any(|e| e.actor == "sue"));
+    assert!(
+        entries.iter().all(|e| e.actor == "ana" || e.actor == "sue"),
+        "{entries:?}"
+    );
+}
+
+#[test]
+fn a_sync_with_a_password_makes_the_server_role_the_clis_identity_here() {
+    use careloop_server::testkit::{Cluster, PASSWORD};
+    let env = Env::new();
+    let cluster = Cluster::start(&env.path("cluster"), 10);
+    cluster.add_team("north", &[("ana", "coordinator"), ("sue", "supervisor")]);
+    let sync = |user: &str| {
+        env.command(&[
+            "sync",
+            "run",
+            "--as-user",
+            user,
+            "--server",
+            &cluster.url,
+            "--pin",
+            &cluster.pin,
+        ])
+        .env("CARELOOP_PASSWORD", PASSWORD)
+        .output()
+        .unwrap()
+    };
+    let out = sync("ana");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ana = env.store().account("ana").unwrap().expect("ana's account");
+    assert!(ana.from_server());
+    assert_eq!(
+        (ana.role.as_str(), ana.scheme()),
+        ("coordinator", "argon2id-v1")
+    );
+
+    let out = env.run(&["case", "list", "--pool", "--as-user", "ana"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.run(&["case", "list", "--as-user", "ana", "--role", "supervisor"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is a coordinator on the server"),
+        "{}",
+        stderr(&out)
+    );
+    let review = ["review", "--week", "2026-W26", "--as-user"];
+    let out = env.run(&[&review[..], &["ana"]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("forbidden"), "{}", stderr(&out));
+    let out = env.run(&[&review[..], &["sue"]].concat());
+    assert_eq!(out.status.code(), Some(1), "sue never signed in here");
+    assert!(sync("sue").status.success());
+    let out = env.run(&[&review[..], &["sue"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_definition_the_engine_cannot_evaluate_is_refused_and_one_stored_anyway_is_passed_over() {
+    let env = Env::new();
+    let mut draft: serde_json::Value =
+        serde_json::from_str(include_str!("../../../schema/segments/polypharmacy.json")).unwrap();
+    draft["version"] = serde_json::json!(2);
+    draft["rule"] = serde_json::json!(
+        "active_medications >= 5 and not exists(encounter class in INPATIENT_CLASS within 100000000 days)"
+    );
+    let text = serde_json::to_string_pretty(&draft).unwrap();
+    let file = env.path("draft.json");
+    std::fs::write(&file, &text).unwrap();
+    let out = env.run(&[
+        "segment",
+        "publish",
+        file.to_str().unwrap(),
+        "--as-user",
+        "sue",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.starts_with("careloop: error (bad_input): "), "{err}");
+    assert!(
+        err.contains(
+            "segment \"polypharmacy\", in rule: \"within 100000000 days\" is too long \
+             (a window is at most 73000 days, 2400 months or 200 years)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    // The same text stored by a workstation that did not check it (an older version, or
+    // through sync): segmentation passes over it, warns, and exits 0.
+    env.store()
+        .publish_definition(&careloop_store::PublishedDefinition {
+            id: "polypharmacy".into(),
+            version: 2,
+            body: text,
+            published_by: "sam".into(),
+            published_at: "2026-06-29T10:00:00Z".into(),
+        })
+        .unwrap();
+    let out = env.run(&["segment", "--as-of", "2026-06-30", "--as-user", "sue"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "careloop: warning: segment \"polypharmacy\" version 2 (published by sam at \
+             2026-06-29T10:00:00Z) cannot be evaluated here and is not used; the built-in \
+             version stays in force: "
+        ),
+        "{err}"
+    );
+    assert!(stdout(&out).contains("polypharmacy"), "{}", stdout(&out));
 }

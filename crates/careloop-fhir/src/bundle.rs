@@ -1,30 +1,105 @@
 //! Reading FHIR JSON: a Bundle streamed entry by entry (or a single resource), and NDJSON
 //! line by line, handing each resource to the [`Sink`] that writes it.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::io::BufRead;
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, Read};
+use std::rc::Rc;
 
 use careloop_store::{ImportTx, PutOutcome, ResourceRecord};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::{describe_json_error, ImportError, Location};
+use crate::error::{describe_field_error, describe_json_error, excerpt, ImportError, Location};
 use crate::resource::{self, Head};
-use crate::FileCounts;
+use crate::source::{Lines, Unit};
+use crate::{ImportConfig, MAX_NESTING};
 
 /// Bundle types imported; the issue and FHIR name these as carrying resources to load.
 const BUNDLE_TYPES: &[&str] = &["batch", "collection", "searchset", "transaction"];
 
-/// Writes the resources of one file into its transaction and keeps the file's counts.
+/// Writes the resources of one file into its unit's transaction and keeps the unit's counts.
 pub(crate) struct Sink<'t, 's> {
     tx: &'t mut ImportTx<'s>,
-    file: &'t str,
-    pub(crate) counts: FileCounts,
+    pub(crate) unit: &'t mut Unit,
+    pub(crate) file: Rc<str>,
     compact: String,
     /// Set when a Bundle's handler failed inside serde; taken after deserialisation.
     failure: Option<ImportError>,
+    pub(crate) limit: u64,
+    /// Counts what a streamed Bundle has read since the current entry or field began.
+    budget: Option<Rc<Budget>>,
+    refuse_duplicates: bool,
+    /// Digests (128-bit) of the (type, id) of every stored-type resource of this file, with
+    /// where it was: the same resource twice in one file is refused, both places named.
+    seen: HashMap<u128, Location>,
+}
+
+/// The byte budget of one resource in a streamed Bundle: the reader fails once more than the
+/// limit was read since the mark (set at each entry and each top-level field).
+pub(crate) struct Budget {
+    consumed: Cell<u64>,
+    mark: Cell<u64>,
+    limit: u64,
+    exceeded: Cell<bool>,
+    entry: Cell<Option<usize>>,
+}
+
+impl Budget {
+    fn new(limit: u64) -> Self {
+        Budget {
+            consumed: Cell::new(0),
+            mark: Cell::new(0),
+            limit,
+            exceeded: Cell::new(false),
+            entry: Cell::new(None),
+        }
+    }
+
+    fn mark(&self, entry: Option<usize>) {
+        self.mark.set(self.consumed.get());
+        self.entry.set(entry);
+    }
+
+    fn location(&self) -> Location {
+        match self.entry.get() {
+            Some(i) => Location::Entry(i),
+            None => Location::File,
+        }
+    }
+}
+
+/// A reader that stops with an error once the current resource is over its budget.
+struct Limited<R> {
+    inner: R,
+    budget: Rc<Budget>,
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let budget = &self.budget;
+        budget.consumed.set(budget.consumed.get() + n as u64);
+        if budget.consumed.get() - budget.mark.get() > budget.limit {
+            budget.exceeded.set(true);
+            return Err(std::io::Error::other("resource over the size limit"));
+        }
+        Ok(n)
+    }
+}
+
+fn digest(resource_type: &str, id: &str) -> u128 {
+    let half = |salt: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        salt.hash(&mut h);
+        resource_type.hash(&mut h);
+        id.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
 }
 
 /// What one Bundle needs to attach resources to patients once all its entries are read.
@@ -35,6 +110,9 @@ struct BundleState {
     patients: Vec<String>,
     /// Rows whose reference might name a Patient entry not seen yet: (row, reference, id used).
     pending: Vec<(i64, String, Option<String>)>,
+    /// References that might name a Patient entry not seen yet, to check once the Bundle is
+    /// read: (reference, id used, where, which field).
+    pending_people: Vec<(String, Option<String>, Location, String)>,
     /// Rows with no resolvable patient reference.
     orphans: Vec<i64>,
 }
@@ -53,21 +131,38 @@ struct Request {
 }
 
 impl<'t, 's> Sink<'t, 's> {
-    pub(crate) fn new(tx: &'t mut ImportTx<'s>, file: &'t str) -> Self {
+    pub(crate) fn new(
+        tx: &'t mut ImportTx<'s>,
+        unit: &'t mut Unit,
+        file: &str,
+        config: &ImportConfig,
+    ) -> Self {
         Sink {
             tx,
-            file,
-            counts: FileCounts::default(),
+            unit,
+            file: Rc::from(file),
             compact: String::new(),
             failure: None,
+            limit: config.max_resource_bytes,
+            budget: None,
+            refuse_duplicates: config.refuse_duplicates,
+            seen: HashMap::new(),
         }
     }
 
-    fn invalid(&self, location: Location, reason: impl Into<String>) -> ImportError {
+    pub(crate) fn invalid(&self, location: Location, reason: impl Into<String>) -> ImportError {
         ImportError::InvalidResource {
-            file: self.file.to_owned(),
+            file: self.file.to_string(),
             location,
             reason: reason.into(),
+        }
+    }
+
+    fn too_large(&self, location: Location) -> ImportError {
+        ImportError::TooLarge {
+            file: self.file.to_string(),
+            location,
+            limit: self.limit,
         }
     }
 
@@ -78,7 +173,14 @@ impl<'t, 's> Sink<'t, 's> {
         } else {
             location
         };
-        let file = self.file.to_owned();
+        let file = self.file.to_string();
+        if e.classify() == serde_json::error::Category::Io {
+            return ImportError::ReadFailed {
+                file,
+                location,
+                source: std::io::Error::other(reason),
+            };
+        }
         if malformed {
             ImportError::MalformedJson {
                 file,
@@ -103,21 +205,42 @@ impl<'t, 's> Sink<'t, 's> {
         mut bundle: Option<&mut BundleState>,
         location: Location,
     ) -> Result<(), ImportError> {
-        let head: Head = serde_json::from_str(raw).map_err(|e| match location {
-            // Inside a Bundle the entry's own line numbers mean nothing; name the entry.
-            Location::Entry(_) => {
-                let (_, reason, _) = describe_json_error(&e);
-                self.invalid(location.clone(), reason)
+        // The plain parse first (the common, valid case); a failure is parsed again with the
+        // field's path tracked, for the message.
+        let head: Head<'_> = match serde_json::from_str(raw).or_else(|_| {
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw))
+        }) {
+            Ok(head) => head,
+            Err(e) => {
+                let inner = e.inner();
+                let malformed = matches!(
+                    inner.classify(),
+                    serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+                );
+                return Err(if malformed {
+                    match location {
+                        // Inside a Bundle the entry's own line numbers mean nothing.
+                        Location::Entry(_) => {
+                            let (_, reason, _) = describe_json_error(inner);
+                            self.invalid(location.clone(), reason)
+                        }
+                        _ => self.json_error(inner, location.clone()),
+                    }
+                } else {
+                    self.invalid(
+                        location.clone(),
+                        describe_field_error(resource_type_of(raw).as_deref(), &e),
+                    )
+                });
             }
-            _ => self.json_error(&e, location.clone()),
-        })?;
+        };
         let fallback_id = full_url.and_then(|u| resource::id_from_reference(u, None));
         let (resource_type, id) = resource::validate_identity(
             head.resource_type.as_deref(),
             head.id.as_deref().or(fallback_id),
         )
         .map_err(|reason| self.invalid(location.clone(), reason))?;
-        self.counts.resources_seen += 1;
+        self.unit.counts.resources_seen += 1;
 
         if let (Some(bundle), Some(url)) = (bundle.as_deref_mut(), full_url) {
             if resource_type == "Patient" {
@@ -135,11 +258,26 @@ impl<'t, 's> Sink<'t, 's> {
         }
         if !resource::is_stored_type(resource_type) {
             *self
+                .unit
                 .counts
                 .skipped
                 .entry(resource_type.to_owned())
                 .or_default() += 1;
             return Ok(());
+        }
+        head.check_dates(resource_type)
+            .map_err(|reason| self.invalid(location.clone(), reason))?;
+        if self.refuse_duplicates {
+            let key = digest(resource_type, id);
+            if let Some(first) = self.seen.get(&key) {
+                return Err(self.invalid(
+                    location.clone(),
+                    format!(
+                        "the same {resource_type} id as at {first}: a file may hold each resource only once"
+                    ),
+                ));
+            }
+            self.seen.insert(key, location.clone());
         }
 
         // Which patient the resource belongs to, as far as can be told now.
@@ -152,7 +290,8 @@ impl<'t, 's> Sink<'t, 's> {
             "Patient" => (Some(id.to_owned()), Later::Nothing),
             "Medication" => (None, Later::Nothing),
             _ => match head.patient_reference() {
-                Some(reference) => {
+                Some((field, reference)) => {
+                    let what = || format!("{resource_type}.{field}");
                     let known = bundle
                         .as_deref()
                         .and_then(|b| b.patient_by_full_url.get(reference));
@@ -168,9 +307,23 @@ impl<'t, 's> Sink<'t, 's> {
                             let may_be_full_url =
                                 reference.starts_with("urn:") || reference.contains("://");
                             if may_be_full_url {
+                                match bundle.as_deref_mut() {
+                                    Some(b) => b.pending_people.push((
+                                        reference.to_owned(),
+                                        parsed.clone(),
+                                        location.clone(),
+                                        what(),
+                                    )),
+                                    None => {
+                                        if let Some(pid) = &parsed {
+                                            self.unit.refer(pid, &self.file, &location, what);
+                                        }
+                                    }
+                                }
                                 (parsed.clone(), Later::Pending(reference.to_owned(), parsed))
-                            } else if parsed.is_some() {
-                                (parsed, Later::Nothing)
+                            } else if let Some(pid) = parsed {
+                                self.unit.refer(&pid, &self.file, &location, what);
+                                (Some(pid), Later::Nothing)
                             } else {
                                 (None, Later::Orphan)
                             }
@@ -183,13 +336,19 @@ impl<'t, 's> Sink<'t, 's> {
 
         let summary = if resource_type == "Patient" {
             Some(resource::patient_summary(raw).map_err(|e| {
-                let (_, reason, _) = describe_json_error(&e);
-                self.invalid(location.clone(), reason)
+                self.invalid(location.clone(), describe_field_error(Some("Patient"), &e))
             })?)
         } else {
             None
         };
-        resource::compact_json(raw, &mut self.compact);
+        if resource::compact_json(raw, &mut self.compact) > MAX_NESTING {
+            return Err(self.invalid(
+                location,
+                format!(
+                    "the {resource_type} nests arrays and objects deeper than {MAX_NESTING} levels"
+                ),
+            ));
+        }
         let meta = head.meta.as_ref();
         let record = ResourceRecord {
             resource_type,
@@ -200,12 +359,13 @@ impl<'t, 's> Sink<'t, 's> {
             body: &self.compact,
         };
         let outcome = self.tx.put_resource(&record, summary.as_ref())?;
+        let counts = &mut self.unit.counts;
         let (map, written) = match outcome {
             PutOutcome::Inserted(row) | PutOutcome::Replaced(row) => {
-                (&mut self.counts.stored, Some(row))
+                (&mut counts.stored, Some(row))
             }
-            PutOutcome::Unchanged(_) => (&mut self.counts.unchanged, None),
-            PutOutcome::Older(_) => (&mut self.counts.older, None),
+            PutOutcome::Unchanged(_) => (&mut counts.unchanged, None),
+            PutOutcome::Older(_) => (&mut counts.older, None),
         };
         *map.entry(resource_type.to_owned()).or_default() += 1;
         if let (Some(row), Some(bundle)) = (written, bundle) {
@@ -231,12 +391,24 @@ impl<'t, 's> Sink<'t, 's> {
             .put_engagement_signal(patient_id, kind, at, channel)?)
     }
 
-    /// Attaches the rows that waited for the whole Bundle to be read.
+    /// Attaches the rows that waited for the whole Bundle to be read, and notes the people
+    /// its references name.
     fn finish_bundle(&mut self, bundle: BundleState) -> Result<(), ImportError> {
         let only_patient = match bundle.patients.as_slice() {
             [one] => Some(one.as_str()),
             _ => None,
         };
+        for (reference, used, location, what) in bundle.pending_people {
+            let person = match bundle.patient_by_full_url.get(&reference) {
+                Some(pid) => Some(pid.clone()),
+                // The reference names another entry of the Bundle: no person.
+                None if bundle.other_full_urls.contains(&reference) => None,
+                None => used,
+            };
+            if let Some(person) = person {
+                self.unit.refer(&person, &self.file, &location, || what);
+            }
+        }
         for (row, reference, used) in &bundle.pending {
             if let Some(pid) = bundle.patient_by_full_url.get(reference) {
                 if used.as_deref() != Some(pid.as_str()) {
@@ -262,25 +434,55 @@ impl<'t, 's> Sink<'t, 's> {
 pub(crate) const WHOLE_FILE_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// Reads a `.json` file: a Bundle, streamed, or a single resource. `size` is the byte size of
-/// the (uncompressed) content when it is known up front.
+/// the (uncompressed) content when it is known up front. A UTF-8 BOM at the start is skipped.
 pub(crate) fn read_json(
     mut reader: impl BufRead,
     size: Option<u64>,
     sink: &mut Sink<'_, '_>,
 ) -> Result<(), ImportError> {
+    let unreadable = |sink: &Sink<'_, '_>, source| ImportError::ReadFailed {
+        file: sink.file.to_string(),
+        location: Location::File,
+        source,
+    };
     match size {
         Some(size) if size <= WHOLE_FILE_LIMIT => {
             let mut bytes = Vec::with_capacity(size as usize);
             reader
+                .take(WHOLE_FILE_LIMIT + 1)
                 .read_to_end(&mut bytes)
-                .map_err(|source| ImportError::Io {
-                    file: sink.file.to_owned(),
-                    source,
-                })?;
-            read_json_from(serde_json::Deserializer::from_slice(&bytes), sink)
+                .map_err(|e| unreadable(sink, e))?;
+            if bytes.len() as u64 > WHOLE_FILE_LIMIT {
+                return Err(unreadable(
+                    sink,
+                    std::io::Error::other("the file grew while it was read"),
+                ));
+            }
+            let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+            read_json_from(serde_json::Deserializer::from_slice(text), sink)
         }
-        _ => read_json_from(serde_json::Deserializer::from_reader(reader), sink),
+        _ => {
+            let starts_with_bom = reader
+                .fill_buf()
+                .map_err(|e| unreadable(sink, e))?
+                .starts_with(b"\xEF\xBB\xBF");
+            if starts_with_bom {
+                reader.consume(3);
+            }
+            let budget = Rc::new(Budget::new(sink.limit));
+            sink.budget = Some(budget.clone());
+            let limited = Limited {
+                inner: reader,
+                budget,
+            };
+            read_json_from(serde_json::Deserializer::from_reader(limited), sink)
+        }
     }
+}
+
+/// A JSON string literal of `text`.
+fn json_string(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
 }
 
 fn read_json_from<'de, R: serde_json::de::Read<'de>>(
@@ -296,13 +498,21 @@ fn read_json_from<'de, R: serde_json::de::Read<'de>>(
     let top = match top {
         Ok(top) => top,
         Err(e) => {
+            if let Some(budget) = sink.budget.as_ref().filter(|b| b.exceeded.get()) {
+                return Err(sink.too_large(budget.location()));
+            }
             return Err(sink
                 .failure
                 .take()
-                .unwrap_or_else(|| sink.json_error(&e, Location::File)))
+                .unwrap_or_else(|| sink.json_error(&e, Location::File)));
         }
     };
-    de.end().map_err(|e| sink.json_error(&e, Location::File))?;
+    de.end().map_err(
+        |e| match sink.budget.as_ref().filter(|b| b.exceeded.get()) {
+            Some(_) => sink.too_large(Location::File),
+            None => sink.json_error(&e, Location::File),
+        },
+    )?;
     match top.resource_type.as_deref() {
         Some("Bundle") => {
             match top.bundle_type.as_deref() {
@@ -311,7 +521,8 @@ fn read_json_from<'de, R: serde_json::de::Read<'de>>(
                     return Err(sink.invalid(
                         Location::File,
                         format!(
-                            "Bundle type {t:?} is not imported (expected one of {})",
+                            "Bundle type {:?} is not imported (expected one of {})",
+                            excerpt(t),
                             BUNDLE_TYPES.join(", ")
                         ),
                     ))
@@ -329,37 +540,38 @@ fn read_json_from<'de, R: serde_json::de::Read<'de>>(
             let mut text = String::from("{");
             if let Some(rt) = &top.resource_type {
                 text.push_str("\"resourceType\":");
-                text.push_str(&serde_json::to_string(rt).expect("a string serialises"));
+                text.push_str(&json_string(rt));
             }
             for (key, value) in &top.other_fields {
                 if text.len() > 1 {
                     text.push(',');
                 }
-                text.push_str(&serde_json::to_string(key).expect("a string serialises"));
+                text.push_str(&json_string(key));
                 text.push(':');
                 text.push_str(value.get());
             }
             text.push('}');
+            if text.len() as u64 > sink.limit {
+                return Err(sink.too_large(Location::File));
+            }
             sink.put(&text, None, None, Location::File)
         }
     }
 }
 
-/// Reads an NDJSON file: one resource per line.
+/// Reads an NDJSON file: one resource per line, each at most the size limit.
 pub(crate) fn read_ndjson(
     reader: impl BufRead,
     sink: &mut Sink<'_, '_>,
 ) -> Result<(), ImportError> {
-    for (index, line) in reader.lines().enumerate() {
-        let line = line.map_err(|source| ImportError::Io {
-            file: sink.file.to_owned(),
-            source,
-        })?;
+    let mut lines = Lines::new(reader, sink.limit);
+    let file = sink.file.clone();
+    while let Some((number, line)) = lines.next_line(&file)? {
         if line.trim().is_empty() {
             continue;
         }
-        let location = Location::Line(index + 1);
-        sink.put(&line, None, None, location.clone())
+        let location = Location::Line(number);
+        sink.put(line, None, None, location.clone())
             .map_err(|e| match e {
                 // A position inside one line: say which line of the file it is.
                 ImportError::MalformedJson {
@@ -369,7 +581,7 @@ pub(crate) fn read_ndjson(
                 } => ImportError::MalformedJson {
                     file,
                     location: Location::Position {
-                        line: index + 1,
+                        line: number,
                         column,
                     },
                     reason,
@@ -378,6 +590,19 @@ pub(crate) fn read_ndjson(
             })?;
     }
     Ok(())
+}
+
+/// The `resourceType` of a resource's JSON, for messages about a resource whose other fields
+/// did not read.
+fn resource_type_of(raw: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct TypeOnly {
+        #[serde(rename = "resourceType")]
+        resource_type: Option<String>,
+    }
+    let t = serde_json::from_str::<TypeOnly>(raw).ok()?.resource_type?;
+    resource::validate_identity(Some(&t), Some("x")).ok()?;
+    Some(t)
 }
 
 #[derive(Default)]
@@ -409,7 +634,12 @@ impl<'de> Visitor<'de> for TopLevel<'_, '_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut fields = TopLevelFields::default();
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = {
+            if let Some(budget) = &self.sink.budget {
+                budget.mark(None);
+            }
+            map.next_key::<String>()?
+        } {
             match key.as_str() {
                 "resourceType" => fields.resource_type = Some(map.next_value()?),
                 "entry" => {
@@ -426,6 +656,10 @@ impl<'de> Visitor<'de> for TopLevel<'_, '_, '_> {
                 }
                 _ => {
                     let raw: Box<RawValue> = map.next_value()?;
+                    if raw.get().len() as u64 > self.sink.limit {
+                        self.sink.failure = Some(self.sink.too_large(Location::File));
+                        return Err(de::Error::custom("stopped at a field over the limit"));
+                    }
                     fields.other_fields.push((key, raw));
                 }
             }
@@ -455,14 +689,27 @@ impl<'de> Visitor<'de> for Entries<'_, '_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0usize;
-        while let Some(entry) = seq.next_element::<Entry>()? {
+        while let Some(entry) = {
+            if let Some(budget) = &self.sink.budget {
+                budget.mark(Some(index));
+            }
+            seq.next_element::<Entry>()?
+        } {
+            let too_large = entry
+                .resource
+                .as_ref()
+                .is_some_and(|r| r.get().len() as u64 > self.sink.limit);
+            if too_large {
+                self.sink.failure = Some(self.sink.too_large(Location::Entry(index)));
+                return Err(de::Error::custom("stopped at an entry over the limit"));
+            }
             let is_delete = entry
                 .request
                 .as_ref()
                 .and_then(|r| r.method.as_deref())
                 .is_some_and(|m| m.eq_ignore_ascii_case("DELETE"));
             if is_delete {
-                self.sink.counts.deletes_ignored += 1;
+                self.sink.unit.counts.deletes_ignored += 1;
             } else if let Some(resource) = &entry.resource {
                 let result = self.sink.put(
                     resource.get(),

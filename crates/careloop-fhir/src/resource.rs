@@ -3,6 +3,9 @@
 
 use careloop_store::PatientSummary;
 use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::dates;
 
 /// Resource types Careloop stores; every other type is counted and skipped.
 pub const STORED_TYPES: &[&str] = &[
@@ -27,7 +30,7 @@ pub fn is_stored_type(resource_type: &str) -> bool {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Head {
+pub(crate) struct Head<'a> {
     pub resource_type: Option<String>,
     pub id: Option<String>,
     pub meta: Option<Meta>,
@@ -37,6 +40,48 @@ pub(crate) struct Head {
     /// Appointment (R4) names its patient only as a participant's actor.
     #[serde(default)]
     pub participant: Vec<Participant>,
+    /// The date fields the segmentation reads, kept raw: they are checked only for the types
+    /// Careloop stores (see [`Head::check_dates`]).
+    #[serde(borrow)]
+    birth_date: Option<&'a RawValue>,
+    #[serde(borrow)]
+    deceased_date_time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    onset_date_time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    onset_period: Option<&'a RawValue>,
+    #[serde(borrow)]
+    recorded_date: Option<&'a RawValue>,
+    #[serde(borrow)]
+    abatement_date_time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    abatement_period: Option<&'a RawValue>,
+    #[serde(borrow)]
+    period: Option<&'a RawValue>,
+    #[serde(borrow)]
+    effective_date_time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    effective_period: Option<&'a RawValue>,
+    #[serde(borrow)]
+    effective_instant: Option<&'a RawValue>,
+    #[serde(borrow)]
+    issued: Option<&'a RawValue>,
+    #[serde(borrow)]
+    performed_date_time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    performed_period: Option<&'a RawValue>,
+    #[serde(borrow)]
+    occurrence_date_time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    started: Option<&'a RawValue>,
+    #[serde(borrow)]
+    authored_on: Option<&'a RawValue>,
+    #[serde(borrow)]
+    authored: Option<&'a RawValue>,
+    #[serde(borrow)]
+    start: Option<&'a RawValue>,
+    #[serde(borrow)]
+    end: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -56,22 +101,120 @@ pub(crate) struct Reference {
     pub reference: Option<String>,
 }
 
-impl Head {
+#[derive(Deserialize)]
+struct Period<'a> {
+    #[serde(borrow)]
+    start: Option<&'a RawValue>,
+    #[serde(borrow)]
+    end: Option<&'a RawValue>,
+}
+
+/// Checks one date field: a JSON string that is a FHIR `date` (or `dateTime`). The message
+/// names the field, never the value.
+fn check_date(
+    resource_type: &str,
+    field: &str,
+    raw: Option<&RawValue>,
+    date_only: bool,
+) -> Result<(), String> {
+    let Some(raw) = raw else {
+        return Ok(());
+    };
+    let text: std::borrow::Cow<'_, str> = serde_json::from_str(raw.get())
+        .map_err(|_| format!("{resource_type}.{field}: expected a string"))?;
+    let valid = if date_only {
+        dates::is_date(&text)
+    } else {
+        dates::is_date_time(&text)
+    };
+    if valid {
+        Ok(())
+    } else if date_only {
+        Err(format!(
+            "{resource_type}.{field}: not a valid FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)"
+        ))
+    } else {
+        Err(format!(
+            "{resource_type}.{field}: not a valid FHIR dateTime (a date, or YYYY-MM-DDThh:mm:ss with a zone)"
+        ))
+    }
+}
+
+fn check_period(resource_type: &str, field: &str, raw: Option<&RawValue>) -> Result<(), String> {
+    let Some(raw) = raw else {
+        return Ok(());
+    };
+    let period: Period<'_> = serde_json::from_str(raw.get())
+        .map_err(|_| format!("{resource_type}.{field}: expected a Period (an object)"))?;
+    check_date(
+        resource_type,
+        &format!("{field}.start"),
+        period.start,
+        false,
+    )?;
+    check_date(resource_type, &format!("{field}.end"), period.end, false)
+}
+
+impl Head<'_> {
+    /// Checks the date fields the segmentation reads, and `meta.lastUpdated`, which orders
+    /// versions: each present one must be a valid FHIR date or dateTime.
+    pub fn check_dates(&self, resource_type: &str) -> Result<(), String> {
+        let t = resource_type;
+        check_date(t, "birthDate", self.birth_date, true)?;
+        for (field, raw) in [
+            ("deceasedDateTime", self.deceased_date_time),
+            ("onsetDateTime", self.onset_date_time),
+            ("recordedDate", self.recorded_date),
+            ("abatementDateTime", self.abatement_date_time),
+            ("effectiveDateTime", self.effective_date_time),
+            ("effectiveInstant", self.effective_instant),
+            ("issued", self.issued),
+            ("performedDateTime", self.performed_date_time),
+            ("occurrenceDateTime", self.occurrence_date_time),
+            ("started", self.started),
+            ("authoredOn", self.authored_on),
+            ("authored", self.authored),
+            ("start", self.start),
+            ("end", self.end),
+        ] {
+            check_date(t, field, raw, false)?;
+        }
+        for (field, raw) in [
+            ("onsetPeriod", self.onset_period),
+            ("abatementPeriod", self.abatement_period),
+            ("period", self.period),
+            ("effectivePeriod", self.effective_period),
+            ("performedPeriod", self.performed_period),
+        ] {
+            check_period(t, field, raw)?;
+        }
+        if let Some(last_updated) = self.meta.as_ref().and_then(|m| m.last_updated.as_deref()) {
+            if !dates::is_date_time(last_updated) {
+                return Err(format!(
+                    "{t}.meta.lastUpdated: not a valid FHIR instant (YYYY-MM-DDThh:mm:ss with a zone)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The patient reference, if the resource has one: subject, patient or beneficiary, else
     /// (Appointment) the first participant whose actor is a `Patient/…` reference.
-    pub fn patient_reference(&self) -> Option<&str> {
-        [&self.subject, &self.patient, &self.beneficiary]
-            .into_iter()
-            .flatten()
-            .find_map(|r| r.reference.as_deref())
-            .or_else(|| {
-                self.participant
-                    .iter()
-                    .filter_map(|p| p.actor.as_ref()?.reference.as_deref())
-                    .find(|r| {
-                        id_from_reference(r, Some("Patient")).is_some() && !r.starts_with("urn:")
-                    })
-            })
+    pub fn patient_reference(&self) -> Option<(&'static str, &str)> {
+        [
+            ("subject", &self.subject),
+            ("patient", &self.patient),
+            ("beneficiary", &self.beneficiary),
+        ]
+        .into_iter()
+        .find_map(|(field, r)| Some((field, r.as_ref()?.reference.as_deref()?)))
+        .or_else(|| {
+            self.participant
+                .iter()
+                .filter_map(|p| p.actor.as_ref()?.reference.as_deref())
+                .find(|r| id_from_reference(r, Some("Patient")).is_some() && !r.starts_with("urn:"))
+                .map(|r| ("participant.actor", r))
+        })
     }
 }
 
@@ -179,8 +322,14 @@ struct Coding {
 }
 
 /// What the patient list shows, read from a Patient resource's JSON.
-pub(crate) fn patient_summary(json: &str) -> Result<PatientSummary, serde_json::Error> {
-    let p: PatientFields = serde_json::from_str(json)?;
+pub(crate) fn patient_summary(
+    json: &str,
+) -> Result<PatientSummary, serde_path_to_error::Error<serde_json::Error>> {
+    // The plain parse first; a failure again with the field's path tracked, for the message.
+    let p: PatientFields = match serde_json::from_str(json) {
+        Ok(p) => p,
+        Err(_) => serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(json))?,
+    };
     let name = p
         .name
         .iter()
@@ -236,10 +385,13 @@ pub(crate) fn patient_summary(json: &str) -> Result<PatientSummary, serde_json::
 }
 
 /// Removes the insignificant white space of a JSON text (input known to be valid JSON).
-pub(crate) fn compact_json(json: &str, out: &mut String) {
+/// Returns how deeply arrays and objects nest in it (`{}` is 1).
+pub(crate) fn compact_json(json: &str, out: &mut String) -> usize {
     out.clear();
     out.reserve(json.len());
     let bytes = json.as_bytes();
+    let mut depth = 0usize;
+    let mut max_depth = 0usize;
     let mut in_string = false;
     let mut start = 0;
     let mut i = 0;
@@ -258,12 +410,18 @@ pub(crate) fn compact_json(json: &str, out: &mut String) {
                     out.push_str(&json[start..i]);
                     start = i + 1;
                 }
+                b'[' | b'{' => {
+                    depth += 1;
+                    max_depth = max_depth.max(depth);
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
                 _ => {}
             }
         }
         i += 1;
     }
     out.push_str(&json[start..]);
+    max_depth
 }
 
 #[cfg(test)]
@@ -292,11 +450,12 @@ mod tests {
     #[test]
     fn compaction_keeps_white_space_inside_strings() {
         let mut out = String::new();
-        compact_json(
-            "{\n  \"a\" : \"x  y\\\" z\",\n  \"b\": [ 1, 2 ]\n}",
+        let depth = compact_json(
+            "{\n  \"a\" : \"x  y\\\" z\",\n  \"b\": [ 1, [2, \"[[[\"] ]\n}",
             &mut out,
         );
-        assert_eq!(out, r#"{"a":"x  y\" z","b":[1,2]}"#);
+        assert_eq!(depth, 3, "brackets inside strings do not count");
+        assert_eq!(out, r#"{"a":"x  y\" z","b":[1,[2,"[[["]]}"#);
     }
 
     #[test]

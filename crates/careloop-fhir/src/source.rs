@@ -1,17 +1,24 @@
 //! The inputs of an import: named files, directories walked in name order, and `.tar.gz`
-//! archives read member by member; each file is imported in its own transaction.
+//! archives read member by member.
+//!
+//! Each file as the user names it is one transaction (a *unit*): a plain file, or a whole
+//! archive, all of it or nothing; with [`ImportConfig::all_or_nothing`] the whole import is
+//! one unit. A unit commits only when every file in it was read and every person its
+//! resources refer to is in the unit or already in the store.
 
 use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use careloop_store::Store;
+use careloop_store::{ImportTx, Store};
 use flate2::read::MultiGzDecoder;
 
 use crate::bundle::{self, Sink};
-use crate::{engagement, ImportError, ImportOptions, ImportProgress, ImportSummary};
+use crate::error::{excerpt, Location};
+use crate::{engagement, FileCounts, ImportConfig, ImportError, ImportProgress, ImportSummary};
 
 /// What a file holds, told by its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,22 +48,41 @@ fn classify(name: &str) -> Option<Kind> {
     }
 }
 
+/// An NDJSON bulk-export file of Patients (`Patient.ndjson`, `Patient.000.ndjson.gz`, …):
+/// imported before the other files, so that the resources of `Observation.ndjson` find their
+/// people whatever the names sort as.
+fn is_patient_file(name: &str) -> bool {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    matches!(classify(base), Some(Kind::Ndjson { .. }))
+        && base.to_ascii_lowercase().starts_with("patient")
+}
+
 pub(crate) enum Input {
     File { path: PathBuf, kind: Kind },
     Unsupported { path: PathBuf },
 }
 
+impl Input {
+    fn path(&self) -> &Path {
+        match self {
+            Input::File { path, .. } | Input::Unsupported { path } => path,
+        }
+    }
+}
+
 /// Lists the files to import: named files as given, directories recursively in name order
-/// (files of other types in a directory are passed over).
+/// (files of other types in a directory are passed over), then Patient NDJSON files moved to
+/// the front (the order is otherwise kept).
 pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, ImportError> {
     let mut inputs = Vec::new();
+    let mut visited = HashSet::new();
     for path in paths {
         let metadata = std::fs::metadata(path).map_err(|source| ImportError::Io {
             file: path.display().to_string(),
             source,
         })?;
         if metadata.is_dir() {
-            walk(path, &mut inputs)?;
+            walk(path, &mut inputs, &mut Vec::new(), &mut visited)?;
         } else {
             match classify(&path.to_string_lossy()) {
                 Some(kind) => inputs.push(Input::File {
@@ -67,27 +93,47 @@ pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, ImportError> {
             }
         }
     }
+    inputs.sort_by_key(|i| !is_patient_file(&i.path().to_string_lossy()));
     Ok(inputs)
 }
 
-fn walk(dir: &Path, inputs: &mut Vec<Input>) -> Result<(), ImportError> {
+/// Walks `dir`; `ancestors` are the canonical directories above it (one of them again is a
+/// cycle, refused), `visited` every canonical directory walked so far (reached again through
+/// another link, it is not listed twice).
+fn walk(
+    dir: &Path,
+    inputs: &mut Vec<Input>,
+    ancestors: &mut Vec<PathBuf>,
+    visited: &mut HashSet<PathBuf>,
+) -> Result<(), ImportError> {
     let io = |source| ImportError::Io {
         file: dir.display().to_string(),
         source,
     };
+    let canonical = std::fs::canonicalize(dir).map_err(io)?;
+    if ancestors.contains(&canonical) {
+        return Err(ImportError::DirectoryCycle {
+            dir: dir.display().to_string(),
+        });
+    }
+    if !visited.insert(canonical.clone()) {
+        return Ok(());
+    }
     let mut entries = std::fs::read_dir(dir)
         .map_err(io)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(io)?;
     entries.sort_by_key(|e| e.file_name());
+    ancestors.push(canonical);
     for entry in entries {
         let path = entry.path();
         if path.is_dir() {
-            walk(&path, inputs)?;
+            walk(&path, inputs, ancestors, visited)?;
         } else if let Some(kind) = classify(&path.to_string_lossy()) {
             inputs.push(Input::File { path, kind });
         }
     }
+    ancestors.pop();
     Ok(())
 }
 
@@ -107,9 +153,82 @@ impl<R: Read> Read for Counting<R> {
 
 const BUFFER: usize = 256 * 1024;
 
+/// Who refers to a person, for the message when that person is unknown.
+struct Referrer {
+    /// Order of first mention, so that the message names the first one.
+    seq: u64,
+    file: Rc<str>,
+    location: Location,
+    what: String,
+}
+
+/// What one transaction holds until it commits: counts, and the people its resources refer to.
+#[derive(Default)]
+pub(crate) struct Unit {
+    pub(crate) counts: FileCounts,
+    files: u64,
+    referenced: HashMap<String, Referrer>,
+}
+
+impl Unit {
+    /// Notes that `what` (e.g. `Observation.subject`) at `location` of `file` refers to the
+    /// person `patient`, checked when the unit ends.
+    pub(crate) fn refer(
+        &mut self,
+        patient: &str,
+        file: &Rc<str>,
+        location: &Location,
+        what: impl FnOnce() -> String,
+    ) {
+        if self.referenced.contains_key(patient) {
+            return;
+        }
+        let seq = self.referenced.len() as u64;
+        self.referenced.insert(
+            patient.to_owned(),
+            Referrer {
+                seq,
+                file: file.clone(),
+                location: location.clone(),
+                what: what(),
+            },
+        );
+    }
+
+    /// Refuses the unit when a person referred to is neither in it nor already stored.
+    fn check_references(&self, tx: &mut ImportTx<'_>) -> Result<(), ImportError> {
+        let mut unknown: Vec<&Referrer> = Vec::new();
+        for (patient, referrer) in &self.referenced {
+            if !tx.patient_exists(patient)? {
+                unknown.push(referrer);
+            }
+        }
+        let Some(first) = unknown.iter().min_by_key(|r| r.seq) else {
+            return Ok(());
+        };
+        let more = match unknown.len() {
+            1 => String::new(),
+            n => format!(" ({} other people referred to are unknown too)", n - 1),
+        };
+        Err(ImportError::InvalidResource {
+            file: first.file.to_string(),
+            location: first.location.clone(),
+            reason: format!(
+                "{} refers to a Patient that is neither in this import nor in the cache{more}",
+                first.what
+            ),
+        })
+    }
+}
+
+/// Where the inputs of one unit come from.
+pub(crate) enum Source<'a> {
+    Path(&'a Input),
+    Named(&'a str, &'a [u8]),
+}
+
 pub(crate) struct Run<'a> {
-    store: &'a mut Store,
-    options: ImportOptions,
+    config: ImportConfig,
     progress: &'a mut dyn FnMut(&ImportProgress),
     summary: ImportSummary,
     state: ImportProgress,
@@ -119,30 +238,12 @@ pub(crate) struct Run<'a> {
 
 impl<'a> Run<'a> {
     pub(crate) fn new(
-        store: &'a mut Store,
-        options: ImportOptions,
-        progress: &'a mut dyn FnMut(&ImportProgress),
-        inputs: &[Input],
-    ) -> Self {
-        let bytes_total = inputs
-            .iter()
-            .map(|i| match i {
-                Input::File { path, .. } => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-                Input::Unsupported { .. } => 0,
-            })
-            .sum();
-        Run::with_total(store, options, progress, bytes_total)
-    }
-
-    pub(crate) fn with_total(
-        store: &'a mut Store,
-        options: ImportOptions,
+        config: ImportConfig,
         progress: &'a mut dyn FnMut(&ImportProgress),
         bytes_total: u64,
     ) -> Self {
         Run {
-            store,
-            options,
+            config,
             progress,
             summary: ImportSummary::default(),
             state: ImportProgress {
@@ -157,20 +258,116 @@ impl<'a> Run<'a> {
         }
     }
 
-    pub(crate) fn finish(mut self) -> ImportSummary {
-        self.state.bytes_done = self.state.bytes_total;
-        (self.progress)(&self.state);
-        self.summary
+    pub(crate) fn bytes_total(inputs: &[Input]) -> u64 {
+        inputs
+            .iter()
+            .map(|i| match i {
+                Input::File { path, .. } => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+                Input::Unsupported { .. } => 0,
+            })
+            .sum()
     }
 
-    /// Imports one input; `Ok(false)` when the run must stop (a failure without keep-going).
-    pub(crate) fn import_input(&mut self, input: &Input) -> Result<bool, ImportError> {
+    /// Imports the sources: each in its own transaction, or all in one when the config says
+    /// all or nothing.
+    pub(crate) fn run(
+        mut self,
+        store: &mut Store,
+        sources: &[Source<'_>],
+    ) -> Result<ImportSummary, ImportError> {
+        if self.config.all_or_nothing {
+            let mut tx = store.begin_import()?;
+            let mut unit = Unit::default();
+            let mut result = Ok(());
+            for source in sources {
+                result = self.read_source(&mut tx, &mut unit, source);
+                if result.is_err() {
+                    break;
+                }
+            }
+            self.settle(tx, unit, result)?;
+        } else {
+            for source in sources {
+                let mut tx = store.begin_import()?;
+                let mut unit = Unit::default();
+                let result = self.read_source(&mut tx, &mut unit, source);
+                if !self.settle(tx, unit, result)? {
+                    break;
+                }
+            }
+        }
+        self.state.bytes_done = self.state.bytes_total;
+        (self.progress)(&self.state);
+        Ok(self.summary)
+    }
+
+    /// Commits a unit that was read whole and whose references resolve; otherwise rolls it
+    /// back and lists the failure. `Ok(false)` when the run must stop.
+    fn settle(
+        &mut self,
+        mut tx: ImportTx<'_>,
+        unit: Unit,
+        result: Result<(), ImportError>,
+    ) -> Result<bool, ImportError> {
+        let result = result.and_then(|()| unit.check_references(&mut tx));
+        match result {
+            Ok(()) => {
+                tx.commit()?;
+                self.state.resources_done += unit.counts.resources_seen;
+                self.summary.files_ok += unit.files;
+                self.summary.add_counts(unit.counts);
+                Ok(true)
+            }
+            // The store itself failing (disk full, I/O) ends the run; the transaction rolls back.
+            Err(e @ ImportError::Store(_)) => Err(e),
+            Err(e) => {
+                drop(tx);
+                self.summary.files_failed.push(e);
+                Ok(self.config.keep_going && !self.config.all_or_nothing)
+            }
+        }
+    }
+
+    fn read_source(
+        &mut self,
+        tx: &mut ImportTx<'_>,
+        unit: &mut Unit,
+        source: &Source<'_>,
+    ) -> Result<(), ImportError> {
+        self.bytes_before = self.state.bytes_done;
+        self.bytes.set(0);
+        let result = match source {
+            Source::Path(input) => self.read_input(tx, unit, input),
+            Source::Named(name, bytes) => match classify(name) {
+                Some(Kind::Archive) | None => Err(ImportError::Unsupported {
+                    file: (*name).to_owned(),
+                }),
+                Some(kind) => {
+                    let reader = Counting {
+                        inner: *bytes,
+                        count: self.bytes.clone(),
+                    };
+                    self.read_file(tx, unit, name, kind, Some(bytes.len() as u64), reader)
+                }
+            },
+        };
+        self.state.bytes_done = self.bytes_before + self.bytes.get();
+        result
+    }
+
+    fn read_input(
+        &mut self,
+        tx: &mut ImportTx<'_>,
+        unit: &mut Unit,
+        input: &Input,
+    ) -> Result<(), ImportError> {
         let (path, kind) = match input {
             Input::File { path, kind } => (path, *kind),
             Input::Unsupported { path } => {
-                return Ok(self.failed(ImportError::Unsupported {
+                self.state.files_done += 1;
+                return Err(ImportError::Unsupported {
                     file: path.display().to_string(),
-                }));
+                });
             }
         };
         let name = path.display().to_string();
@@ -180,64 +377,41 @@ impl<'a> Run<'a> {
         });
         let file = match file {
             Ok(f) => f,
-            Err(e) => return Ok(self.failed(e)),
+            Err(e) => {
+                self.state.files_done += 1;
+                return Err(e);
+            }
         };
-        self.bytes_before = self.state.bytes_done;
-        self.bytes.set(0);
         let size = file.metadata().ok().map(|m| m.len());
         let counted = Counting {
             inner: file,
             count: self.bytes.clone(),
         };
-        let go_on = match kind {
-            Kind::Archive => self.import_archive(&name, counted)?,
-            kind => self.import_stream(&name, kind, size, counted)?,
-        };
-        self.state.bytes_done = self.bytes_before + self.bytes.get();
-        Ok(go_on)
-    }
-
-    /// Imports a named in-memory input; its name says what it holds, as for a file.
-    pub(crate) fn import_named(&mut self, name: &str, bytes: &[u8]) -> Result<bool, ImportError> {
-        match classify(name) {
-            Some(Kind::Archive) | None => Ok(self.failed(ImportError::Unsupported {
-                file: name.to_owned(),
-            })),
-            Some(kind) => {
-                self.bytes_before = self.state.bytes_done;
-                self.bytes.set(0);
-                let go_on = self.import_stream(
-                    name,
-                    kind,
-                    Some(bytes.len() as u64),
-                    Counting {
-                        inner: bytes,
-                        count: self.bytes.clone(),
-                    },
-                )?;
-                self.state.bytes_done = self.bytes_before + self.bytes.get();
-                Ok(go_on)
-            }
+        match kind {
+            Kind::Archive => self.read_archive(tx, unit, &name, counted),
+            kind => self.read_file(tx, unit, &name, kind, size, counted),
         }
     }
 
-    fn import_archive(&mut self, name: &str, reader: impl Read) -> Result<bool, ImportError> {
+    /// Reads every member of an archive into the one transaction of the archive.
+    fn read_archive(
+        &mut self,
+        tx: &mut ImportTx<'_>,
+        unit: &mut Unit,
+        name: &str,
+        reader: impl Read,
+    ) -> Result<(), ImportError> {
         let mut archive = tar::Archive::new(MultiGzDecoder::new(BufReader::with_capacity(
             BUFFER, reader,
         )));
-        let io = |source| ImportError::Io {
+        let broken = |member: usize, source| ImportError::ReadFailed {
             file: name.to_owned(),
+            location: Location::Member(member),
             source,
         };
-        let entries = match archive.entries() {
-            Ok(entries) => entries,
-            Err(e) => return Ok(self.failed(io(e))),
-        };
-        for entry in entries {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => return Ok(self.failed(io(e))),
-            };
+        let entries = archive.entries().map_err(|e| broken(0, e))?;
+        for (index, entry) in entries.enumerate() {
+            let entry = entry.map_err(|e| broken(index, e))?;
             if !entry.header().entry_type().is_file() {
                 continue;
             }
@@ -251,63 +425,47 @@ impl<'a> Run<'a> {
             if kind == Kind::Archive {
                 continue;
             }
-            let label = format!("{name}!{member}");
+            let label = format!("{name}!{}", excerpt(&member));
             let size = entry.header().size().ok();
-            if !self.import_stream(&label, kind, size, entry)? {
-                return Ok(false);
-            }
+            self.read_file(tx, unit, &label, kind, size, entry)?;
         }
-        Ok(true)
+        Ok(())
     }
 
-    /// Imports one file's content in one transaction.
-    fn import_stream(
+    /// Reads one file's content into the unit's transaction.
+    fn read_file(
         &mut self,
+        tx: &mut ImportTx<'_>,
+        unit: &mut Unit,
         name: &str,
         kind: Kind,
         size: Option<u64>,
         reader: impl Read,
-    ) -> Result<bool, ImportError> {
+    ) -> Result<(), ImportError> {
         self.state.file = name.to_owned();
         self.state.bytes_done = self.bytes_before + self.bytes.get();
         (self.progress)(&self.state);
-        let mut tx = self.store.begin_import()?;
-        let mut sink = Sink::new(&mut tx, name);
-        let result = match kind {
+        self.state.files_done += 1;
+        let mut sink = Sink::new(tx, unit, name, &self.config);
+        match kind {
             Kind::Json { gz: false } => {
-                bundle::read_json(BufReader::with_capacity(BUFFER, reader), size, &mut sink)
+                bundle::read_json(BufReader::with_capacity(BUFFER, reader), size, &mut sink)?
             }
             Kind::Json { gz: true } => bundle::read_json(
                 BufReader::with_capacity(BUFFER, MultiGzDecoder::new(reader)),
                 None,
                 &mut sink,
-            ),
-            Kind::Ndjson { gz } => bundle::read_ndjson(buffered(reader, gz), &mut sink),
-            Kind::Engagement { gz } => engagement::read(buffered(reader, gz), &mut sink, name),
-            Kind::Archive => unreachable!("archives are read by import_archive"),
-        };
-        let counts = std::mem::take(&mut sink.counts);
-        match result {
-            Ok(()) => {
-                tx.commit()?;
-                self.state.resources_done += counts.resources_seen;
-                self.state.files_done += 1;
-                self.summary.add_file(counts);
-                Ok(true)
-            }
-            // The store itself failing (disk full, I/O) ends the run; the transaction rolls back.
-            Err(e @ ImportError::Store(_)) => Err(e),
-            Err(e) => {
-                drop(tx);
-                Ok(self.failed(e))
+            )?,
+            Kind::Ndjson { gz } => bundle::read_ndjson(buffered(reader, gz), &mut sink)?,
+            Kind::Engagement { gz } => engagement::read(buffered(reader, gz), &mut sink)?,
+            Kind::Archive => {
+                return Err(ImportError::Unsupported {
+                    file: name.to_owned(),
+                })
             }
         }
-    }
-
-    fn failed(&mut self, error: ImportError) -> bool {
-        self.state.files_done += 1;
-        self.summary.files_failed.push(error);
-        self.options.keep_going
+        unit.files += 1;
+        Ok(())
     }
 }
 
@@ -319,5 +477,155 @@ fn buffered<'r>(reader: impl Read + 'r, gz: bool) -> Box<dyn BufRead + 'r> {
         ))
     } else {
         Box::new(BufReader::with_capacity(BUFFER, reader))
+    }
+}
+
+/// Orders named in-memory inputs as files are ordered: Patient NDJSON first.
+pub(crate) fn order_named(inputs: &[(String, Vec<u8>)]) -> Vec<Source<'_>> {
+    let mut sources: Vec<(bool, Source<'_>)> = inputs
+        .iter()
+        .map(|(name, bytes)| {
+            (
+                !is_patient_file(name),
+                Source::Named(name.as_str(), bytes.as_slice()),
+            )
+        })
+        .collect();
+    sources.sort_by_key(|(later, _)| *later);
+    sources.into_iter().map(|(_, s)| s).collect()
+}
+
+/// Splits NDJSON into lines with a bound on each line's length, a line number for every
+/// problem, a UTF-8 BOM at the start accepted, and non-UTF-8 text refused with its place.
+pub(crate) struct Lines<R> {
+    reader: R,
+    buf: Vec<u8>,
+    number: usize,
+    limit: u64,
+}
+
+impl<R: BufRead> Lines<R> {
+    pub(crate) fn new(reader: R, limit: u64) -> Self {
+        Lines {
+            reader,
+            buf: Vec::new(),
+            number: 0,
+            limit,
+        }
+    }
+
+    /// The next line (1-based number, text without the line end), or `None` at the end.
+    pub(crate) fn next_line(&mut self, file: &str) -> Result<Option<(usize, &str)>, ImportError> {
+        self.buf.clear();
+        self.number += 1;
+        let number = self.number;
+        let mut ended = false;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(ImportError::ReadFailed {
+                        file: file.to_owned(),
+                        location: Location::Line(number),
+                        source,
+                    })
+                }
+            };
+            if available.is_empty() {
+                break;
+            }
+            let (take, newline) = match available.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (available.len(), false),
+            };
+            if (self.buf.len() + take) as u64 > self.limit.saturating_add(5) {
+                return Err(ImportError::TooLarge {
+                    file: file.to_owned(),
+                    location: Location::Line(number),
+                    limit: self.limit,
+                });
+            }
+            self.buf.extend_from_slice(&available[..take]);
+            self.reader.consume(take);
+            if newline {
+                ended = true;
+                break;
+            }
+        }
+        if self.buf.is_empty() && !ended {
+            return Ok(None);
+        }
+        let mut line = self.buf.as_slice();
+        if let Some(rest) = line.strip_suffix(b"\n") {
+            line = rest;
+        }
+        if let Some(rest) = line.strip_suffix(b"\r") {
+            line = rest;
+        }
+        if number == 1 {
+            if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
+                line = rest;
+            }
+        }
+        if line.len() as u64 > self.limit {
+            return Err(ImportError::TooLarge {
+                file: file.to_owned(),
+                location: Location::Line(number),
+                limit: self.limit,
+            });
+        }
+        match std::str::from_utf8(line) {
+            Ok(text) => Ok(Some((number, text))),
+            Err(e) => Err(ImportError::InvalidResource {
+                file: file.to_owned(),
+                location: Location::Position {
+                    line: number,
+                    column: e.valid_up_to() + 1,
+                },
+                reason: "the text is not valid UTF-8 (FHIR files must be UTF-8)".to_owned(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &[u8], limit: u64) -> Result<Vec<(usize, String)>, ImportError> {
+        let mut lines = Lines::new(text, limit);
+        let mut out = Vec::new();
+        while let Some((n, line)) = lines.next_line("f.ndjson")? {
+            out.push((n, line.to_owned()));
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn lines_are_numbered_bounded_and_checked() {
+        assert_eq!(
+            lines(b"\xEF\xBB\xBFa\r\n\nb", 10).unwrap(),
+            vec![(1, "a".into()), (2, String::new()), (3, "b".into())]
+        );
+        let e = lines(b"ok\nfine\n0123456789A\n", 10).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "f.ndjson: the resource at line 3 is larger than the limit of 10 bytes"
+        );
+        let e = lines(b"ok\n\"caf\xE9\"\n", 100).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "f.ndjson: invalid resource at line 2, column 5: the text is not valid UTF-8 (FHIR files must be UTF-8)"
+        );
+    }
+
+    #[test]
+    fn patient_files_are_told_by_name() {
+        assert!(is_patient_file("export/Patient.ndjson"));
+        assert!(is_patient_file("Patient.000.ndjson.gz"));
+        assert!(!is_patient_file("Observation.ndjson"));
+        assert!(!is_patient_file("Patient.json"));
+        assert!(!is_patient_file("engagement.ndjson"));
     }
 }

@@ -485,6 +485,13 @@ fn gzip_files_and_tar_gz_archives_import_like_plain_files() {
 fn engagement_signal_files_are_validated_and_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open_store(&dir.path().join("data"));
+    // Signals name people the cache knows (a signal for an unknown person is refused).
+    let people = write(
+        dir.path(),
+        "Patient.ndjson",
+        "{\"resourceType\":\"Patient\",\"id\":\"p-1\"}\n{\"resourceType\":\"Patient\",\"id\":\"p-2\"}\n",
+    );
+    assert!(import(&mut store, &[people], false).files_failed.is_empty());
     let good = write(
         dir.path(),
         "week.engagement.ndjson",
@@ -509,7 +516,7 @@ fn engagement_signal_files_are_validated_and_idempotent() {
         (
             "at.engagement.ndjson",
             r#"{"patient":"p-1","kind":"checkin_done","at":"yesterday"}"#,
-            "`at` must be a date",
+            "signal.at: must be a date",
         ),
         (
             "field.engagement.ndjson",

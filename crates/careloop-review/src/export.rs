@@ -429,15 +429,16 @@ pub fn csv(table: &Table) -> String {
     out
 }
 
-/// Writes one `{week}-{table}.csv` per table into `dir` (created if missing) and returns the
-/// paths. Each file is written to a temporary name and renamed, so a failure leaves no
-/// half-written file.
+/// Writes one `{week}-{table}.csv` per table into `dir` and returns the paths. `dir` is made
+/// (mode 0700) when missing, but only inside an existing folder: no chain of folders is made,
+/// and a symbolic link at `dir` is refused. Each file is written as [`write_atomically`]
+/// does, so a failure leaves no half-written file and nothing outside `dir` is touched.
 pub fn write_csv_dir(review: &WeeklyReview, dir: &Path) -> Result<Vec<PathBuf>> {
     let io = |path: &Path, e: std::io::Error| ReviewError::Io {
         path: path.display().to_string(),
         why: e.to_string(),
     };
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    make_export_dir(dir).map_err(|e| io(dir, e))?;
     let mut written = Vec::new();
     for table in tables(review) {
         let path = dir.join(format!("{}-{}.csv", review.week, table.name));
@@ -447,23 +448,117 @@ pub fn write_csv_dir(review: &WeeklyReview, dir: &Path) -> Result<Vec<PathBuf>> 
     Ok(written)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory.
+fn invalid(message: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, message)
+}
+
+/// The folder of an export (`.` for a bare name) must exist: nothing makes folders on the way.
+fn existing_parent(path: &Path) -> std::io::Result<PathBuf> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    if !std::fs::metadata(&parent).is_ok_and(|m| m.is_dir()) {
+        return Err(invalid(format!(
+            "the folder {} does not exist; export into an existing folder",
+            parent.display()
+        )));
+    }
+    Ok(parent)
+}
+
+/// Makes `dir` (one level, mode 0700) or accepts it when it is already a real folder.
+fn make_export_dir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => Err(invalid(
+            "it is a symbolic link; export into a real folder".to_owned(),
+        )),
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(invalid("it exists and is not a folder".to_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            existing_parent(dir)?;
+            let mut builder = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                builder.mode(0o700);
+            }
+            builder.create(dir)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates a new file, readable by its owner only. `create_new` is `O_CREAT | O_EXCL`: it
+/// fails on any existing name, a symbolic link (dangling or not) included, so it never writes
+/// through a link.
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Writes `bytes` to `path`, whose folder must exist, through a new file with a random name
+/// in that folder (created exclusively, mode 0600), renamed over `path` once complete. A
+/// symbolic link (or anything but a regular file) at `path` is refused, so an export never
+/// writes through a link someone planted; an earlier export at `path` is replaced.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let tmp = path.with_extension("partial");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })?;
-    if let Some(dir) = dir {
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
+    let dir = existing_parent(path)?;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(invalid(format!(
+                "{} is a symbolic link; refusing to write the export through it",
+                path.display()
+            )))
         }
+        Ok(m) if !m.is_file() => {
+            return Err(invalid(format!(
+                "{} exists and is not a regular file",
+                path.display()
+            )))
+        }
+        _ => {}
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| invalid(format!("{} does not name a file", path.display())))?;
+    let (tmp, mut file) = {
+        let mut attempt = 0;
+        loop {
+            let mut random = [0u8; 12];
+            getrandom::getrandom(&mut random).map_err(|e| std::io::Error::other(e.to_string()))?;
+            let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+            let mut tmp_name = std::ffi::OsString::from(".");
+            tmp_name.push(name);
+            tmp_name.push(format!(".{suffix}.partial"));
+            let tmp = dir.join(tmp_name);
+            match create_private(&tmp) {
+                Ok(file) => break (tmp, file),
+                // Someone holds that name (a planted link): take another.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 8 => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    drop(file);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
     }
     Ok(())
 }
@@ -487,5 +582,59 @@ mod tests {
             rows: vec![vec!["1".into(), "Ordóñez, Adán".into()]],
         };
         assert_eq!(csv(&table), "a,b\r\n1,\"Ordóñez, Adán\"\r\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn exports_are_private_new_files_and_never_follow_a_planted_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"keep me").unwrap();
+
+        // A link at the old, predictable temporary name and one at the target itself.
+        let out = dir.path().join("review.pdf");
+        std::os::unix::fs::symlink(&victim, dir.path().join("review.partial")).unwrap();
+        write_atomically(&out, b"%PDF-1.4 first").unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), b"%PDF-1.4 first");
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "owner-only");
+        write_atomically(&out, b"%PDF-1.4 again").unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), b"%PDF-1.4 again", "replaced");
+
+        let linked = dir.path().join("linked.pdf");
+        std::os::unix::fs::symlink(&victim, &linked).unwrap();
+        let err = write_atomically(&linked, b"%PDF-1.4 evil").unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep me", "untouched");
+
+        // No folder is made on the way; leftovers of a failed write are not left behind.
+        let err = write_atomically(&dir.path().join("new/sub/r.pdf"), b"x").unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        assert!(!dir.path().join("new").exists());
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["linked.pdf", "review.partial", "review.pdf", "victim"]
+        );
+
+        // A link where the CSV folder goes is refused too.
+        let target = dir.path().join("elsewhere");
+        std::fs::create_dir(&target).unwrap();
+        let csv_dir = dir.path().join("csv");
+        std::os::unix::fs::symlink(&target, &csv_dir).unwrap();
+        let err = make_export_dir(&csv_dir).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        make_export_dir(&dir.path().join("fresh")).unwrap();
+        let mode = std::fs::metadata(dir.path().join("fresh"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+        assert!(make_export_dir(&dir.path().join("a/b")).is_err());
     }
 }

@@ -11,13 +11,29 @@
 //! tree (a tree built by hand, or the wrong text passed in) it falls back to the node's span.
 
 use crate::ast::{CmpOp, CodeField, Expr, FactKind, FactQuery, Literal, Operand, Window};
-use crate::error::{RuleError, Span};
+use crate::error::{excerpt, RuleError, Span};
 use crate::lexer::{tokenize, Keyword, Token, TokenKind};
+use crate::limits::{
+    window_bounds, MAX_DATE, MAX_DATE_YEAR, MAX_NUMBER, MAX_RULE_CHARS, MAX_WINDOW_DAYS,
+    MAX_WINDOW_MONTHS, MIN_DATE, MIN_DATE_YEAR,
+};
 use crate::schema::{Schema, SignalType};
 use crate::suggest::did_you_mean;
 
 /// Validates `expr` (parsed from `text`) against `schema`; see [`crate::check()`].
 pub(crate) fn check(expr: &Expr, text: &str, schema: &Schema) -> Result<(), Vec<RuleError>> {
+    // A rule too long is refused alone, at the first character past the limit: checking it
+    // further could only give a flood of errors nobody reads.
+    if let Some((cut, _)) = text.char_indices().nth(MAX_RULE_CHARS) {
+        let length = text.chars().count();
+        return Err(vec![RuleError::new(
+            text,
+            Span::new(cut, text.len()),
+            format!(
+                "the rule is too long ({length} characters; a rule is at most {MAX_RULE_CHARS})"
+            ),
+        )]);
+    }
     let mut checker = Checker {
         text,
         schema,
@@ -76,7 +92,7 @@ impl Checker<'_> {
             return Some(*signal_type);
         }
         let hint = did_you_mean(name, self.schema.signals.keys().map(String::as_str));
-        self.report(span, format!("unknown signal \"{name}\"{hint}"));
+        self.report(span, format!("unknown signal \"{}\"{hint}", excerpt(name)));
         None
     }
 
@@ -84,7 +100,10 @@ impl Checker<'_> {
     fn operand(&mut self, operand: &Operand) -> Option<SignalType> {
         match operand {
             Operand::Signal { name, span } => self.signal(name, *span),
-            Operand::Literal(literal, _) => Some(literal_type(literal)),
+            Operand::Literal(literal, span) => {
+                self.literal_in_range(literal, *span);
+                Some(literal_type(literal))
+            }
             Operand::Count { query, span } => {
                 self.query(query, *span);
                 Some(SignalType::Number)
@@ -168,16 +187,50 @@ impl Checker<'_> {
         false
     }
 
-    /// Whether a text literal compared with a date is a date; reports it when not.
+    /// Whether a text literal compared with a date is a date; reports it when not. A date
+    /// outside the years rules may use is reported too, but still compares as a date.
     fn date_text(&mut self, value: &str, span: Span) -> bool {
-        if is_iso_date(value) {
-            return true;
+        if !is_iso_date(value) {
+            self.report(
+                span,
+                format!(
+                    "\"{}\" is not a date (write it as \"YYYY-MM-DD\", e.g. \"2024-01-31\")",
+                    excerpt(value)
+                ),
+            );
+            return false;
         }
-        self.report(
-            span,
-            format!("\"{value}\" is not a date (write it as \"YYYY-MM-DD\", e.g. \"2024-01-31\")"),
-        );
-        false
+        let year = value.get(0..4).and_then(|y| y.parse::<u32>().ok());
+        if !year.is_some_and(|y| (MIN_DATE_YEAR..=MAX_DATE_YEAR).contains(&y)) {
+            self.report(
+                span,
+                format!(
+                    "the date \"{value}\" is out of range (dates are from {MIN_DATE} to {MAX_DATE})"
+                ),
+            );
+        }
+        true
+    }
+
+    /// Reports a number whose magnitude is beyond [`MAX_NUMBER`].
+    fn literal_in_range(&mut self, literal: &Literal, span: Span) {
+        if let Literal::Number(value) = literal {
+            if value.is_finite() && value.abs() <= MAX_NUMBER {
+                return;
+            }
+            let written = self
+                .text
+                .get(span.start..span.end)
+                .map_or_else(|| literal.to_string(), str::to_string);
+            self.report(
+                span,
+                format!(
+                    "the number {} is out of range (numbers are between -{max} and {max})",
+                    excerpt(&written),
+                    max = MAX_NUMBER as u64
+                ),
+            );
+        }
     }
 
     /// When `signal` is a text signal with a closed set of values and `other` is text, checks
@@ -201,7 +254,8 @@ impl Checker<'_> {
         self.report(
             span,
             format!(
-                "\"{value}\" is not a value of {signal} (expected one of: {})",
+                "\"{}\" is not a value of {signal} (expected one of: {})",
+                excerpt(value),
                 allowed.join(", ")
             ),
         );
@@ -218,6 +272,7 @@ impl Checker<'_> {
                 .and_then(|spans| spans.get(index).copied())
                 .unwrap_or(span);
             let item_type = literal_type(item);
+            self.literal_in_range(item, item_span);
             match (operand_type, item) {
                 (SignalType::Date, Literal::Text(value)) => {
                     self.date_text(value, item_span);
@@ -226,9 +281,10 @@ impl Checker<'_> {
                     self.report(
                         item_span,
                         format!(
-                            "{} is {}; {item} is {}",
+                            "{} is {}; {} is {}",
                             name_of(operand),
                             operand_type.described(),
+                            excerpt(&item.to_string()),
                             item_type.described()
                         ),
                     );
@@ -308,22 +364,55 @@ impl Checker<'_> {
             );
             self.report(
                 query.value_set_span,
-                format!("unknown value set \"{}\"{hint}", query.value_set),
+                format!("unknown value set \"{}\"{hint}", excerpt(&query.value_set)),
             );
         }
 
-        if let Some(window @ (Window::Days(0) | Window::Months(0))) = query.window {
-            // The amount is the token after `within`.
-            let amount_span = tokens
+        if let Some(window) = query.window {
+            // The amount is the token after `within`, the unit the one after it.
+            let within = tokens
                 .iter()
-                .position(|token| token.kind == TokenKind::Keyword(Keyword::Within))
+                .position(|token| token.kind == TokenKind::Keyword(Keyword::Within));
+            let amount_span = within
                 .and_then(|index| tokens.get(index + 1))
                 .map_or(span, |token| token.span);
-            self.report(
-                amount_span,
-                format!("\"within {window}\" is an empty window (use at least 1)"),
-            );
+            match window {
+                Window::Days(0) | Window::Months(0) => self.report(
+                    amount_span,
+                    format!("\"within {window}\" is an empty window (use at least 1)"),
+                ),
+                Window::Days(n) if n > MAX_WINDOW_DAYS => {
+                    self.window_too_long(window, within, &tokens, amount_span);
+                }
+                Window::Months(n) if n > MAX_WINDOW_MONTHS => {
+                    self.window_too_long(window, within, &tokens, amount_span);
+                }
+                _ => {}
+            }
         }
+    }
+
+    /// Reports a window longer than the limits, quoting it as written (`within 300000 years`)
+    /// when the text matches the tree.
+    fn window_too_long(
+        &mut self,
+        window: Window,
+        within: Option<usize>,
+        tokens: &[Token],
+        amount_span: Span,
+    ) {
+        let written = within
+            .and_then(|index| tokens.get(index + 2))
+            .map(|unit| Span::new(amount_span.start, unit.span.end))
+            .and_then(|whole| Some((whole, self.text.get(whole.start..whole.end)?)));
+        let (span, written) = match written {
+            Some((whole, text)) => (whole, excerpt(text)),
+            None => (amount_span, window.to_string()),
+        };
+        self.report(
+            span,
+            format!("\"within {written}\" is too long ({})", window_bounds()),
+        );
     }
 
     /// Reports `what` (a field or keyword) when the query names kinds outside `allowed`.
@@ -364,7 +453,7 @@ fn literal_type(literal: &Literal) -> SignalType {
 fn name_of(operand: &Operand) -> String {
     match operand {
         Operand::Signal { name, .. } => name.clone(),
-        Operand::Literal(literal, _) => literal.to_string(),
+        Operand::Literal(literal, _) => excerpt(&literal.to_string()),
         Operand::Count { .. } => "count(...)".to_string(),
     }
 }

@@ -50,6 +50,18 @@ impl RuleError {
     }
 }
 
+/// The longest excerpt of rule text an error message quotes, in characters.
+pub const EXCERPT_CHARS: usize = 40;
+
+/// `text` as quoted in an error message: at most [`EXCERPT_CHARS`] characters, then "…".
+/// Messages never echo more of the input than that, whatever was written.
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
 /// The 1-based line and column of the byte `offset` in `text`; columns count characters.
 ///
 /// An offset past the end of the text gives the position just after the last character. An
@@ -95,6 +107,14 @@ mod tests {
         // Byte 1 is inside "é"; the answer is the position after it.
         assert_eq!(line_column("éa", 1), (1, 2));
         assert_eq!(line_column("", 5), (1, 1));
+    }
+
+    #[test]
+    fn excerpts_are_short() {
+        assert_eq!(excerpt("agee"), "agee");
+        assert_eq!(excerpt(&"é".repeat(40)), "é".repeat(40));
+        assert_eq!(excerpt(&"é".repeat(41)), format!("{}…", "é".repeat(40)));
+        assert_eq!(excerpt(&"x".repeat(10_000)).chars().count(), 41);
     }
 
     #[test]

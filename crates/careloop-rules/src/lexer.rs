@@ -7,7 +7,7 @@
 //! even though lexing happens first.
 
 use crate::ast::CmpOp;
-use crate::error::Span;
+use crate::error::{excerpt, Span};
 
 /// The reserved words of the language. Fact kinds, fields and units are not reserved: they
 /// are ordinary names that only mean something inside `exists(...)` and `count(...)`.
@@ -228,16 +228,19 @@ impl Lexer<'_> {
             TokenKind::ValueSet(word)
         } else if let Some(keyword) = Keyword::from_word(&word.to_ascii_lowercase()) {
             TokenKind::Invalid(format!(
-                "unknown keyword or character \"{word}\" (write \"{}\")",
+                "unknown keyword or character \"{}\" (write \"{}\")",
+                excerpt(&word),
                 keyword.as_str()
             ))
         } else if first == '_' {
             TokenKind::Invalid(format!(
-                "invalid name \"{word}\" (names start with a letter)"
+                "invalid name \"{}\" (names start with a letter)",
+                excerpt(&word)
             ))
         } else {
             TokenKind::Invalid(format!(
-                "invalid name \"{word}\" (signal names are lowercase, value set names uppercase)"
+                "invalid name \"{}\" (signal names are lowercase, value set names uppercase)",
+                excerpt(&word)
             ))
         }
     }
@@ -267,13 +270,13 @@ impl Lexer<'_> {
             }
             return TokenKind::Invalid(format!(
                 "invalid number \"{}\"",
-                self.slice(start, self.pos)
+                excerpt(self.slice(start, self.pos))
             ));
         }
         let digits = self.slice(start, self.pos);
         match digits.parse::<f64>() {
             Ok(value) if value.is_finite() => TokenKind::Number(value),
-            _ => TokenKind::Invalid(format!("number \"{digits}\" is too large")),
+            _ => TokenKind::Invalid(format!("number \"{}\" is too large", excerpt(digits))),
         }
     }
 
@@ -497,7 +500,7 @@ mod tests {
         );
         assert_eq!(
             message(&"9".repeat(400)),
-            format!("number \"{}\" is too large", "9".repeat(400))
+            format!("number \"{}…\" is too large", "9".repeat(40))
         );
     }
 

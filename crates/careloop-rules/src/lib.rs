@@ -55,19 +55,29 @@
 //! twice, and empty windows (`within 0 days`).
 //!
 //! Date signals compare with other dates or with text written `"YYYY-MM-DD"`.
+//!
+//! # Limits
+//!
+//! [`check()`] also refuses what an evaluator could not compute safely, with the bound in the
+//! message (see [`limits`]): rules longer than 10,000 characters, windows longer than
+//! 73,000 days, 2,400 months or 200 years (about two centuries, whichever unit), numbers
+//! beyond ±1,000,000,000, and dates before 1800-01-01 or after 2300-12-31. Error messages
+//! quote at most 40 characters of the rule text.
 
 #![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod ast;
 mod check;
 mod error;
 mod lexer;
+pub mod limits;
 mod parser;
 mod schema;
 mod suggest;
 
 pub use ast::{CmpOp, CodeField, Expr, FactKind, FactQuery, Literal, Operand, Window};
-pub use error::{line_column, RuleError, Span};
+pub use error::{excerpt, line_column, RuleError, Span, EXCERPT_CHARS};
 pub use schema::{Schema, SignalType};
 
 /// Parses rule text into a tree, or returns the first syntax error in the text.

@@ -17,7 +17,7 @@
 //! Comparisons take operands, never conditions, so no other reading exists.
 
 use crate::ast::{CodeField, Expr, FactKind, FactQuery, Literal, Operand, Window};
-use crate::error::{line_column, RuleError, Span};
+use crate::error::{excerpt, line_column, RuleError, Span};
 use crate::lexer::{tokenize, Keyword, Token, TokenKind};
 use crate::suggest::did_you_mean;
 
@@ -120,7 +120,10 @@ impl Parser<'_> {
                 let lower = word.to_ascii_lowercase();
                 self.error(
                     token.span,
-                    format!("unknown keyword or character \"{word}\" (write \"{lower}\")"),
+                    format!(
+                        "unknown keyword or character \"{}\" (write \"{lower}\")",
+                        excerpt(word)
+                    ),
                 )
             }
             _ => self.error(
@@ -134,12 +137,14 @@ impl Parser<'_> {
     fn describe(&self, token: &Token) -> String {
         match &token.kind {
             TokenKind::Eof => "the end of the rule".to_string(),
-            TokenKind::Text(value) => format!("the text \"{value}\""),
+            TokenKind::Text(value) => format!("the text \"{}\"", excerpt(value)),
             _ => format!(
                 "\"{}\"",
-                self.text
-                    .get(token.span.start..token.span.end)
-                    .unwrap_or("")
+                excerpt(
+                    self.text
+                        .get(token.span.start..token.span.end)
+                        .unwrap_or("")
+                )
             ),
         }
     }
@@ -288,9 +293,12 @@ impl Parser<'_> {
                 span,
                 match did_you_mean(&name, ["exists", "count"]) {
                     hint if hint.is_empty() => {
-                        format!("\"{name}\" is not a function (write exists(...) or count(...))")
+                        format!(
+                            "\"{}\" is not a function (write exists(...) or count(...))",
+                            excerpt(&name)
+                        )
                     }
-                    hint => format!("\"{name}\" is not a function{hint}"),
+                    hint => format!("\"{}\" is not a function{hint}", excerpt(&name)),
                 },
             )),
             _ => Err(self.unexpected("a comparison operator")),
@@ -466,7 +474,9 @@ impl Parser<'_> {
             }
             let hint = did_you_mean(word, names);
             if !hint.is_empty() {
-                return Err(self.error_here(format!("unknown fact kind \"{word}\"{hint}")));
+                return Err(
+                    self.error_here(format!("unknown fact kind \"{}\"{hint}", excerpt(word)))
+                );
             }
         }
         Err(self.unexpected(&format!("a fact kind ({})", names.join(", "))))
@@ -509,7 +519,11 @@ impl Parser<'_> {
             return Err(self.unexpected(expected));
         }
         let Ok(amount) = digits.parse::<u32>() else {
-            return Err(self.error_here(format!("the window {digits} is too large")));
+            return Err(self.error_here(format!(
+                "the window {} is too large ({})",
+                excerpt(digits),
+                crate::limits::window_bounds()
+            )));
         };
         self.advance();
         let unit = match &self.peek().kind {
@@ -524,7 +538,10 @@ impl Parser<'_> {
                 None => {
                     return Err(self.error(
                         number_span,
-                        format!("the window {digits} years is too large"),
+                        format!(
+                            "the window {digits} years is too large ({})",
+                            crate::limits::window_bounds()
+                        ),
                     ))
                 }
             },

@@ -122,8 +122,8 @@ const CASES: &[(&str, usize, usize, &str)] = &[
         "expected a whole number of days, months or years after \"within\", found \"-\"",
     ),
     ("exists(encounter in X within 3)", 1, 31, "expected a unit (days, months or years), found \")\""),
-    ("exists(encounter in X within 99999999999 days)", 1, 30, "the window 99999999999 is too large"),
-    ("exists(encounter in X within 999999999 years)", 1, 30, "the window 999999999 years is too large"),
+    ("exists(encounter in X within 99999999999 days)", 1, 30, "the window 99999999999 is too large (a window is at most 73000 days, 2400 months or 200 years)"),
+    ("exists(encounter in X within 999999999 years)", 1, 30, "the window 999999999 years is too large (a window is at most 73000 days, 2400 months or 200 years)"),
     // Multi-line rules report the line of the error and the column within that line.
     (
         "sex == \"female\"\n  and age >= 50\n  and not exists(procedure in MAMMOGRAPHY within 2 yrs)",

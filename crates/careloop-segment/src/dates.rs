@@ -20,26 +20,39 @@ pub fn fhir_date(text: &str) -> Option<NaiveDate> {
 }
 
 /// The same day of the month `months` calendar months earlier, clamped to the last day of
-/// that month (2020-02-29 minus 12 months is 2019-02-28).
+/// that month (2020-02-29 minus 12 months is 2019-02-28). Before the first date chrono can
+/// represent it is that date ([`NaiveDate::MIN`]): a window reaching that far holds
+/// everything. Never panics, whatever `months`.
 pub fn months_before(date: NaiveDate, months: u32) -> NaiveDate {
-    let total = date.year() * 12 + date.month0() as i32 - months as i32;
-    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12) as u32);
-    let last_day = last_day_of_month(year, month0 + 1);
-    NaiveDate::from_ymd_opt(year, month0 + 1, date.day().min(last_day))
-        .expect("a clamped day is valid")
+    let total = i64::from(date.year()) * 12 + i64::from(date.month0()) - i64::from(months);
+    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
+    let (Ok(year), Ok(month0)) = (i32::try_from(year), u32::try_from(month0)) else {
+        return NaiveDate::MIN;
+    };
+    last_day_of_month(year, month0 + 1)
+        .and_then(|last_day| NaiveDate::from_ymd_opt(year, month0 + 1, date.day().min(last_day)))
+        .unwrap_or(NaiveDate::MIN)
 }
 
-fn last_day_of_month(year: i32, month: u32) -> u32 {
+/// `n` days before `date`, or [`NaiveDate::MIN`] when that is before any representable date.
+pub fn days_before(date: NaiveDate, days: u32) -> NaiveDate {
+    date.checked_sub_days(chrono::Days::new(u64::from(days)))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// The last day of a month; `None` outside the dates chrono represents.
+fn last_day_of_month(year: i32, month: u32) -> Option<u32> {
     let (next_year, next_month) = if month == 12 {
-        (year + 1, 1)
+        (year.checked_add(1)?, 1)
     } else {
         (year, month + 1)
     };
-    NaiveDate::from_ymd_opt(next_year, next_month, 1)
-        .expect("a valid month")
-        .pred_opt()
-        .expect("not the first day ever")
-        .day()
+    match NaiveDate::from_ymd_opt(next_year, next_month, 1) {
+        Some(next) => next.pred_opt().map(|last| last.day()),
+        // December of the last representable year.
+        None if month == 12 => Some(31),
+        None => None,
+    }
 }
 
 /// Completed years between `birth` and `on`.
@@ -70,7 +83,7 @@ impl Window {
     /// `[D - n days, D]`.
     pub fn days(d: NaiveDate, n: u32) -> Window {
         Window {
-            start: d - chrono::Days::new(n as u64),
+            start: days_before(d, n),
             end: d,
         }
     }
@@ -108,6 +121,27 @@ mod tests {
         assert_eq!(months_before(d("2021-03-31"), 27), d("2018-12-31"));
         assert_eq!(months_before(d("2021-01-15"), 13), d("2019-12-15"));
         assert_eq!(months_before(d("2024-05-31"), 3), d("2024-02-29"));
+    }
+
+    #[test]
+    fn windows_beyond_the_calendar_start_at_its_first_day() {
+        for d in [d("2026-12-07"), NaiveDate::MIN, NaiveDate::MAX] {
+            for n in [0, 1, 2_400, 100_000_000, u32::MAX] {
+                let months = Window::months(d, n);
+                let days = Window::days(d, n);
+                assert!(months.start <= d && days.start <= d, "{d} {n}");
+            }
+        }
+        assert_eq!(
+            Window::days(d("2026-12-07"), u32::MAX).start,
+            NaiveDate::MIN
+        );
+        assert_eq!(
+            Window::months(d("2026-12-07"), u32::MAX).start,
+            NaiveDate::MIN
+        );
+        assert_eq!(months_before(NaiveDate::MAX, 0), NaiveDate::MAX);
+        assert_eq!(days_before(d("2026-12-07"), 6), d("2026-12-01"));
     }
 
     #[test]

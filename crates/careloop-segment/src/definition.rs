@@ -108,7 +108,20 @@ pub(crate) fn read(path: &Path) -> Result<String, SegmentError> {
     })
 }
 
-/// Parses and checks one definition file's text.
+/// The most priority conditions a definition may have.
+pub const MAX_PRIORITY_CONDITIONS: usize = 100;
+/// The largest magnitude of a priority condition's points (with at most
+/// [`MAX_PRIORITY_CONDITIONS`] of them, a total always fits).
+pub const MAX_POINTS: i32 = 10_000;
+/// The longest `contact_within_working_days`: about a year of working days.
+pub const MAX_CONTACT_WITHIN_WORKING_DAYS: u32 = 260;
+/// The longest `cooldown_days`, the same as the longest window of a rule.
+pub const MAX_COOLDOWN_DAYS: u32 = careloop_rules::limits::MAX_WINDOW_DAYS;
+
+/// Parses and checks one definition file's text: its rules against `schema` and the limits
+/// of the rule language (see `careloop_rules::limits`), and its numbers and dates against the
+/// limits above, so that whatever passes can be evaluated. Every error names the file, the
+/// line and column, the segment and the field (`in rule`, `in priority[2].when`, …).
 pub fn parse_definition(
     file: &str,
     text: &str,
@@ -122,8 +135,9 @@ pub fn parse_definition(
             message: e.to_string(),
         }]
     })?;
+    let segment = format!("segment \"{}\"", careloop_rules::excerpt(&definition.id));
     let mut errors = Vec::new();
-    let mut check = |key: &str, nth: usize, rule: &str| -> Option<Expr> {
+    let mut check = |field: &str, key: &str, nth: usize, rule: &str| -> Option<Expr> {
         match careloop_rules::parse_and_check(rule, schema) {
             Ok(expr) => Some(expr),
             Err(rule_errors) => {
@@ -138,27 +152,103 @@ pub fn parse_definition(
                         file: file.to_owned(),
                         line,
                         column,
-                        message: format!("in {key}: {}", e.message),
+                        message: format!("{segment}, in {field}: {}", e.message),
                     });
                 }
                 None
             }
         }
     };
-    let rule = check("rule", 0, &definition.rule);
+    let rule = check("rule", "rule", 0, &definition.rule);
     let priority: Vec<_> = definition
         .priority
         .iter()
         .enumerate()
-        .filter_map(|(i, p)| check("when", i, &p.when).map(|e| (e, p.clone())))
+        .filter_map(|(i, p)| {
+            check(&format!("priority[{i}].when"), "when", i, &p.when).map(|e| (e, p.clone()))
+        })
         .collect();
+    let mut limit = |key: &str, nth: usize, field: &str, message: String| {
+        let (line, column) = key_value_offset(text, key, nth)
+            .map_or((1, 1), |offset| careloop_rules::line_column(text, offset));
+        errors.push(SegmentError::Definition {
+            file: file.to_owned(),
+            line,
+            column,
+            message: format!("{segment}, in {field}: {message}"),
+        });
+    };
+    if definition.priority.len() > MAX_PRIORITY_CONDITIONS {
+        limit(
+            "priority",
+            0,
+            "priority",
+            format!(
+                "{} conditions are too many (at most {MAX_PRIORITY_CONDITIONS})",
+                definition.priority.len()
+            ),
+        );
+    }
+    for (i, p) in definition.priority.iter().enumerate() {
+        if p.points.unsigned_abs() > MAX_POINTS.unsigned_abs() {
+            limit(
+                "points",
+                i,
+                &format!("priority[{i}].points"),
+                format!(
+                    "{} is out of range (points are between -{MAX_POINTS} and {MAX_POINTS})",
+                    p.points
+                ),
+            );
+        }
+    }
+    if definition.contact_within_working_days > MAX_CONTACT_WITHIN_WORKING_DAYS {
+        limit(
+            "contact_within_working_days",
+            0,
+            "contact_within_working_days",
+            format!(
+                "{} is out of range (at most {MAX_CONTACT_WITHIN_WORKING_DAYS} working days)",
+                definition.contact_within_working_days
+            ),
+        );
+    }
+    if definition.cooldown_days > MAX_COOLDOWN_DAYS {
+        limit(
+            "cooldown_days",
+            0,
+            "cooldown_days",
+            format!(
+                "{} is out of range (at most {MAX_COOLDOWN_DAYS} days)",
+                definition.cooldown_days
+            ),
+        );
+    }
+    let year = chrono::Datelike::year(&definition.review_by);
+    let years = careloop_rules::limits::MIN_DATE_YEAR..=careloop_rules::limits::MAX_DATE_YEAR;
+    if !u32::try_from(year).is_ok_and(|year| years.contains(&year)) {
+        limit(
+            "review_by",
+            0,
+            "review_by",
+            format!(
+                "{} is out of range (dates are from {} to {})",
+                definition.review_by,
+                careloop_rules::limits::MIN_DATE,
+                careloop_rules::limits::MAX_DATE
+            ),
+        );
+    }
     for signal in &definition.signals {
         if !schema.signals.contains_key(&signal.name) {
             errors.push(SegmentError::Definition {
                 file: file.to_owned(),
                 line: 1,
                 column: 1,
-                message: format!("signals: unknown signal {:?}", signal.name),
+                message: format!(
+                    "{segment}, in signals: unknown signal \"{}\"",
+                    careloop_rules::excerpt(&signal.name)
+                ),
             });
         }
     }
@@ -202,6 +292,28 @@ fn string_value_offset(text: &str, key: &str, nth: usize) -> Option<usize> {
                 }
                 seen += 1;
             }
+        }
+        from = after_key;
+    }
+    None
+}
+
+/// Byte offset of the first character of the `nth` value (of any type) of `"key":`.
+fn key_value_offset(text: &str, key: &str, nth: usize) -> Option<usize> {
+    let needle = format!("\"{key}\"");
+    let mut from = 0;
+    let mut seen = 0;
+    while let Some(found) = text.get(from..)?.find(&needle) {
+        let after_key = from + found + needle.len();
+        let rest = text.get(after_key..)?;
+        let colon = rest.find(|c: char| !c.is_whitespace())?;
+        if rest.get(colon..)?.starts_with(':') {
+            let value = rest.get(colon + 1..)?;
+            let start = value.find(|c: char| !c.is_whitespace())?;
+            if seen == nth {
+                return Some(after_key + colon + 1 + start);
+            }
+            seen += 1;
         }
         from = after_key;
     }

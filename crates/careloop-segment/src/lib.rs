@@ -8,6 +8,13 @@
 //! Invariants: no clock anywhere (D is a parameter); anything dated after D is invisible;
 //! every cohort holds only people alive at D; capacity, cooldown and the dormant-first
 //! hold-back only split a cohort's members, never remove anyone from them.
+//!
+//! Evaluation never panics: [`check_definition`] refuses windows, numbers and dates beyond
+//! the limits of `careloop_rules::limits` (and the definition's own limits, see
+//! [`definition`]), date arithmetic is checked (a window reaching past the calendar's start
+//! holds everything), and the lints below keep `unwrap`/`expect` out of the library.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod codes;
 pub mod dates;
@@ -22,6 +29,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+pub use careloop_rules::excerpt;
 pub use definition::{Segment, SegmentDefinition};
 pub use engine::{Catalog, Cohort, Explanation, Priority};
 pub use facts::{PatientFacts, SharedFacts};
@@ -109,7 +117,11 @@ pub fn builtin_catalog_with(published: &[(String, String)]) -> Result<Catalog, S
 }
 
 /// Parses and checks one definition against the built-in value sets (for publishing and
-/// previewing a draft).
+/// previewing a draft, for the server's `POST /segments`, and for choosing which stored
+/// version is in force). Whatever it accepts the engine evaluates without panicking: windows,
+/// numbers and dates are bounded (`careloop_rules::limits`), and so are the definition's
+/// points, cooldown, contact deadline and review date ([`definition`]). Errors name the
+/// file, line and column, the segment and the field, and the bound.
 pub fn check_definition(file: &str, text: &str) -> Result<Segment, SegmentError> {
     let value_sets = codes::parse_value_sets(
         builtin::BUILTIN_VALUE_SETS

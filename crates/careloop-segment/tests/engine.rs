@@ -181,8 +181,9 @@ fn invalid_definitions_give_file_line_and_column() {
         + 1;
     let expect = |file: &str, column: usize, message: &str| {
         let prefix = format!(
-            "{}:{rule_line}:{column}: in rule: ",
-            dir.path().join(file).display()
+            "{}:{rule_line}:{column}: segment \"{}\", in rule: ",
+            dir.path().join(file).display(),
+            file.trim_end_matches(".json")
         );
         assert!(
             lines

@@ -15,17 +15,20 @@ use crate::auth;
 use crate::error::{Result, ServerError};
 use crate::storage::{PanelLine, SqliteStorage, Storage, User};
 
+/// A user or team name: 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or
+/// a digit (a team name is a directory under the data dir: `.` and `..` must not be one).
 fn check_name(what: &str, name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
+    let ok = name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(())
     } else {
+        let shown: String = name.chars().take(40).collect();
         Err(ServerError::BadRequest(format!(
-            "{what} {name:?}: use 1 to 64 letters, digits, '-', '_' or '.'"
+            "{what} {shown:?}: use 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or a digit"
         )))
     }
 }
@@ -92,6 +95,21 @@ pub(crate) fn key_file(path: &Path) -> Result<String> {
             .map_err(|e| ServerError::Internal(format!("no randomness: {e}")))?;
         crate::tls::write_private(path, format!("{}\n", hex::encode(bytes)).as_bytes())?;
     }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::symlink_metadata(path)
+            .map_err(|e| ServerError::Internal(format!("reading {}: {e}", path.display())))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(ServerError::BadRequest(format!(
+                "{} is readable by others (mode {:o}): make it the owner's only (chmod 600)",
+                path.display(),
+                mode & 0o777
+            )));
+        }
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| ServerError::Internal(format!("reading {}: {e}", path.display())))?;
     let hex = text.trim();
@@ -104,15 +122,24 @@ pub(crate) fn key_file(path: &Path) -> Result<String> {
     Ok(hex.to_owned())
 }
 
-/// Imports FHIR files (and engagement signals) for a team and publishes what changed. A
-/// file that fails to import fails the whole call before anything is published.
+/// Imports FHIR files (and engagement signals) for a team and publishes what changed. All
+/// the files or none: they are imported in one transaction, so a file that fails to import
+/// fails the whole call with nothing stored in the team's cache and nothing published (a
+/// later call cannot publish half of an earlier one).
 pub fn publish_panel(data_dir: &Path, team: &str, paths: &[PathBuf]) -> Result<Published> {
     check_name("team", team)?;
     let config = team_config(data_dir, team)?;
     let mut cache = Careloop::open(&config)?;
-    let summary = cache.import(paths, false, &mut |_| {})?;
+    let import = careloop_fhir::ImportConfig {
+        all_or_nothing: true,
+        ..careloop_fhir::ImportConfig::default()
+    };
+    let summary = careloop_fhir::import_paths_with(cache.store_mut(), paths, import, &mut |_| {})
+        .map_err(careloop_api::ApiError::from)?;
     if let Some(failure) = summary.files_failed.first() {
-        return Err(ServerError::BadRequest(format!("import: {failure}")));
+        return Err(ServerError::BadRequest(format!(
+            "import: {failure} (nothing was imported or published)"
+        )));
     }
     let storage = SqliteStorage::open(data_dir)?;
     let lines = panel_lines(&cache)?;
@@ -144,5 +171,10 @@ pub(crate) fn panel_lines(cache: &Careloop) -> Result<Vec<PanelLine>> {
 
 /// The audit chain heads workstations reported.
 pub fn audit_heads(data_dir: &Path) -> Result<Vec<crate::storage::RecordedHead>> {
-    SqliteStorage::open(data_dir)?.audit_heads()
+    SqliteStorage::open(data_dir)?.audit_heads(None)
+}
+
+/// Failed sign-ins, locks and reused refresh tokens, oldest first.
+pub fn security_log(data_dir: &Path) -> Result<Vec<crate::auth::SecurityEvent>> {
+    SqliteStorage::open(data_dir)?.security_events()
 }

@@ -32,8 +32,40 @@ pub enum ServerError {
     /// Same id, different content; a name already taken.
     #[error("{0}")]
     Conflict(String),
+    /// The server is at its limit for this kind of work (password checks): try again after
+    /// `retry_after` seconds. Nothing was done.
+    #[error("the server is busy: try again in {retry_after} s")]
+    Busy { retry_after: u64 },
+    /// Too many failed sign-ins for this account or from this address: refused without
+    /// checking the password until `retry_after` seconds have passed.
+    #[error("too many failed sign-ins: try again in {}", wait_text(*retry_after))]
+    Throttled { retry_after: u64 },
+    /// The path exists, but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The request (its headers or body) was not received in time.
+    #[error("the request took longer than {seconds} s to arrive and run")]
+    Timeout { seconds: u64 },
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+fn wait_text(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "1 second".to_owned(),
+        2..=119 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
+}
+
+/// "a coordinator", "an admin": a role with its article, for messages.
+pub fn a_role(role: &str) -> String {
+    let article = if role.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {role}")
 }
 
 impl ServerError {
@@ -53,7 +85,23 @@ impl ServerError {
             ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ServerError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ServerError::Busy { .. } => (StatusCode::TOO_MANY_REQUESTS, "server_busy"),
+            ServerError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            ServerError::MethodNotAllowed(_) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+            }
+            ServerError::Timeout { .. } => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             ServerError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// Seconds a client should wait before trying again (`Retry-After`), for a 429.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ServerError::Busy { retry_after } | ServerError::Throttled { retry_after } => {
+                Some(*retry_after)
+            }
+            _ => None,
         }
     }
 }
@@ -65,7 +113,14 @@ impl IntoResponse for ServerError {
             code: code.to_owned(),
             message: self.to_string(),
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after() {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds.max(1)),
+            );
+        }
+        response
     }
 }
 
@@ -102,3 +157,39 @@ impl From<careloop_api::ApiError> for ServerError {
 }
 
 pub type Result<T, E = ServerError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_429_says_when_to_come_back() {
+        for (error, seconds) in [
+            (ServerError::Busy { retry_after: 1 }, "1"),
+            (ServerError::Throttled { retry_after: 900 }, "900"),
+        ] {
+            let response = error.into_response();
+            assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], seconds);
+        }
+        let response = ServerError::Forbidden("no".into()).into_response();
+        assert!(response
+            .headers()
+            .get(axum::http::header::RETRY_AFTER)
+            .is_none());
+    }
+
+    #[test]
+    fn throttled_messages_speak_in_seconds_or_minutes() {
+        assert_eq!(
+            ServerError::Throttled { retry_after: 1 }.to_string(),
+            "too many failed sign-ins: try again in 1 second"
+        );
+        assert_eq!(
+            ServerError::Throttled { retry_after: 900 }.to_string(),
+            "too many failed sign-ins: try again in 15 minutes"
+        );
+        assert_eq!(a_role("admin"), "an admin");
+        assert_eq!(a_role("supervisor"), "a supervisor");
+    }
+}

@@ -15,23 +15,30 @@
 //! nothing; the global order only grows; the server reads its clock through [`Clock`] (tests
 //! pass their own).
 
+// Requests are hostile input: no unwrap or expect outside the tests and their kit.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod routes;
 pub mod storage;
 #[doc(hidden)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod testkit;
 pub mod tls;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 pub use error::{Result, ServerError};
 use routes::{AppState, TeamFold};
@@ -57,11 +64,45 @@ pub struct ServerConfig {
     pub clock: Clock,
     /// Async worker threads.
     pub workers: usize,
+    /// Connections served at once; beyond it, new ones wait in the listen queue until one
+    /// closes (kept well under the open-file limit).
+    pub max_connections: usize,
+    /// Bounds on a slow or silent client: the TLS handshake, the request headers, the whole
+    /// request (body and handler), and a connection without any traffic.
+    pub timeouts: Timeouts,
+    /// Password checks at once (each holds 19 MiB) and waiting (beyond: 429).
+    pub hash_threads: usize,
+    pub hash_queue: usize,
+    /// How failed sign-ins are slowed down and locked.
+    pub sign_in_limits: auth::SignInLimits,
+}
+
+/// How long the server waits for a client.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    pub handshake: Duration,
+    pub headers: Duration,
+    pub request: Duration,
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    /// 10 s for the handshake and the headers; 120 s for a whole request (an 8 MiB push on
+    /// a slow clinic line); 60 s without any traffic closes a connection.
+    fn default() -> Timeouts {
+        Timeouts {
+            handshake: Duration::from_secs(10),
+            headers: Duration::from_secs(10),
+            request: Duration::from_secs(120),
+            idle: Duration::from_secs(60),
+        }
+    }
 }
 
 impl ServerConfig {
     /// Defaults: a self-signed certificate, 8 MiB bodies, 15-minute access and 30-day
-    /// refresh tokens, the system clock, 2 workers.
+    /// refresh tokens, the system clock, 2 workers, 1,024 connections, two password checks at
+    /// once with 32 waiting.
     pub fn new(data_dir: PathBuf, listen: SocketAddr) -> ServerConfig {
         ServerConfig {
             data_dir,
@@ -71,6 +112,11 @@ impl ServerConfig {
             lifetimes: auth::Lifetimes::default(),
             clock: system_clock(),
             workers: 2,
+            max_connections: 1024,
+            timeouts: Timeouts::default(),
+            hash_threads: 2,
+            hash_queue: 32,
+            sign_in_limits: auth::SignInLimits::default(),
         }
     }
 }
@@ -118,12 +164,17 @@ impl ServerHandle {
     pub fn wait_for_signal(self) {
         if let Some(runtime) = &self.runtime {
             runtime.block_on(async {
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                        .expect("installing a SIGTERM handler");
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut term) => {
+                        tokio::select! {
+                            _ = tokio::signal::ctrl_c() => {}
+                            _ = term.recv() => {}
+                        }
+                    }
+                    // No SIGTERM handler (should not happen): Ctrl-C still stops it.
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
                 }
             });
         }
@@ -133,6 +184,110 @@ impl ServerHandle {
 impl Drop for ServerHandle {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// One connection: the TLS handshake within its time-out, then HTTP/1.1 with a header
+/// time-out, closed after `idle` without traffic either way.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    acceptor: tokio_rustls::TlsAcceptor,
+    app: axum::Router,
+    timeouts: Timeouts,
+) {
+    let Ok(Ok(tls)) = tokio::time::timeout(timeouts.handshake, acceptor.accept(stream)).await
+    else {
+        return;
+    };
+    let started = Instant::now();
+    let last_traffic = Arc::new(AtomicU64::new(0));
+    let io = Watched {
+        inner: tls,
+        started,
+        last_traffic: last_traffic.clone(),
+    };
+    let address = routes::ClientAddr(peer.ip());
+    let app = app.map_request(
+        move |mut request: axum::http::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(address);
+            request
+        },
+    );
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.headers)
+        .serve_connection(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    loop {
+        let quiet = started
+            .elapsed()
+            .saturating_sub(Duration::from_millis(last_traffic.load(Ordering::Relaxed)));
+        if quiet >= timeouts.idle {
+            return; // dropping the connection closes it
+        }
+        tokio::select! {
+            _ = connection.as_mut() => return,
+            () = tokio::time::sleep(timeouts.idle - quiet) => {}
+        }
+    }
+}
+
+/// A stream that notes when bytes last went either way.
+struct Watched<T> {
+    inner: T,
+    started: Instant,
+    last_traffic: Arc<AtomicU64>,
+}
+
+impl<T> Watched<T> {
+    fn touch(&self) {
+        self.last_traffic
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Watched<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.touch();
+        }
+        polled
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(polled, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        polled
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
@@ -166,24 +321,37 @@ pub fn start(config: ServerConfig) -> Result<ServerHandle> {
         lifetimes: config.lifetimes,
         max_body_bytes: config.max_body_bytes,
         folds: folds.clone(),
+        hashes: Arc::new(auth::HashPool::start(
+            config.hash_threads,
+            config.hash_queue,
+        )?),
+        throttle: Arc::new(auth::Throttle::new(config.sign_in_limits)),
+        request_timeout: config.timeouts.request,
     };
     let app = routes::router(state);
     let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
+    let timeouts = config.timeouts;
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
     runtime.spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
+            // At the cap, stop accepting: new connections wait in the listen queue.
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let (stream, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(_) => {
+                    // Out of file descriptors or a reset before accept: wait instead of
+                    // spinning on the error.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
             };
             let acceptor = acceptor.clone();
             let app = app.clone();
             tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let service = hyper_util::service::TowerToHyperService::new(app);
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), service)
-                    .await;
+                let _slot = slot;
+                serve_connection(stream, peer, acceptor, app, timeouts).await;
             });
         }
     });

@@ -21,8 +21,8 @@ use careloop_ops::{OpsState, Policy};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::{self, Caller, Lifetimes};
-use crate::error::{Result, ServerError};
+use crate::auth::{self, Caller, HashPool, Lifetimes, Lockout, SecurityEvent, Throttle};
+use crate::error::{a_role, Result, ServerError};
 use crate::storage::{PanelLine, RecordedHead, Storage};
 use crate::Clock;
 
@@ -36,7 +36,17 @@ pub struct AppState {
     /// Each team's fold of its events in server order: how the server arbitrates (a claim
     /// after another's in this order changes nothing, and the pusher is told why).
     pub folds: Arc<Mutex<HashMap<String, TeamFold>>>,
+    /// Where password checks run (bounded: a sign-in flood gets 429, not the memory).
+    pub hashes: Arc<HashPool>,
+    /// Failed sign-ins per account and per address.
+    pub throttle: Arc<Throttle>,
+    /// A request (body and handler) that takes longer is answered 408.
+    pub request_timeout: std::time::Duration,
 }
+
+/// The address a request came from (set by the connection loop).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub std::net::IpAddr);
 
 #[derive(Default)]
 pub struct TeamFold {
@@ -113,6 +123,7 @@ fn role_of(e: &WireEvent) -> Option<String> {
 /// The router of `/api/v1`.
 pub fn router(state: AppState) -> Router {
     let limit = state.max_body_bytes;
+    let request_timeout = state.request_timeout;
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/auth/login", post(login))
@@ -124,8 +135,30 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/segments", post(push_segments))
         .route("/api/v1/audit-heads", get(audit_heads))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            request_timeout,
+            within_time,
+        ))
         .with_state(state)
+}
+
+/// A request whose body does not arrive, or whose handler does not finish, in time is
+/// answered 408 (the connection's idle and header time-outs cover the rest).
+async fn within_time(
+    State(limit): State<std::time::Duration>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ServerError::Timeout {
+            seconds: limit.as_secs(),
+        }
+        .into_response(),
+    }
 }
 
 /// Runs storage work off the async threads.
@@ -250,8 +283,8 @@ fn require_care_role(caller: &Caller) -> Result<()> {
         Ok(())
     } else {
         Err(ServerError::Forbidden(format!(
-            "a {} may not read or write people's records",
-            caller.role
+            "{} may not read or write people's records",
+            a_role(&caller.role)
         )))
     }
 }
@@ -269,22 +302,84 @@ async fn not_found() -> ServerError {
     ServerError::NotFound("no such endpoint under /api/v1".into())
 }
 
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ServerError {
+    ServerError::MethodNotAllowed(format!(
+        "{method} is not an operation of {}; see schema/openapi.json",
+        uri.path()
+    ))
+}
+
+/// Password sign-in: sizes checked, then the throttle, then the password on the hashing
+/// pool (an unknown user is checked against a dummy hash, so every failure takes as long
+/// and reads the same); failures and locks are kept as security events.
 async fn login(
     State(state): State<AppState>,
+    address: Option<axum::Extension<ClientAddr>>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<Tokens>> {
-    blocking(&state, move |s| {
-        auth::login(
-            s.storage.as_ref(),
-            &req.user,
-            &req.password,
-            &req.workstation,
-            (s.clock)(),
-            s.lifetimes,
-        )
-    })
-    .await
-    .map(Json)
+    auth::check_login_fields(&req.user, &req.password, &req.workstation)?;
+    let address = address.map(|a| a.0 .0);
+    state.throttle.check(&req.user, address, (state.clock)())?;
+    let name = req.user.clone();
+    let user = blocking(&state, move |s| s.storage.user(&name)).await?;
+    let matches = state
+        .hashes
+        .verify(req.password, user.as_ref().map(|u| u.password_hash.clone()))
+        .await?;
+    let now = (state.clock)();
+    match user {
+        Some(user) if matches && !user.disabled => {
+            state.throttle.succeeded(&req.user, address);
+            blocking(&state, move |s| {
+                auth::issue_after_password(
+                    s.storage.as_ref(),
+                    &user,
+                    &req.workstation,
+                    now,
+                    s.lifetimes,
+                )
+            })
+            .await
+            .map(Json)
+        }
+        user => {
+            let disabled = user.as_ref().is_some_and(|u| u.disabled) && matches;
+            let locks = state.throttle.failed(&req.user, address, now);
+            let name = req.user.clone();
+            blocking(&state, move |s| {
+                let address = address.map(|a| a.to_string());
+                let mut events = vec![SecurityEvent {
+                    at: now,
+                    kind: "sign_in_failed".into(),
+                    user: name.clone(),
+                    address: address.clone(),
+                    detail: if disabled {
+                        "the account is disabled".into()
+                    } else {
+                        "unknown user or wrong password".into()
+                    },
+                }];
+                for lock in locks {
+                    events.push(SecurityEvent {
+                        at: now,
+                        kind: match lock {
+                            Lockout::Account => "account_locked".into(),
+                            Lockout::Address => "address_locked".into(),
+                        },
+                        user: name.clone(),
+                        address: address.clone(),
+                        detail: "too many failed sign-ins".into(),
+                    });
+                }
+                for event in &events {
+                    s.storage.record_security_event(event)?;
+                }
+                Ok(())
+            })
+            .await?;
+            Err(auth::bad_sign_in())
+        }
+    }
 }
 
 async fn refresh(
@@ -333,7 +428,7 @@ async fn me(Authed(caller): Authed) -> Json<Me> {
 /// the event named, when one is malformed, someone else's, or about a person outside the
 /// caller's team.
 fn check_push(storage: &dyn Storage, caller: &Caller, req: &PushRequest) -> Result<()> {
-    if req.workstation.trim().is_empty() || req.workstation.len() > 64 {
+    if req.workstation.trim().is_empty() || req.workstation.len() > auth::MAX_WORKSTATION_LEN {
         return Err(ServerError::BadRequest(
             "workstation must be its id (1 to 64 characters)".into(),
         ));
@@ -401,7 +496,7 @@ async fn push(
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let stored = s
             .storage
-            .push(&caller.team, &req.workstation, &req.events)?;
+            .push(&caller.team, &caller.workstation, &req.events)?;
         let fold = folds.entry(caller.team.clone()).or_default();
         let mut results = Vec::with_capacity(stored.len());
         for (event, stored) in req.events.iter().zip(stored) {
@@ -416,9 +511,12 @@ async fn push(
             });
         }
         drop(folds);
+        // The head is the workstation's the token was issued to at sign-in, in the caller's
+        // team: a request body cannot speak for another workstation's chain.
         if let Some(head) = req.audit_head {
             s.storage.record_audit_head(&RecordedHead {
-                workstation: req.workstation.clone(),
+                team: caller.team.clone(),
+                workstation: caller.workstation.clone(),
                 user: caller.user.clone(),
                 head,
                 at: (s.clock)(),
@@ -478,8 +576,8 @@ async fn push_segments(
 ) -> Result<Json<SegmentPushResponse>> {
     if caller.role != "supervisor" {
         return Err(ServerError::Forbidden(format!(
-            "a {} may not publish segment definitions",
-            caller.role
+            "{} may not publish segment definitions",
+            a_role(&caller.role)
         )));
     }
     let mut lines = Vec::new();
@@ -549,6 +647,7 @@ async fn push_segments(
 
 #[derive(Serialize)]
 struct HeadRow {
+    team: String,
     workstation: String,
     user: String,
     seq: i64,
@@ -563,16 +662,17 @@ async fn audit_heads(
 ) -> Result<Json<Vec<HeadRow>>> {
     if !matches!(caller.role.as_str(), "supervisor" | "admin") {
         return Err(ServerError::Forbidden(format!(
-            "a {} may not read the audit heads",
-            caller.role
+            "{} may not read the audit heads",
+            a_role(&caller.role)
         )));
     }
     blocking(&state, move |s| {
         Ok(Json(
             s.storage
-                .audit_heads()?
+                .audit_heads(Some(&caller.team))?
                 .into_iter()
                 .map(|h| HeadRow {
+                    team: h.team,
                     workstation: h.workstation,
                     user: h.user,
                     seq: h.head.seq,

@@ -53,6 +53,18 @@ pub struct Token {
     pub workstation: String,
     pub expires_at: DateTime<Utc>,
     pub revoked: bool,
+    /// Every token descended from one password sign-in shares a family: reuse of a rotated
+    /// refresh token revokes the family.
+    pub family: String,
+    /// The refresh token (its digest) this one was issued for; none for a sign-in.
+    pub parent: Option<String>,
+    /// A refresh token already traded for a new pair (or a pair superseded because the
+    /// token it was issued for was traded again).
+    pub rotated: bool,
+    /// When it was traded; none when superseded.
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// An access token that authorised a request.
+    pub used: bool,
 }
 
 /// What storing one pushed event did.
@@ -66,6 +78,9 @@ pub struct Stored {
 /// A workstation's audit chain head as last recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedHead {
+    /// The team of the user whose token reported it.
+    pub team: String,
+    /// The workstation the reporting token was issued to at sign-in.
     pub workstation: String,
     pub user: String,
     /// The furthest head the workstation has reported.
@@ -88,6 +103,22 @@ pub trait Storage: Send + Sync + 'static {
     fn revoke_token(&self, digest: &str) -> Result<()>;
     /// Revokes every token of a user; returns how many were live.
     fn revoke_user(&self, name: &str) -> Result<u32>;
+    /// Marks a refresh token rotated at `now` (and revoked).
+    fn rotate_token(&self, digest: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Marks a token superseded: revoked, and rotated without a time.
+    fn supersede_token(&self, digest: &str) -> Result<()>;
+    /// The tokens issued for a refresh token.
+    fn successors(&self, digest: &str) -> Result<Vec<Token>>;
+    /// Revokes every token of a family; returns how many were live.
+    fn revoke_family(&self, family: &str) -> Result<u32>;
+    /// Notes that an access token authorised a request.
+    fn mark_used(&self, digest: &str) -> Result<()>;
+    /// Deletes a user's tokens that expired before `now`.
+    fn prune_tokens(&self, user: &str, now: DateTime<Utc>) -> Result<u32>;
+    /// Keeps a failed sign-in, a lock or a token reuse.
+    fn record_security_event(&self, event: &crate::auth::SecurityEvent) -> Result<()>;
+    /// The security events, oldest first.
+    fn security_events(&self) -> Result<Vec<crate::auth::SecurityEvent>>;
 
     /// Stores a push in one transaction: new events get the next places in the global
     /// order; events already stored with the same content keep theirs; an id stored with
@@ -102,7 +133,8 @@ pub trait Storage: Send + Sync + 'static {
     /// lower number, or the same number with another hash) is not taken: the record keeps
     /// the furthest head and notes the regression. Returns the record as it is now.
     fn record_audit_head(&self, head: &RecordedHead) -> Result<RecordedHead>;
-    fn audit_heads(&self) -> Result<Vec<RecordedHead>>;
+    /// The recorded heads of one team's workstations, or of all (the administrator's view).
+    fn audit_heads(&self, team: Option<&str>) -> Result<Vec<RecordedHead>>;
 
     fn in_panel(&self, team: &str, patient_id: &str) -> Result<bool>;
     /// Adds panel lines for a team; a line whose key already has the same digest is skipped.
@@ -155,6 +187,18 @@ CREATE TABLE IF NOT EXISTS audit_head (
     workstation TEXT PRIMARY KEY, user_name TEXT NOT NULL, seq INTEGER NOT NULL,
     hash TEXT NOT NULL, at TEXT NOT NULL, regression TEXT
 );
+-- Heads keyed by the identity of the reporting token: its user's team, the user, and the
+-- workstation it was issued to at sign-in (the table above keyed them on a field of the
+-- request body, which anyone could set; it is no longer read).
+CREATE TABLE IF NOT EXISTS team_audit_head (
+    team TEXT NOT NULL, workstation TEXT NOT NULL, user_name TEXT NOT NULL,
+    seq INTEGER NOT NULL, hash TEXT NOT NULL, at TEXT NOT NULL, regression TEXT,
+    PRIMARY KEY (team, workstation, user_name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS security_event (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL,
+    user_name TEXT NOT NULL, address TEXT, detail TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS panel_item (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, team TEXT NOT NULL, kind TEXT NOT NULL,
     item_key TEXT NOT NULL, digest TEXT NOT NULL, json TEXT NOT NULL
@@ -205,6 +249,27 @@ impl SqliteStorage {
              PRAGMA busy_timeout = 5000;",
         )?;
         conn.execute_batch(SCHEMA)?;
+        // Token families and reuse detection (added after the first release): older tokens
+        // are each a family of their own.
+        let has_family: bool = conn.query_row(
+            "SELECT count(*) FROM pragma_table_info('token') WHERE name = 'family'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? > 0;
+        if !has_family {
+            conn.execute_batch(
+                "BEGIN;
+                 ALTER TABLE token ADD COLUMN family TEXT NOT NULL DEFAULT '';
+                 ALTER TABLE token ADD COLUMN parent TEXT;
+                 ALTER TABLE token ADD COLUMN rotated INTEGER NOT NULL DEFAULT 0;
+                 ALTER TABLE token ADD COLUMN used INTEGER NOT NULL DEFAULT 0;
+                 ALTER TABLE token ADD COLUMN rotated_at TEXT;
+                 UPDATE token SET family = digest;
+                 CREATE INDEX IF NOT EXISTS token_by_family ON token (family);
+                 CREATE INDEX IF NOT EXISTS token_by_parent ON token (parent);
+                 COMMIT;",
+            )?;
+        }
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
         })
@@ -259,10 +324,11 @@ fn read_pulled(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, PulledEvent)>
 }
 
 const SELECT_HEAD: &str =
-    "SELECT workstation, user_name, seq, hash, at, regression FROM audit_head";
+    "SELECT workstation, user_name, seq, hash, at, regression, team FROM team_audit_head";
 
 fn read_head(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordedHead> {
     Ok(RecordedHead {
+        team: r.get(6)?,
         workstation: r.get(0)?,
         user: r.get(1)?,
         head: AuditHeadWire {
@@ -271,6 +337,33 @@ fn read_head(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordedHead> {
         },
         at: parse_time(&r.get::<_, String>(4)?)?,
         regression: r.get(5)?,
+    })
+}
+
+const SELECT_TOKEN: &str =
+    "SELECT digest, kind, user_name, workstation, expires_at, revoked, family, parent, rotated, used, rotated_at FROM token";
+
+fn read_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<Token> {
+    let kind: String = r.get(1)?;
+    Ok(Token {
+        digest: r.get(0)?,
+        kind: if kind == "refresh" {
+            TokenKind::Refresh
+        } else {
+            TokenKind::Access
+        },
+        user: r.get(2)?,
+        workstation: r.get(3)?,
+        expires_at: parse_time(&r.get::<_, String>(4)?)?,
+        revoked: r.get::<_, i64>(5)? != 0,
+        family: r.get(6)?,
+        parent: r.get(7)?,
+        rotated: r.get::<_, i64>(8)? != 0,
+        used: r.get::<_, i64>(9)? != 0,
+        rotated_at: r
+            .get::<_, Option<String>>(10)?
+            .map(|t| parse_time(&t))
+            .transpose()?,
     })
 }
 
@@ -328,8 +421,8 @@ impl Storage for SqliteStorage {
     fn insert_token(&self, token: &Token) -> Result<()> {
         self.conn()
             .prepare_cached(
-                "INSERT INTO token (digest, kind, user_name, workstation, expires_at, revoked)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO token (digest, kind, user_name, workstation, expires_at, revoked, family, parent, rotated, used, rotated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 token.digest,
@@ -337,7 +430,12 @@ impl Storage for SqliteStorage {
                 token.user,
                 token.workstation,
                 time(token.expires_at),
-                token.revoked as i64
+                token.revoked as i64,
+                token.family,
+                token.parent,
+                token.rotated as i64,
+                token.used as i64,
+                token.rotated_at.map(time),
             ])?;
         Ok(())
     }
@@ -345,25 +443,87 @@ impl Storage for SqliteStorage {
     fn token(&self, digest: &str) -> Result<Option<Token>> {
         Ok(self
             .conn()
-            .prepare_cached(
-                "SELECT digest, kind, user_name, workstation, expires_at, revoked FROM token WHERE digest = ?1",
-            )?
-            .query_row(params![digest], |r| {
-                let kind: String = r.get(1)?;
-                Ok(Token {
-                    digest: r.get(0)?,
-                    kind: if kind == "refresh" {
-                        TokenKind::Refresh
-                    } else {
-                        TokenKind::Access
-                    },
-                    user: r.get(2)?,
-                    workstation: r.get(3)?,
-                    expires_at: parse_time(&r.get::<_, String>(4)?)?,
-                    revoked: r.get::<_, i64>(5)? != 0,
-                })
-            })
+            .prepare_cached(&format!("{SELECT_TOKEN} WHERE digest = ?1"))?
+            .query_row(params![digest], read_token)
             .optional()?)
+    }
+
+    fn rotate_token(&self, digest: &str, now: DateTime<Utc>) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE token SET revoked = 1, rotated = 1, rotated_at = ?2 WHERE digest = ?1",
+            )?
+            .execute(params![digest, time(now)])?;
+        Ok(())
+    }
+
+    fn supersede_token(&self, digest: &str) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE token SET revoked = 1, rotated = 1, rotated_at = NULL WHERE digest = ?1",
+            )?
+            .execute(params![digest])?;
+        Ok(())
+    }
+
+    fn successors(&self, digest: &str) -> Result<Vec<Token>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!("{SELECT_TOKEN} WHERE parent = ?1"))?;
+        let rows = stmt.query_map(params![digest], read_token)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn revoke_family(&self, family: &str) -> Result<u32> {
+        Ok(self.conn().execute(
+            "UPDATE token SET revoked = 1 WHERE family = ?1 AND revoked = 0",
+            params![family],
+        )? as u32)
+    }
+
+    fn mark_used(&self, digest: &str) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE token SET used = 1 WHERE digest = ?1 AND used = 0")?
+            .execute(params![digest])?;
+        Ok(())
+    }
+
+    fn prune_tokens(&self, user: &str, now: DateTime<Utc>) -> Result<u32> {
+        Ok(self.conn().execute(
+            "DELETE FROM token WHERE user_name = ?1 AND expires_at < ?2",
+            params![user, time(now)],
+        )? as u32)
+    }
+
+    fn record_security_event(&self, event: &crate::auth::SecurityEvent) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO security_event (at, kind, user_name, address, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                time(event.at),
+                event.kind,
+                event.user,
+                event.address,
+                event.detail
+            ])?;
+        Ok(())
+    }
+
+    fn security_events(&self) -> Result<Vec<crate::auth::SecurityEvent>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT at, kind, user_name, address, detail FROM security_event ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(crate::auth::SecurityEvent {
+                at: parse_time(&r.get::<_, String>(0)?)?,
+                kind: r.get(1)?,
+                user: r.get(2)?,
+                address: r.get(3)?,
+                detail: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn revoke_token(&self, digest: &str) -> Result<()> {
@@ -387,7 +547,8 @@ impl Storage for SqliteStorage {
         for e in events {
             let id = e.id.to_string();
             let at = time(e.occurred_at);
-            let payload = serde_json::to_string(&e.payload).expect("a JSON value serialises");
+            let payload = serde_json::to_string(&e.payload)
+                .map_err(|err| ServerError::Internal(format!("event {id}: {err}")))?;
             let existing = tx
                 .prepare_cached(&format!("{SELECT_EVENT} WHERE id = ?1"))?
                 .query_row(params![id], read_pulled)
@@ -457,8 +618,10 @@ impl Storage for SqliteStorage {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let previous = tx
-            .prepare_cached(&format!("{SELECT_HEAD} WHERE workstation = ?1"))?
-            .query_row(params![head.workstation], read_head)
+            .prepare_cached(&format!(
+                "{SELECT_HEAD} WHERE team = ?1 AND workstation = ?2 AND user_name = ?3"
+            ))?
+            .query_row(params![head.team, head.workstation, head.user], read_head)
             .optional()?;
         let now = match previous {
             Some(before)
@@ -484,19 +647,21 @@ impl Storage for SqliteStorage {
             None => head.clone(),
         };
         tx.execute(
-            "INSERT INTO audit_head (workstation, user_name, seq, hash, at, regression) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (workstation) DO UPDATE SET user_name = excluded.user_name,
+            "INSERT INTO team_audit_head (team, workstation, user_name, seq, hash, at, regression) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (team, workstation, user_name) DO UPDATE SET
                seq = excluded.seq, hash = excluded.hash, at = excluded.at, regression = excluded.regression",
-            params![now.workstation, now.user, now.head.seq, now.head.hash, time(now.at), now.regression],
+            params![now.team, now.workstation, now.user, now.head.seq, now.head.hash, time(now.at), now.regression],
         )?;
         tx.commit()?;
         Ok(now)
     }
 
-    fn audit_heads(&self) -> Result<Vec<RecordedHead>> {
+    fn audit_heads(&self, team: Option<&str>) -> Result<Vec<RecordedHead>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!("{SELECT_HEAD} ORDER BY workstation"))?;
-        let rows = stmt.query_map([], read_head)?;
+        let mut stmt = conn.prepare(&format!(
+            "{SELECT_HEAD} WHERE ?1 IS NULL OR team = ?1 ORDER BY team, workstation, user_name"
+        ))?;
+        let rows = stmt.query_map(params![team], read_head)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -368,3 +368,37 @@ fn while_a_round_runs_the_status_says_so_and_shows_what_has_come_in() {
         assert!(after.last_sync_at.is_some(), "{after:?}");
     });
 }
+
+#[test]
+fn a_user_disabled_on_the_server_loses_the_offline_copy_of_their_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start(dir.path(), 10);
+    cluster.add_team("north", &[("ana", "coordinator")]);
+    let (ana, _minute) = desktop(&dir.path().join("ana-desktop"), &cluster);
+    ana.open(panel_date(), &mut |_| {}).unwrap();
+    // The first sign-in goes to the server and leaves an offline copy here.
+    sign_in(&ana, "ana", PASSWORD).unwrap();
+    ana.lock().unwrap();
+    // The administrator disables ana on the server. The next sign-in here is checked
+    // locally (it works offline), and the server is asked in the background: it refuses.
+    careloop_server::admin::revoke_user(&cluster.data_dir(), "ana", false).unwrap();
+    sign_in(&ana, "ana", PASSWORD).unwrap();
+    ana.lock().unwrap();
+    // From then on the offline copy is gone: the server decides, and it says no.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let refused = loop {
+        match sign_in(&ana, "ana", PASSWORD) {
+            Err(e) => break e,
+            Ok(()) => {
+                ana.lock().unwrap();
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the offline copy still signs ana in"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    };
+    assert_eq!(refused.code, ErrorCode::Forbidden, "{}", refused.message);
+    assert!(refused.message.contains("unknown user or wrong password"));
+}

@@ -334,6 +334,10 @@ fn every_error() -> Vec<ServerError> {
         ServerError::Forbidden(String::new()),
         ServerError::NotFound(String::new()),
         ServerError::Conflict(String::new()),
+        ServerError::Busy { retry_after: 1 },
+        ServerError::Throttled { retry_after: 1 },
+        ServerError::MethodNotAllowed(String::new()),
+        ServerError::Timeout { seconds: 1 },
         ServerError::Internal(String::new()),
     ];
     for e in &all {
@@ -347,6 +351,10 @@ fn every_error() -> Vec<ServerError> {
             | ServerError::Forbidden(_)
             | ServerError::NotFound(_)
             | ServerError::Conflict(_)
+            | ServerError::Busy { .. }
+            | ServerError::Throttled { .. }
+            | ServerError::MethodNotAllowed(_)
+            | ServerError::Timeout { .. }
             | ServerError::Internal(_) => {}
         }
     }
@@ -603,7 +611,7 @@ fn the_wire_types_are_documented_field_by_field() {
         "Error",
         &ErrorBody {
             code: "forbidden".into(),
-            message: "a admin may not read people's records".into(),
+            message: "an admin may not read people's records".into(),
         },
     ));
     // A new variant fails to compile here until it is listed (and documented).
@@ -946,6 +954,12 @@ fn a_live_server_answers_as_documented() {
     let (status, text) = live.json("POST", "/api/v1/auth/refresh", "", None, Some(&spent));
     assert_eq!(status, 200, "{text}");
     let fresh: Tokens = serde_json::from_str(&text).unwrap();
+    // Once the new pair is used, the spent token is refused (and revokes that sign-in).
+    assert_eq!(
+        live.json("GET", "/api/v1/me", "", Some(&fresh.access_token), None)
+            .0,
+        200
+    );
     assert_eq!(
         live.json("POST", "/api/v1/auth/refresh", "", None, Some(&spent))
             .0,

@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0006_sync",
         include_str!("../../../schema/migrations/0006_sync.sql"),
     ),
+    (
+        7,
+        "0007_sign_in_hardening",
+        include_str!("../../../schema/migrations/0007_sign_in_hardening.sql"),
+    ),
 ];
 
 /// The newest schema this build knows.

@@ -400,6 +400,17 @@ impl ImportTx<'_> {
         Ok(changed == 1)
     }
 
+    /// Whether a Patient with this id is stored, counting what this transaction wrote: the
+    /// importer checks that the people a file refers to are in the same import or already here.
+    pub fn patient_exists(&mut self, id: &str) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM patient WHERE id = ?1")?
+            .query_row(params![id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     /// Commits every write of this transaction.
     pub fn commit(self) -> Result<()> {
         self.tx.commit()?;

@@ -330,11 +330,16 @@ impl Connection {
             });
         }
         let body: Option<ErrorBody> = response.json().ok();
+        let busy = body.as_ref().is_some_and(|b| b.code == "server_busy");
         let message = body.map_or_else(
             || format!("the server answered {status}"),
             |b| format!("the server refused ({}): {}", b.code, b.message),
         );
         let code = match status.as_u16() {
+            // The server is at its limit for password checks: like an unreachable server,
+            // try again later. Too many failed sign-ins: refused until the wait is over.
+            429 if busy => ErrorCode::Offline,
+            429 => ErrorCode::Refused,
             401 => ErrorCode::Unauthorized,
             403 => ErrorCode::Forbidden,
             404 => ErrorCode::NotFound,
@@ -378,17 +383,35 @@ impl Connection {
         })
     }
 
-    /// Password sign-in.
+    /// Password sign-in. When the server is busy checking others' passwords (429
+    /// `server_busy`), it is asked again after a short wait, a few times.
     pub fn login(&self, user: &str, password: &str, workstation: &str) -> Result<Tokens> {
-        self.send(
-            self.client
-                .post(self.url("/auth/login"))
-                .json(&LoginRequest {
-                    user: user.to_owned(),
-                    password: password.to_owned(),
-                    workstation: workstation.to_owned(),
-                }),
-        )
+        let mut attempt = 0u32;
+        loop {
+            let answer = self.send(
+                self.client
+                    .post(self.url("/auth/login"))
+                    .json(&LoginRequest {
+                        user: user.to_owned(),
+                        password: password.to_owned(),
+                        workstation: workstation.to_owned(),
+                    }),
+            );
+            match answer {
+                Err(e)
+                    if e.code == ErrorCode::Offline
+                        && e.message.contains("(server_busy)")
+                        && attempt < 8 =>
+                {
+                    attempt += 1;
+                    // 100 ms, 200 ms, … up to 2 s, spread so a crowd does not come back at once.
+                    let base = 100u64 << attempt.min(5);
+                    let jitter = u64::from(std::process::id() % 97) + u64::from(attempt) * 13;
+                    std::thread::sleep(std::time::Duration::from_millis(base.min(2_000) + jitter));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// A new token pair for a refresh token (which the server then revokes).

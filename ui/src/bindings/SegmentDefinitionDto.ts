@@ -17,4 +17,9 @@ text: string,
 /**
  * Every published version, oldest first.
  */
-history: Array<PublishedDto>, };
+history: Array<PublishedDto>, 
+/**
+ * Published versions of this segment that cannot be evaluated here and are not in
+ * force (e.g. received through sync), one sentence each; usually empty.
+ */
+problems: Array<string>, };

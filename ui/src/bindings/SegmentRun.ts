@@ -8,4 +8,9 @@ export type SegmentRun = {
 /**
  * YYYY-MM-DD.
  */
-as_of: string, definitions_version: string, segments: { [key in string]: CohortDto }, };
+as_of: string, definitions_version: string, segments: { [key in string]: CohortDto }, 
+/**
+ * Published definition versions stored here that cannot be evaluated and were passed
+ * over (the previous version or the built-in one ran instead), one sentence each.
+ */
+warnings: Array<string>, };

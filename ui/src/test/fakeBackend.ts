@@ -140,6 +140,7 @@ export const DEFINITION: SegmentDefinitionDto = {
   published: false,
   text: '{\n  "id": "dormant",\n  "version": 3,\n  "rule": "days_since_contact > 365"\n}',
   history: [],
+  problems: [],
 };
 
 export function makeCase(caseId = "c00000", owner: string | null = "ana"): CaseDetail {
