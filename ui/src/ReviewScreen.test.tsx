@@ -188,6 +188,46 @@ describe("ReviewScreen", () => {
     expect(container.querySelectorAll("svg[role=img] > title")).toHaveLength(4);
   });
 
+  it("lists conflicting outcomes to resolve and says how many actions changed nothing", async () => {
+    const backend = fakeBackend();
+    const base = makeReview();
+    backend.weeklyReview.mockResolvedValue(
+      makeReview({
+        pending: {
+          ...base.pending,
+          open_conflicts: [
+            {
+              id: "e1+e2",
+              case_id: "case-k1",
+              patient_id: "p-k1",
+              name: "Kim Lee",
+              segment_id: "post_discharge_30d",
+              owner: "ana",
+              since: "2025-12-30T09:00:00Z",
+              due: null,
+              overdue: false,
+              detail: "attempt.recorded by ana and case.closed by sue: both kept until someone resolves it",
+            },
+          ],
+          superseded_events: 2,
+        },
+      }),
+    );
+    await renderReview(backend);
+    const conflicts = screen.getByTestId("pending-open_conflicts");
+    expect(conflicts.querySelector("caption")?.textContent).toBe("Conflicting outcomes to resolve (1)");
+    expect(within(conflicts).getByText(/both kept until someone resolves it/)).toBeTruthy();
+    expect(text("pending-superseded")).toContain("2 recorded actions changed nothing");
+  });
+
+  it("says nothing of superseded actions when there are none", async () => {
+    await renderReview();
+    expect(screen.queryByTestId("pending-superseded")).toBeNull();
+    expect(screen.getByTestId("pending-open_conflicts").querySelector("caption")?.textContent).toBe(
+      "Conflicting outcomes to resolve (0)",
+    );
+  });
+
   it("says No data yet for charts without data", async () => {
     const backend = fakeBackend();
     backend.weeklyReview.mockResolvedValue(

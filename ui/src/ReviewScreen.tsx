@@ -405,11 +405,15 @@ const CohortSection = memo(function CohortSection({
   );
 });
 
-const PENDING_LISTS: { key: keyof Pending; title: string; since: string }[] = [
+/** The lists of `Pending` (every field but the superseded count). */
+type PendingListKey = { [K in keyof Pending]: Pending[K] extends PendingItem[] ? K : never }[keyof Pending];
+
+const PENDING_LISTS: { key: PendingListKey; title: string; since: string }[] = [
   { key: "overdue_cases", title: "Overdue cases", since: "Opened" },
   { key: "unacknowledged_escalations", title: "Unacknowledged escalations", since: "Raised" },
   { key: "overdue_referrals", title: "Overdue referrals", since: "Sent" },
   { key: "waiting_callbacks", title: "Waiting callbacks", since: "Requested" },
+  { key: "open_conflicts", title: "Conflicting outcomes to resolve", since: "Recorded" },
 ];
 
 const PendingSection = memo(function PendingSection({
@@ -428,6 +432,12 @@ const PendingSection = memo(function PendingSection({
           <PendingTable key={list.key} id={list.key} title={list.title} since={list.since} items={pending[list.key]} names={names} onOpenCase={onOpenCase} />
         ))}
       </div>
+      {pending.superseded_events > 0 && (
+        <p className="muted" data-testid="pending-superseded">
+          {formatCount(pending.superseded_events)} recorded {pending.superseded_events === 1 ? "action" : "actions"} changed nothing because
+          someone else's came first (for example two claims of one case); they are kept in the case timeline and not counted here.
+        </p>
+      )}
     </Section>
   );
 });

@@ -162,7 +162,9 @@ pub fn simulate(
     if let Some(last) = careloop
         .ops()?
         .log
-        .last()
+        .iter()
+        .rev()
+        .find_map(careloop_ops::sync::LogEntry::recorded)
         .filter(|r| plan.weeks > 0 && r.at >= start)
     {
         // The log stays in time order: simulated work comes after what is there.
@@ -293,7 +295,10 @@ fn count_events(
     let calendar = &ops.policy.calendar;
     let add =
         |map: &mut BTreeMap<String, u32>, key: &str| *map.entry(key.to_owned()).or_default() += 1;
-    for r in &ops.log[log_start..] {
+    for r in ops.log[log_start..]
+        .iter()
+        .filter_map(careloop_ops::sync::LogEntry::recorded)
+    {
         *report.events.entry(r.event.kind().to_owned()).or_default() += 1;
         report.events_total += 1;
         match &r.event {

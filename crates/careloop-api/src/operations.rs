@@ -10,7 +10,7 @@ use careloop_ops::events::{Payload, Recorded, KINDS};
 use careloop_ops::guards;
 use careloop_ops::rbac::{self, Field, Operation};
 use careloop_ops::suggest::{self, PastAttempt, Preference};
-use careloop_ops::sync::{Envelope, Fold, Resolution, RESOLUTION_KIND};
+use careloop_ops::sync::{Fold, LogEntry, Resolution, RESOLUTION_KIND};
 use careloop_ops::{
     Attempt, CaseStatus, Channel, CloseReason, EscalationKind, NextAction, OpEvent, OpsError,
     OpsState, Outcome, Policy, ReferralStatus, Role, ServiceType,
@@ -58,8 +58,10 @@ pub(crate) struct Ops {
     pub scripts: ScriptLibrary,
     /// Names and languages of everyone, by id (for worklist rows).
     pub people: HashMap<String, careloop_store::StoredPatient>,
-    /// The log's events, in order (the timeline and the suggestions read them).
-    pub log: Vec<Recorded>,
+    /// The log in the fold's order (the server's, then this workstation's outbox): every
+    /// reader of operational state (timeline, suggestions, search, the weekly review) reads
+    /// these entries, and the review folds them with the same [`Fold`].
+    pub log: Vec<LogEntry>,
     /// What folding events from several workstations found: superseded events, conflicts.
     pub fold: Fold,
 }
@@ -233,29 +235,24 @@ impl Careloop {
                 if KINDS.contains(&e.kind.as_str()) {
                     match from_stored_with_after(e) {
                         Ok((recorded, after)) => {
-                            fold.apply(
-                                &mut state,
-                                Envelope::Op {
-                                    recorded: &recorded,
-                                    after,
-                                },
-                                &policy,
-                            );
-                            log.push(recorded);
+                            let entry = LogEntry::Op { recorded, after };
+                            fold.apply(&mut state, entry.envelope(), &policy);
+                            log.push(entry);
                         }
                         Err(err) => failure = Some(err),
                     }
                 } else if e.kind == RESOLUTION_KIND {
                     match serde_json::from_value::<ResolutionPayload>(e.payload.clone()) {
-                        Ok(p) => fold.apply(
-                            &mut state,
-                            Envelope::Resolution {
+                        Ok(p) => {
+                            let entry = LogEntry::Resolution {
                                 id: e.id,
-                                actor: &e.actor,
-                                resolution: &p.resolution,
-                            },
-                            &policy,
-                        ),
+                                actor: e.actor.clone(),
+                                at: e.occurred_at,
+                                resolution: p.resolution,
+                            };
+                            fold.apply(&mut state, entry.envelope(), &policy);
+                            log.push(entry);
+                        }
                         Err(err) => {
                             failure = Some(ApiError::internal(format!(
                                 "event {} ({}) cannot be read: {err}",
@@ -368,8 +365,10 @@ impl Careloop {
     ) -> Result<Vec<Recorded>> {
         let ops = self.ops()?;
         let mut new_events = Vec::with_capacity(recorded.len());
+        let mut afters = Vec::with_capacity(recorded.len());
         for (n, r) in recorded.iter().enumerate() {
             let after = ops.fold.last_event_of_case(r.event.case_id());
+            afters.push(after);
             let applied = to_new_event(r, after).and_then(|event| {
                 ops.fold
                     .apply_local(&mut ops.state, r, &ops.policy)
@@ -394,7 +393,11 @@ impl Careloop {
             return Err(e.into());
         }
         let ops = self.ops.as_mut().expect("loaded above");
-        ops.log.extend(recorded.iter().cloned());
+        ops.log
+            .extend(recorded.iter().zip(afters).map(|(r, after)| LogEntry::Op {
+                recorded: r.clone(),
+                after,
+            }));
         if self.index_events(&recorded).is_err() {
             // The log is the truth; the index is rebuilt from it when next searched.
             self.search = None;
@@ -1049,7 +1052,7 @@ impl Careloop {
         let cases: Vec<&careloop_ops::Case> = keyed.into_iter().map(|(_, c)| c).collect();
         // Each segment's attempt history, for the suggestions.
         let mut history: HashMap<&str, Vec<PastAttempt>> = HashMap::new();
-        for r in &ops.log {
+        for r in ops.log.iter().filter_map(LogEntry::recorded) {
             if let OpEvent::AttemptRecorded(a) = &r.event {
                 if let Some(case) = ops.state.cases.get(&a.case_id) {
                     history
@@ -1177,6 +1180,7 @@ impl Careloop {
         let timeline = ops
             .log
             .iter()
+            .filter_map(LogEntry::recorded)
             .filter(|r| r.event.case_id() == case_id)
             .map(|r| TimelineEntry {
                 at: r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -240,6 +240,7 @@ impl Careloop {
         let policy = ops.policy.clone();
         let contacted: BTreeSet<String> = log
             .iter()
+            .filter_map(careloop_ops::sync::LogEntry::recorded)
             .filter(|r| r.at < end && matches!(r.event, OpEvent::AttemptRecorded(_)))
             .map(|r| r.patient_id.clone())
             .collect();

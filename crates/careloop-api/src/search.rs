@@ -282,7 +282,11 @@ impl Careloop {
             .map(|(p, c)| (p, c.clone()))
             .collect();
         let mut docs: Vec<Doc> = Vec::new();
-        for r in &ops.log {
+        for r in ops
+            .log
+            .iter()
+            .filter_map(careloop_ops::sync::LogEntry::recorded)
+        {
             let case = ops.state.cases.get(&r.event.case_id());
             docs.extend(event_docs(r, case));
         }

@@ -33,8 +33,14 @@ impl Fixture {
 fn config(root: &Path) -> Config {
     use std::os::unix::fs::PermissionsExt;
     let key = root.join("key");
-    std::fs::write(&key, format!("{}\n", "6b".repeat(32))).unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // Written once: a session of an earlier call may still be reading it (rewriting it in
+    // place would let that reader see it empty).
+    if !key.exists() {
+        let staged = root.join("key.new");
+        std::fs::write(&staged, format!("{}\n", "6b".repeat(32))).unwrap();
+        std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::rename(&staged, &key).unwrap();
+    }
     Config {
         data_dir: root.join("data"),
         key: KeySource::KeyFile(key),

@@ -987,12 +987,14 @@ fn review_text(review: &careloop_api::review::WeeklyReview) -> String {
     );
     let _ = writeln!(
         out,
-        "overdue cases {} · unacknowledged escalations {} · overdue referrals {} · waiting callbacks {} · contact-limit overrides {}",
+        "overdue cases {} · unacknowledged escalations {} · overdue referrals {} · waiting callbacks {} · contact-limit overrides {} · open conflicts {} · superseded actions {}",
         p.overdue_cases.len(),
         p.unacknowledged_escalations.len(),
         p.overdue_referrals.len(),
         p.waiting_callbacks.len(),
-        review.contacts.overrides.len()
+        review.contacts.overrides.len(),
+        p.open_conflicts.len(),
+        p.superseded_events
     );
     for table in careloop_api::review::tables(review) {
         let _ = writeln!(out, "\n{}", table.title);

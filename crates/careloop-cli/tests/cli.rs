@@ -989,3 +989,109 @@ fn a_definition_the_engine_cannot_evaluate_is_refused_and_one_stored_anyway_is_p
     );
     assert!(stdout(&out).contains("polypharmacy"), "{}", stdout(&out));
 }
+
+/// Issue 18's bug: after a routine claim clash (two coordinators claim one pool case while
+/// offline; the server's order gives it to the first), the supervisor's weekly review must
+/// still compute on every workstation, and say what was set aside.
+#[test]
+fn the_weekly_review_computes_after_a_claim_clash_on_every_workstation() {
+    use careloop_server::testkit::{Cluster, PASSWORD};
+    let server = Env::new();
+    let cluster = Cluster::start(&server.path("cluster"), 10);
+    cluster.add_team(
+        "north",
+        &[
+            ("ana", "coordinator"),
+            ("ben", "coordinator"),
+            ("sue", "supervisor"),
+        ],
+    );
+    let (sue, ana, ben) = (Env::new(), Env::new(), Env::new());
+    let sync = |env: &Env, user: &str| {
+        let out = env
+            .command(&[
+                "sync",
+                "run",
+                "--as-user",
+                user,
+                "--server",
+                &cluster.url,
+                "--pin",
+                &cluster.pin,
+            ])
+            .env("CARELOOP_PASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{user}: {}", stderr(&out));
+    };
+    let at = "2026-11-02T09:00:00Z";
+    sync(&sue, "sue");
+    let out = sue.run(&[
+        "case",
+        "open",
+        "--as-of",
+        "2026-11-01",
+        "--as-user",
+        "sue",
+        "--at",
+        at,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    sync(&sue, "sue");
+    sync(&ana, "ana");
+    sync(&ben, "ben");
+    let out = ana.run(&[
+        "case",
+        "list",
+        "--pool",
+        "--format",
+        "json",
+        "--as-user",
+        "ana",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pool: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let case = pool[0]["case_id"].as_str().unwrap().to_owned();
+    // Both claim it offline; ana's reaches the server first.
+    let claim = |env: &Env, user: &str, at: &str| {
+        let out = env.run(&["case", "claim", &case, "--as-user", user, "--at", at]);
+        assert!(out.status.success(), "{user}: {}", stderr(&out));
+    };
+    claim(&ana, "ana", "2026-11-02T10:00:00Z");
+    claim(&ben, "ben", "2026-11-02T10:05:00Z");
+    sync(&ana, "ana");
+    sync(&ben, "ben");
+    sync(&ana, "ana");
+    // The supervisor reviews the week on each workstation (signed in there through the
+    // server), and on her own.
+    for (env, name) in [(&ana, "ana's"), (&ben, "ben's"), (&sue, "sue's")] {
+        sync(env, "sue");
+        let out = env.run(&[
+            "review",
+            "--week",
+            "2026-W45",
+            "--format",
+            "json",
+            "--as-user",
+            "sue",
+        ]);
+        assert!(
+            out.status.success(),
+            "on {name} workstation: {}",
+            stderr(&out)
+        );
+        let review: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(
+            review["pending"]["superseded_events"], 1,
+            "on {name} workstation: ben's claim changed nothing"
+        );
+        let owners: Vec<&str> = review["caseload"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["open_cases"].as_u64().unwrap_or(0) > 0)
+            .map(|row| row["user"].as_str().unwrap())
+            .collect();
+        assert_eq!(owners, ["ana"], "on {name} workstation: the case is ana's");
+    }
+}

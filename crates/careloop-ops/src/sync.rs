@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -50,6 +51,72 @@ pub enum Envelope<'a> {
         actor: &'a str,
         resolution: &'a Resolution,
     },
+}
+
+/// One entry of the log, owned, as every reader of operational state keeps it: the
+/// workstation's operations state, the weekly review and the server read the same entries
+/// through the same [`Fold`] (there is no second, stricter replay).
+#[derive(Clone, Debug, PartialEq)]
+pub enum LogEntry {
+    Op {
+        recorded: Recorded,
+        /// The case event its author had last seen.
+        after: Option<Uuid>,
+    },
+    Resolution {
+        id: Uuid,
+        actor: String,
+        at: DateTime<Utc>,
+        resolution: Resolution,
+    },
+}
+
+impl LogEntry {
+    /// How the fold reads it.
+    pub fn envelope(&self) -> Envelope<'_> {
+        match self {
+            LogEntry::Op { recorded, after } => Envelope::Op {
+                recorded,
+                after: *after,
+            },
+            LogEntry::Resolution {
+                id,
+                actor,
+                resolution,
+                ..
+            } => Envelope::Resolution {
+                id: *id,
+                actor,
+                resolution,
+            },
+        }
+    }
+
+    /// When it was recorded.
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            LogEntry::Op { recorded, .. } => recorded.at,
+            LogEntry::Resolution { at, .. } => *at,
+        }
+    }
+
+    /// The operational event, if it is one.
+    pub fn recorded(&self) -> Option<&Recorded> {
+        match self {
+            LogEntry::Op { recorded, .. } => Some(recorded),
+            LogEntry::Resolution { .. } => None,
+        }
+    }
+}
+
+impl From<Recorded> for LogEntry {
+    /// An event recorded by a single writer (no `after`).
+    fn from(recorded: Recorded) -> LogEntry {
+        LogEntry::Op {
+            recorded,
+            after: None,
+        }
+    }
 }
 
 /// An event kept in the log that changed nothing.
@@ -205,8 +272,10 @@ impl Fold {
         Ok(())
     }
 
-    /// Folds one more entry. Never fails: what cannot apply is listed, not dropped.
-    pub fn apply(&mut self, state: &mut OpsState, entry: Envelope<'_>, policy: &Policy) {
+    /// Folds one more entry. Never fails: what cannot apply is listed, not dropped. Returns
+    /// whether it took effect (false: it is listed in [`Fold::superseded`]). An outcome that
+    /// conflicts with another takes effect (both are kept, and the conflict is listed).
+    pub fn apply(&mut self, state: &mut OpsState, entry: Envelope<'_>, policy: &Policy) -> bool {
         match entry {
             Envelope::Op { recorded, after } => self.apply_op(state, recorded, after, policy),
             Envelope::Resolution {
@@ -218,6 +287,7 @@ impl Fold {
                     let index = self.conflict_by_pair[&resolution.events];
                     self.conflicts[index].resolved =
                         Some((actor.to_owned(), resolution.kept, resolution.note.clone()));
+                    true
                 } else {
                     // A second resolution of the same conflict (two supervisors offline):
                     // the first in order stands; this one is kept in the log, listed.
@@ -234,6 +304,7 @@ impl Fold {
                         kind: RESOLUTION_KIND.into(),
                         why,
                     });
+                    false
                 }
             }
         }
@@ -245,7 +316,7 @@ impl Fold {
         recorded: &Recorded,
         after: Option<Uuid>,
         policy: &Policy,
-    ) {
+    ) -> bool {
         let case_id = recorded.event.case_id();
         let outcome = is_outcome(&recorded.event);
         // The same attempt recorded twice with different content.
@@ -257,7 +328,7 @@ impl Fold {
                     recorded,
                     format!("attempt {} is already recorded", attempt.attempt_id),
                 ));
-                return;
+                return false;
             }
         }
         // A concurrent outcome: one recorded after the author's `after`, by someone else.
@@ -276,10 +347,14 @@ impl Fold {
             }
         }
         match state.apply(recorded, policy) {
-            Ok(()) => self.note_applied(recorded),
+            Ok(()) => {
+                self.note_applied(recorded);
+                true
+            }
             Err(e) => {
                 self.push_step(case_id, recorded.id, false, outcome);
                 self.superseded.push(superseded(recorded, why(&e)));
+                false
             }
         }
     }

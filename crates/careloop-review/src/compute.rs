@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use careloop_ops::model::{CallbackStatus, CaseStatus, Channel, EscalationStatus, ReferralStatus};
-use careloop_ops::{Case, OpEvent, OpsState, Policy, Recorded};
+use careloop_ops::sync::{Fold, LogEntry};
+use careloop_ops::{Case, OpEvent, OpsState, Policy};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -79,8 +80,13 @@ pub struct Input<'a> {
     /// This review's run and the previous review's, with their members (see [`select_runs`]).
     pub current: Option<&'a CohortRun>,
     pub previous: Option<&'a CohortRun>,
-    /// The whole event log in order; events at or after the end of the week are ignored.
-    pub log: &'a [Recorded],
+    /// The whole log in the fold's order (the server's, then the workstation's outbox);
+    /// entries recorded at or after the end of the week are ignored. It is folded with the
+    /// one conflict-tolerant [`Fold`] every reader uses: an event that does not apply in
+    /// that order (a claim another coordinator made first) is counted as superseded and
+    /// nowhere else; two outcomes of one case step both count, and the conflict is listed
+    /// as pending until someone resolves it.
+    pub log: &'a [LogEntry],
     pub policy: &'a Policy,
     /// Dates of closing evidence by (person, care-gap segment).
     pub evidence: &'a HashMap<(String, String), Vec<NaiveDate>>,
@@ -235,17 +241,21 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
 
     // The state at the end of the week, and every attempt before it.
     let mut state = OpsState::default();
+    let mut fold = Fold::default();
+    let mut recorded_at: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
     let mut attempts: Vec<AttemptSeen> = Vec::new();
     let mut first_attempt: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
     // The first contact's deadline (a case's `due` moves on with each follow-up).
     let mut first_due: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
-    for recorded in input.log.iter().filter(|r| r.at < end) {
-        state
-            .apply(recorded, input.policy)
-            .map_err(|e| ReviewError::Log {
-                event: recorded.id.to_string(),
-                why: e.to_string(),
-            })?;
+    for entry in input.log.iter().filter(|e| e.at() < end) {
+        let took_effect = fold.apply(&mut state, entry.envelope(), input.policy);
+        let Some(recorded) = entry.recorded() else {
+            continue;
+        };
+        recorded_at.insert(recorded.id, recorded.at);
+        if !took_effect {
+            continue;
+        }
         if let OpEvent::CaseOpened { case_id, due, .. } = &recorded.event {
             first_due.insert(*case_id, *due);
         }
@@ -490,11 +500,34 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
                 ));
             }
         }
+        let mut conflicts = Vec::new();
+        for c in fold.conflicts.iter().filter(|c| c.resolved.is_none()) {
+            let Some(case) = state.cases.get(&c.case_id) else {
+                continue;
+            };
+            let since = recorded_at
+                .get(&c.events[1])
+                .copied()
+                .unwrap_or(case.opened_at);
+            conflicts.push(item(
+                &mut b,
+                format!("{}+{}", c.events[0], c.events[1]),
+                case,
+                since,
+                None,
+                false,
+                format!(
+                    "{} by {} and {} by {}: both kept until someone resolves it",
+                    c.kinds[0], c.actors[0], c.kinds[1], c.actors[1]
+                ),
+            ));
+        }
         for list in [
             &mut overdue_cases,
             &mut escalations,
             &mut referrals,
             &mut callbacks,
+            &mut conflicts,
         ] {
             list.sort_by(|x, y| (!x.overdue, &x.since, &x.id).cmp(&(!y.overdue, &y.since, &y.id)));
         }
@@ -503,6 +536,7 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
             ("pending:escalations", &escalations),
             ("pending:referrals", &referrals),
             ("pending:callbacks", &callbacks),
+            ("pending:conflicts", &conflicts),
         ] {
             let rows: Vec<(String, Option<Uuid>)> = list
                 .iter()
@@ -515,6 +549,8 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
             unacknowledged_escalations: escalations,
             overdue_referrals: referrals,
             waiting_callbacks: callbacks,
+            open_conflicts: conflicts,
+            superseded_events: fold.superseded.len() as u32,
         }
     };
 

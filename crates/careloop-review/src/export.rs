@@ -110,6 +110,7 @@ pub fn tables(review: &WeeklyReview) -> Vec<Table> {
             ),
             ("overdue_referral", &pending.overdue_referrals),
             ("waiting_callback", &pending.waiting_callbacks),
+            ("open_conflict", &pending.open_conflicts),
         ]
         .into_iter()
         .flat_map(|(kind, items)| {

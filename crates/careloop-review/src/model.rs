@@ -108,6 +108,13 @@ pub struct Pending {
     pub overdue_referrals: Vec<PendingItem>,
     /// Callbacks waiting for a clinician.
     pub waiting_callbacks: Vec<PendingItem>,
+    /// Two outcomes recorded for one case step on different workstations, both kept until
+    /// a coordinator or supervisor resolves the conflict (the id names both events).
+    pub open_conflicts: Vec<PendingItem>,
+    /// Events kept in the log that changed nothing in the server's order (a claim of a case
+    /// someone else claimed first, the same attempt recorded twice, a second resolution of
+    /// one conflict). They count nowhere else in the review.
+    pub superseded_events: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -701,6 +701,11 @@ fn fixture() -> Fixture {
     }
 }
 
+/// A single writer's log as the fold reads it.
+fn entries(log: &[Recorded]) -> Vec<careloop_ops::sync::LogEntry> {
+    log.iter().cloned().map(Into::into).collect()
+}
+
 fn review_of(f: &Fixture) -> (WeeklyReview, Drills) {
     let week = Week::parse("2026-W47").unwrap();
     let (current, previous) = careloop_review::compute::select_runs(&f.runs, week);
@@ -713,7 +718,7 @@ fn review_of(f: &Fixture) -> (WeeklyReview, Drills) {
         runs: &f.runs,
         current: find(current),
         previous: find(previous),
-        log: &f.log,
+        log: &entries(&f.log),
         policy: &policy,
         evidence: &f.evidence,
         visits: &f.visits,
@@ -1195,38 +1200,37 @@ fn an_empty_log_and_history_give_empty_tables_not_errors() {
 }
 
 #[test]
-fn a_log_that_does_not_fold_is_an_error_naming_the_event() {
-    let mut f = fixture();
-    // Claim a case that was never opened.
-    let bad = Recorded {
-        id: id(0xBAD),
-        at: t("2026-11-17T09:00"),
-        actor: "ana".into(),
-        role: Role::Coordinator,
-        patient_id: "p1".into(),
-        event: OpEvent::CaseClaimed {
-            case_id: id(0xDEAD),
-        },
-    };
-    f.log.push(bad);
-    let week = Week::parse("2026-W47").unwrap();
-    let policy = Policy::default();
-    let e = compute(&careloop_review::Input {
-        week,
-        people: &f.people,
-        segments: &f.segments,
-        runs: &f.runs,
-        current: None,
-        previous: None,
-        log: &f.log,
-        policy: &policy,
-        evidence: &f.evidence,
-        visits: &f.visits,
-        settings: Settings::default(),
-    })
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains(&id(0xBAD).to_string()), "{e}");
+fn an_event_that_does_not_fold_is_superseded_and_counts_nowhere_else() {
+    let f = fixture();
+    let (before, _) = review_of(&f);
+    assert_eq!(before.pending.superseded_events, 0);
+    // A second claim of a claimed case, and a claim of a case never opened, as a multi-writer
+    // log holds them (each kept, each changing nothing).
+    let mut g = fixture();
+    let claimed = g
+        .log
+        .iter()
+        .find_map(|r| match &r.event {
+            OpEvent::CaseClaimed { case_id } => Some((*case_id, r.patient_id.clone(), r.at)),
+            _ => None,
+        })
+        .expect("the fixture claims a case");
+    for (n, case_id) in [claimed.0, id(0xDEAD)].into_iter().enumerate() {
+        g.log.push(Recorded {
+            id: id(0xBAD0 + n as u128),
+            at: claimed.2 + chrono::Duration::minutes(1),
+            actor: "ben".into(),
+            role: Role::Coordinator,
+            patient_id: claimed.1.clone(),
+            event: OpEvent::CaseClaimed { case_id },
+        });
+    }
+    let (after, _) = review_of(&g);
+    assert_eq!(after.pending.superseded_events, 2);
+    // Everything else is as without them.
+    let mut same = after.clone();
+    same.pending.superseded_events = 0;
+    assert_eq!(same, before);
 }
 
 #[test]
@@ -1249,4 +1253,115 @@ fn csv_tables_are_written_one_file_each() {
     assert!(std::fs::read_dir(dir.path())
         .unwrap()
         .all(|e| e.unwrap().path().extension().unwrap() == "csv"));
+}
+
+/// Issue 18: whatever order the server gives several workstations' events (each
+/// workstation's own in the order it recorded them), the review computes, and equals the
+/// review of only the events that took effect, folded once: what was set aside changes
+/// nothing but the superseded count.
+mod any_server_order {
+    use super::*;
+    use careloop_ops::sync::{Fold, LogEntry};
+    use proptest::prelude::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Another workstation's events about the fixture's cases: claims of claimed cases,
+    /// closings of closed ones, claims of cases never opened.
+    fn rivals(log: &[Recorded], count: usize, rng: &mut rand_chacha::ChaCha8Rng) -> Vec<Recorded> {
+        let targets: Vec<&Recorded> = log
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.event,
+                    OpEvent::CaseClaimed { .. } | OpEvent::CaseClosed { .. }
+                )
+            })
+            .collect();
+        (0..count)
+            .map(|n| {
+                let base = targets[rng.gen_range(0..targets.len())];
+                let event = match (&base.event, rng.gen_range(0..3)) {
+                    (_, 0) => OpEvent::CaseClaimed {
+                        case_id: id(0xF000 + n as u128),
+                    },
+                    (OpEvent::CaseClosed { case_id, .. }, _) => OpEvent::CaseClosed {
+                        case_id: *case_id,
+                        reason: CloseReason::Stable,
+                        note: None,
+                    },
+                    (e, _) => OpEvent::CaseClaimed {
+                        case_id: e.case_id(),
+                    },
+                };
+                Recorded {
+                    id: id(0xE000 + n as u128),
+                    at: base.at + chrono::Duration::minutes(1),
+                    actor: "ben".into(),
+                    role: Role::Coordinator,
+                    patient_id: base.patient_id.clone(),
+                    event,
+                }
+            })
+            .collect()
+    }
+
+    fn review(f: &Fixture, log: &[LogEntry]) -> WeeklyReview {
+        let policy = Policy::default();
+        let (current, previous) =
+            careloop_review::compute::select_runs(&f.runs, Week::parse("2026-W47").unwrap());
+        let run = |id: Option<i64>| id.and_then(|id| f.runs.iter().find(|r| r.id == id));
+        compute(&careloop_review::Input {
+            week: Week::parse("2026-W47").unwrap(),
+            people: &f.people,
+            segments: &f.segments,
+            runs: &f.runs,
+            current: run(current),
+            previous: run(previous),
+            log,
+            policy: &policy,
+            evidence: &f.evidence,
+            visits: &f.visits,
+            settings: Settings::default(),
+        })
+        .expect("a review computes whatever the order")
+        .0
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        #[test]
+        fn the_review_of_any_interleaving_equals_the_review_of_what_took_effect(
+            seed in any::<u64>(),
+            count in 1usize..8,
+        ) {
+            let f = fixture();
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let theirs = rivals(&f.log, count, &mut rng);
+            // Interleave the two workstations' streams, each in its own order.
+            let (mut a, mut b) = (f.log.iter().peekable(), theirs.iter().peekable());
+            let mut order: Vec<LogEntry> = Vec::new();
+            while a.peek().is_some() || b.peek().is_some() {
+                let from_a = b.peek().is_none() || (a.peek().is_some() && rng.gen_bool(0.7));
+                let next = if from_a { a.next() } else { b.next() };
+                order.push(next.expect("peeked").clone().into());
+            }
+            let all = review(&f, &order);
+            // The same log folded once; only what took effect, folded again.
+            let mut state = careloop_ops::OpsState::default();
+            let mut fold = Fold::default();
+            let policy = Policy::default();
+            let end = Week::parse("2026-W47").unwrap().end();
+            let took_effect: Vec<LogEntry> = order
+                .iter()
+                .filter(|e| e.at() >= end || fold.apply(&mut state, e.envelope(), &policy))
+                .cloned()
+                .collect();
+            prop_assert_eq!(all.pending.superseded_events as usize, fold.superseded.len());
+            let again = review(&f, &took_effect);
+            prop_assert_eq!(again.pending.superseded_events, 0);
+            let mut all = all;
+            all.pending.superseded_events = 0;
+            prop_assert_eq!(all, again);
+        }
+    }
 }

@@ -113,6 +113,8 @@ fn empty_review() -> WeeklyReview {
             unacknowledged_escalations: vec![],
             overdue_referrals: vec![],
             waiting_callbacks: vec![],
+            open_conflicts: vec![],
+            superseded_events: 0,
         },
         caseload: vec![],
         equity: Equity {
@@ -215,6 +217,8 @@ fn sample_review() -> WeeklyReview {
             pending("cb1", "Zoë Brontë", "peds-wcv"),
             pending("cb2", "Ana Ruiz", "flu-65"),
         ],
+        open_conflicts: vec![],
+        superseded_events: 0,
     };
     r.caseload = vec![
         CaseloadRow {

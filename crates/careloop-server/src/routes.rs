@@ -64,7 +64,8 @@ impl TeamFold {
         let policy = Policy::default();
         let before = self.fold.superseded.len();
         if let Some(entry) = parse(event) {
-            match &entry {
+            // Whether it took effect shows in `superseded`, read below.
+            let _took_effect = match &entry {
                 Parsed::Op(recorded, after) => self.fold.apply(
                     &mut self.state,
                     Envelope::Op {
@@ -82,7 +83,7 @@ impl TeamFold {
                     },
                     &policy,
                 ),
-            }
+            };
         }
         for s in &self.fold.superseded[before..] {
             self.superseded.insert(s.event_id, s.why.clone());

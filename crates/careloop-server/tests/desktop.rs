@@ -242,6 +242,27 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
         conflicts[0].kept.as_deref(),
         Some(open[0].events[0].as_str())
     );
+
+    // The supervisor's weekly review on this desktop still computes after the clash: it
+    // reads the same tolerant fold, so Ana's claim counts as superseded, and the resolved
+    // conflict is no longer pending.
+    ana.lock().unwrap();
+    minute.store(31, Ordering::SeqCst);
+    sign_in(&ana, "sue", PASSWORD).unwrap();
+    let review = ana.weekly_review(Some("2026-W45")).unwrap();
+    assert_eq!(review.pending.superseded_events, 1, "{:?}", review.pending);
+    assert!(
+        review.pending.open_conflicts.is_empty(),
+        "{:?}",
+        review.pending
+    );
+    let owners: Vec<&str> = review
+        .caseload
+        .iter()
+        .filter(|row| row.open_cases > 0)
+        .map(|row| row.user.as_str())
+        .collect();
+    assert!(owners.contains(&"ben"), "{owners:?}");
 }
 
 #[test]

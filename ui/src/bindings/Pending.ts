@@ -21,4 +21,15 @@ overdue_referrals: Array<PendingItem>,
 /**
  * Callbacks waiting for a clinician.
  */
-waiting_callbacks: Array<PendingItem>, };
+waiting_callbacks: Array<PendingItem>, 
+/**
+ * Two outcomes recorded for one case step on different workstations, both kept until
+ * a coordinator or supervisor resolves the conflict (the id names both events).
+ */
+open_conflicts: Array<PendingItem>, 
+/**
+ * Events kept in the log that changed nothing in the server's order (a claim of a case
+ * someone else claimed first, the same attempt recorded twice, a second resolution of
+ * one conflict). They count nowhere else in the review.
+ */
+superseded_events: number, };

@@ -115,6 +115,8 @@ export function makeReview(patch: Partial<WeeklyReview> = {}): WeeklyReview {
         pending("cb2", "Dev Patel", { overdue: false }),
         pending("cb3", "Eve Adams", { overdue: false }),
       ],
+      open_conflicts: [],
+      superseded_events: 0,
     },
     caseload: [
       { user: "ana", open_cases: 20, capacity: 25, use_share: 0.8, overdue: 3, attempts: 40, reached: 22, drill: "caseload:ana" },
