@@ -172,6 +172,17 @@ impl std::fmt::Debug for DetachedSearch {
 pub(crate) struct Search {
     index: SearchIndex,
     persons: HashMap<String, Doc>,
+    /// Events a sync pulled into the log that the index has not taken in yet: indexed (with
+    /// the case fields of their people, from the state folded again) before the next search,
+    /// instead of building the whole index again.
+    behind: Vec<careloop_ops::Recorded>,
+}
+
+impl Search {
+    /// Notes events pulled into the log, for the next search to index.
+    pub(crate) fn fall_behind(&mut self, pulled: impl IntoIterator<Item = careloop_ops::Recorded>) {
+        self.behind.extend(pulled);
+    }
 }
 
 impl std::fmt::Debug for Search {
@@ -220,6 +231,19 @@ fn person_case<'a>(
 impl Careloop {
     /// The search index, built on first use.
     fn search_index(&mut self) -> Result<&mut SearchIndex> {
+        let behind = self
+            .search
+            .as_mut()
+            .map(|s| std::mem::take(&mut s.behind))
+            .unwrap_or_default();
+        if !behind.is_empty() {
+            // Pulled by a sync: the state is folded again, then only those events and their
+            // people's case fields are indexed.
+            self.ops()?;
+            if self.index_events(&behind).is_err() {
+                self.search = None;
+            }
+        }
         if self.search.is_none() {
             let search = self.build_search()?;
             self.search = Some(search);
@@ -361,6 +385,7 @@ impl Careloop {
         let search = Search {
             index,
             persons: persons.into_iter().map(|d| (d.id.clone(), d)).collect(),
+            behind: Vec::new(),
         };
         release_free_memory();
         Ok(search)

@@ -19,231 +19,9 @@ use careloop_store::{AuditOutcome, NewAuditEntry, NewEvent};
 use crate::operations::{ResolutionPayload, Session};
 use crate::{ApiError, Careloop, ErrorCode, Result};
 
-/// The messages of `/api/v1`, as both the server and the workstations read them. Every
-/// request type refuses unknown fields.
-pub mod wire {
-    use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Serialize};
-    use uuid::Uuid;
-
-    /// An event as it travels: the log's columns, the payload as stored.
-    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct WireEvent {
-        pub id: Uuid,
-        pub kind: String,
-        pub subject: String,
-        pub actor: String,
-        pub occurred_at: DateTime<Utc>,
-        pub payload: serde_json::Value,
-        pub payload_version: u32,
-    }
-
-    impl From<&careloop_store::Event> for WireEvent {
-        fn from(e: &careloop_store::Event) -> WireEvent {
-            WireEvent {
-                id: e.id,
-                kind: e.kind.clone(),
-                subject: e.subject.clone(),
-                actor: e.actor.clone(),
-                occurred_at: e.occurred_at,
-                payload: e.payload.clone(),
-                payload_version: e.payload_version,
-            }
-        }
-    }
-
-    impl From<WireEvent> for careloop_store::NewEvent {
-        fn from(e: WireEvent) -> careloop_store::NewEvent {
-            careloop_store::NewEvent {
-                id: e.id,
-                kind: e.kind,
-                subject: e.subject,
-                actor: e.actor,
-                occurred_at: e.occurred_at,
-                payload: e.payload,
-                payload_version: e.payload_version,
-            }
-        }
-    }
-
-    /// The last entry of a workstation's audit chain.
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct AuditHeadWire {
-        pub seq: i64,
-        pub hash: String,
-    }
-
-    /// `POST /api/v1/events`: a workstation's outbox, oldest first.
-    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct PushRequest {
-        /// The workstation's id (a UUID it made once).
-        pub workstation: String,
-        pub events: Vec<WireEvent>,
-        /// Its audit chain's head now (`None` while the chain is empty).
-        pub audit_head: Option<AuditHeadWire>,
-    }
-
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
-    pub enum PushStatus {
-        /// New to the server: it has this place in the global order now.
-        Accepted,
-        /// The server already had it (a retry): its place is unchanged.
-        Duplicate,
-    }
-
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct PushResult {
-        pub id: Uuid,
-        pub server_seq: i64,
-        pub status: PushStatus,
-        /// Kept, but it changed nothing in the server's order, and why (e.g. "already
-        /// claimed by ana": first in server order wins).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub superseded: Option<String>,
-    }
-
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct PushResponse {
-        pub results: Vec<PushResult>,
-    }
-
-    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct PulledEvent {
-        pub server_seq: i64,
-        pub event: WireEvent,
-    }
-
-    /// `GET /api/v1/events?after=CURSOR&limit=N`: the team's events in server order.
-    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct PullResponse {
-        pub events: Vec<PulledEvent>,
-        /// The cursor to ask with next time (the last event's server order).
-        pub cursor: i64,
-        /// Whether more events wait after this page.
-        pub more: bool,
-    }
-
-    /// `POST /api/v1/auth/login`.
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct LoginRequest {
-        pub user: String,
-        pub password: String,
-        pub workstation: String,
-    }
-
-    /// `POST /api/v1/auth/refresh` and `POST /api/v1/auth/logout`.
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct RefreshRequest {
-        pub refresh_token: String,
-    }
-
-    /// A signed-in session: a short-lived access token and a refresh token (rotated on use).
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Tokens {
-        pub access_token: String,
-        pub access_expires_at: DateTime<Utc>,
-        pub refresh_token: String,
-        pub refresh_expires_at: DateTime<Utc>,
-        pub user: String,
-        pub role: String,
-        pub team: String,
-    }
-
-    /// One resource of the team's panel, as imported on the server.
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct PanelItem {
-        pub seq: i64,
-        /// A FHIR resource, or an engagement signal, as one NDJSON line.
-        pub kind: PanelKind,
-        pub json: String,
-    }
-
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
-    pub enum PanelKind {
-        Resource,
-        Engagement,
-        /// A segment definition a supervisor published (JSON: [`SegmentDefinitionWire`]).
-        Segment,
-    }
-
-    /// A published segment definition, as a supervisor's workstation pushes it and as the
-    /// team's workstations pull it with the panel.
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct SegmentDefinitionWire {
-        pub id: String,
-        pub version: u32,
-        /// The definition's JSON text, exactly as published.
-        pub body: String,
-        pub published_by: String,
-        pub published_at: String,
-    }
-
-    /// `POST /api/v1/segments`: definitions a supervisor published here (supervisors only).
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct SegmentPushRequest {
-        pub definitions: Vec<SegmentDefinitionWire>,
-    }
-
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
-    pub enum SegmentStatus {
-        /// Now part of the team's panel.
-        Published,
-        /// The server had this very version already (a retry).
-        Duplicate,
-        /// Another supervisor published this id and version first, with other content: the
-        /// team keeps theirs; publish again as a newer version.
-        Superseded,
-    }
-
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct SegmentPushResult {
-        pub id: String,
-        pub version: u32,
-        pub status: SegmentStatus,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub why: Option<String>,
-    }
-
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct SegmentPushResponse {
-        pub results: Vec<SegmentPushResult>,
-    }
-
-    /// `GET /api/v1/panel?after=CURSOR&limit=N`: the team's people and their facts.
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct PanelPage {
-        pub items: Vec<PanelItem>,
-        pub cursor: i64,
-        pub more: bool,
-    }
-
-    /// Every error: a stable code and a message naming what and where.
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct ErrorBody {
-        pub code: String,
-        pub message: String,
-    }
-}
+/// The messages of `/api/v1` (the `careloop-wire` crate, shared with the server).
+pub use careloop_wire as wire;
+pub use careloop_wire::{PANEL_PAGE, PULL_PAGE};
 
 /// What a workstation needs from the network. `careloop-sync` implements it over HTTPS; the
 /// methods return the server's answer, or an [`ApiError`] (`offline`, `unauthorized`, …).
@@ -257,11 +35,8 @@ pub trait Transport {
     ) -> Result<wire::SegmentPushResponse>;
 }
 
-/// The most events one push carries, and one pull page asks for.
+/// The most events one push carries.
 pub const PUSH_BATCH: u32 = 500;
-pub const PULL_PAGE: u32 = 1_000;
-/// The most panel lines one page asks for.
-pub const PANEL_PAGE: u32 = 5_000;
 
 const EVENTS_CURSOR: &str = "events_cursor";
 const PANEL_CURSOR: &str = "panel_cursor";
@@ -375,16 +150,24 @@ impl Careloop {
         })
     }
 
-    /// Records the server's acknowledgement of a push. The server's order can put our
-    /// events after others' we have not pulled yet, so the state is folded again.
+    /// Records the server's acknowledgement of a push.
+    ///
+    /// The fold's order is the server's for what was pulled (up to the pull cursor), then the
+    /// outbox. An event still in the outbox was not in any page pulled so far, so the server
+    /// placed it after the cursor, in the order it was pushed: the outbox's. An
+    /// acknowledgement therefore leaves the order, and everything derived from it (the
+    /// state, the search index, the review), as it is. Events of others that the server put
+    /// between ours arrive with the next pull, which folds again. Should an acknowledged
+    /// place ever be at or before the cursor, the derived state is dropped as before.
     pub fn sync_apply_ack(&mut self, response: &wire::PushResponse) -> Result<()> {
         let acks: Vec<(Uuid, i64)> = response
             .results
             .iter()
             .map(|r| (r.id, r.server_seq))
             .collect();
+        let cursor = self.sync_events_cursor()?;
         self.store.acknowledge(&acks)?;
-        if !acks.is_empty() {
+        if acks.iter().any(|(_, seq)| *seq <= cursor) {
             self.invalidate_derived();
         }
         Ok(())
@@ -406,7 +189,35 @@ impl Careloop {
             .store
             .apply_pulled(&events, EVENTS_CURSOR, page.cursor)?;
         if pulled.new > 0 {
-            self.invalidate_derived();
+            // Others' events can come before ours in the server's order: the state and the
+            // review are folded again when next read; the search index takes in only what
+            // was pulled (see `Search::fall_behind`).
+            self.ops = None;
+            self.review = None;
+            if let Some(search) = self.search.as_mut() {
+                let mut recorded = Vec::with_capacity(page.events.len());
+                let mut readable = true;
+                for p in &page.events {
+                    let e = &p.event;
+                    if !careloop_ops::events::KINDS.contains(&e.kind.as_str()) {
+                        continue;
+                    }
+                    match serde_json::from_value::<careloop_ops::events::Payload>(e.payload.clone())
+                    {
+                        Ok(payload) => recorded.push(
+                            payload
+                                .recorded(e.id, e.occurred_at, &e.actor, &e.subject)
+                                .0,
+                        ),
+                        Err(_) => readable = false,
+                    }
+                }
+                if readable {
+                    search.fall_behind(recorded);
+                } else {
+                    self.search = None;
+                }
+            }
             self.count_received(pulled.new.into())?;
         }
         Ok(pulled.new)
@@ -757,54 +568,6 @@ impl Careloop {
             .append_events_with_audit(std::slice::from_ref(&event), &[entry])?;
         self.ops = None;
         Ok(id.to_string())
-    }
-
-    /// Every resource and engagement signal of this cache as one NDJSON line each, Patients
-    /// first: what a server publishes to the team whose panel this cache holds. `visit` gets
-    /// the kind, a key naming what a later line replaces, the person, and the line.
-    pub fn for_each_panel_line(
-        &self,
-        mut visit: impl FnMut(wire::PanelKind, &str, Option<&str>, &str) -> Result<()>,
-    ) -> Result<()> {
-        let mut failure = None;
-        self.store
-            .for_each_stored_resource(|kind, id, patient, body| {
-                let patient = patient.or((kind == "Patient").then_some(id));
-                if let Err(e) = visit(
-                    wire::PanelKind::Resource,
-                    &format!("{kind}/{id}"),
-                    patient,
-                    body,
-                ) {
-                    failure = Some(e);
-                    return Err(careloop_store::StoreError::InvalidEvent("stopped".into()));
-                }
-                Ok(())
-            })
-            .or_else(|e| if failure.is_some() { Ok(()) } else { Err(e) })?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        for signal in self.store.engagement_signals_with_channel()? {
-            let careloop_store::StoredSignal {
-                patient_id: patient,
-                kind,
-                at,
-                channel,
-            } = signal;
-            let mut line = serde_json::json!({"patient": patient, "kind": kind, "at": at});
-            if let Some(channel) = channel {
-                line["channel"] = serde_json::Value::String(channel);
-            }
-            let key = format!("signal/{patient}/{kind}/{at}");
-            visit(
-                wire::PanelKind::Engagement,
-                &key,
-                Some(&patient),
-                &line.to_string(),
-            )?;
-        }
-        Ok(())
     }
 
     /// Drops what is derived from the log (folded again when next used).

@@ -27,7 +27,7 @@ use std::time::{Duration as StdDuration, Instant};
 use careloop_api::sync::wire::{PanelPage, PullResponse, PushRequest, PushResponse};
 use careloop_api::sync::Transport;
 use careloop_api::{ApiError, ErrorCode, Role};
-use careloop_server::testkit::{duplicates, panel_date, Cluster, Workstation, PASSWORD};
+use careloop_testkit::{duplicates, panel_date, Cluster, Workstation, PASSWORD};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

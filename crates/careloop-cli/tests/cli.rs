@@ -886,7 +886,7 @@ fn with_a_server_the_cli_acts_only_as_a_user_it_signed_in_in_their_server_role()
 
 #[test]
 fn a_sync_with_a_password_makes_the_server_role_the_clis_identity_here() {
-    use careloop_server::testkit::{Cluster, PASSWORD};
+    use careloop_testkit::{Cluster, PASSWORD};
     let env = Env::new();
     let cluster = Cluster::start(&env.path("cluster"), 10);
     cluster.add_team("north", &[("ana", "coordinator"), ("sue", "supervisor")]);
@@ -995,7 +995,7 @@ fn a_definition_the_engine_cannot_evaluate_is_refused_and_one_stored_anyway_is_p
 /// still compute on every workstation, and say what was set aside.
 #[test]
 fn the_weekly_review_computes_after_a_claim_clash_on_every_workstation() {
-    use careloop_server::testkit::{Cluster, PASSWORD};
+    use careloop_testkit::{Cluster, PASSWORD};
     let server = Env::new();
     let cluster = Cluster::start(&server.path("cluster"), 10);
     cluster.add_team(

@@ -21,11 +21,11 @@
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
-use careloop_api::sync::wire::{PushRequest, WireEvent};
 use careloop_api::sync::Transport;
 use careloop_api::Role;
-use careloop_server::testkit::{panel_date, Cluster, Workstation, PASSWORD};
 use careloop_sync::{Connection, HttpTransport, TokenStore};
+use careloop_testkit::{panel_date, Cluster, Workstation, PASSWORD};
+use careloop_wire::{PushRequest, WireEvent};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 const BATCH: usize = 5;

@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use careloop_api::{Careloop, Config};
-use careloop_store::KeySource;
+use careloop_store::{KeySource, Store};
+use careloop_wire::PanelKind;
 
 use crate::auth;
 use crate::error::{Result, ServerError};
@@ -75,51 +75,17 @@ pub struct Published {
     pub people: u64,
 }
 
-pub(crate) fn team_config(data_dir: &Path, team: &str) -> Result<Config> {
+/// A team's encrypted cache (`teams/<team>/`, key in `teams/<team>.key`), opened or made.
+pub fn team_cache(data_dir: &Path, team: &str) -> Result<Store> {
+    check_name("team", team)?;
     let teams = data_dir.join("teams");
     std::fs::create_dir_all(&teams)
         .map_err(|e| ServerError::Internal(format!("cannot create {}: {e}", teams.display())))?;
     let key = teams.join(format!("{team}.key"));
-    key_file(&key)?;
-    Ok(Config {
-        data_dir: teams.join(team),
-        key: KeySource::KeyFile(key),
-    })
-}
-
-/// The hex key in `path`, made (32 random bytes, owner-only) when it does not exist yet.
-pub(crate) fn key_file(path: &Path) -> Result<String> {
-    if !path.exists() {
-        let mut bytes = [0u8; 32];
-        getrandom::getrandom(&mut bytes)
-            .map_err(|e| ServerError::Internal(format!("no randomness: {e}")))?;
-        crate::tls::write_private(path, format!("{}\n", hex::encode(bytes)).as_bytes())?;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::symlink_metadata(path)
-            .map_err(|e| ServerError::Internal(format!("reading {}: {e}", path.display())))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(ServerError::BadRequest(format!(
-                "{} is readable by others (mode {:o}): make it the owner's only (chmod 600)",
-                path.display(),
-                mode & 0o777
-            )));
-        }
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ServerError::Internal(format!("reading {}: {e}", path.display())))?;
-    let hex = text.trim();
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ServerError::Internal(format!(
-            "{} does not hold a key (64 hex digits)",
-            path.display()
-        )));
-    }
-    Ok(hex.to_owned())
+    crate::storage::key_file(&key)?;
+    let dir = teams.join(team);
+    let key = KeySource::KeyFile(key).load_or_create(&dir)?;
+    Ok(Store::open(&dir, &key)?)
 }
 
 /// Imports FHIR files (and engagement signals) for a team and publishes what changed. All
@@ -127,15 +93,16 @@ pub(crate) fn key_file(path: &Path) -> Result<String> {
 /// fails the whole call with nothing stored in the team's cache and nothing published (a
 /// later call cannot publish half of an earlier one).
 pub fn publish_panel(data_dir: &Path, team: &str, paths: &[PathBuf]) -> Result<Published> {
-    check_name("team", team)?;
-    let config = team_config(data_dir, team)?;
-    let mut cache = Careloop::open(&config)?;
+    let mut cache = team_cache(data_dir, team)?;
     let import = careloop_fhir::ImportConfig {
         all_or_nothing: true,
         ..careloop_fhir::ImportConfig::default()
     };
-    let summary = careloop_fhir::import_paths_with(cache.store_mut(), paths, import, &mut |_| {})
-        .map_err(careloop_api::ApiError::from)?;
+    let summary = careloop_fhir::import_paths_with(&mut cache, paths, import, &mut |_| {})
+        .map_err(|e| match e {
+            careloop_fhir::ImportError::Store(e) => ServerError::from(e),
+            e => ServerError::BadRequest(format!("import: {e}")),
+        })?;
     if let Some(failure) = summary.files_failed.first() {
         return Err(ServerError::BadRequest(format!(
             "import: {failure} (nothing was imported or published)"
@@ -154,18 +121,39 @@ pub fn publish_panel(data_dir: &Path, team: &str, paths: &[PathBuf]) -> Result<P
     })
 }
 
-/// Every line of a team cache's panel, as the server publishes them.
-pub(crate) fn panel_lines(cache: &Careloop) -> Result<Vec<PanelLine>> {
+/// Every resource and engagement signal of a team cache as one line each, Patients first
+/// (a workstation importing the feed in order finds each resource's person): what the
+/// server publishes. A line's key names what a later line replaces.
+pub fn panel_lines(cache: &Store) -> Result<Vec<PanelLine>> {
     let mut lines = Vec::new();
-    cache.for_each_panel_line(|kind, key, patient, json| {
+    cache.for_each_stored_resource(|kind, id, patient, body| {
+        let patient = patient.or((kind == "Patient").then_some(id));
         lines.push(PanelLine {
-            kind,
-            key: key.to_owned(),
+            kind: PanelKind::Resource,
+            key: format!("{kind}/{id}"),
             patient_id: patient.map(str::to_owned),
-            json: json.to_owned(),
+            json: body.to_owned(),
         });
         Ok(())
     })?;
+    for signal in cache.engagement_signals_with_channel()? {
+        let careloop_store::StoredSignal {
+            patient_id: patient,
+            kind,
+            at,
+            channel,
+        } = signal;
+        let mut line = serde_json::json!({"patient": patient, "kind": kind, "at": at});
+        if let Some(channel) = channel {
+            line["channel"] = serde_json::Value::String(channel);
+        }
+        lines.push(PanelLine {
+            kind: PanelKind::Engagement,
+            key: format!("signal/{patient}/{kind}/{at}"),
+            patient_id: Some(patient),
+            json: line.to_string(),
+        });
+    }
     Ok(lines)
 }
 

@@ -6,7 +6,7 @@ use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
-use careloop_api::sync::wire::Tokens;
+use careloop_wire::Tokens;
 
 use crate::error::{Result, ServerError};
 use crate::storage::{Storage, Token, TokenKind, User};
@@ -404,18 +404,7 @@ impl Throttle {
     }
 }
 
-/// A sign-in attempt that failed, or a lock, or a refresh token used twice: kept by the
-/// server for the administrator (`careloop admin security-log`). Never the password.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SecurityEvent {
-    pub at: DateTime<Utc>,
-    /// `sign_in_failed`, `account_locked`, `address_locked`, `refresh_reused`.
-    pub kind: String,
-    /// The user name as given (it may not exist).
-    pub user: String,
-    pub address: Option<String>,
-    pub detail: String,
-}
+pub use crate::storage::SecurityEvent;
 
 /// Issues tokens to a user whose password was checked (see [`HashPool`]); refused with the
 /// same message as a wrong password when the account is disabled. Tokens of the user that

@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use careloop_api::sync::wire::ErrorBody;
+use careloop_wire::ErrorBody;
 
 /// Everything a request can fail with. Messages name what and where (the field, the event
 /// id, the line of the body), never a person's data.
@@ -139,19 +139,6 @@ impl From<careloop_store::StoreError> for ServerError {
                 "event {id} is already on the server with different content"
             )),
             e => ServerError::Internal(e.to_string()),
-        }
-    }
-}
-
-impl From<careloop_api::ApiError> for ServerError {
-    fn from(e: careloop_api::ApiError) -> ServerError {
-        use careloop_api::ErrorCode;
-        match e.code {
-            ErrorCode::BadInput => ServerError::BadRequest(e.message),
-            ErrorCode::NotFound => ServerError::NotFound(e.message),
-            ErrorCode::Forbidden => ServerError::Forbidden(e.message),
-            ErrorCode::Conflict => ServerError::Conflict(e.message),
-            _ => ServerError::Internal(e.message),
         }
     }
 }

@@ -15,7 +15,7 @@
 //! nothing; the global order only grows; the server reads its clock through [`Clock`] (tests
 //! pass their own).
 
-// Requests are hostile input: no unwrap or expect outside the tests and their kit.
+// Requests are hostile input: no unwrap or expect outside the tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
@@ -23,9 +23,6 @@ pub mod auth;
 pub mod error;
 pub mod routes;
 pub mod storage;
-#[doc(hidden)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-pub mod testkit;
 pub mod tls;
 
 use std::collections::HashMap;

@@ -10,14 +10,14 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use careloop_api::sync::wire::{
+use careloop_ops::events::{Payload, Recorded, KINDS};
+use careloop_ops::sync::{Envelope, Fold, Resolution, RESOLUTION_KIND};
+use careloop_ops::{OpsState, Policy};
+use careloop_wire::{
     LoginRequest, PanelKind, PanelPage, PullResponse, PushRequest, PushResponse, PushResult,
     RefreshRequest, SegmentDefinitionWire, SegmentPushRequest, SegmentPushResponse,
     SegmentPushResult, SegmentStatus, Tokens, WireEvent,
 };
-use careloop_ops::events::{Payload, Recorded, KINDS};
-use careloop_ops::sync::{Envelope, Fold, Resolution, RESOLUTION_KIND};
-use careloop_ops::{OpsState, Policy};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -501,7 +501,7 @@ async fn push(
         let fold = folds.entry(caller.team.clone()).or_default();
         let mut results = Vec::with_capacity(stored.len());
         for (event, stored) in req.events.iter().zip(stored) {
-            if stored.status == careloop_api::sync::wire::PushStatus::Accepted {
+            if stored.status == careloop_wire::PushStatus::Accepted {
                 fold.apply(event);
             }
             results.push(PushResult {
@@ -535,7 +535,7 @@ async fn pull(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<PullResponse>> {
     require_care_role(&caller)?;
-    let (after, limit) = page(&q, careloop_api::sync::PULL_PAGE, 5_000)?;
+    let (after, limit) = page(&q, careloop_wire::PULL_PAGE, 5_000)?;
     blocking(&state, move |s| {
         let (events, more) = s.storage.pull(&caller.team, after, limit)?;
         let cursor = events.last().map_or(after, |e| e.server_seq);
@@ -554,7 +554,7 @@ async fn panel(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<PanelPage>> {
     require_care_role(&caller)?;
-    let (after, limit) = page(&q, careloop_api::sync::PANEL_PAGE, 20_000)?;
+    let (after, limit) = page(&q, careloop_wire::PANEL_PAGE, 20_000)?;
     blocking(&state, move |s| {
         let (items, more) = s.storage.panel_page(&caller.team, after, limit)?;
         let cursor = items.last().map_or(after, |i| i.seq);

@@ -9,9 +9,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use careloop_api::sync::wire::{
-    AuditHeadWire, PanelItem, PanelKind, PulledEvent, PushStatus, WireEvent,
-};
+use careloop_wire::{AuditHeadWire, PanelItem, PanelKind, PulledEvent, PushStatus, WireEvent};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
@@ -91,6 +89,19 @@ pub struct RecordedHead {
     pub regression: Option<String>,
 }
 
+/// A sign-in attempt that failed, or a lock, or a refresh token used twice: kept by the
+/// server for the administrator (`careloop admin security-log`). Never the password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityEvent {
+    pub at: DateTime<Utc>,
+    /// `sign_in_failed`, `account_locked`, `address_locked`, `refresh_reused`.
+    pub kind: String,
+    /// The user name as given (it may not exist).
+    pub user: String,
+    pub address: Option<String>,
+    pub detail: String,
+}
+
 /// Everything the server keeps.
 pub trait Storage: Send + Sync + 'static {
     fn add_user(&self, user: &User) -> Result<()>;
@@ -116,9 +127,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Deletes a user's tokens that expired before `now`.
     fn prune_tokens(&self, user: &str, now: DateTime<Utc>) -> Result<u32>;
     /// Keeps a failed sign-in, a lock or a token reuse.
-    fn record_security_event(&self, event: &crate::auth::SecurityEvent) -> Result<()>;
+    fn record_security_event(&self, event: &SecurityEvent) -> Result<()>;
     /// The security events, oldest first.
-    fn security_events(&self) -> Result<Vec<crate::auth::SecurityEvent>>;
+    fn security_events(&self) -> Result<Vec<SecurityEvent>>;
 
     /// Stores a push in one transaction: new events get the next places in the global
     /// order; events already stored with the same content keep theirs; an id stored with
@@ -162,56 +173,109 @@ pub struct SqliteStorage {
     conn: Mutex<Connection>,
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS app_user (
-    name TEXT PRIMARY KEY, role TEXT NOT NULL, team TEXT NOT NULL,
-    password_hash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS token (
-    digest TEXT PRIMARY KEY, kind TEXT NOT NULL, user_name TEXT NOT NULL,
-    workstation TEXT NOT NULL, expires_at TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS token_by_user ON token (user_name);
-CREATE TABLE IF NOT EXISTS event (
-    server_seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE, team TEXT NOT NULL, workstation TEXT NOT NULL,
-    kind TEXT NOT NULL, subject TEXT NOT NULL, actor TEXT NOT NULL, occurred_at TEXT NOT NULL,
-    payload TEXT NOT NULL, payload_version INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS event_by_team ON event (team, server_seq);
-CREATE TRIGGER IF NOT EXISTS event_is_append_only_update BEFORE UPDATE ON event
-BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS event_is_append_only_delete BEFORE DELETE ON event
-BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-CREATE TABLE IF NOT EXISTS audit_head (
-    workstation TEXT PRIMARY KEY, user_name TEXT NOT NULL, seq INTEGER NOT NULL,
-    hash TEXT NOT NULL, at TEXT NOT NULL, regression TEXT
-);
--- Heads keyed by the identity of the reporting token: its user's team, the user, and the
--- workstation it was issued to at sign-in (the table above keyed them on a field of the
--- request body, which anyone could set; it is no longer read).
-CREATE TABLE IF NOT EXISTS team_audit_head (
-    team TEXT NOT NULL, workstation TEXT NOT NULL, user_name TEXT NOT NULL,
-    seq INTEGER NOT NULL, hash TEXT NOT NULL, at TEXT NOT NULL, regression TEXT,
-    PRIMARY KEY (team, workstation, user_name)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS security_event (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL,
-    user_name TEXT NOT NULL, address TEXT, detail TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS panel_item (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, team TEXT NOT NULL, kind TEXT NOT NULL,
-    item_key TEXT NOT NULL, digest TEXT NOT NULL, json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS panel_by_team ON panel_item (team, seq);
-CREATE TABLE IF NOT EXISTS panel_latest (
-    team TEXT NOT NULL, item_key TEXT NOT NULL, digest TEXT NOT NULL,
-    PRIMARY KEY (team, item_key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS panel_member (
-    team TEXT NOT NULL, patient_id TEXT NOT NULL, PRIMARY KEY (team, patient_id)
-) WITHOUT ROWID;
-";
+/// The numbered migrations of `schema/server-migrations/`, applied in order, each in its own
+/// transaction and recorded with its checksum in `server_migration`.
+const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (
+        1,
+        "base",
+        include_str!("../../../schema/server-migrations/0001_base.sql"),
+    ),
+    (
+        2,
+        "sign_in_hardening",
+        include_str!("../../../schema/server-migrations/0002_sign_in_hardening.sql"),
+    ),
+];
+
+/// The schema version this build writes.
+pub const SERVER_SCHEMA_VERSION: u32 = 2;
+
+fn table_has(conn: &Connection, table: &str, column: Option<&str>) -> rusqlite::Result<bool> {
+    let n: i64 = match column {
+        None => conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            params![table],
+            |r| r.get(0),
+        )?,
+        Some(column) => conn.query_row(
+            "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
+            params![table, column],
+            |r| r.get(0),
+        )?,
+    };
+    Ok(n > 0)
+}
+
+/// Brings a server database to [`SERVER_SCHEMA_VERSION`]. A database of the first release
+/// (its tables, no `server_migration`) is recorded as version 1 first; one made by a newer
+/// Careloop is refused before anything is written.
+fn migrate(conn: &mut Connection, now: DateTime<Utc>) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS server_migration (
+             version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+             applied_at TEXT NOT NULL
+         );",
+    )?;
+    let recorded: Vec<(u32, String)> = {
+        let mut stmt =
+            conn.prepare("SELECT version, checksum FROM server_migration ORDER BY version")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let checksum = |sql: &str| hex::encode(Sha256::digest(sql.as_bytes()));
+    if let Some((newest, _)) = recorded.last() {
+        if *newest > SERVER_SCHEMA_VERSION {
+            return Err(ServerError::Internal(format!(
+                "the server database is at schema version {newest}, made by a newer Careloop (this one knows up to {SERVER_SCHEMA_VERSION}): upgrade Careloop"
+            )));
+        }
+    }
+    for (version, sum) in &recorded {
+        if let Some((_, name, sql)) = MIGRATIONS.iter().find(|(v, _, _)| v == version) {
+            if &checksum(sql) != sum {
+                return Err(ServerError::Internal(format!(
+                    "server migration {version} ({name}) was recorded with another checksum: the database was made by a different build"
+                )));
+            }
+        }
+    }
+    let mut applied: std::collections::BTreeSet<u32> = recorded.iter().map(|(v, _)| *v).collect();
+    if applied.is_empty() && table_has(conn, "app_user", None)? {
+        // Made before migrations were recorded: the first release's tables (version 1), and
+        // perhaps version 2's columns from a build that added them unrecorded.
+        let mut baseline = vec![1];
+        if table_has(conn, "token", Some("family"))? && table_has(conn, "security_event", None)? {
+            baseline.push(2);
+        }
+        let tx = conn.transaction()?;
+        for version in baseline {
+            let (_, name, sql) = MIGRATIONS[version as usize - 1];
+            tx.execute(
+                "INSERT INTO server_migration (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
+                params![version, name, checksum(sql), time(now)],
+            )?;
+            applied.insert(version);
+        }
+        tx.commit()?;
+    }
+    for (version, name, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql).map_err(|e| {
+            ServerError::Internal(format!("server migration {version} ({name}): {e}"))
+        })?;
+        tx.execute(
+            "INSERT INTO server_migration (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
+            params![version, name, checksum(sql), time(now)],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
 
 fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -233,8 +297,8 @@ impl SqliteStorage {
         })?;
         // The server holds PHI (the teams' panels, notes in events): the database is
         // SQLCipher, keyed by `server.key` beside it (owner-only, made on first start).
-        let key = crate::admin::key_file(&data_dir.join("server.key"))?;
-        let conn = Connection::open(data_dir.join("server.db"))?;
+        let key = key_file(&data_dir.join("server.key"))?;
+        let mut conn = Connection::open(data_dir.join("server.db"))?;
         conn.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))?;
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
             .map_err(|_| {
@@ -248,28 +312,7 @@ impl SqliteStorage {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;",
         )?;
-        conn.execute_batch(SCHEMA)?;
-        // Token families and reuse detection (added after the first release): older tokens
-        // are each a family of their own.
-        let has_family: bool = conn.query_row(
-            "SELECT count(*) FROM pragma_table_info('token') WHERE name = 'family'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )? > 0;
-        if !has_family {
-            conn.execute_batch(
-                "BEGIN;
-                 ALTER TABLE token ADD COLUMN family TEXT NOT NULL DEFAULT '';
-                 ALTER TABLE token ADD COLUMN parent TEXT;
-                 ALTER TABLE token ADD COLUMN rotated INTEGER NOT NULL DEFAULT 0;
-                 ALTER TABLE token ADD COLUMN used INTEGER NOT NULL DEFAULT 0;
-                 ALTER TABLE token ADD COLUMN rotated_at TEXT;
-                 UPDATE token SET family = digest;
-                 CREATE INDEX IF NOT EXISTS token_by_family ON token (family);
-                 CREATE INDEX IF NOT EXISTS token_by_parent ON token (parent);
-                 COMMIT;",
-            )?;
-        }
+        migrate(&mut conn, Utc::now())?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
         })
@@ -494,7 +537,7 @@ impl Storage for SqliteStorage {
         )? as u32)
     }
 
-    fn record_security_event(&self, event: &crate::auth::SecurityEvent) -> Result<()> {
+    fn record_security_event(&self, event: &SecurityEvent) -> Result<()> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO security_event (at, kind, user_name, address, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -509,13 +552,13 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
-    fn security_events(&self) -> Result<Vec<crate::auth::SecurityEvent>> {
+    fn security_events(&self) -> Result<Vec<SecurityEvent>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT at, kind, user_name, address, detail FROM security_event ORDER BY seq",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok(crate::auth::SecurityEvent {
+            Ok(SecurityEvent {
                 at: parse_time(&r.get::<_, String>(0)?)?,
                 kind: r.get(1)?,
                 user: r.get(2)?,
@@ -772,4 +815,39 @@ impl Storage for SqliteStorage {
             |r| r.get::<_, i64>(0),
         )? as u64)
     }
+}
+
+/// The hex key in `path`, made (32 random bytes, owner-only) when it does not exist yet.
+pub(crate) fn key_file(path: &Path) -> Result<String> {
+    if !path.exists() {
+        let mut bytes = [0u8; 32];
+        getrandom::getrandom(&mut bytes)
+            .map_err(|e| ServerError::Internal(format!("no randomness: {e}")))?;
+        crate::tls::write_private(path, format!("{}\n", hex::encode(bytes)).as_bytes())?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::symlink_metadata(path)
+            .map_err(|e| ServerError::Internal(format!("reading {}: {e}", path.display())))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(ServerError::BadRequest(format!(
+                "{} is readable by others (mode {:o}): make it the owner's only (chmod 600)",
+                path.display(),
+                mode & 0o777
+            )));
+        }
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ServerError::Internal(format!("reading {}: {e}", path.display())))?;
+    let hex = text.trim();
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ServerError::Internal(format!(
+            "{} does not hold a key (64 hex digits)",
+            path.display()
+        )));
+    }
+    Ok(hex.to_owned())
 }

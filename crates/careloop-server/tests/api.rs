@@ -5,10 +5,10 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use careloop_api::sync::wire::{ErrorBody, PushRequest, Tokens};
 use careloop_api::ErrorCode;
-use careloop_server::testkit::{Cluster, Workstation, PASSWORD};
 use careloop_sync::{Connection, HttpTransport, TokenStore};
+use careloop_testkit::{Cluster, Workstation, PASSWORD};
+use careloop_wire::{ErrorBody, PushRequest, Tokens};
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::json;
 
@@ -49,7 +49,7 @@ fn fixture() -> Fixture {
     let when = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
     sue.sync(&cluster, when).unwrap();
     sue.act(when, |api, s| {
-        api.open_cases(s, careloop_server::testkit::panel_date(), None)
+        api.open_cases(s, careloop_testkit::panel_date(), None)
     })
     .unwrap();
     sue.sync(&cluster, when).unwrap();

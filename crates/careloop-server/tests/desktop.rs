@@ -12,9 +12,9 @@ use careloop_api::dto::{
 };
 use careloop_api::sync::{wire, ConnectRequest, Connected, Connector, Transport};
 use careloop_api::{Config, ErrorCode};
-use careloop_server::testkit::{panel_date, unreachable_attempt, Cluster, Workstation, PASSWORD};
 use careloop_store::KeySource;
 use careloop_sync::HttpConnector;
+use careloop_testkit::{panel_date, unreachable_attempt, Cluster, Workstation, PASSWORD};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 fn at(minutes: i64) -> DateTime<Utc> {

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use careloop_server::testkit::Cluster;
 use careloop_sync::Connection;
+use careloop_testkit::Cluster;
 
 /// Set in the child: the directory it serves from.
 const CHILD: &str = "CARELOOP_FLOOD_SERVER_DIR";

@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
-use careloop_api::sync::wire::{AuditHeadWire, PushRequest};
 use careloop_api::ErrorCode;
-use careloop_server::testkit::{Cluster, Workstation, PASSWORD};
 use careloop_sync::Connection;
+use careloop_testkit::{Cluster, Workstation, PASSWORD};
+use careloop_wire::{AuditHeadWire, PushRequest};
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::{json, Value};
 
@@ -272,7 +272,7 @@ fn audit_heads_belong_to_the_token_and_are_read_within_the_team() {
     );
     sue.sync(&f.cluster, when).unwrap();
     sue.act(when, |api, s| {
-        api.open_cases(s, careloop_server::testkit::panel_date(), None)
+        api.open_cases(s, careloop_testkit::panel_date(), None)
     })
     .unwrap();
     sue.sync(&f.cluster, when).unwrap();
@@ -315,7 +315,7 @@ fn audit_heads_belong_to_the_token_and_are_read_within_the_team() {
     }
     // Sue's next genuine sync is not flagged; her record is untouched by the forgeries.
     sue.act(when, |api, s| {
-        api.open_cases(s, careloop_server::testkit::panel_date(), None)
+        api.open_cases(s, careloop_testkit::panel_date(), None)
     })
     .unwrap();
     sue.sync(&f.cluster, when).unwrap();

@@ -1,19 +1,19 @@
 //! `schema/openapi.json` against the code: the routes of `src/routes.rs`, the error codes of
-//! `src/error.rs`, the wire types of `careloop_api::sync::wire` (fields, `required`, closed
+//! `src/error.rs`, the wire types of `careloop_wire` (fields, `required`, closed
 //! or not), and a real server on loopback, whose every answer must be a status the document
 //! lists for the operation, with a body that fits the documented schema.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use careloop_api::sync::wire::{
+use careloop_server::error::ServerError;
+use careloop_sync::Connection;
+use careloop_testkit::{Cluster, PASSWORD};
+use careloop_wire::{
     AuditHeadWire, ErrorBody, LoginRequest, PanelItem, PanelKind, PanelPage, PullResponse,
     PulledEvent, PushRequest, PushResponse, PushResult, PushStatus, RefreshRequest,
     SegmentDefinitionWire, SegmentPushRequest, SegmentPushResponse, SegmentPushResult,
     SegmentStatus, Tokens, WireEvent,
 };
-use careloop_server::error::ServerError;
-use careloop_server::testkit::{Cluster, PASSWORD};
-use careloop_sync::Connection;
 use chrono::{TimeZone, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -302,8 +302,8 @@ fn the_document_has_the_routes_and_parameters_of_the_code() {
     }
     // The default page sizes are the workstations' (the bounds are checked live).
     for (path, page) in [
-        ("/api/v1/events", careloop_api::sync::PULL_PAGE),
-        ("/api/v1/panel", careloop_api::sync::PANEL_PAGE),
+        ("/api/v1/events", careloop_wire::PULL_PAGE),
+        ("/api/v1/panel", careloop_wire::PANEL_PAGE),
     ] {
         let params = operation(&doc, "GET", path)["parameters"].as_array();
         let limit = params

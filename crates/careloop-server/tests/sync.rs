@@ -2,10 +2,10 @@
 //! workstation caches: idempotent pushes, server-ordered claims, conflicts kept for a person,
 //! the audit head, and convergence under random offline work.
 
-use careloop_api::sync::wire::{AuditHeadWire, PushStatus};
 use careloop_api::sync::Transport;
 use careloop_ops::sync::Resolution;
-use careloop_server::testkit::{duplicates, unreachable_attempt, Cluster, Workstation};
+use careloop_testkit::{duplicates, unreachable_attempt, Cluster, Workstation};
+use careloop_wire::{AuditHeadWire, PushStatus};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -37,7 +37,7 @@ fn setup(dir: &std::path::Path) -> (Cluster, Vec<Workstation>) {
     let session = sue.session(at(1));
     let opened = sue
         .api()
-        .open_cases(&session, careloop_server::testkit::panel_date(), None)
+        .open_cases(&session, careloop_testkit::panel_date(), None)
         .unwrap();
     assert!(opened.opened >= 10, "the demo panel gives work: {opened:?}");
     for ws in stations.iter_mut().rev() {
@@ -80,7 +80,7 @@ fn pushing_the_same_batch_again_changes_nothing() {
             .results
             .iter()
             .all(|r| r.status == PushStatus::Duplicate));
-        let seqs = |r: &careloop_api::sync::wire::PushResponse| {
+        let seqs = |r: &careloop_wire::PushResponse| {
             r.results.iter().map(|r| r.server_seq).collect::<Vec<_>>()
         };
         assert_eq!(seqs(&again), seqs(&first), "the same places in the order");
@@ -114,7 +114,7 @@ fn the_same_event_id_with_other_content_is_refused_whole() {
     ana.act(at(12), |api, s| api.claim_case(s, cases[2]))
         .unwrap();
     let fresh = ana.api().sync_push_request().unwrap().events;
-    let mut tampered = careloop_api::sync::wire::WireEvent {
+    let mut tampered = careloop_wire::WireEvent {
         occurred_at: at(99),
         ..fresh[0].clone()
     };
@@ -436,7 +436,7 @@ fn dormant_versions(ws: &mut Workstation) -> Vec<(u32, String)> {
 
 #[test]
 fn segment_definitions_published_by_a_supervisor_reach_the_whole_team() {
-    use careloop_api::sync::wire::{SegmentDefinitionWire, SegmentPushRequest};
+    use careloop_wire::{SegmentDefinitionWire, SegmentPushRequest};
     let dir = tempfile::tempdir().unwrap();
     let (cluster, mut ws) = setup(dir.path());
     careloop_server::admin::add_user(
@@ -444,7 +444,7 @@ fn segment_definitions_published_by_a_supervisor_reach_the_whole_team() {
         "sam",
         "supervisor",
         "north",
-        careloop_server::testkit::PASSWORD,
+        careloop_testkit::PASSWORD,
     )
     .unwrap();
     let mut sam = Workstation::open(
@@ -521,4 +521,89 @@ fn segment_definitions_published_by_a_supervisor_reach_the_whole_team() {
         refused.message
     );
     assert_eq!(ws[1].sync(&cluster, at(27)).unwrap().panel_items, 0);
+}
+
+/// A sync keeps the search index: an acknowledgement changes nothing it holds, and what a
+/// pull brings in (another's note, another's claim) is indexed before the next search
+/// instead of the whole index being built again.
+#[test]
+fn a_sync_keeps_the_search_index_and_indexes_what_it_pulled() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cluster, mut ws) = setup(dir.path());
+    let case = unassigned(&mut ws[0], 10)[0];
+    let ana_session = ws[0].session(at(10));
+    let query = |text: &str, owner: Option<&str>| careloop_api::SearchQuery {
+        text: text.into(),
+        limit: 20,
+        segment: None,
+        status: None,
+        owner: owner.map(str::to_owned),
+    };
+    ws[0].api().prepare_search().unwrap();
+    assert!(ws[0].api().search_ready());
+
+    // Ana's own claim and note: indexed when recorded; the acknowledgement keeps the index.
+    ws[0].act(at(11), |api, s| api.claim_case(s, case)).unwrap();
+    let note = "zanzibar-heron callback wanted".to_owned();
+    ws[0]
+        .act(at(12), |api, s| {
+            api.record_attempt(
+                s,
+                unreachable_attempt(
+                    case,
+                    careloop_testkit::panel_date() + Duration::days(3),
+                    Some(note),
+                ),
+            )
+        })
+        .unwrap();
+    ws[0].sync(&cluster, at(13)).unwrap();
+    assert!(
+        ws[0].api().search_ready(),
+        "an acknowledgement keeps the index"
+    );
+    let hits = ws[0]
+        .api()
+        .search(&ana_session, &query("zanzibar", None))
+        .unwrap();
+    assert!(!hits.is_empty());
+
+    // Ben's claim of another case and his note arrive with Ana's next pull.
+    let other = unassigned(&mut ws[1], 14)
+        .into_iter()
+        .find(|c| *c != case)
+        .unwrap();
+    ws[1]
+        .act(at(15), |api, s| api.claim_case(s, other))
+        .unwrap();
+    ws[1]
+        .act(at(16), |api, s| {
+            api.record_attempt(
+                s,
+                unreachable_attempt(
+                    other,
+                    careloop_testkit::panel_date() + Duration::days(3),
+                    Some("quokka-lantern no answer".into()),
+                ),
+            )
+        })
+        .unwrap();
+    ws[1].sync(&cluster, at(17)).unwrap();
+    ws[0].sync(&cluster, at(18)).unwrap();
+    assert!(ws[0].api().search_ready(), "a pull keeps the index");
+    let hits = ws[0]
+        .api()
+        .search(&ana_session, &query("quokka", None))
+        .unwrap();
+    assert_eq!(hits.len(), 1, "Ben's pulled note is found: {hits:?}");
+    // Indexed with the case fields of the state folded again: the case is Ben's.
+    let mut owned = |owner: &str| {
+        ws[0]
+            .api()
+            .search(&ana_session, &query("quokka", Some(owner)))
+            .unwrap()
+            .len()
+    };
+    let (bens, anas) = (owned("ben"), owned("ana"));
+    assert_eq!((bens, anas), (1, 0));
 }

@@ -216,3 +216,34 @@ pub(crate) fn read_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Eve
         })
     })())
 }
+
+// An event as it travels to and from the central server (`careloop-wire`).
+use careloop_wire::WireEvent;
+
+impl From<&Event> for WireEvent {
+    fn from(e: &Event) -> WireEvent {
+        WireEvent {
+            id: e.id,
+            kind: e.kind.clone(),
+            subject: e.subject.clone(),
+            actor: e.actor.clone(),
+            occurred_at: e.occurred_at,
+            payload: e.payload.clone(),
+            payload_version: e.payload_version,
+        }
+    }
+}
+
+impl From<WireEvent> for NewEvent {
+    fn from(e: WireEvent) -> NewEvent {
+        NewEvent {
+            id: e.id,
+            kind: e.kind,
+            subject: e.subject,
+            actor: e.actor,
+            occurred_at: e.occurred_at,
+            payload: e.payload,
+            payload_version: e.payload_version,
+        }
+    }
+}

@@ -15,12 +15,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use careloop_api::sync::wire::{
+use careloop_api::sync::Transport;
+use careloop_api::{ApiError, ErrorCode, Result};
+use careloop_wire::{
     ErrorBody, LoginRequest, PanelPage, PullResponse, PushRequest, PushResponse, RefreshRequest,
     Tokens,
 };
-use careloop_api::sync::Transport;
-use careloop_api::{ApiError, ErrorCode, Result};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -560,8 +560,8 @@ impl Transport for HttpTransport {
 
     fn push_segments(
         &mut self,
-        request: &careloop_api::sync::wire::SegmentPushRequest,
-    ) -> Result<careloop_api::sync::wire::SegmentPushResponse> {
+        request: &careloop_wire::SegmentPushRequest,
+    ) -> Result<careloop_wire::SegmentPushResponse> {
         self.authorized(|client, base| client.post(format!("{base}/api/v1/segments")).json(request))
     }
 

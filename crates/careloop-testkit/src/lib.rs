@@ -1,5 +1,6 @@
 //! A real server on loopback and real encrypted workstation caches, for the sync tests, the
-//! fault-injection runs (`careloop-faults`) and the benchmarks. Not used by the server itself.
+//! fault-injection runs (`careloop-faults`) and the benchmarks. Not used by the server itself,
+//! which does not depend on the workstation's crates (this kit joins them).
 //!
 //! Everything lives in the directory it is given (a temp dir), keys are key files, the
 //! refresh tokens stay in memory, and the random work is seeded.
@@ -19,8 +20,8 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
 
-use crate::storage::{PanelLine, SqliteStorage, Storage};
-use crate::{admin, ServerConfig, ServerHandle};
+use careloop_server::storage::{PanelLine, SqliteStorage, Storage};
+use careloop_server::{admin, ServerConfig, ServerHandle};
 
 /// Every test user's password.
 pub const PASSWORD: &str = "correct horse battery";
@@ -87,9 +88,9 @@ impl Cluster {
         careloop_api::write_demo_panel(&panel, people, 7, panel_date()).expect("demo panel");
         let data = dir.join("server");
         admin::publish_panel(&data, "north", &[panel]).expect("publishing the panel");
-        let config = admin::team_config(&data, "north").expect("the team cache's place");
-        let team_cache = Careloop::open(&config).expect("the team cache");
+        let team_cache = admin::team_cache(&data, "north").expect("the team cache");
         let lines = admin::panel_lines(&team_cache).expect("reading the panel");
+        drop(team_cache);
         let mut cluster = Cluster {
             dir: dir.to_owned(),
             server: None,
@@ -111,7 +112,7 @@ impl Cluster {
         let mut config = ServerConfig::new(self.data_dir(), listen);
         config.workers = 2;
         (self.configure)(&mut config);
-        let handle = crate::start(config).expect("starting the server");
+        let handle = careloop_server::start(config).expect("starting the server");
         self.url = handle.url();
         self.pin = handle.pin.clone();
         self.server = Some(handle);
