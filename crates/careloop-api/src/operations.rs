@@ -1693,32 +1693,16 @@ impl Careloop {
 
     fn contact_details(&self, patient_id: &str) -> Result<ContactDto> {
         let body = self.store.resource_body("Patient", patient_id)?;
-        let json: serde_json::Value = body
+        // The one reader of Patient JSON (careloop-fhir): the same phone and address as
+        // the search index.
+        let record = body
             .as_deref()
-            .and_then(|b| serde_json::from_str(b).ok())
+            .and_then(|b| careloop_fhir::read_patient(b).ok())
             .unwrap_or_default();
-        let phone = json["telecom"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|t| t["system"] == "phone")
-            .and_then(|t| t["value"].as_str())
-            .map(str::to_owned);
-        let address = json["address"].as_array().and_then(|a| a.first()).map(|a| {
-            let mut parts: Vec<String> = a["line"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|l| l.as_str().map(str::to_owned))
-                .collect();
-            for key in ["city", "state", "postalCode"] {
-                if let Some(v) = a[key].as_str() {
-                    parts.push(v.to_owned());
-                }
-            }
-            parts.join(", ")
-        });
-        Ok(ContactDto { phone, address })
+        Ok(ContactDto {
+            phone: record.phone,
+            address: record.address,
+        })
     }
 
     fn clinical_summary(&self, patient_id: &str) -> Result<Vec<String>> {

@@ -337,32 +337,14 @@ impl Careloop {
         index.add_all(docs)?;
         let mut persons = Vec::new();
         self.store.for_each_resource("Patient", |id, body| {
-            let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+            // The one reader of Patient JSON (careloop-fhir): the same phone and address
+            // as the case view. The body was checked at import; if it no longer reads, the
+            // person is still found by name and id.
+            let record = careloop_fhir::read_patient(body).unwrap_or_default();
             let mut identifiers = vec![id.to_owned()];
-            identifiers.extend(
-                json["identifier"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|i| i["value"].as_str().map(str::to_owned)),
-            );
-            let phones = json["telecom"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|t| t["system"] == "phone" || t["system"] == "sms")
-                .filter_map(|t| t["value"].as_str().map(str::to_owned))
-                .collect();
-            let address = json["address"].as_array().and_then(|a| a.first()).map(|a| {
-                let mut parts: Vec<&str> = a["line"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|l| l.as_str())
-                    .collect();
-                parts.extend(["city", "postalCode"].iter().filter_map(|k| a[*k].as_str()));
-                parts.join(", ")
-            });
+            identifiers.extend(record.identifiers);
+            let phones = record.phones;
+            let address = record.address;
             let person = people.get(id);
             let case = case_of.get(id);
             persons.push(Doc {

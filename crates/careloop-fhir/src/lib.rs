@@ -33,7 +33,7 @@ use std::path::PathBuf;
 use careloop_store::Store;
 
 pub use error::{ImportError, Location, EXCERPT_CHARS};
-pub use resource::{is_stored_type, STORED_TYPES};
+pub use resource::{is_stored_type, read_patient, PatientRecord, STORED_TYPES};
 
 /// The largest resource imported: one Bundle entry, one NDJSON line, or a single-resource
 /// file. Larger ones are refused with their file and line or entry, without being read whole.

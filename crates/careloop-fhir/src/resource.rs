@@ -284,12 +284,107 @@ struct PatientFields {
     communication: Vec<Communication>,
     #[serde(default)]
     telecom: Vec<ContactPoint>,
+    #[serde(default)]
+    identifier: Vec<Identifier>,
+    #[serde(default)]
+    address: Vec<Address>,
 }
 
 #[derive(Deserialize)]
 struct ContactPoint {
     system: Option<String>,
+    value: Option<String>,
     rank: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct Identifier {
+    value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Address {
+    #[serde(default)]
+    line: Vec<String>,
+    city: Option<String>,
+    state: Option<String>,
+    postal_code: Option<String>,
+}
+
+/// What Careloop reads of a FHIR Patient, read in this one place: the patient list, the
+/// search index and the case view show the same name, phone and address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PatientRecord {
+    /// The official name (else the first), given names then family; "(no name)" if none.
+    pub name: String,
+    pub birth_date: Option<String>,
+    pub gender: Option<String>,
+    pub deceased: bool,
+    /// The preferred communication language's display (else text, else code).
+    pub preferred_language: Option<String>,
+    /// The system of the best-ranked contact point a channel can use: phone, sms or email.
+    pub preferred_channel: Option<String>,
+    /// Every identifier value.
+    pub identifiers: Vec<String>,
+    /// Every phone and SMS number, best-ranked first (unranked after ranked, in order).
+    pub phones: Vec<String>,
+    /// The number to call: the best-ranked `phone`, else the best-ranked `sms`.
+    pub phone: Option<String>,
+    /// The first address: its lines, city, state and postal code, comma-separated.
+    pub address: Option<String>,
+}
+
+/// Reads a Patient resource's JSON. A value of the wrong type is an error naming its field.
+pub fn read_patient(
+    json: &str,
+) -> Result<PatientRecord, serde_path_to_error::Error<serde_json::Error>> {
+    // The plain parse first; a failure again with the field's path tracked, for the message.
+    let p: PatientFields = match serde_json::from_str(json) {
+        Ok(p) => p,
+        Err(_) => serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(json))?,
+    };
+    let summary = summarize(&p);
+    let mut ranked: Vec<(u32, usize, &ContactPoint)> = p
+        .telecom
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.rank.unwrap_or(u32::MAX), i, t))
+        .collect();
+    ranked.sort_by_key(|(rank, i, _)| (*rank, *i));
+    let numbers = |system: &'static str| {
+        ranked
+            .iter()
+            .filter(move |(_, _, t)| t.system.as_deref() == Some(system))
+            .filter_map(|(_, _, t)| t.value.clone())
+    };
+    let phones = ranked
+        .iter()
+        .filter(|(_, _, t)| matches!(t.system.as_deref(), Some("phone" | "sms")))
+        .filter_map(|(_, _, t)| t.value.clone())
+        .collect();
+    let phone = numbers("phone").next().or_else(|| numbers("sms").next());
+    let address = p.address.first().map(|a| {
+        let mut parts: Vec<&str> = a.line.iter().map(String::as_str).collect();
+        parts.extend(
+            [&a.city, &a.state, &a.postal_code]
+                .into_iter()
+                .filter_map(|v| v.as_deref()),
+        );
+        parts.join(", ")
+    });
+    Ok(PatientRecord {
+        name: summary.name,
+        birth_date: summary.birth_date,
+        gender: summary.gender,
+        deceased: summary.deceased,
+        preferred_language: summary.preferred_language,
+        preferred_channel: summary.preferred_channel,
+        identifiers: p.identifier.into_iter().filter_map(|i| i.value).collect(),
+        phones,
+        phone,
+        address: address.filter(|a| !a.is_empty()),
+    })
 }
 
 #[derive(Deserialize)]
@@ -321,15 +416,22 @@ struct Coding {
     display: Option<String>,
 }
 
-/// What the patient list shows, read from a Patient resource's JSON.
+/// What the patient list shows, read from a Patient resource's JSON ([`read_patient`]).
 pub(crate) fn patient_summary(
     json: &str,
 ) -> Result<PatientSummary, serde_path_to_error::Error<serde_json::Error>> {
-    // The plain parse first; a failure again with the field's path tracked, for the message.
-    let p: PatientFields = match serde_json::from_str(json) {
-        Ok(p) => p,
-        Err(_) => serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(json))?,
-    };
+    let p = read_patient(json)?;
+    Ok(PatientSummary {
+        preferred_channel: p.preferred_channel,
+        name: p.name,
+        birth_date: p.birth_date,
+        gender: p.gender,
+        deceased: p.deceased,
+        preferred_language: p.preferred_language,
+    })
+}
+
+fn summarize(p: &PatientFields) -> PatientSummary {
     let name = p
         .name
         .iter()
@@ -374,14 +476,14 @@ pub(crate) fn patient_summary(
         })
         .min_by_key(|(rank, _)| *rank)
         .map(|(_, channel)| channel.to_owned());
-    Ok(PatientSummary {
+    PatientSummary {
         preferred_channel,
         name,
-        birth_date: p.birth_date,
-        gender: p.gender,
+        birth_date: p.birth_date.clone(),
+        gender: p.gender.clone(),
         deceased: p.deceased_boolean == Some(true) || p.deceased_date_time.is_some(),
         preferred_language: language,
-    })
+    }
 }
 
 /// Removes the insignificant white space of a JSON text (input known to be valid JSON).
@@ -426,6 +528,47 @@ pub(crate) fn compact_json(json: &str, out: &mut String) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn one_reader_gives_the_number_to_call_the_phones_and_the_address() {
+        let p = read_patient(
+            r#"{"resourceType":"Patient","id":"p1",
+                "identifier":[{"system":"mrn","value":"MRN-1"},{"value":"SSN-2"},{"system":"x"}],
+                "name":[{"given":["Ana"],"family":"Ruiz"}],
+                "telecom":[{"system":"email","value":"a@x.org","rank":1},
+                           {"system":"sms","value":"555-0100","rank":2},
+                           {"system":"phone","value":"555-0199"},
+                           {"system":"phone","value":"555-0111","rank":3}],
+                "address":[{"line":["1 Main St","Apt 2"],"city":"Boston","state":"MA","postalCode":"02110"},
+                           {"line":["old"]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.name, "Ana Ruiz");
+        assert_eq!(p.identifiers, ["MRN-1", "SSN-2"]);
+        assert_eq!(
+            p.phones,
+            ["555-0100", "555-0111", "555-0199"],
+            "by rank, unranked last"
+        );
+        assert_eq!(
+            p.phone.as_deref(),
+            Some("555-0111"),
+            "the best-ranked phone"
+        );
+        assert_eq!(p.preferred_channel.as_deref(), Some("email"));
+        assert_eq!(
+            p.address.as_deref(),
+            Some("1 Main St, Apt 2, Boston, MA, 02110")
+        );
+        let sms_only = read_patient(
+            r#"{"resourceType":"Patient","telecom":[{"system":"sms","value":"555-0100"}],"address":[{}]}"#,
+        )
+        .unwrap();
+        assert_eq!(sms_only.phone.as_deref(), Some("555-0100"));
+        assert_eq!(sms_only.address, None);
+        assert_eq!(sms_only.name, "(no name)");
+    }
+
     use super::*;
 
     #[test]
