@@ -1255,6 +1255,26 @@ fn csv_tables_are_written_one_file_each() {
         .all(|e| e.unwrap().path().extension().unwrap() == "csv"));
 }
 
+/// Every table of the fixture's review, as CSV, parses back with a strict reader (every row
+/// as long as the header) to exactly its cells.
+#[test]
+fn every_csv_table_parses_back_to_its_cells() {
+    let (r, _) = review_of(&fixture());
+    for table in careloop_review::export::tables(&r) {
+        let text = careloop_review::export::csv(&table);
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(text.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(Into::into).collect();
+        assert_eq!(header, table.columns, "{}", table.name);
+        let rows: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(Into::into).collect())
+            .collect();
+        assert_eq!(rows, table.rows, "{}", table.name);
+    }
+}
+
 /// Issue 18: whatever order the server gives several workstations' events (each
 /// workstation's own in the order it recorded them), the review computes, and equals the
 /// review of only the events that took effect, folded once: what was set aside changes

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 
 use crate::codes::ValueSets;
 use crate::definition::Segment;
@@ -59,55 +60,57 @@ pub struct Explanation {
     pub held_back: Option<String>,
 }
 
-/// Evaluates every segment for every patient, on every core: the panel is cut into one
-/// contiguous chunk per core, and the chunks' members are joined in panel order.
+/// Patients per unit of parallel work: small enough for rayon to balance the panel over the
+/// cores (a chunk of the sick costs more than one of the healthy), large enough that a task's
+/// overhead is lost in its evaluation.
+const CHUNK: usize = 512;
+
+/// Evaluates every segment for every patient, on every core: rayon evaluates the panel in
+/// contiguous chunks and returns them in panel order, then joins and splits the segments'
+/// cohorts in parallel, in catalogue order; the result is the same as one pass.
 pub fn run(
     catalog: &Catalog,
     panel: &[PatientFacts],
     last_contact: &HashMap<String, NaiveDate>,
     d: NaiveDate,
 ) -> Vec<Cohort> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(panel.len() / 1_000 + 1);
-    let chunk = panel.len().div_ceil(threads).max(1);
-    let parts: Vec<ChunkResult> = if threads <= 1 {
+    // One chunk (one person's recompute, a small panel) is evaluated here, with no hand-off
+    // to the pool. A worker's panic is passed on as it was by rayon (evaluation has no
+    // panicking path: the lints of lib.rs and the property tests keep it so).
+    let small = panel.len() <= CHUNK;
+    let parts: Vec<ChunkResult> = if small {
         vec![evaluate_chunk(catalog, panel, 0, d)]
     } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = panel
-                .chunks(chunk)
-                .enumerate()
-                .map(|(i, part)| scope.spawn(move || evaluate_chunk(catalog, part, i * chunk, d)))
-                .collect();
-            handles
-                .into_iter()
-                // A worker's panic is passed on as it was (evaluation has no panicking path:
-                // the lints of lib.rs and the property tests keep it so).
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        })
+        // `collect` keeps the chunks in panel order.
+        panel
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(i, part)| evaluate_chunk(catalog, part, i * CHUNK, d))
+            .collect()
     };
-    catalog
-        .segments
-        .iter()
-        .enumerate()
-        .map(|(s, segment)| {
-            let mut members = Vec::new();
-            let mut priority = HashMap::new();
-            for part in &parts {
-                for (index, points) in &part.members[s] {
-                    let id = panel_id(panel, part.offset + index);
-                    members.push((id, &part.signals[*index]));
-                    priority.insert(id.to_owned(), points.clone());
-                }
+    // Then each segment's members are joined in panel order and split (a segment per task).
+    let cohort = |(s, segment): (usize, &Segment)| {
+        let mut members = Vec::new();
+        let mut priority = HashMap::new();
+        for part in &parts {
+            for (index, points) in &part.members[s] {
+                let id = panel_id(panel, part.offset + index);
+                members.push((id, &part.signals[*index]));
+                priority.insert(id.to_owned(), points.clone());
             }
-            split(segment, members, priority, last_contact, d)
-        })
-        .collect()
+        }
+        split(segment, members, priority, last_contact, d)
+    };
+    if small {
+        catalog.segments.iter().enumerate().map(cohort).collect()
+    } else {
+        catalog
+            .segments
+            .par_iter()
+            .enumerate()
+            .map(cohort)
+            .collect()
+    }
 }
 
 fn panel_id(panel: &[PatientFacts], index: usize) -> &str {
@@ -322,5 +325,106 @@ impl Explanation {
             let _ = writeln!(out, "  held back: {held}");
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{builtin_catalog, SharedFacts};
+    use serde_json::json;
+
+    /// Person `i` of a varied panel: diabetics with and without a recent HbA1c, women and men
+    /// of many ages, some dead before D.
+    fn person(i: usize) -> PatientFacts {
+        let id = format!("p{i:05}");
+        let year = 1930 + (i * 7) % 70;
+        let mut patient = json!({"resourceType": "Patient", "id": id,
+            "birthDate": format!("{year}-0{}-1{}", 1 + i % 9, i % 10),
+            "gender": if i.is_multiple_of(3) { "male" } else { "female" }});
+        if i.is_multiple_of(29) {
+            patient["deceasedDateTime"] = json!("2020-01-01");
+        }
+        let mut resources = vec![patient];
+        if i % 4 != 1 {
+            resources.push(
+                json!({"resourceType": "Condition", "id": format!("{id}-dm"),
+                "onsetDateTime": "2012-02-03",
+                "code": {"coding": [{"system": "http://snomed.info/sct", "code": "44054006"}]}}),
+            );
+        }
+        let visit = format!("20{}-0{}-15", 18 + i % 4, 1 + i % 9);
+        resources.push(
+            json!({"resourceType": "Encounter", "id": format!("{id}-visit"),
+            "status": "finished", "class": {"code": if i.is_multiple_of(11) { "EMER" } else { "AMB" }},
+            "period": {"start": visit, "end": visit}}),
+        );
+        if i % 5 < 2 {
+            resources.push(
+                json!({"resourceType": "Observation", "id": format!("{id}-a1c"),
+                "status": "final", "effectiveDateTime": format!("2020-{:02}-10", 1 + i % 12),
+                "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4"}]},
+                "valueQuantity": {"value": 6.0 + (i % 7) as f64, "unit": "%"}}),
+            );
+        }
+        let list: Vec<(String, String)> = resources
+            .iter()
+            .map(|r| {
+                (
+                    r["resourceType"].as_str().unwrap().to_owned(),
+                    r.to_string(),
+                )
+            })
+            .collect();
+        PatientFacts::from_resources(&id, &list, &SharedFacts::default())
+    }
+
+    /// The panel cut into rayon's chunks gives exactly what one pass over it in order gives,
+    /// whatever the number of threads.
+    #[test]
+    fn parallel_runs_equal_one_sequential_pass() {
+        let catalog = builtin_catalog().unwrap();
+        let d = NaiveDate::from_ymd_opt(2021, 3, 31).unwrap();
+        let panel: Vec<PatientFacts> = (0..3 * CHUNK + 77).map(person).collect();
+        let last_contact: HashMap<String, NaiveDate> = (0..panel.len())
+            .step_by(13)
+            .map(|i| (format!("p{i:05}"), d - chrono::Days::new((i % 40) as u64)))
+            .collect();
+
+        // The reference: the whole panel as one chunk, on this thread.
+        let whole = evaluate_chunk(&catalog, &panel, 0, d);
+        let expected: Vec<Cohort> = catalog
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(s, segment)| {
+                let members = whole.members[s]
+                    .iter()
+                    .map(|(i, _)| (panel[*i].id.as_str(), &whole.signals[*i]))
+                    .collect();
+                let priority = whole.members[s]
+                    .iter()
+                    .map(|(i, p)| (panel[*i].id.clone(), p.clone()))
+                    .collect();
+                split(segment, members, priority, &last_contact, d)
+            })
+            .collect();
+        // Members come from every chunk, so the join of the chunks is exercised.
+        let diabetes = expected
+            .iter()
+            .find(|c| c.segment_id == "diabetes_hba1c_gap")
+            .unwrap();
+        assert!(diabetes.members.len() > CHUNK, "{}", diabetes.members.len());
+        assert!(diabetes.members.last().unwrap() > &format!("p{:05}", 3 * CHUNK));
+        assert!(expected.iter().any(|c| !c.held_back.is_empty()));
+
+        for threads in [1, 2, 3, 7] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let cohorts = pool.install(|| run(&catalog, &panel, &last_contact, d));
+            assert_eq!(cohorts, expected, "{threads} threads");
+        }
     }
 }
