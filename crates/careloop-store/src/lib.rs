@@ -124,6 +124,9 @@ impl Store {
             Err(e) if is_not_a_database(&e) => return Err(StoreError::Locked { path }),
             Err(e) => return Err(e.into()),
         };
+        if let (Encryption::On, Some(key)) = (encryption, key) {
+            keep_crypto_provider_up(&path, key);
+        }
         drop(keying);
         if existed {
             let tables: i64 =
@@ -237,4 +240,35 @@ fn is_not_a_database(e: &rusqlite::Error) -> bool {
         e,
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase
     )
+}
+
+/// SQLCipher sets up its crypto provider (OpenSSL) when the first keyed connection of the
+/// process opens, and tears it down when the last one closes. A cache opened on one thread
+/// while the last connection closed on another has failed spuriously ("An error occurred
+/// with PRAGMA key") under the parallel tests, where caches open and close all the time; the
+/// keying lock does not cover closing. One keyed connection kept for the life of the process
+/// (to the first cache opened, keyed under the keying lock; it holds no transaction and so
+/// does not stand in the way of checkpoints) means the provider is never torn down.
+fn keep_crypto_provider_up(path: &Path, key: &CacheKey) {
+    static KEPT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut kept = KEPT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if *kept {
+        return;
+    }
+    let Ok(conn) = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    ) else {
+        return;
+    };
+    let keyed = conn
+        .execute_batch("PRAGMA cipher_log_level = NONE;")
+        .and_then(|()| conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex())))
+        .and_then(|()| conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0)));
+    if keyed.is_ok() {
+        std::mem::forget(conn);
+        *kept = true;
+    }
 }
