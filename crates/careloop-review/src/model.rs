@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The review of one ISO week.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct WeeklyReview {
     /// The ISO week, e.g. `2026-W47`.
@@ -96,7 +96,7 @@ pub struct SegmentCount {
 }
 
 /// Work waiting at the end of the week.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct Pending {
     /// Cases not closed whose next contact (the first, or a follow-up) was due before the end
@@ -152,7 +152,7 @@ pub struct CaseloadRow {
 }
 
 /// Each group's share of a population against its share of the whole panel.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct Equity {
     /// A group is flagged when ratio >= threshold (over) or ratio <= 1 / threshold (under)…
@@ -188,7 +188,7 @@ pub struct EquityRow {
 }
 
 /// Contacts per person, and the over-contact guard.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct OverContact {
     /// Outbound contacts a person may get in 7 days (the guard).

@@ -100,42 +100,11 @@ fn hostile_cells_parse_back_to_their_guarded_values() {
 fn hostile_names_and_reasons_are_guarded_in_the_files_written() {
     let mut review = WeeklyReview {
         week: "2026-W47".into(),
-        starts: "2026-11-16".into(),
-        ends: "2026-11-22".into(),
-        as_of: "2026-11-23".into(),
-        run: None,
-        previous_run: None,
-        segments: vec![],
-        trend: vec![],
-        pending: Pending {
-            overdue_cases: vec![],
-            unacknowledged_escalations: vec![],
-            overdue_referrals: vec![],
-            waiting_callbacks: vec![],
-            open_conflicts: vec![],
-            superseded_events: 0,
-        },
-        caseload: vec![],
-        equity: Equity {
-            threshold: 1.5,
-            min_expected: 5.0,
-            panel_size: 0,
-            rows: vec![],
-        },
         contacts: OverContact {
             limit: 3,
-            per_week: vec![],
-            per_month: vec![],
-            above_limit: vec![],
-            overrides: vec![],
-            overrides_by_user: vec![],
+            ..OverContact::default()
         },
-        closure: vec![],
-        closure_curve: vec![],
-        response_by_channel: vec![],
-        response_by_segment: vec![],
-        retention: vec![],
-        timeliness: vec![],
+        ..WeeklyReview::default()
     };
     // A reason and a name are typed by people: every hostile one, in the overrides table.
     review.contacts.overrides = HOSTILE

@@ -64,26 +64,19 @@ impl TeamFold {
         let policy = Policy::default();
         let before = self.fold.superseded.len();
         if let Some(entry) = parse(event) {
-            // Whether it took effect shows in `superseded`, read below.
-            let _took_effect = match &entry {
-                Parsed::Op(recorded, after) => self.fold.apply(
-                    &mut self.state,
-                    Envelope::Op {
-                        recorded,
-                        after: *after,
-                    },
-                    &policy,
-                ),
-                Parsed::Resolution(resolution) => self.fold.apply(
-                    &mut self.state,
-                    Envelope::Resolution {
-                        id: event.id,
-                        actor: &event.actor,
-                        resolution,
-                    },
-                    &policy,
-                ),
+            let envelope = match &entry {
+                Parsed::Op(recorded, after) => Envelope::Op {
+                    recorded,
+                    after: *after,
+                },
+                Parsed::Resolution(resolution) => Envelope::Resolution {
+                    id: event.id,
+                    actor: &event.actor,
+                    resolution,
+                },
             };
+            // Whether it took effect shows in `superseded`, read below.
+            self.fold.apply(&mut self.state, envelope, &policy);
         }
         for s in &self.fold.superseded[before..] {
             self.superseded.insert(s.event_id, s.why.clone());

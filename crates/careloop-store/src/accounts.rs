@@ -162,16 +162,7 @@ impl Store {
         password: &str,
         created_at: DateTime<Utc>,
     ) -> Result<()> {
-        let hash = argon2id_hash(password)?;
-        self.upsert_account(
-            name,
-            role,
-            ORIGIN_LOCAL,
-            SCHEME_ARGON2ID_V1,
-            "",
-            &hash,
-            created_at,
-        )
+        self.put_argon2id_account(name, role, ORIGIN_LOCAL, password, created_at)
     }
 
     /// Creates or replaces the account of a user the central server has just signed in here,
@@ -184,11 +175,22 @@ impl Store {
         password: &str,
         created_at: DateTime<Utc>,
     ) -> Result<()> {
+        self.put_argon2id_account(name, role, ORIGIN_SERVER, password, created_at)
+    }
+
+    fn put_argon2id_account(
+        &mut self,
+        name: &str,
+        role: &str,
+        origin: &str,
+        password: &str,
+        created_at: DateTime<Utc>,
+    ) -> Result<()> {
         let hash = argon2id_hash(password)?;
         self.upsert_account(
             name,
             role,
-            ORIGIN_SERVER,
+            origin,
             SCHEME_ARGON2ID_V1,
             "",
             &hash,
