@@ -2,19 +2,9 @@
 //! call into careloop-api's [`DesktopSession`], which owns the cache, the signed-in user, the
 //! idle lock, the checks and the errors. No PHI is logged here.
 
+use careloop_api::commands::*;
 use careloop_api::desktop::DesktopSession;
-use careloop_api::desktop::{CaseConflicts, ResolveConflictForm};
-use careloop_api::dto::{
-    AttemptForm, CallbackForm, CloseCaseForm, EscalationStepForm, ExplanationDto, PersonCase,
-    PreviewDto, PublishedDto, ReferralUpdateForm, ScriptDto, SearchRequest, SegmentDefinitionDto,
-    SegmentDraft, SessionInfo, SignInForm, WorklistQuery,
-};
-use careloop_api::review::{DrillRow, WeeklyReview};
-use careloop_api::sync::SyncStatus;
-use careloop_api::{
-    ApiError, CaseDetail, Done, PatientPage, PatientQuery, QueueItem, SearchHit, StartupReport,
-    WorklistRow,
-};
+use careloop_api::{ApiError, StartupReport};
 use tauri::{Emitter, State};
 
 /// The event that carries [`careloop_api::Progress`] to the UI.
@@ -33,160 +23,24 @@ fn open_cache(app: tauri::AppHandle, session: Session<'_>) -> Answer<StartupRepo
     })
 }
 
-#[tauri::command(async)]
-fn sign_in(form: SignInForm, session: Session<'_>) -> Answer<SessionInfo> {
-    session.sign_in(&form)
+/// One Tauri command per command declared in `careloop_api::commands`, each a call of the
+/// same name on the session, and the handler that registers them all with `open_cache`.
+macro_rules! tauri_commands {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $answer:ty;)*) => {
+        $(
+            #[tauri::command(async)]
+            fn $name(session: Session<'_>, $($arg: $ty),*) -> Answer<$answer> {
+                session.$name($($arg),*)
+            }
+        )*
+
+        fn invoke_handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![open_cache, $($name),*]
+        }
+    };
 }
 
-#[tauri::command(async)]
-fn lock(session: Session<'_>) -> Answer<SessionInfo> {
-    session.lock()
-}
-
-#[tauri::command(async)]
-fn session_info(session: Session<'_>) -> Answer<SessionInfo> {
-    session.session_info()
-}
-
-#[tauri::command(async)]
-fn keep_alive(session: Session<'_>) -> Answer<SessionInfo> {
-    session.keep_alive()
-}
-
-#[tauri::command(async)]
-fn list_patients(query: PatientQuery, session: Session<'_>) -> Answer<PatientPage> {
-    session.list_patients(&query)
-}
-
-#[tauri::command(async)]
-fn worklist(query: WorklistQuery, session: Session<'_>) -> Answer<Vec<WorklistRow>> {
-    session.worklist(&query)
-}
-
-#[tauri::command(async)]
-fn case_detail(case_id: String, session: Session<'_>) -> Answer<CaseDetail> {
-    session.case_detail(&case_id)
-}
-
-#[tauri::command(async)]
-fn case_explanation(case_id: String, session: Session<'_>) -> Answer<ExplanationDto> {
-    session.case_explanation(&case_id)
-}
-
-#[tauri::command(async)]
-fn case_script(case_id: String, session: Session<'_>) -> Answer<ScriptDto> {
-    session.case_script(&case_id)
-}
-
-#[tauri::command(async)]
-fn claim_case(case_id: String, session: Session<'_>) -> Answer<Done> {
-    session.claim_case(&case_id)
-}
-
-#[tauri::command(async)]
-fn record_attempt(form: AttemptForm, session: Session<'_>) -> Answer<Done> {
-    session.record_attempt(form)
-}
-
-#[tauri::command(async)]
-fn close_case(form: CloseCaseForm, session: Session<'_>) -> Answer<Done> {
-    session.close_case(form)
-}
-
-#[tauri::command(async)]
-fn weekly_review(week: Option<String>, session: Session<'_>) -> Answer<WeeklyReview> {
-    session.weekly_review(week.as_deref())
-}
-
-#[tauri::command(async)]
-fn review_drill(week: String, key: String, session: Session<'_>) -> Answer<Vec<DrillRow>> {
-    session.review_drill(&week, &key)
-}
-
-#[tauri::command(async)]
-fn export_review(week: String, format: String, session: Session<'_>) -> Answer<String> {
-    session.export_review(&week, &format)
-}
-
-#[tauri::command(async)]
-fn callbacks(include_done: bool, session: Session<'_>) -> Answer<Vec<QueueItem>> {
-    session.callbacks(include_done)
-}
-
-#[tauri::command(async)]
-fn document_callback(form: CallbackForm, session: Session<'_>) -> Answer<Done> {
-    session.document_callback(&form)
-}
-
-#[tauri::command(async)]
-fn escalations(session: Session<'_>) -> Answer<Vec<QueueItem>> {
-    session.escalations()
-}
-
-#[tauri::command(async)]
-fn escalation_step(form: EscalationStepForm, session: Session<'_>) -> Answer<Done> {
-    session.escalation_step(&form)
-}
-
-#[tauri::command(async)]
-fn referrals(session: Session<'_>) -> Answer<Vec<QueueItem>> {
-    session.referrals()
-}
-
-#[tauri::command(async)]
-fn update_referral(form: ReferralUpdateForm, session: Session<'_>) -> Answer<Done> {
-    session.update_referral(&form)
-}
-
-#[tauri::command(async)]
-fn search(request: SearchRequest, session: Session<'_>) -> Answer<Vec<SearchHit>> {
-    session.search(&request)
-}
-
-#[tauri::command(async)]
-fn cases_of_person(patient_id: String, session: Session<'_>) -> Answer<Vec<PersonCase>> {
-    session.cases_of_person(&patient_id)
-}
-
-#[tauri::command(async)]
-fn segment_definitions(session: Session<'_>) -> Answer<Vec<SegmentDefinitionDto>> {
-    session.segment_definitions()
-}
-
-#[tauri::command(async)]
-fn preview_segment(draft: SegmentDraft, session: Session<'_>) -> Answer<PreviewDto> {
-    session.preview_segment(&draft)
-}
-
-#[tauri::command(async)]
-fn publish_segment(draft: SegmentDraft, session: Session<'_>) -> Answer<PublishedDto> {
-    session.publish_segment(&draft)
-}
-
-#[tauri::command(async)]
-fn open_search_result(hit: SearchHit, session: Session<'_>) -> Answer<()> {
-    session.open_search_result(&hit)
-}
-
-#[tauri::command(async)]
-fn sync_status(session: Session<'_>) -> Answer<SyncStatus> {
-    session.sync_status()
-}
-
-#[tauri::command(async)]
-fn sync_now(session: Session<'_>) -> Answer<SyncStatus> {
-    session.sync_now()
-}
-
-#[tauri::command(async)]
-fn case_conflicts(case_id: String, session: Session<'_>) -> Answer<CaseConflicts> {
-    session.case_conflicts(&case_id)
-}
-
-#[tauri::command(async)]
-fn resolve_conflict(form: ResolveConflictForm, session: Session<'_>) -> Answer<String> {
-    session.resolve_conflict(&form)
-}
+careloop_api::for_each_command!(tauri_commands);
 
 /// Syncs in the background while the app runs (a round does nothing until the cache is
 /// open and someone is signed in, and nothing at all without a server), backing off while
@@ -228,40 +82,7 @@ pub fn run() {
             sync_in_background(app.handle().clone());
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            open_cache,
-            sign_in,
-            lock,
-            session_info,
-            keep_alive,
-            list_patients,
-            worklist,
-            case_detail,
-            case_explanation,
-            case_script,
-            claim_case,
-            record_attempt,
-            close_case,
-            callbacks,
-            document_callback,
-            escalations,
-            escalation_step,
-            referrals,
-            update_referral,
-            search,
-            open_search_result,
-            cases_of_person,
-            segment_definitions,
-            preview_segment,
-            publish_segment,
-            weekly_review,
-            review_drill,
-            export_review,
-            sync_status,
-            sync_now,
-            case_conflicts,
-            resolve_conflict,
-        ])
+        .invoke_handler(invoke_handler())
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed to start");
 }

@@ -275,7 +275,7 @@ def supervisor_reviews_the_week(driver: WebDriver) -> None:
     assert shown.tag_name == "code", f"the export failed: {shown.text}"
     path = shown.text
     with open(path, "rb") as f:
-        assert f.read(8) == b"%PDF-1.4", path
+        assert f.read(8) == b"%PDF-1.7", path
 
 
 def run(driver: WebDriver) -> None:

@@ -42,7 +42,7 @@ fn run(patients: u32) {
     let as_of = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = common::config(dir.path());
-    let (careloop, import_s) = common::demo_cache(dir.path(), &config, patients, as_of);
+    let (mut careloop, import_s) = common::demo_cache(dir.path(), &config, patients, as_of);
     let rss_before = common::peak_rss_mib();
 
     let loading = Instant::now();

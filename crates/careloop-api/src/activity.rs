@@ -218,7 +218,7 @@ pub fn simulate(
     let panel = if plan.weeks > 0 {
         careloop.panel_facts()?
     } else {
-        Vec::new()
+        std::sync::Arc::new(Vec::new())
     };
     let mut sim = Sim {
         careloop,
@@ -498,7 +498,7 @@ struct Sim<'a> {
     next_contact: HashMap<Uuid, NaiveDate>,
     /// People with an attempt planned on the day being planned.
     planned: HashSet<String>,
-    panel: Vec<careloop_segment::PatientFacts>,
+    panel: std::sync::Arc<Vec<careloop_segment::PatientFacts>>,
     refused: u32,
     postponed: u32,
     left_pending: u32,

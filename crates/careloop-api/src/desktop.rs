@@ -13,6 +13,10 @@
 
 #[path = "desktop_sync.rs"]
 mod sync;
+// The commands of the desktop app, declared once (Tauri commands and the TypeScript client
+// are generated from them); re-exported as `careloop_api::commands`.
+#[path = "commands.rs"]
+pub mod commands;
 #[path = "desktop_throttle.rs"]
 pub mod throttle;
 // `impl Careloop` for headless clients' identity with a server; the module is not public.
@@ -28,19 +32,10 @@ use careloop_ops::Role;
 use careloop_store::{AuditOutcome, NewAuditEntry};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::dto::{
-    parse_id, AttemptForm, CallbackForm, CloseCaseForm, EscalationStepForm, ExplanationDto,
-    PersonCase, PreviewDto, PublishedDto, ReferralUpdateForm, ScriptDto, SearchRequest,
-    SegmentDefinitionDto, SegmentDraft, SessionInfo, SignInForm, WorklistQuery,
-};
-use crate::operations::{CaseDetail, Done, QueueItem, Session, WorklistRow};
-use crate::review::{parse_week, week_of, DrillRow, ReviewFormat, WeeklyReview};
-use crate::search::{SearchHit, SearchQuery};
+use crate::dto::{SessionInfo, SignInForm};
+use crate::operations::Session;
 use crate::sync::SERVER_URL;
-use crate::{
-    ApiError, Careloop, Config, ErrorCode, PatientPage, PatientQuery, Progress, Result,
-    StartupReport,
-};
+use crate::{ApiError, Careloop, Config, ErrorCode, Progress, Result, StartupReport};
 
 /// The demo panel size on first run, unless `CARELOOP_DEMO_PATIENTS` says otherwise.
 pub const DEFAULT_DEMO_PATIENTS: u32 = 1000;
@@ -298,7 +293,7 @@ impl DesktopSession {
     /// lock after 5, kept in the cache across restarts); each failure and each lock is
     /// audited. An account still under the old fast hash is rehashed as argon2id on a
     /// successful sign-in.
-    pub fn sign_in(&self, form: &SignInForm) -> Result<SessionInfo> {
+    fn sign_in_with(&self, form: &SignInForm) -> Result<SessionInfo> {
         let user = form.user.trim();
         if user.is_empty() {
             return Err(ApiError::new(ErrorCode::BadInput, "enter your user name"));
@@ -468,224 +463,6 @@ impl DesktopSession {
             }
             building.store(false, Ordering::SeqCst);
         });
-    }
-
-    /// Locks the session: nothing more is answered until someone signs in again.
-    pub fn lock(&self) -> Result<SessionInfo> {
-        if let Some(s) = self.signed()?.as_mut() {
-            s.locked = true;
-        }
-        self.session_info()
-    }
-
-    /// Who is signed in and whether the session is locked (idle past the limit counts as
-    /// locked). Not an activity: asking does not keep the session open.
-    pub fn session_info(&self) -> Result<SessionInfo> {
-        let now = (self.clock)();
-        let mut signed = self.signed()?;
-        if let Some(s) = signed.as_mut() {
-            if self.idle_too_long(s, now) {
-                s.locked = true;
-            }
-        }
-        Ok(SessionInfo {
-            user: signed.as_ref().map(|s| s.user.clone()),
-            role: signed.as_ref().map(|s| s.role.into()),
-            locked: signed.as_ref().is_none_or(|s| s.locked),
-            idle_lock_seconds: self.settings.idle_lock_seconds,
-        })
-    }
-
-    /// The user is still there (typing in a form, reading a case): counts as activity, as
-    /// every data command does. Answers `session_locked` when it is too late.
-    pub fn keep_alive(&self) -> Result<SessionInfo> {
-        self.session()?;
-        self.session_info()
-    }
-
-    /// One page of the patient list.
-    pub fn list_patients(&self, query: &PatientQuery) -> Result<PatientPage> {
-        self.session()?;
-        self.with(|c| c.list_patients(query))
-    }
-
-    /// The worklist: the user's own cases, the unassigned pool, or another user's.
-    pub fn worklist(&self, query: &WorklistQuery) -> Result<Vec<WorklistRow>> {
-        let filter = query.to_filter()?;
-        self.with_session(|c, s| c.worklist(s, &filter))
-    }
-
-    /// A case as the role may see it (the read is audited).
-    pub fn case_detail(&self, case_id: &str) -> Result<CaseDetail> {
-        let case_id = parse_id("case", case_id)?;
-        self.with_session(|c, s| c.case_detail(s, case_id))
-    }
-
-    /// A case's script in the person's language, for the script runner.
-    pub fn case_script(&self, case_id: &str) -> Result<ScriptDto> {
-        let case_id = parse_id("case", case_id)?;
-        let (name, phone) = (&self.settings.clinic_name, &self.settings.clinic_phone);
-        self.with_session(|c, s| c.case_script(s, case_id, name, phone))
-    }
-
-    /// Why the case's person is on the worklist (evidence codes only for clinical roles).
-    pub fn case_explanation(&self, case_id: &str) -> Result<ExplanationDto> {
-        let case_id = parse_id("case", case_id)?;
-        self.with_session(|c, s| c.case_explanation(s, case_id))
-    }
-
-    /// Takes an unassigned case.
-    pub fn claim_case(&self, case_id: &str) -> Result<Done> {
-        let case_id = parse_id("case", case_id)?;
-        self.with_session(|c, s| c.claim_case(s, case_id))
-    }
-
-    /// Documents an attempt (channel rule, language, over-contact guard, script answers).
-    pub fn record_attempt(&self, form: AttemptForm) -> Result<Done> {
-        let input = form.into_input()?;
-        self.with_session(|c, s| c.record_attempt(s, input))
-    }
-
-    /// Closes a case with a reason.
-    pub fn close_case(&self, form: CloseCaseForm) -> Result<Done> {
-        let case_id = parse_id("case", &form.case_id)?;
-        self.with_session(|c, s| c.close_case(s, case_id, form.reason.into(), form.note))
-    }
-
-    /// Callbacks waiting for a clinician (and documented ones with `include_done`).
-    pub fn callbacks(&self, include_done: bool) -> Result<Vec<QueueItem>> {
-        self.with_session(|c, s| c.callbacks(s, include_done))
-    }
-
-    /// A clinician documents a callback with the decision-support sign-off.
-    pub fn document_callback(&self, form: &CallbackForm) -> Result<Done> {
-        let callback_id = parse_id("callback", &form.callback_id)?;
-        self.with_session(|c, s| {
-            c.document_callback(
-                s,
-                callback_id,
-                &form.clinical_outcome,
-                &form.next_step,
-                form.decision_support_reviewed,
-            )
-        })
-    }
-
-    /// Escalations not yet resolved, overdue first.
-    pub fn escalations(&self) -> Result<Vec<QueueItem>> {
-        self.with_session(|c, s| c.escalations(s))
-    }
-
-    /// Acknowledges or resolves an escalation.
-    pub fn escalation_step(&self, form: &EscalationStepForm) -> Result<Done> {
-        let id = parse_id("escalation", &form.escalation_id)?;
-        self.with_session(|c, s| c.escalation_step(s, id, form.resolve, &form.note))
-    }
-
-    /// Open referrals, overdue first.
-    pub fn referrals(&self) -> Result<Vec<QueueItem>> {
-        self.with_session(|c, s| c.referrals(s))
-    }
-
-    /// Records a referral's answer, start or outcome.
-    pub fn update_referral(&self, form: &ReferralUpdateForm) -> Result<Done> {
-        let id = parse_id("referral", &form.referral_id)?;
-        let on = form
-            .on
-            .as_deref()
-            .filter(|d| !d.is_empty())
-            .map(|d| crate::dto::parse_date("the referral date", d))
-            .transpose()?;
-        self.with_session(|c, s| c.update_referral(s, id, form.status.into(), &form.note, on))
-    }
-
-    /// Searches as the user types, with the kinds the role may see.
-    pub fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
-        let query = SearchQuery {
-            text: request.text.clone(),
-            limit: request.limit.unwrap_or(20) as usize,
-            segment: request.segment.clone().filter(|s| !s.is_empty()),
-            status: request.status.clone().filter(|s| !s.is_empty()),
-            owner: request.owner.clone().filter(|s| !s.is_empty()),
-        };
-        // The index is being built in the background (since sign-in): wait for it rather than
-        // build a second one (without holding the cache, so other commands go on).
-        for _ in 0..600 {
-            if !self.search_building.load(Ordering::SeqCst) {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        self.with_session(|c, s| c.search(s, &query))
-    }
-
-    /// A person's cases, open ones first (to open one from a search result).
-    pub fn cases_of_person(&self, patient_id: &str) -> Result<Vec<PersonCase>> {
-        self.with_session(|c, s| c.cases_of_person(s, patient_id))
-    }
-
-    /// The segment definitions in force with their versions (supervisors).
-    pub fn segment_definitions(&self) -> Result<Vec<SegmentDefinitionDto>> {
-        self.with_session(|c, s| c.segment_definitions(s))
-    }
-
-    /// The impact of a draft definition (members added and removed), nothing published.
-    pub fn preview_segment(&self, draft: &SegmentDraft) -> Result<PreviewDto> {
-        self.with_session(|c, s| c.preview_segment_draft(s, draft))
-    }
-
-    /// Publishes a draft as the segment's new version.
-    pub fn publish_segment(&self, draft: &SegmentDraft) -> Result<PublishedDto> {
-        self.with_session(|c, s| c.publish_segment_draft(s, draft))
-    }
-
-    /// Records that the user opened a search result (audited).
-    pub fn open_search_result(&self, hit: &SearchHit) -> Result<()> {
-        self.with_session(|c, s| c.open_search_result(s, hit))
-    }
-
-    /// The weekly review of a week (`YYYY-Www`; `None`: the current week). Supervisors.
-    pub fn weekly_review(&self, week: Option<&str>) -> Result<WeeklyReview> {
-        let week = match week {
-            Some(w) => parse_week(w)?,
-            None => week_of((self.clock)().date_naive()),
-        };
-        self.with_session(|c, s| c.weekly_review(s, week))
-    }
-
-    /// The cases behind one number of a week's review.
-    pub fn review_drill(&self, week: &str, key: &str) -> Result<Vec<DrillRow>> {
-        let week = parse_week(week)?;
-        self.with_session(|c, s| c.review_drill(s, week, key))
-    }
-
-    /// Exports a week's review as `csv` (a folder of tables) or `pdf` into the export folder;
-    /// returns the path written.
-    pub fn export_review(&self, week: &str, format: &str) -> Result<String> {
-        let week = parse_week(week)?;
-        let (format, name) = match format {
-            "csv" => (ReviewFormat::Csv, format!("careloop-review-{week}")),
-            "pdf" => (ReviewFormat::Pdf, format!("careloop-review-{week}.pdf")),
-            other => {
-                return Err(ApiError::new(
-                    ErrorCode::BadInput,
-                    format!("export format {other:?}: expected csv or pdf"),
-                ))
-            }
-        };
-        let dir = self.settings.export_dir.clone().ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Io,
-                "no folder to export to: set CARELOOP_EXPORT_DIR",
-            )
-        })?;
-        let out = dir.join(name);
-        self.with_session(|c, s| {
-            // The configured export folder is made when missing (owner-only); nothing else.
-            make_export_folder(&dir)?;
-            c.export_review(s, week, format, &out)
-        })?;
-        Ok(out.display().to_string())
     }
 
     fn idle_too_long(&self, s: &SignedIn, now: DateTime<Utc>) -> bool {

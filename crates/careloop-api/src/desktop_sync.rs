@@ -8,11 +8,9 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use careloop_ops::sync::Resolution;
 use careloop_ops::Role;
 
 use super::{poisoned, DesktopSession};
-use crate::dto::parse_id;
 use crate::sync::{
     round, CacheAccess, ConflictDto, ConnectRequest, Connector, SupersededDto, SyncStatus,
     Transport, SERVER_CA, SERVER_PIN, SERVER_URL,
@@ -179,7 +177,7 @@ impl DesktopSession {
     /// One sync round now (the shell's timer calls it too). Not an activity: it does not
     /// keep an idle session open. Without a server, or with nobody signed in, it only
     /// reports the status.
-    pub fn sync_now(&self) -> Result<SyncStatus> {
+    pub(super) fn sync_round(&self) -> Result<SyncStatus> {
         let user = self.signed()?.as_ref().map(|s| s.user.clone());
         if let (Some(user), Some(connector)) = (user, self.connector.clone()) {
             if !self.syncing.swap(true, Ordering::SeqCst) {
@@ -189,7 +187,7 @@ impl DesktopSession {
                 Locked(&self.careloop).with(|c| c.sync_record(&outcome, now))?;
             }
         }
-        self.sync_status()
+        self.current_sync_status()
     }
 
     fn round(&self, user: &str, connector: &dyn Connector) -> Result<crate::sync::SyncReport> {
@@ -216,7 +214,7 @@ impl DesktopSession {
 
     /// Last sync, events waiting, offline, open conflicts, and whether a round runs now
     /// (read between its steps: a round holds the cache only while it stores a page).
-    pub fn sync_status(&self) -> Result<SyncStatus> {
+    pub(super) fn current_sync_status(&self) -> Result<SyncStatus> {
         let syncing = self.syncing.load(Ordering::SeqCst);
         let status = Locked(&self.careloop).with(|c| {
             if syncing {
@@ -231,35 +229,6 @@ impl DesktopSession {
                 .store(status.open_conflicts, Ordering::SeqCst);
         }
         Ok(SyncStatus { syncing, ..status })
-    }
-
-    /// A case's conflicts and the events that changed nothing.
-    pub fn case_conflicts(&self, case_id: &str) -> Result<CaseConflicts> {
-        let case_id = parse_id("case", case_id)?;
-        self.with_session(|c, s| {
-            let (conflicts, superseded) = c.conflicts(s, Some(case_id))?;
-            Ok(CaseConflicts {
-                conflicts,
-                superseded,
-            })
-        })
-    }
-
-    /// Records which of a conflict's two events stands, and why.
-    pub fn resolve_conflict(&self, form: &ResolveConflictForm) -> Result<String> {
-        let [first, second] = form.events.as_slice() else {
-            return Err(ApiError::new(
-                ErrorCode::BadInput,
-                "a conflict is named by its two events",
-            ));
-        };
-        let resolution = Resolution {
-            case_id: parse_id("case", &form.case_id)?,
-            events: [parse_id("event", first)?, parse_id("event", second)?],
-            kept: parse_id("event", &form.kept)?,
-            note: form.note.clone(),
-        };
-        self.with_session(|c, s| c.resolve_conflict(s, resolution))
     }
 }
 

@@ -7,6 +7,7 @@
 //! the UI and CLI can act on, and a readable `message` that never carries a person's data.
 
 pub mod activity;
+mod derived;
 pub mod desktop;
 pub mod dto;
 mod error;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 use careloop_fhir::{ImportOptions, ImportProgress};
 use careloop_store::{KeySource, Store};
 use chrono::NaiveDate;
+use derived::Change;
 
 pub use careloop_demo::DemoReport;
 pub use careloop_fhir::ImportSummary;
@@ -31,6 +33,7 @@ pub use careloop_ops::{
 };
 pub use careloop_scripts::Answers;
 pub use careloop_store::{AuditHead, AuditReport};
+pub use desktop::commands;
 pub use dto::SegmentRun;
 pub use dto::{PatientPage, PatientQuery, PatientRow, Progress, StartupReport, Stats};
 pub use error::{ApiError, ErrorCode};
@@ -84,14 +87,9 @@ impl Config {
 #[derive(Debug)]
 pub struct Careloop {
     store: Store,
-    /// Operations state, folded from the event log on first use.
-    ops: Option<operations::Ops>,
-    /// The search index (in RAM), built on first use.
-    search: Option<search::Search>,
-    /// The last weekly review computed, for its drill-downs.
-    review: Option<review::CachedReview>,
-    /// What reviews read from the clinical facts, kept until the next import.
-    review_facts: Option<review::ReviewFacts>,
+    /// What is derived from the store and kept in memory, with the one rule for what each
+    /// change invalidates ([`derived::Derived::changed`]).
+    derived: derived::Derived,
 }
 
 impl Careloop {
@@ -101,10 +99,7 @@ impl Careloop {
         let store = Store::open(&config.data_dir, &key)?;
         Ok(Careloop {
             store,
-            ops: None,
-            search: None,
-            review: None,
-            review_facts: None,
+            derived: derived::Derived::default(),
         })
     }
 
@@ -161,10 +156,7 @@ impl Careloop {
         progress: &mut dyn FnMut(&ImportProgress),
     ) -> Result<ImportSummary> {
         // New people: the operations state and the search index are rebuilt when next used.
-        self.ops = None;
-        self.search = None;
-        self.review = None;
-        self.review_facts = None;
+        self.derived.changed(Change::Panel);
         Ok(careloop_fhir::import_paths(
             &mut self.store,
             paths,

@@ -4,23 +4,25 @@
 //! together with its audit entry in one transaction, then applied to the in-memory state
 //! (a fold of the log, rebuilt when the cache is opened).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
+use careloop_ops::decide::{self, Decision};
 use careloop_ops::events::{Payload, Recorded, KINDS};
 use careloop_ops::guards;
 use careloop_ops::rbac::{self, Field, Operation};
 use careloop_ops::suggest::{self, PastAttempt, Preference};
 use careloop_ops::sync::{Fold, LogEntry, Resolution, RESOLUTION_KIND};
 use careloop_ops::{
-    Attempt, CaseStatus, Channel, CloseReason, EscalationKind, NextAction, OpEvent, OpsError,
-    OpsState, Outcome, Policy, ReferralStatus, Role, ServiceType,
+    CaseStatus, Channel, CloseReason, EscalationKind, NextAction, OpEvent, OpsError, OpsState,
+    Policy, ReferralStatus, Role, ServiceType,
 };
-use careloop_scripts::{Answers, ScriptLibrary};
+use careloop_scripts::ScriptLibrary;
 use careloop_store::{AuditHead, AuditOutcome, NewAuditEntry, NewEvent};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::derived::Change;
 use crate::{ApiError, Careloop, ErrorCode, Result};
 
 /// Who is asking, and when (the clock is read by the caller: the desktop app, or the CLI's
@@ -38,6 +40,7 @@ impl From<OpsError> for ApiError {
             OpsError::NotFound { .. } => ErrorCode::NotFound,
             OpsError::Transition { .. } | OpsError::DuplicateOpenCase { .. } => ErrorCode::Conflict,
             OpsError::Refused(_) => ErrorCode::Refused,
+            OpsError::Forbidden(_) => ErrorCode::Forbidden,
             OpsError::UnknownName { .. } | OpsError::Invalid(_) => ErrorCode::BadInput,
         };
         ApiError::new(code, e.to_string())
@@ -119,19 +122,7 @@ pub struct SuggestionDto {
     pub reason: String,
 }
 
-/// What a coordinator documents about one attempt.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AttemptInput {
-    pub case_id: Uuid,
-    pub channel: Channel,
-    pub reached: bool,
-    pub message_id: Option<String>,
-    pub answers: Answers,
-    pub outcome: Outcome,
-    pub next: NextAction,
-    pub contact_limit_override: Option<String>,
-    pub note: Option<String>,
-}
+pub use careloop_ops::decide::AttemptInput;
 
 /// What an operation did: the ids it made.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -204,6 +195,12 @@ pub(crate) fn from_stored_with_after(
     Ok(payload.recorded(e.id, e.occurred_at, &e.actor, &e.subject))
 }
 
+/// The person and id an action is about, when the case exists (else the decision says
+/// which id was not found).
+fn case_subject(case_id: Uuid) -> impl FnOnce(&OpsState) -> Option<(String, Uuid)> {
+    move |state| Some((state.cases.get(&case_id)?.patient_id.clone(), case_id))
+}
+
 fn new_id(session: &Session) -> Uuid {
     new_event_id(session.at)
 }
@@ -221,7 +218,7 @@ pub(crate) fn new_event_id(at: DateTime<Utc>) -> Uuid {
 impl Careloop {
     /// The operations state, folded from the log on first use.
     pub(crate) fn ops(&mut self) -> Result<&mut Ops> {
-        if self.ops.is_none() {
+        if self.derived.ops.is_none() {
             let policy = Policy::default();
             // In sync order: the server's order first, then this workstation's outbox. Events
             // that cannot apply in that order (a claim another workstation made first) are
@@ -267,7 +264,7 @@ impl Careloop {
                 return Err(err);
             }
             let (_, people) = self.store.patients_page(None, 0, i64::MAX as u64)?;
-            self.ops = Some(Ops {
+            self.derived.ops = Some(Ops {
                 state,
                 policy,
                 scripts: careloop_scripts::builtin_scripts()?,
@@ -276,7 +273,7 @@ impl Careloop {
                 fold,
             });
         }
-        Ok(self.ops.as_mut().expect("just set"))
+        Ok(self.derived.ops.as_mut().expect("just set"))
     }
 
     /// Checks the role; a refusal is audited and returned as `forbidden`.
@@ -379,7 +376,7 @@ impl Careloop {
                 Ok(event) => new_events.push(event),
                 Err(e) => {
                     if n > 0 {
-                        self.ops = None;
+                        self.derived.changed(Change::CommitFailed);
                     }
                     return Err(e);
                 }
@@ -389,18 +386,19 @@ impl Careloop {
             .store
             .append_events_with_audit(&new_events, std::slice::from_ref(&entry))
         {
-            self.ops = None;
+            self.derived.changed(Change::CommitFailed);
             return Err(e.into());
         }
-        let ops = self.ops.as_mut().expect("loaded above");
+        let ops = self.derived.ops.as_mut().expect("loaded above");
         ops.log
             .extend(recorded.iter().zip(afters).map(|(r, after)| LogEntry::Op {
                 recorded: r.clone(),
                 after,
             }));
+        self.derived.changed(Change::Committed);
         if self.index_events(&recorded).is_err() {
             // The log is the truth; the index is rebuilt from it when next searched.
-            self.search = None;
+            self.derived.changed(Change::SearchFailed);
         }
         Ok(recorded)
     }
@@ -449,14 +447,14 @@ impl Careloop {
             at: session.at,
         };
         let (catalog, cohorts) = self.run_segments(as_of, definitions, &actor, panel)?;
-        let run: WorklistBySegment = cohorts
+        let worklists: Vec<decide::SegmentWorklist> = cohorts
             .into_iter()
-            .map(|c| {
-                let name = catalog
+            .filter_map(|c| {
+                let segment = catalog
                     .segments
                     .iter()
-                    .find(|s| s.definition.id == c.segment_id)
-                    .map_or_else(String::new, |s| s.definition.name.clone());
+                    .find(|s| s.definition.id == c.segment_id)?;
+                let name = &segment.definition.name;
                 let rows = c
                     .worklist
                     .iter()
@@ -473,45 +471,21 @@ impl Careloop {
                         (id.clone(), priority.map_or(0, |p| p.total), summary)
                     })
                     .collect();
-                (c.segment_id, rows)
+                Some(decide::SegmentWorklist {
+                    segment_id: c.segment_id,
+                    contact_within_working_days: segment.definition.contact_within_working_days,
+                    rows,
+                })
             })
             .collect();
-        let mut opened = 0;
-        let mut already_open = 0;
-        let mut batch: Vec<(String, OpEvent)> = Vec::new();
-        {
-            let ops = self.ops()?;
-            for (segment_id, worklist) in &run {
-                let Some(segment) = catalog
-                    .segments
-                    .iter()
-                    .find(|s| &s.definition.id == segment_id)
-                else {
-                    continue;
-                };
-                let due = ops
-                    .policy
-                    .calendar
-                    .add_working_days(session.at, segment.definition.contact_within_working_days);
-                for (patient_id, priority, summary) in worklist {
-                    if ops.state.open_case(patient_id, segment_id).is_some() {
-                        already_open += 1;
-                        continue;
-                    }
-                    batch.push((
-                        patient_id.clone(),
-                        OpEvent::CaseOpened {
-                            case_id: new_id(session),
-                            segment_id: segment_id.clone(),
-                            priority: *priority,
-                            due,
-                            summary: summary.clone(),
-                        },
-                    ));
-                    opened += 1;
-                }
-            }
-        }
+        let ops = self.ops()?;
+        let openings =
+            decide::open_cases(&ops.state, &ops.policy, session.at, &worklists, &mut || {
+                new_id(session)
+            });
+        let opened = openings.events.len() as u32;
+        let already_open = openings.already_open;
+        let batch = openings.events;
         // One transaction for the whole batch, one audit entry for it.
         let recorded: Vec<Recorded> = batch
             .into_iter()
@@ -538,54 +512,63 @@ impl Careloop {
         })
     }
 
+    /// The operation's role check (a refusal audited), then its decision from
+    /// [`careloop_ops::decide`] on the current state (a refusal changes nothing), committed
+    /// with its audit entry naming `target`.
+    fn decide(
+        &mut self,
+        session: &Session,
+        (operation, what): (Operation, &str),
+        subject: impl FnOnce(&OpsState) -> Option<(String, Uuid)>,
+        decide: impl FnOnce(
+            &Ops,
+            decide::Who<'_>,
+            &mut dyn FnMut() -> Uuid,
+        ) -> std::result::Result<Decision, OpsError>,
+    ) -> Result<Done> {
+        let (patient, target) = subject(&self.ops()?.state).unzip();
+        self.authorize(
+            session,
+            operation,
+            what,
+            patient.as_deref(),
+            target.map(|t| t.to_string()),
+        )?;
+        let who = decide::Who {
+            user: &session.user,
+            role: session.role,
+            at: session.at,
+        };
+        let decision = decide(self.ops()?, who, &mut || new_id(session))?;
+        let target = target.unwrap_or(decision.case_id).to_string();
+        let recorded = self.commit(
+            session,
+            decision.audit_action,
+            decision.events,
+            &decision.patient_id,
+            Some(target),
+        )?;
+        self.done(recorded, decision.created, decision.case_id)
+    }
+
     /// A coordinator takes an unassigned case, within their caseload limit.
     pub fn claim_case(&mut self, session: &Session, case_id: Uuid) -> Result<Done> {
-        self.case_action(
+        self.decide(
             session,
-            case_id,
-            Operation::ClaimCase,
-            "claim a case",
-            "case.claim",
-            |c| {
-                c.check_caseload(&session.user)?;
-                Ok((OpEvent::CaseClaimed { case_id }, None))
-            },
+            (Operation::ClaimCase, "claim a case"),
+            case_subject(case_id),
+            |ops, who, _| decide::claim(&ops.state, &ops.policy, who, case_id),
         )
     }
 
     /// A supervisor assigns or reassigns a case, within the assignee's caseload limit.
     pub fn assign_case(&mut self, session: &Session, case_id: Uuid, to: &str) -> Result<Done> {
-        self.case_action(
+        self.decide(
             session,
-            case_id,
-            Operation::AssignCase,
-            "assign a case",
-            "case.assign",
-            |c| {
-                c.check_caseload(to)?;
-                let to = to.to_owned();
-                Ok((OpEvent::CaseAssigned { case_id, to }, None))
-            },
+            (Operation::AssignCase, "assign a case"),
+            case_subject(case_id),
+            |ops, _, _| decide::assign(&ops.state, &ops.policy, case_id, to),
         )
-    }
-
-    /// Refuses a new case for someone whose open caseload is at the weekly capacity.
-    fn check_caseload(&mut self, user: &str) -> Result<()> {
-        let ops = self.ops()?;
-        let open = ops
-            .state
-            .cases
-            .values()
-            .filter(|c| c.status != CaseStatus::Closed && c.owner.as_deref() == Some(user))
-            .count() as u32;
-        let limit = ops.policy.caseload_per_coordinator;
-        if open >= limit {
-            return Err(ApiError::new(
-                ErrorCode::Refused,
-                format!("{user} already has {open} open cases (weekly capacity {limit})"),
-            ));
-        }
-        Ok(())
     }
 
     fn done(
@@ -602,138 +585,31 @@ impl Careloop {
         })
     }
 
-    /// Documents an attempt, enforcing the owner, the channel rule, the person's language,
-    /// the over-contact guard and the script's answers; the next action's own event
-    /// (callback, escalation, referral, closing) lands in the same transaction.
+    /// Documents an attempt ([`decide::attempt`]: the owner, the channel rule, the person's
+    /// language, the over-contact guard and the script's answers); the next action's own
+    /// event (callback, escalation, referral, closing) lands in the same transaction.
     pub fn record_attempt(&mut self, session: &Session, input: AttemptInput) -> Result<Done> {
         let case_id = input.case_id;
-        let (patient, segment_id) = self.case_patient(case_id)?;
-        self.authorize(
-            session,
-            Operation::RecordAttempt,
-            "record an attempt",
-            Some(&patient),
-            Some(case_id.to_string()),
-        )?;
+        let (_, segment_id) = self.case_patient(case_id)?;
         let script_id = self.segment_script(&segment_id)?;
-        let ops = self.ops()?;
-        let case = &ops.state.cases[&case_id];
-        if session.role != Role::Supervisor && case.owner.as_deref() != Some(&session.user) {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                format!(
-                    "case {case_id} is {}; only its owner or a supervisor documents attempts on it",
-                    case.owner
-                        .as_deref()
-                        .map_or("unassigned".to_owned(), |o| format!("owned by {o}"))
-                ),
-            ));
-        }
-        let script = ops.scripts.get(&script_id).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Internal,
-                format!("segment {segment_id} names script {script_id}, which does not exist"),
-            )
-        })?;
-        let message = match &input.message_id {
-            Some(id) => Some(script.message(id).ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::BadInput,
-                    format!("script {script_id} has no message {id:?}"),
-                )
-            })?),
-            None => None,
-        };
-        guards::check_channel(input.channel, message)?;
-        let preferred = ops
-            .people
-            .get(&patient)
-            .and_then(|p| p.preferred_language.clone());
-        let language = guards::script_language(script, preferred.as_deref());
-        let in_week = ops.state.contacts_in_week(&patient, session.at);
-        guards::check_contact_limit(
-            in_week,
-            ops.policy.max_contacts_per_week,
-            session.role,
-            input.contact_limit_override.as_deref(),
-        )?;
-        if input.reached {
-            script.validate_answers(&input.answers).map_err(|e| {
-                ApiError::new(ErrorCode::BadInput, format!("script {script_id}: {e}"))
-            })?;
-        }
-        let script_version = script.version;
-        let attempt_id = new_id(session);
-        let mut events = vec![OpEvent::AttemptRecorded(Attempt {
-            attempt_id,
-            case_id,
-            channel: input.channel,
-            reached: input.reached,
-            script_id: script_id.clone(),
-            script_version,
-            language,
-            message_id: input.message_id.clone(),
-            answers: input.answers.clone(),
-            outcome: input.outcome,
-            next: input.next.clone(),
-            contact_limit_override: input.contact_limit_override.clone(),
-            note: input.note.clone(),
-        })];
-        let follow_on = new_id(session);
-        let calendar = &ops.policy.calendar;
-        let created = match &input.next {
-            NextAction::Close { reason } => {
-                events.push(OpEvent::CaseClosed {
-                    case_id,
-                    reason: *reason,
-                    note: input.note.clone(),
-                });
-                None
-            }
-            NextAction::FollowUp { .. } => None,
-            NextAction::ClinicianCallback { reason } => {
-                // Emerging deterioration: the same working day; otherwise the next one.
-                let due = if input.outcome == Outcome::EmergingDeterioration {
-                    calendar.end_of_working_day(session.at)
-                } else {
-                    calendar.add_working_days(session.at, 1)
-                };
-                events.push(OpEvent::CallbackRequested {
-                    callback_id: follow_on,
-                    case_id,
-                    reason: reason.clone(),
-                    due,
-                });
-                Some(follow_on)
-            }
-            NextAction::Escalate { kind, note } => {
-                events.push(OpEvent::EscalationRaised {
-                    escalation_id: follow_on,
-                    case_id,
-                    kind: *kind,
-                    note: note.clone(),
-                });
-                Some(follow_on)
-            }
-            NextAction::Refer { service, note } => {
-                events.push(OpEvent::ReferralSent {
-                    referral_id: follow_on,
-                    case_id,
-                    service: *service,
-                    note: note.clone(),
-                });
-                Some(follow_on)
-            }
-        };
-        let action = if input.contact_limit_override.is_some()
-            && in_week >= ops.policy.max_contacts_per_week
-        {
-            "attempt.record_with_contact_limit_override"
-        } else {
-            "attempt.record"
-        };
-        let recorded = self.commit(session, action, events, &patient, Some(case_id.to_string()))?;
-        self.done(recorded, created, case_id)
+        self.decide(
+            session,
+            (Operation::RecordAttempt, "record an attempt"),
+            case_subject(case_id),
+            |ops, who, ids| {
+                let script = ops.scripts.get(&script_id).ok_or_else(|| {
+                    OpsError::Invalid(format!(
+                        "segment {segment_id} names script {script_id}, which does not exist"
+                    ))
+                })?;
+                let patient = &ops.state.cases[&case_id].patient_id;
+                let preferred = ops
+                    .people
+                    .get(patient)
+                    .and_then(|p| p.preferred_language.as_deref());
+                decide::attempt(&ops.state, &ops.policy, who, input, script, preferred, ids)
+            },
+        )
     }
 
     fn segment_script(&mut self, segment_id: &str) -> Result<String> {
@@ -754,22 +630,11 @@ impl Careloop {
         reason: CloseReason,
         note: Option<String>,
     ) -> Result<Done> {
-        self.case_action(
+        self.decide(
             session,
-            case_id,
-            Operation::CloseCase,
-            "close a case",
-            "case.close",
-            |_| {
-                Ok((
-                    OpEvent::CaseClosed {
-                        case_id,
-                        reason,
-                        note,
-                    },
-                    None,
-                ))
-            },
+            (Operation::CloseCase, "close a case"),
+            case_subject(case_id),
+            |ops, _, _| decide::close(&ops.state, case_id, reason, note),
         )
     }
 
@@ -783,24 +648,22 @@ impl Careloop {
         next_step: &str,
         decision_support_reviewed: bool,
     ) -> Result<Done> {
-        let ops = self.ops()?;
-        let callback = ops.state.callbacks.get(&callback_id).ok_or_else(|| {
-            ApiError::new(ErrorCode::NotFound, format!("no callback {callback_id}"))
-        })?;
-        let (case_id, patient) = (callback.case_id, callback.patient_id.clone());
-        let event = OpEvent::CallbackDocumented {
-            callback_id,
-            case_id,
-            clinical_outcome: clinical_outcome.to_owned(),
-            next_step: next_step.to_owned(),
-            decision_support_reviewed,
-        };
-        self.act(
+        self.decide(
             session,
-            (patient, case_id, callback_id),
-            Operation::DocumentCallback,
-            ("document a callback", "callback.document"),
-            |_| Ok((event, None)),
+            (Operation::DocumentCallback, "document a callback"),
+            |state| {
+                let c = state.callbacks.get(&callback_id)?;
+                Some((c.patient_id.clone(), callback_id))
+            },
+            |ops, _, _| {
+                decide::document_callback(
+                    &ops.state,
+                    callback_id,
+                    clinical_outcome,
+                    next_step,
+                    decision_support_reviewed,
+                )
+            },
         )
     }
 
@@ -812,23 +675,11 @@ impl Careloop {
         kind: EscalationKind,
         note: &str,
     ) -> Result<Done> {
-        let escalation_id = new_id(session);
-        let note = note.to_owned();
-        self.case_action(
+        self.decide(
             session,
-            case_id,
-            Operation::RaiseEscalation,
-            "raise an escalation",
-            "escalation.raise",
-            |_| {
-                let event = OpEvent::EscalationRaised {
-                    escalation_id,
-                    case_id,
-                    kind,
-                    note,
-                };
-                Ok((event, Some(escalation_id)))
-            },
+            (Operation::RaiseEscalation, "raise an escalation"),
+            case_subject(case_id),
+            |ops, _, ids| decide::raise_escalation(&ops.state, case_id, kind, note, ids),
         )
     }
 
@@ -841,53 +692,20 @@ impl Careloop {
         resolve: bool,
         note: &str,
     ) -> Result<Done> {
-        let ops = self.ops()?;
-        let escalation = ops.state.escalations.get(&escalation_id).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::NotFound,
-                format!("no escalation {escalation_id}"),
-            )
-        })?;
-        let level = escalation
-            .steps(session.at, &ops.policy.calendar)
-            .last()
-            .map(|s| s.level)
-            .expect("an escalation has a first step");
-        let (case_id, patient) = (escalation.case_id, escalation.patient_id.clone());
-        let note = note.to_owned();
-        let (what, audit_action, event) = if resolve {
-            let event = OpEvent::EscalationResolved {
-                escalation_id,
-                case_id,
-                note,
-            };
-            ("resolve an escalation", "escalation.resolve", event)
+        let what = if resolve {
+            "resolve an escalation"
         } else {
-            let event = OpEvent::EscalationAcknowledged {
-                escalation_id,
-                case_id,
-                note,
-            };
-            ("acknowledge an escalation", "escalation.acknowledge", event)
+            "acknowledge an escalation"
         };
-        self.act(
+        self.decide(
             session,
-            (patient, case_id, escalation_id),
-            Operation::AcknowledgeEscalation,
-            (what, audit_action),
-            |_| {
-                // Acknowledging is for the role of the level that holds it now (a supervisor
-                // may always).
-                if !resolve && session.role != Role::Supervisor && session.role != level.role() {
-                    return Err(ApiError::new(
-                        ErrorCode::Refused,
-                        format!(
-                            "escalation {escalation_id} is with the {level} now; a {} may not acknowledge it",
-                            session.role
-                        ),
-                    ));
-                }
-                Ok((event, None))
+            (Operation::AcknowledgeEscalation, what),
+            |state| {
+                let e = state.escalations.get(&escalation_id)?;
+                Some((e.patient_id.clone(), escalation_id))
+            },
+            |ops, who, _| {
+                decide::escalation_step(&ops.state, &ops.policy, who, escalation_id, resolve, note)
             },
         )
     }
@@ -900,64 +718,12 @@ impl Careloop {
         service: ServiceType,
         note: &str,
     ) -> Result<Done> {
-        let referral_id = new_id(session);
-        let note = note.to_owned();
-        self.case_action(
+        self.decide(
             session,
-            case_id,
-            Operation::SendReferral,
-            "send a referral",
-            "referral.send",
-            |_| {
-                let event = OpEvent::ReferralSent {
-                    referral_id,
-                    case_id,
-                    service,
-                    note,
-                };
-                Ok((event, Some(referral_id)))
-            },
+            (Operation::SendReferral, "send a referral"),
+            case_subject(case_id),
+            |ops, _, ids| decide::send_referral(&ops.state, case_id, service, note, ids),
         )
-    }
-
-    /// One action on a case: the role is checked (and a refusal audited), then `make` checks
-    /// what else it must and gives the event (and the id of what it creates), which is
-    /// committed with its audit entry.
-    fn case_action(
-        &mut self,
-        session: &Session,
-        case_id: Uuid,
-        operation: Operation,
-        what: &str,
-        audit_action: &str,
-        make: impl FnOnce(&mut Careloop) -> Result<(OpEvent, Option<Uuid>)>,
-    ) -> Result<Done> {
-        let (patient, _) = self.case_patient(case_id)?;
-        self.act(
-            session,
-            (patient, case_id, case_id),
-            operation,
-            (what, audit_action),
-            make,
-        )
-    }
-
-    /// One action on (person, case, target id): the role is checked (a refusal audited),
-    /// `make` checks what else it must and gives the event and the id of what it creates,
-    /// and the event is committed with its audit entry naming the target.
-    fn act(
-        &mut self,
-        session: &Session,
-        (patient, case_id, target): (String, Uuid, Uuid),
-        operation: Operation,
-        (what, audit_action): (&str, &str),
-        make: impl FnOnce(&mut Careloop) -> Result<(OpEvent, Option<Uuid>)>,
-    ) -> Result<Done> {
-        let target = Some(target.to_string());
-        self.authorize(session, operation, what, Some(&patient), target.clone())?;
-        let (event, created) = make(self)?;
-        let recorded = self.commit(session, audit_action, vec![event], &patient, target)?;
-        self.done(recorded, created, case_id)
     }
 
     /// Records the service's answer, the start or the outcome of a referral.
@@ -969,24 +735,14 @@ impl Careloop {
         note: &str,
         on: Option<NaiveDate>,
     ) -> Result<Done> {
-        let ops = self.ops()?;
-        let referral = ops.state.referrals.get(&referral_id).ok_or_else(|| {
-            ApiError::new(ErrorCode::NotFound, format!("no referral {referral_id}"))
-        })?;
-        let (case_id, patient) = (referral.case_id, referral.patient_id.clone());
-        let event = OpEvent::ReferralUpdated {
-            referral_id,
-            case_id,
-            status,
-            note: note.to_owned(),
-            on,
-        };
-        self.act(
+        self.decide(
             session,
-            (patient, case_id, referral_id),
-            Operation::SendReferral,
-            ("update a referral", "referral.update"),
-            |_| Ok((event, None)),
+            (Operation::SendReferral, "update a referral"),
+            |state| {
+                let r = state.referrals.get(&referral_id)?;
+                Some((r.patient_id.clone(), referral_id))
+            },
+            |ops, _, _| decide::update_referral(&ops.state, referral_id, status, note, on),
         )
     }
 
@@ -1864,9 +1620,6 @@ pub struct QueueItem {
     pub overdue: bool,
     pub detail: String,
 }
-
-/// Worklist members per segment with priority and the explanation summary.
-pub(crate) type WorklistBySegment = BTreeMap<String, Vec<(String, i32, String)>>;
 
 impl Careloop {
     /// Replaces the service's operational policy (calendar, guards, capacities).

@@ -42,6 +42,15 @@ pub enum ReviewFormat {
     Pdf,
 }
 
+/// What the desktop app's review export writes: CSV tables (a folder) or a PDF report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum ReviewExportFormat {
+    Csv,
+    Pdf,
+}
+
 /// The last review computed, valid while the log and the cohort history are unchanged.
 #[derive(Debug)]
 pub(crate) struct CachedReview {
@@ -149,12 +158,13 @@ impl Careloop {
         let last_event = self.store.last_event_seq()?;
         let runs = self.store.cohort_runs()?.len();
         let fresh = self
+            .derived
             .review
             .as_ref()
             .is_some_and(|c| c.week == week && c.last_event == last_event && c.runs == runs);
         if !fresh {
             let (review, drills) = self.compute_review(week)?;
-            self.review = Some(CachedReview {
+            self.derived.review = Some(CachedReview {
                 week,
                 last_event,
                 runs,
@@ -162,7 +172,7 @@ impl Careloop {
                 drills,
             });
         }
-        Ok(self.review.as_ref().expect("just set"))
+        Ok(self.derived.review.as_ref().expect("just set"))
     }
 
     /// Gathers the input and computes (no role check: callers check).
@@ -219,14 +229,14 @@ impl Careloop {
         let current = with_members(current_id, &self.store)?;
         let previous = with_members(previous_id, &self.store)?;
 
-        if self.review_facts.is_none() {
+        if self.derived.review_facts.is_none() {
             let names: HashMap<String, String> = self
                 .ops()?
                 .people
                 .iter()
                 .map(|(id, p)| (id.clone(), p.name.clone()))
                 .collect();
-            self.review_facts = Some(ReviewFacts {
+            self.derived.review_facts = Some(ReviewFacts {
                 people: self.review_people(&names)?,
                 ..ReviewFacts::default()
             });
@@ -244,7 +254,7 @@ impl Careloop {
             .filter(|r| r.at < end && matches!(r.event, OpEvent::AttemptRecorded(_)))
             .map(|r| r.patient_id.clone())
             .collect();
-        let cache = self.review_facts.as_mut().expect("just set");
+        let cache = self.derived.review_facts.as_mut().expect("just set");
         if cache.catalog_version != catalog.version {
             cache.contacted.clear();
             cache.catalog_version = catalog.version.clone();
@@ -291,10 +301,10 @@ impl Careloop {
                     },
                 ));
             }
-            let cache = self.review_facts.as_mut().expect("just set");
+            let cache = self.derived.review_facts.as_mut().expect("just set");
             cache.contacted.extend(found);
         }
-        let cache = self.review_facts.as_ref().expect("just set");
+        let cache = self.derived.review_facts.as_ref().expect("just set");
         let people: Vec<Person> = cache
             .people
             .iter()

@@ -13,6 +13,7 @@ use careloop_search::{Doc, DocKind, Filter, SearchIndex};
 use careloop_store::{AuditOutcome, NewAuditEntry};
 use serde::{Deserialize, Serialize};
 
+use crate::derived::Change;
 use crate::operations::Session;
 use crate::{ApiError, Careloop, ErrorCode, Result};
 
@@ -232,6 +233,7 @@ impl Careloop {
     /// The search index, built on first use.
     fn search_index(&mut self) -> Result<&mut SearchIndex> {
         let behind = self
+            .derived
             .search
             .as_mut()
             .map(|s| std::mem::take(&mut s.behind))
@@ -241,14 +243,14 @@ impl Careloop {
             // people's case fields are indexed.
             self.ops()?;
             if self.index_events(&behind).is_err() {
-                self.search = None;
+                self.derived.changed(Change::SearchFailed);
             }
         }
-        if self.search.is_none() {
+        if self.derived.search.is_none() {
             let search = self.build_search()?;
-            self.search = Some(search);
+            self.derived.search = Some(search);
         }
-        Ok(&mut self.search.as_mut().expect("just built").index)
+        Ok(&mut self.derived.search.as_mut().expect("just built").index)
     }
 
     /// Builds the index now.
@@ -258,7 +260,7 @@ impl Careloop {
 
     /// Whether the index is built.
     pub fn search_ready(&self) -> bool {
-        self.search.is_some()
+        self.derived.search.is_some()
     }
 
     /// Builds the index on a second connection to the same cache, for a background thread
@@ -274,7 +276,7 @@ impl Careloop {
     /// Takes an index built by [`Careloop::build_search_detached`] (unless one is already in
     /// place), and indexes the events appended since it read the log.
     pub fn install_search(&mut self, built: DetachedSearch) -> Result<()> {
-        if self.search.is_some() {
+        if self.derived.search.is_some() {
             return Ok(());
         }
         let mut later = Vec::new();
@@ -291,9 +293,9 @@ impl Careloop {
             }
         }
         self.ops()?;
-        self.search = Some(built.search);
+        self.derived.search = Some(built.search);
         if self.index_events(&later).is_err() {
-            self.search = None;
+            self.derived.changed(Change::SearchFailed);
         }
         Ok(())
     }
@@ -376,11 +378,15 @@ impl Careloop {
     /// Keeps the index (when built) current with appended events: their notes are
     /// searchable when this returns.
     pub(crate) fn index_events(&mut self, recorded: &[Recorded]) -> Result<()> {
-        if self.search.is_none() {
+        if self.derived.search.is_none() {
             return Ok(());
         }
-        let ops = self.ops.as_ref().expect("events were just applied to it");
-        let search = self.search.as_mut().expect("checked");
+        let ops = self
+            .derived
+            .ops
+            .as_ref()
+            .expect("events were just applied to it");
+        let search = self.derived.search.as_mut().expect("checked");
         let mut docs: Vec<Doc> = recorded
             .iter()
             .flat_map(|r| event_docs(r, ops.state.cases.get(&r.event.case_id())))

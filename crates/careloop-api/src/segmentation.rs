@@ -4,9 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use careloop_segment::facts::EngagementFact;
+use careloop_segment::facts::{self, EngagementFact};
 use careloop_segment::{builtin_catalog, engine, Catalog, PatientFacts, SharedFacts};
 use chrono::NaiveDate;
+use rayon::prelude::*;
+use std::sync::Arc;
 
 use crate::dto::{
     CohortDto, ConditionDto, DiffDto, EvidenceDto, ExplanationDto, HeldBackDto, PointsDto,
@@ -157,34 +159,127 @@ impl Careloop {
 
     /// Every stored patient's facts, for benchmarks.
     #[doc(hidden)]
-    pub fn load_panel_for_benchmark(&self) -> Result<Vec<PatientFacts>> {
+    pub fn load_panel_for_benchmark(&mut self) -> Result<Arc<Vec<PatientFacts>>> {
         self.panel_facts()
     }
 
-    /// Every stored patient's facts, engagement signals included (a caller that runs the
-    /// segments many times on an unchanged panel loads them once and passes them to
-    /// [`Careloop::run_segments`]).
-    pub(crate) fn panel_facts(&self) -> Result<Vec<PatientFacts>> {
+    /// Derives the facts of everyone on the fact store's stale list (after an import, a
+    /// panel page from the server, or a build with another fact encoding: then everyone),
+    /// writes them and takes them off the list, a batch per transaction; reports
+    /// (done, total). Returns the people derived again, with their new facts (`None`: no
+    /// data left).
+    pub fn refresh_facts(
+        &mut self,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Vec<(String, Option<PatientFacts>)>> {
+        let total = self.store.prepare_facts(facts::FACTS_SCHEMA)?;
+        let mut changed = Vec::new();
+        if total == 0 {
+            return Ok(changed);
+        }
+        let shared = self.shared_facts()?;
+        let mut done = 0;
+        loop {
+            let batch = self.store.stale_fact_sources(FACT_BATCH)?;
+            if batch.is_empty() {
+                break;
+            }
+            let derived: Vec<(String, Option<PatientFacts>, Option<Vec<u8>>)> = batch
+                .par_iter()
+                .map(|sources| {
+                    let facts = derive_facts(sources, &shared);
+                    let blob = facts.as_ref().map(facts::encode).transpose()?;
+                    Ok((sources.patient_id.clone(), facts, blob))
+                })
+                .collect::<Result<_>>()?;
+            let writes: Vec<(String, Option<Vec<u8>>)> = derived
+                .iter()
+                .map(|(id, _, blob)| (id.clone(), blob.clone()))
+                .collect();
+            self.store.put_facts(&writes)?;
+            done += batch.len() as u64;
+            progress(done.min(total), total);
+            changed.extend(derived.into_iter().map(|(id, facts, _)| (id, facts)));
+        }
+        Ok(changed)
+    }
+
+    /// Medication ids to their keys, for the medication requests that name them.
+    fn shared_facts(&self) -> Result<SharedFacts> {
         let medications = self.store.shared_resources("Medication")?;
-        let shared = SharedFacts::from_medications(
+        Ok(SharedFacts::from_medications(
             medications
                 .iter()
                 .map(|(id, body)| (id.as_str(), body.as_str())),
-        );
-        let mut engagement: HashMap<String, Vec<EngagementFact>> = HashMap::new();
-        for (patient, kind, at) in self.store.engagement_signals()? {
-            engagement.entry(patient).or_default().push(EngagementFact {
-                date: careloop_segment::dates::fhir_date(&at),
-                kind,
-            });
+        ))
+    }
+
+    /// Every stored patient's facts (in id order), engagement signals included, from the
+    /// fact store: resident after the first use, and brought up to date from the stale list
+    /// (only the people who changed are derived again) before each use.
+    pub(crate) fn panel_facts(&mut self) -> Result<Arc<Vec<PatientFacts>>> {
+        let generation = self.store.fact_generation()?;
+        if self
+            .derived
+            .panel
+            .as_ref()
+            .is_some_and(|p| p.generation != generation)
+        {
+            // Facts written by another connection to this cache: read them again.
+            self.derived.panel = None;
         }
+        let changed = self.refresh_facts(&mut |_, _| {})?;
+        let generation = self.store.fact_generation()?;
+        if let Some(resident) = self.derived.panel.as_mut() {
+            let panel = Arc::make_mut(&mut resident.facts);
+            for (id, facts) in changed {
+                match (panel.binary_search_by(|p| p.id.as_str().cmp(&id)), facts) {
+                    (Ok(i), Some(facts)) => panel[i] = facts,
+                    (Ok(i), None) => {
+                        panel.remove(i);
+                    }
+                    (Err(i), Some(facts)) => panel.insert(i, facts),
+                    (Err(_), None) => {}
+                }
+            }
+            resident.generation = generation;
+            return Ok(Arc::clone(&resident.facts));
+        }
+        let facts = Arc::new(self.load_facts()?);
+        self.derived.panel = Some(crate::derived::ResidentPanel {
+            facts: Arc::clone(&facts),
+            generation,
+        });
+        Ok(facts)
+    }
+
+    /// Reads and decodes every stored person's facts (a sequential read; decoded in parallel).
+    fn load_facts(&self) -> Result<Vec<PatientFacts>> {
         let mut panel = Vec::new();
-        self.store.for_each_patient(|id, resources| {
-            let mut facts = PatientFacts::from_resources(id, resources, &shared);
-            facts.engagement = engagement.remove(id).unwrap_or_default();
-            panel.push(facts);
+        let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(FACT_BATCH);
+        let decode = |chunk: &mut Vec<Vec<u8>>, panel: &mut Vec<PatientFacts>| -> Result<()> {
+            let decoded: Vec<PatientFacts> = chunk
+                .par_iter()
+                .map(|blob| facts::decode(blob).map_err(ApiError::from))
+                .collect::<Result<_>>()?;
+            panel.extend(decoded);
+            chunk.clear();
+            Ok(())
+        };
+        let mut failed = None;
+        self.store.for_each_fact(|_, blob| {
+            chunk.push(blob.to_vec());
+            if chunk.len() == FACT_BATCH {
+                if let Err(e) = decode(&mut chunk, &mut panel) {
+                    failed = Some(e);
+                }
+            }
             Ok(())
         })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        decode(&mut chunk, &mut panel)?;
         Ok(panel)
     }
 
@@ -221,7 +316,7 @@ impl Careloop {
             Some(panel) => panel,
             None => {
                 loaded = self.panel_facts()?;
-                &loaded
+                &loaded[..]
             }
         };
         let cohorts = engine::run(&catalog, panel, &self.last_contacts()?, as_of);
@@ -340,32 +435,26 @@ impl Careloop {
         })
     }
 
-    /// One patient's facts, read from that patient's rows only.
+    /// One patient's facts: from the fact store, or derived from that patient's rows when
+    /// they are on the stale list (nothing is written: a read).
     pub(crate) fn patient_facts(&self, patient_id: &str) -> Result<PatientFacts> {
-        let resources = self.store.patient_resources(patient_id)?;
-        if !resources.iter().any(|(t, _)| t == "Patient") {
+        if self.store.resource_body("Patient", patient_id)?.is_none() {
             return Err(ApiError::new(
                 ErrorCode::NotFound,
                 format!("no patient with id {patient_id:?}"),
             ));
         }
-        let medications = self.store.shared_resources("Medication")?;
-        let shared = SharedFacts::from_medications(
-            medications
-                .iter()
-                .map(|(id, body)| (id.as_str(), body.as_str())),
-        );
-        let mut facts = PatientFacts::from_resources(patient_id, &resources, &shared);
-        facts.engagement = self
-            .store
-            .patient_engagement_signals(patient_id)?
-            .into_iter()
-            .map(|(kind, at)| EngagementFact {
-                date: careloop_segment::dates::fhir_date(&at),
-                kind,
-            })
-            .collect();
-        Ok(facts)
+        if !self.store.facts_stale(patient_id)? {
+            if let Some(blob) = self.store.fact_of(patient_id)? {
+                return Ok(facts::decode(&blob)?);
+            }
+        }
+        let sources = careloop_store::PersonSources {
+            patient_id: patient_id.to_owned(),
+            resources: self.store.patient_resources(patient_id)?,
+            signals: self.store.patient_engagement_signals(patient_id)?,
+        };
+        Ok(derive_facts(&sources, &self.shared_facts()?).unwrap_or_default())
     }
 
     /// Why one patient is or is not in each segment (or in one).
@@ -554,7 +643,7 @@ impl Careloop {
 
     /// Evaluates a draft definition on the panel without publishing it: who it would add and
     /// remove against the segment in force.
-    pub fn preview_segment(&self, file: &Path, as_of: NaiveDate) -> Result<PreviewDto> {
+    pub fn preview_segment(&mut self, file: &Path, as_of: NaiveDate) -> Result<PreviewDto> {
         let text = std::fs::read_to_string(file)
             .map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", file.display())))?;
         self.preview_segment_text(&file.display().to_string(), &text, as_of)
@@ -562,7 +651,7 @@ impl Careloop {
 
     /// Previews a draft given as text (`label` names it in errors).
     pub(crate) fn preview_segment_text(
-        &self,
+        &mut self,
         label: &str,
         text: &str,
         as_of: NaiveDate,
@@ -603,5 +692,171 @@ impl Careloop {
             added: then.difference(&now).cloned().collect(),
             removed: now.difference(&then).cloned().collect(),
         })
+    }
+}
+
+/// People derived again per transaction of [`Careloop::refresh_facts`] (and decoded per
+/// parallel step when the panel is loaded).
+const FACT_BATCH: usize = 2_000;
+
+/// One person's facts from what the fact store keeps for them (`None`: no resources).
+fn derive_facts(
+    sources: &careloop_store::PersonSources,
+    shared: &SharedFacts,
+) -> Option<PatientFacts> {
+    if sources.resources.is_empty() {
+        return None;
+    }
+    let mut facts = PatientFacts::from_resources(&sources.patient_id, &sources.resources, shared);
+    facts.engagement = sources
+        .signals
+        .iter()
+        .map(|(kind, at)| EngagementFact {
+            date: careloop_segment::dates::fhir_date(at),
+            kind: kind.clone(),
+        })
+        .collect();
+    Some(facts)
+}
+
+#[cfg(test)]
+mod fact_store_tests {
+    use super::*;
+    use careloop_fhir::ImportOptions;
+
+    fn open(dir: &Path) -> Careloop {
+        use std::os::unix::fs::PermissionsExt;
+        let key = dir.join("key");
+        if !key.exists() {
+            std::fs::write(&key, format!("{}\n", "5a".repeat(32))).unwrap();
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        Careloop::open(&crate::Config {
+            data_dir: dir.join("data"),
+            key: careloop_store::KeySource::KeyFile(dir.join("key")),
+        })
+        .unwrap()
+    }
+
+    fn import_demo(careloop: &mut Careloop, patients: u32, seed: u64) {
+        let demo = careloop_demo::DemoConfig {
+            patients,
+            seed,
+            as_of: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+        };
+        let (inputs, _) = careloop_demo::generate_in_memory(&demo).unwrap();
+        careloop.derived.changed(crate::derived::Change::Panel);
+        careloop_fhir::import_named_inputs(
+            &mut careloop.store,
+            &inputs,
+            ImportOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+    }
+
+    /// The facts as every run derived them before the fact store: every stored body parsed.
+    fn reference(careloop: &Careloop) -> Vec<PatientFacts> {
+        let shared = careloop.shared_facts().unwrap();
+        let mut engagement: HashMap<String, Vec<EngagementFact>> = HashMap::new();
+        for (patient, kind, at) in careloop.store.engagement_signals().unwrap() {
+            engagement.entry(patient).or_default().push(EngagementFact {
+                date: careloop_segment::dates::fhir_date(&at),
+                kind,
+            });
+        }
+        let mut panel = Vec::new();
+        careloop
+            .store
+            .for_each_patient(|id, resources| {
+                let mut facts = PatientFacts::from_resources(id, resources, &shared);
+                facts.engagement = engagement.remove(id).unwrap_or_default();
+                panel.push(facts);
+                Ok(())
+            })
+            .unwrap();
+        panel
+    }
+
+    #[test]
+    fn stored_facts_equal_the_facts_of_the_bodies_and_follow_each_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut careloop = open(dir.path());
+        import_demo(&mut careloop, 150, 7);
+        assert_eq!(careloop.store.stale_fact_count().unwrap(), 150);
+        let panel = careloop.panel_facts().unwrap();
+        assert_eq!(panel.len(), 150);
+        assert_eq!(*panel, reference(&careloop));
+        assert_eq!(careloop.store.stale_fact_count().unwrap(), 0);
+        for p in panel.iter().take(5) {
+            assert_eq!(&careloop.patient_facts(&p.id).unwrap(), p);
+        }
+
+        // A second panel with other people and the same file names: only they are derived,
+        // and the resident panel takes them in without a reload.
+        import_demo(&mut careloop, 40, 8);
+        let stale = careloop.store.stale_fact_count().unwrap();
+        assert!(stale > 0 && stale < 190, "{stale} stale");
+        let generation = careloop.store.fact_generation().unwrap();
+        let panel = careloop.panel_facts().unwrap();
+        assert_eq!(*panel, reference(&careloop));
+        assert!(careloop.store.fact_generation().unwrap() > generation);
+
+        // A fresh connection reads the same facts from the store.
+        drop(careloop);
+        let mut again = open(dir.path());
+        assert_eq!(*again.panel_facts().unwrap(), *panel);
+    }
+
+    #[test]
+    fn a_rebuild_stopped_midway_is_finished_on_the_next_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut careloop = open(dir.path());
+        import_demo(&mut careloop, 2 * FACT_BATCH as u32 + 10, 3);
+        let expected = reference(&careloop);
+        // The process dies after the first batch was written (a panic in the progress report
+        // stands for the kill): that batch is stored, the rest is still listed.
+        let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            careloop
+                .refresh_facts(&mut |done, _| {
+                    if done >= FACT_BATCH as u64 {
+                        panic!("killed");
+                    }
+                })
+                .unwrap();
+        }));
+        assert!(stopped.is_err());
+        drop(careloop);
+        let mut reopened = open(dir.path());
+        assert_eq!(
+            reopened.store.stale_fact_count().unwrap(),
+            FACT_BATCH as u64 + 10
+        );
+        assert_eq!(*reopened.panel_facts().unwrap(), expected);
+        assert_eq!(reopened.store.stale_fact_count().unwrap(), 0);
+    }
+
+    #[test]
+    fn another_fact_encoding_derives_everyone_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut careloop = open(dir.path());
+        import_demo(&mut careloop, 30, 5);
+        let panel = careloop.panel_facts().unwrap();
+        // As a cache written by a build with another encoding looks to this one.
+        assert_eq!(
+            careloop
+                .store
+                .prepare_facts(facts::FACTS_SCHEMA + 1)
+                .unwrap(),
+            30
+        );
+        careloop.store.put_facts(&[]).unwrap();
+        assert_eq!(
+            careloop.store.prepare_facts(facts::FACTS_SCHEMA).unwrap(),
+            30
+        );
+        careloop.derived.panel = None;
+        assert_eq!(*careloop.panel_facts().unwrap(), *panel);
+        assert_eq!(careloop.store.fact_schema().unwrap(), facts::FACTS_SCHEMA);
     }
 }

@@ -16,6 +16,7 @@ use careloop_ops::rbac::Operation;
 use careloop_ops::sync::{Resolution, RESOLUTION_KIND};
 use careloop_store::{AuditOutcome, NewAuditEntry, NewEvent};
 
+use crate::derived::Change;
 use crate::operations::{ResolutionPayload, Session};
 use crate::{ApiError, Careloop, ErrorCode, Result};
 
@@ -168,7 +169,7 @@ impl Careloop {
         let cursor = self.sync_events_cursor()?;
         self.store.acknowledge(&acks)?;
         if acks.iter().any(|(_, seq)| *seq <= cursor) {
-            self.invalidate_derived();
+            self.derived.changed(Change::Reordered);
         }
         Ok(())
     }
@@ -192,32 +193,24 @@ impl Careloop {
             // Others' events can come before ours in the server's order: the state and the
             // review are folded again when next read; the search index takes in only what
             // was pulled (see `Search::fall_behind`).
-            self.ops = None;
-            self.review = None;
-            if let Some(search) = self.search.as_mut() {
-                let mut recorded = Vec::with_capacity(page.events.len());
-                let mut readable = true;
-                for p in &page.events {
-                    let e = &p.event;
-                    if !careloop_ops::events::KINDS.contains(&e.kind.as_str()) {
-                        continue;
-                    }
-                    match serde_json::from_value::<careloop_ops::events::Payload>(e.payload.clone())
-                    {
-                        Ok(payload) => recorded.push(
-                            payload
-                                .recorded(e.id, e.occurred_at, &e.actor, &e.subject)
-                                .0,
-                        ),
-                        Err(_) => readable = false,
-                    }
+            let mut recorded = Vec::with_capacity(page.events.len());
+            let mut readable = true;
+            for p in &page.events {
+                let e = &p.event;
+                if !careloop_ops::events::KINDS.contains(&e.kind.as_str()) {
+                    continue;
                 }
-                if readable {
-                    search.fall_behind(recorded);
-                } else {
-                    self.search = None;
+                match serde_json::from_value::<careloop_ops::events::Payload>(e.payload.clone()) {
+                    Ok(payload) => recorded.push(
+                        payload
+                            .recorded(e.id, e.occurred_at, &e.actor, &e.subject)
+                            .0,
+                    ),
+                    Err(_) => readable = false,
                 }
             }
+            self.derived
+                .changed(Change::Pulled(readable.then_some(recorded)));
             self.count_received(pulled.new.into())?;
         }
         Ok(pulled.new)
@@ -293,10 +286,7 @@ impl Careloop {
                 ("panel.ndjson".to_owned(), resources.into_bytes()),
                 ("engagement.ndjson".to_owned(), engagement.into_bytes()),
             ];
-            self.ops = None;
-            self.search = None;
-            self.review = None;
-            self.review_facts = None;
+            self.derived.changed(Change::Panel);
             let summary = careloop_fhir::import_named_inputs(
                 &mut self.store,
                 &inputs,
@@ -566,15 +556,8 @@ impl Careloop {
         };
         self.store
             .append_events_with_audit(std::slice::from_ref(&event), &[entry])?;
-        self.ops = None;
+        self.derived.changed(Change::Resolved);
         Ok(id.to_string())
-    }
-
-    /// Drops what is derived from the log (folded again when next used).
-    fn invalidate_derived(&mut self) {
-        self.ops = None;
-        self.search = None;
-        self.review = None;
     }
 }
 

@@ -73,7 +73,7 @@ fn open(idle_lock_seconds: u32) -> Fixture {
 
 fn sign_in(f: &Fixture, user: &str) {
     f.session
-        .sign_in(&SignInForm {
+        .sign_in(SignInForm {
             user: user.into(),
             password: "demo".into(),
         })
@@ -95,7 +95,7 @@ fn demo_accounts_sign_in_with_their_roles_and_nothing_is_answered_before() {
         info.locked && info.user.is_none(),
         "nobody is signed in at start"
     );
-    let err = f.session.worklist(&pool()).unwrap_err();
+    let err = f.session.worklist(pool()).unwrap_err();
     assert_eq!(
         err.code,
         ErrorCode::SessionLocked,
@@ -104,7 +104,7 @@ fn demo_accounts_sign_in_with_their_roles_and_nothing_is_answered_before() {
 
     let wrong = f
         .session
-        .sign_in(&SignInForm {
+        .sign_in(SignInForm {
             user: "ana".into(),
             password: "nope".into(),
         })
@@ -118,7 +118,7 @@ fn demo_accounts_sign_in_with_their_roles_and_nothing_is_answered_before() {
     for (name, role) in DEMO_ACCOUNTS {
         let info = f
             .session
-            .sign_in(&SignInForm {
+            .sign_in(SignInForm {
                 user: (*name).into(),
                 password: "demo".into(),
             })
@@ -135,10 +135,10 @@ fn the_session_locks_when_idle_or_asked_and_unlock_needs_the_password() {
     let f = open(60);
     sign_in(&f, "ana");
     f.advance(59);
-    assert!(f.session.worklist(&pool()).is_ok(), "within the idle limit");
+    assert!(f.session.worklist(pool()).is_ok(), "within the idle limit");
     f.advance(59);
     assert!(
-        f.session.worklist(&pool()).is_ok(),
+        f.session.worklist(pool()).is_ok(),
         "each command is activity: the limit counts from the last one"
     );
     f.advance(61);
@@ -146,15 +146,15 @@ fn the_session_locks_when_idle_or_asked_and_unlock_needs_the_password() {
         f.session.session_info().unwrap().locked,
         "idle past the limit"
     );
-    let err = f.session.worklist(&pool()).unwrap_err();
+    let err = f.session.worklist(pool()).unwrap_err();
     assert_eq!(err.code, ErrorCode::SessionLocked);
     assert!(err.message.contains("1 minute"), "{err}");
     f.advance(1);
-    let err = f.session.worklist(&pool()).unwrap_err();
+    let err = f.session.worklist(pool()).unwrap_err();
     assert_eq!(err.code, ErrorCode::SessionLocked, "stays locked: {err}");
 
     sign_in(&f, "ana");
-    assert!(f.session.worklist(&pool()).is_ok());
+    assert!(f.session.worklist(pool()).is_ok());
     let info = f.session.lock().unwrap();
     assert!(info.locked);
     assert_eq!(
@@ -172,13 +172,13 @@ fn the_session_locks_when_idle_or_asked_and_unlock_needs_the_password() {
 fn a_coordinator_runs_the_script_and_routes_a_callback_that_the_clinician_documents() {
     let f = open(900);
     sign_in(&f, "ana");
-    let rows = f.session.worklist(&pool()).unwrap();
+    let rows = f.session.worklist(pool()).unwrap();
     assert!(!rows.is_empty(), "the demo worklists have unassigned cases");
     // A case whose script has a sensitive template, to check the channel rule.
     let (case_id, script) = rows
         .iter()
         .find_map(|row| {
-            let script = f.session.case_script(&row.case_id).unwrap();
+            let script = f.session.case_script(row.case_id.to_owned()).unwrap();
             script
                 .messages
                 .iter()
@@ -192,8 +192,8 @@ fn a_coordinator_runs_the_script_and_routes_a_callback_that_the_clinician_docume
         "placeholders are filled: {}",
         script.introduction.text
     );
-    f.session.claim_case(&case_id).unwrap();
-    let why = f.session.case_explanation(&case_id).unwrap();
+    f.session.claim_case(case_id.clone()).unwrap();
+    let why = f.session.case_explanation(case_id.clone()).unwrap();
     assert!(why.member, "the case's person is in the segment: {why:?}");
     assert!(
         why.conditions
@@ -273,7 +273,10 @@ fn a_coordinator_runs_the_script_and_routes_a_callback_that_the_clinician_docume
         decision_support_reviewed: true,
     };
     assert_eq!(
-        f.session.document_callback(&document).unwrap_err().code,
+        f.session
+            .document_callback(document.clone())
+            .unwrap_err()
+            .code,
         ErrorCode::Forbidden
     );
     sign_in(&f, "cleo");
@@ -282,7 +285,7 @@ fn a_coordinator_runs_the_script_and_routes_a_callback_that_the_clinician_docume
         queue.iter().any(|q| q.id == callback_id),
         "the callback is queued"
     );
-    f.session.document_callback(&document).unwrap();
+    f.session.document_callback(document.clone()).unwrap();
     assert!(!f
         .session
         .callbacks(false)
@@ -295,13 +298,13 @@ fn a_coordinator_runs_the_script_and_routes_a_callback_that_the_clinician_docume
 fn search_finds_a_person_by_part_of_an_accented_name_typed_without_accents() {
     let f = open(900);
     sign_in(&f, "ana");
-    let rows = f.session.worklist(&pool()).unwrap();
+    let rows = f.session.worklist(pool()).unwrap();
     let accented = rows
         .iter()
         .map(|r| r.name.clone())
         .chain(
             f.session
-                .list_patients(&careloop_api::PatientQuery {
+                .list_patients(careloop_api::PatientQuery {
                     text: None,
                     offset: 0,
                     limit: 500,
@@ -334,7 +337,7 @@ fn search_finds_a_person_by_part_of_an_accented_name_typed_without_accents() {
         .collect();
     let hits = f
         .session
-        .search(&SearchRequest {
+        .search(SearchRequest {
             text: folded.to_lowercase(),
             limit: Some(50),
             ..SearchRequest::default()
@@ -346,12 +349,12 @@ fn search_finds_a_person_by_part_of_an_accented_name_typed_without_accents() {
         hits.iter().map(|h| &h.title).collect::<Vec<_>>()
     );
     let hit = hits.into_iter().find(|h| h.title == name).unwrap();
-    f.session.open_search_result(&hit).unwrap();
+    f.session.open_search_result(hit.clone()).unwrap();
     let patient = hit
         .patient_id
         .as_deref()
         .expect("a person hit names the person");
-    let cases = f.session.cases_of_person(patient).unwrap();
+    let cases = f.session.cases_of_person(patient.to_owned()).unwrap();
     if let Some(row) = rows.iter().find(|r| r.patient_id == patient) {
         assert!(
             cases.iter().any(|c| c.case_id == row.case_id),
@@ -370,7 +373,7 @@ fn a_cache_made_before_sign_in_gets_demo_accounts_only_when_asked() {
     let plain = DesktopSession::new(config(root.path()), DesktopSettings::default(), clock);
     plain.open(today, &mut |_| {}).unwrap();
     let err = plain
-        .sign_in(&SignInForm {
+        .sign_in(SignInForm {
             user: "ana".into(),
             password: "demo".into(),
         })
@@ -390,7 +393,7 @@ fn a_cache_made_before_sign_in_gets_demo_accounts_only_when_asked() {
 
 fn sign_in_as(session: &DesktopSession, user: &str) {
     session
-        .sign_in(&SignInForm {
+        .sign_in(SignInForm {
             user: user.into(),
             password: "demo".into(),
         })
@@ -420,7 +423,7 @@ fn a_supervisor_previews_and_publishes_a_segment_draft_and_others_may_not() {
             .text
             .replacen("\"rule\": \"", "\"rule\": \"nonsense_signal > 3 and ", 1),
     };
-    let err = f.session.preview_segment(&broken).unwrap_err();
+    let err = f.session.preview_segment(broken.clone()).unwrap_err();
     assert_eq!(err.code, ErrorCode::BadInput);
     assert!(err.message.starts_with("draft:"), "{err}");
 
@@ -430,13 +433,13 @@ fn a_supervisor_previews_and_publishes_a_segment_draft_and_others_may_not() {
     let draft = careloop_api::dto::SegmentDraft {
         text: serde_json::to_string_pretty(&json).unwrap(),
     };
-    let preview = f.session.preview_segment(&draft).unwrap();
+    let preview = f.session.preview_segment(draft.clone()).unwrap();
     assert_eq!(
         preview.draft_count, preview.published_count,
         "same rule, same members"
     );
     assert!(preview.added.is_empty() && preview.removed.is_empty());
-    let published = f.session.publish_segment(&draft).unwrap();
+    let published = f.session.publish_segment(draft.clone()).unwrap();
     assert_eq!(
         (published.version, published.published_by.as_str()),
         (dormant.version + 1, "sue")
@@ -472,7 +475,7 @@ fn store_of(root: &Path) -> careloop_store::Store {
 
 fn try_sign_in(session: &DesktopSession, user: &str, password: &str) -> careloop_api::Result<()> {
     session
-        .sign_in(&SignInForm {
+        .sign_in(SignInForm {
             user: user.into(),
             password: password.into(),
         })

@@ -174,7 +174,7 @@ fn a_simulated_demo_week_shows_non_trivial_numbers_on_every_table() {
         )
         .unwrap();
     let bytes = std::fs::read(&pdf[0]).unwrap();
-    assert!(bytes.starts_with(b"%PDF-1.4") && bytes.len() > 10_000);
+    assert!(bytes.starts_with(b"%PDF-1.7") && bytes.len() > 10_000);
 
     // The same review as JSON: what the screen gets, and it parses back.
     let json = out.path().join("review.json");

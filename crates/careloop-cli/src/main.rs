@@ -9,6 +9,12 @@
 //! user the server signed in here, in the role it gave them (`--role` may only repeat it);
 //! the weekly review needs the supervisor role. Without a server (the demo, tests) `--as-user`
 //! and `--role` are taken as given.
+//!
+//! Logs go to stderr, filtered by `CARELOOP_LOG` (`tracing_subscriber::EnvFilter` syntax,
+//! e.g. `info` or `careloop_server=debug`; default `warn`). Each command runs in a span
+//! `command{name}` holding its name only (`case attempt`, never its arguments: a search
+//! query or a note is PHI), and ends with one event: the outcome, the error code (never the
+//! message) and how long it took. See `careloop_server::logging` for what may be logged.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -75,7 +81,8 @@ mod output {
 #[command(
     name = "careloop",
     version,
-    about = "Careloop: proactive outreach for care teams (headless tool)"
+    about = "Careloop: proactive outreach for care teams (headless tool)",
+    after_help = "Logs go to stderr, filtered by CARELOOP_LOG (e.g. info, debug, careloop_server=debug; default: warn). They never carry patients' data: codes, counts and durations only."
 )]
 struct Cli {
     /// Data directory (default: CARELOOP_DATA_DIR, else the OS app-data directory).
@@ -320,6 +327,95 @@ enum ReviewFormat {
     Pdf,
 }
 
+/// Logs to stderr, filtered by `CARELOOP_LOG` (default `warn`), with the targets that could
+/// write PHI always off (`careloop_server::logging::directives`).
+fn init_logs() {
+    use tracing_subscriber::EnvFilter;
+    let spec = std::env::var("CARELOOP_LOG").unwrap_or_default();
+    let filter = EnvFilter::try_new(careloop_server::logging::directives(&spec)).unwrap_or_else(|_| {
+        eprintln!(
+            "careloop: warning: CARELOOP_LOG is not a log filter (e.g. info, careloop_sync=debug); logging warnings only"
+        );
+        EnvFilter::new(careloop_server::logging::directives(""))
+    });
+    // Fails only if a subscriber is already set (none is, in this binary).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// The command's name, for its span: the subcommands only, never an argument.
+fn command_name(command: &Command) -> &'static str {
+    use ops::{AuditAction, CallbackAction, CaseAction, EscalationAction, ReferralAction};
+    use server::{AdminAction, SyncAction, UserAction};
+    match command {
+        Command::Demo { .. } => "demo",
+        Command::DemoActivity { .. } => "demo-activity",
+        Command::Import { .. } => "import",
+        Command::Segment(c) => match c.action {
+            None => "segment",
+            Some(SegmentAction::Diff { .. }) => "segment diff",
+            Some(SegmentAction::Preview { .. }) => "segment preview",
+            Some(SegmentAction::Publish { .. }) => "segment publish",
+            Some(SegmentAction::Explain { .. }) => "segment explain",
+        },
+        Command::Score { .. } => "score",
+        Command::Case { action, .. } => match action {
+            CaseAction::Open { .. } => "case open",
+            CaseAction::List { .. } => "case list",
+            CaseAction::Show { .. } => "case show",
+            CaseAction::Claim { .. } => "case claim",
+            CaseAction::Assign { .. } => "case assign",
+            CaseAction::Attempt { .. } => "case attempt",
+            CaseAction::Close { .. } => "case close",
+        },
+        Command::Callback { action, .. } => match action {
+            CallbackAction::List { .. } => "callback list",
+            CallbackAction::Document { .. } => "callback document",
+        },
+        Command::Escalation { action, .. } => match action {
+            EscalationAction::List => "escalation list",
+            EscalationAction::Raise { .. } => "escalation raise",
+            EscalationAction::Ack { .. } => "escalation ack",
+            EscalationAction::Resolve { .. } => "escalation resolve",
+        },
+        Command::Referral { action, .. } => match action {
+            ReferralAction::List => "referral list",
+            ReferralAction::Escalate => "referral escalate",
+            ReferralAction::Send { .. } => "referral send",
+            ReferralAction::Update { .. } => "referral update",
+        },
+        Command::Search { .. } => "search",
+        Command::Audit { action, .. } => match action {
+            AuditAction::Verify { .. } => "audit verify",
+            AuditAction::Head => "audit head",
+        },
+        Command::Review { .. } => "review",
+        Command::Stats { .. } => "stats",
+        Command::Serve { .. } => "serve",
+        Command::Admin { action } => match action {
+            AdminAction::User {
+                action: UserAction::Add { .. },
+            } => "admin user add",
+            AdminAction::User {
+                action: UserAction::Revoke { .. },
+            } => "admin user revoke",
+            AdminAction::Panel { .. } => "admin panel",
+            AdminAction::AuditHeads => "admin audit-heads",
+            AdminAction::SecurityLog => "admin security-log",
+        },
+        Command::Sync { action } => match action {
+            SyncAction::Connect { .. } => "sync connect",
+            SyncAction::Login { .. } => "sync login",
+            SyncAction::Logout { .. } => "sync logout",
+            SyncAction::Run { .. } => "sync run",
+            SyncAction::Status { .. } => "sync status",
+        },
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -332,9 +428,27 @@ fn main() -> ExitCode {
             };
         }
     };
+    init_logs();
+    let span = tracing::info_span!("command", name = command_name(&cli.command));
+    let _in_command = span.enter();
+    let started = std::time::Instant::now();
     let code = match run(cli) {
-        Ok(code) => code,
+        Ok(code) => {
+            tracing::info!(
+                outcome = "ok",
+                elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "command finished"
+            );
+            code
+        }
         Err(e) => {
+            // The code only: the message may name what the user typed.
+            tracing::info!(
+                outcome = "error",
+                code = code_name(e.code).as_str(),
+                elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "command finished"
+            );
             eprintln!("careloop: error ({}): {}", code_name(e.code), e.message);
             ExitCode::from(if e.code.is_user_error() { 1 } else { 2 })
         }
@@ -523,6 +637,18 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
+            // Totals only: the per-type maps' keys come from the files (`skipped` holds any
+            // resourceType a file names).
+            tracing::info!(
+                files_ok = summary.files_ok,
+                files_failed = summary.files_failed.len(),
+                stored = summary.stored.values().sum::<u64>(),
+                unchanged = summary.unchanged.values().sum::<u64>(),
+                older = summary.older.values().sum::<u64>(),
+                skipped = summary.skipped.values().sum::<u64>(),
+                engagement_signals = summary.engagement_signals,
+                "imported"
+            );
             for failure in &summary.files_failed {
                 eprintln!("careloop: failed: {failure}");
             }

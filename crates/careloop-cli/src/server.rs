@@ -355,6 +355,15 @@ pub(crate) fn sync(careloop: &mut Careloop, action: SyncAction) -> Result<ExitCo
             }
             let report =
                 careloop.sync_once(&mut t as &mut dyn Transport, at.unwrap_or_else(Utc::now))?;
+            tracing::info!(
+                target: "careloop_sync",
+                pushed = report.pushed,
+                duplicates = report.duplicates,
+                pulled = report.pulled,
+                panel_items = report.panel_items,
+                superseded = report.superseded.len(),
+                "sync round"
+            );
             match format {
                 Format::Json => outln!("{}", crate::to_json(&report)?),
                 Format::Text => {

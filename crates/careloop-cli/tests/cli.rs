@@ -634,7 +634,7 @@ fn demo_activity_then_the_weekly_review_as_text_json_csv_and_pdf() {
     let pdf = env.path("review.pdf");
     let out = review(&["--format", "pdf", "--out", pdf.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-1.4"));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-1.7"));
 
     // A malformed week: exit 1, naming it; nothing written.
     let out = env.run(&[
@@ -703,7 +703,7 @@ fn demo_activity_then_the_weekly_review_as_text_json_csv_and_pdf() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let default = exports.join("review-2026-W26.pdf");
-    assert!(std::fs::read(&default).unwrap().starts_with(b"%PDF-1.4"));
+    assert!(std::fs::read(&default).unwrap().starts_with(b"%PDF-1.7"));
     assert_eq!(stdout(&out).trim(), default.to_str().unwrap());
 }
 

@@ -5,6 +5,9 @@
 //! - [`events`]: every change as an [`events::OpEvent`] with who, when and about whom.
 //! - [`state`]: current state as a fold of events; cases, callbacks, escalations and
 //!   referrals are state machines that refuse illegal transitions with a clear error.
+//! - [`decide`]: what each command decides (command → events), pure and tested; the
+//!   application API only checks the session and role, looks up what needs the store and
+//!   commits.
 //! - [`calendar`]: working-hours deadlines; [`guards`]: the channel rule, the language and
 //!   the over-contact guard; [`rbac`]: the role matrix and minimum necessary;
 //!   [`suggest`]: when and how to reach a person; [`sync`]: folding a log several
@@ -16,6 +19,7 @@
 //! per segment.
 
 pub mod calendar;
+pub mod decide;
 pub mod events;
 pub mod guards;
 pub mod model;
@@ -57,4 +61,7 @@ pub enum OpsError {
     Invalid(String),
     #[error("refused: {0}")]
     Refused(String),
+    /// Not the caller's to do (the role may, but not on this item: someone else's case).
+    #[error("{0}")]
+    Forbidden(String),
 }

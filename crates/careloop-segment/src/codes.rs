@@ -9,7 +9,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use crate::SegmentError;
 
 /// A code system, its aliases folded together.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, Deserialize)]
 pub enum System {
     Snomed,
     Loinc,
@@ -51,7 +51,7 @@ impl System {
 }
 
 /// One coding: a normalised system and a code.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
 pub struct Coding {
     pub system: System,
     pub code: String,

@@ -5,27 +5,31 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::codes::{Coding, System};
 use crate::dates::fhir_date;
 
 /// A coded fact with a date (observations, reports, procedures, immunizations).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DatedFact {
     pub id: String,
     pub codes: Vec<Coding>,
+    #[serde(with = "day")]
     pub date: Option<NaiveDate>,
     /// Observation.valueQuantity.value.
     pub value: Option<f64>,
     pub unit: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConditionFact {
     pub id: String,
     pub codes: Vec<Coding>,
+    #[serde(with = "day")]
     pub onset: Option<NaiveDate>,
+    #[serde(with = "day")]
     pub abatement: Option<NaiveDate>,
     /// clinicalStatus is resolved, inactive or remission.
     pub resolved_status: bool,
@@ -47,21 +51,24 @@ impl ConditionFact {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EncounterFact {
     pub id: String,
     /// Encounter.class code (matched on the code alone).
     pub class: Option<String>,
     pub types: Vec<Coding>,
     pub reasons: Vec<Coding>,
+    #[serde(with = "day")]
     pub start: Option<NaiveDate>,
+    #[serde(with = "day")]
     pub end: Option<NaiveDate>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MedicationFact {
     pub id: String,
     pub status: Option<String>,
+    #[serde(with = "day")]
     pub authored: Option<NaiveDate>,
     /// What makes two requests the same medication: the RxNorm code, else the text, else the
     /// request id.
@@ -77,24 +84,26 @@ impl MedicationFact {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImagingFact {
     pub id: String,
     pub procedure_codes: Vec<Coding>,
     pub modalities: Vec<String>,
+    #[serde(with = "day")]
     pub date: Option<NaiveDate>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AppointmentFact {
     pub id: String,
     pub status: Option<String>,
     pub service_types: Vec<Coding>,
+    #[serde(with = "day")]
     pub date: Option<NaiveDate>,
 }
 
 /// One answer of a QuestionnaireResponse (social-needs screening and the like).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnswerFact {
     pub id: String,
     /// The item's linkId (a LOINC code for AHC HRSN screenings) as a LOINC coding, plus the
@@ -104,23 +113,27 @@ pub struct AnswerFact {
     pub answer_code: Option<String>,
     pub answer_number: Option<f64>,
     pub answer_bool: Option<bool>,
+    #[serde(with = "day")]
     pub date: Option<NaiveDate>,
 }
 
 /// An engagement signal from the service (check-ins, portal use).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngagementFact {
     pub kind: String,
+    #[serde(with = "day")]
     pub date: Option<NaiveDate>,
 }
 
 /// Everything known about one patient.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PatientFacts {
     pub id: String,
+    #[serde(with = "day")]
     pub birth_date: Option<NaiveDate>,
     pub gender: Option<String>,
     pub deceased_boolean: bool,
+    #[serde(with = "day")]
     pub deceased_date: Option<NaiveDate>,
     pub language: Option<String>,
     pub payer: Option<String>,
@@ -139,6 +152,41 @@ pub struct PatientFacts {
     pub appointments: Vec<AppointmentFact>,
     pub answers: Vec<AnswerFact>,
     pub engagement: Vec<EngagementFact>,
+}
+
+/// The version of the fact store's encoding ([`encode`]): a new one when any type of this
+/// module changes shape, so caches written by an older build derive their facts again.
+pub const FACTS_SCHEMA: i64 = 1;
+
+/// One person's facts as the fact store keeps them: postcard (varints, no field names),
+/// dates as day numbers.
+pub fn encode(facts: &PatientFacts) -> Result<Vec<u8>, crate::SegmentError> {
+    postcard::to_stdvec(facts).map_err(|e| crate::SegmentError::Facts(e.to_string()))
+}
+
+/// The facts [`encode`] wrote (with this build's [`FACTS_SCHEMA`]).
+pub fn decode(bytes: &[u8]) -> Result<PatientFacts, crate::SegmentError> {
+    postcard::from_bytes(bytes).map_err(|e| crate::SegmentError::Facts(e.to_string()))
+}
+
+/// Optional dates as optional day numbers (days since 1 January of year 1): four bytes or
+/// fewer instead of a string to parse.
+mod day {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+        d.map(|d| d.num_days_from_ce()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        Option::<i32>::deserialize(d)?
+            .map(|n| {
+                NaiveDate::from_num_days_from_ce_opt(n)
+                    .ok_or_else(|| serde::de::Error::custom("day number out of range"))
+            })
+            .transpose()
+    }
 }
 
 /// Shared resources that patients' resources point at (Medication, by id).

@@ -56,6 +56,9 @@ pub enum SegmentError {
     },
     #[error("{0}")]
     Several(String),
+    /// Stored facts that cannot be read (written by another build, or damaged).
+    #[error("stored facts cannot be read: {0}")]
+    Facts(String),
 }
 
 fn several(errors: Vec<SegmentError>) -> SegmentError {

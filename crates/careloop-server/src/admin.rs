@@ -50,7 +50,10 @@ pub fn add_user(data_dir: &Path, name: &str, role: &str, team: &str, password: &
         team: team.to_owned(),
         password_hash: auth::hash_password(password)?,
         disabled: false,
-    })
+    })?;
+    // The role is one of auth::ROLES; the user's name is not logged.
+    tracing::info!(target: "careloop_server::admin", role, "user added");
+    Ok(())
 }
 
 /// Revokes every token of a user and disables them (or only revokes, with `keep_enabled`).
@@ -63,7 +66,14 @@ pub fn revoke_user(data_dir: &Path, name: &str, keep_enabled: bool) -> Result<u3
     if !keep_enabled {
         storage.set_disabled(name, true)?;
     }
-    storage.revoke_user(name)
+    let revoked = storage.revoke_user(name)?;
+    tracing::info!(
+        target: "careloop_server::admin",
+        revoked,
+        disabled = !keep_enabled,
+        "user's tokens revoked"
+    );
+    Ok(revoked)
 }
 
 /// What publishing a panel did.
@@ -114,11 +124,21 @@ pub fn publish_panel(data_dir: &Path, team: &str, paths: &[PathBuf]) -> Result<P
     for chunk in lines.chunks(5_000) {
         published += storage.add_panel_items(team, chunk)?;
     }
-    Ok(Published {
+    let published = Published {
         resources_imported: summary.stored.values().sum(),
         lines_published: published,
         people: storage.panel_size(team)?,
-    })
+    };
+    // Counts only; the team's name is checked (letters, digits, '-', '_', '.').
+    tracing::info!(
+        target: "careloop_server::admin",
+        team,
+        resources = published.resources_imported,
+        lines = published.lines_published,
+        people = published.people,
+        "panel published"
+    );
+    Ok(published)
 }
 
 /// Every resource and engagement signal of a team cache as one line each, Patients first

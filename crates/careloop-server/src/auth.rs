@@ -459,6 +459,11 @@ pub fn refresh(
             && successors.iter().all(|t| !t.used && !t.rotated);
         if !retry {
             let revoked = storage.revoke_family(&stored.family)?;
+            tracing::warn!(
+                target: "careloop_server::auth",
+                revoked,
+                "a rotated refresh token was used again: its sign-in's tokens are revoked"
+            );
             storage.record_security_event(&SecurityEvent {
                 at: now,
                 kind: "refresh_reused".into(),

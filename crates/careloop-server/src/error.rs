@@ -114,6 +114,10 @@ impl IntoResponse for ServerError {
             message: self.to_string(),
         };
         let mut response = (status, axum::Json(body)).into_response();
+        // The request log reads the code from here (never the message: it may quote input).
+        response
+            .extensions_mut()
+            .insert(crate::logging::ErrorCodeTag(code));
         if let Some(seconds) = self.retry_after() {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

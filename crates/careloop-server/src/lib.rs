@@ -21,6 +21,7 @@
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod logging;
 pub mod routes;
 pub mod storage;
 pub mod tls;
@@ -153,6 +154,7 @@ impl ServerHandle {
 
     fn shutdown(&mut self) {
         if let Some(runtime) = self.runtime.take() {
+            tracing::info!(target: "careloop_server::lifecycle", "server stopping");
             runtime.shutdown_timeout(std::time::Duration::from_secs(2));
         }
     }
@@ -163,14 +165,20 @@ impl ServerHandle {
             runtime.block_on(async {
                 match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
                     Ok(mut term) => {
-                        tokio::select! {
-                            _ = tokio::signal::ctrl_c() => {}
-                            _ = term.recv() => {}
-                        }
+                        let signal = tokio::select! {
+                            _ = tokio::signal::ctrl_c() => "interrupt",
+                            _ = term.recv() => "terminate",
+                        };
+                        tracing::info!(target: "careloop_server::lifecycle", signal, "stop requested");
                     }
                     // No SIGTERM handler (should not happen): Ctrl-C still stops it.
                     Err(_) => {
                         let _ = tokio::signal::ctrl_c().await;
+                        tracing::info!(
+                            target: "careloop_server::lifecycle",
+                            signal = "interrupt",
+                            "stop requested"
+                        );
                     }
                 }
             });
@@ -193,9 +201,17 @@ async fn serve_connection(
     app: axum::Router,
     timeouts: Timeouts,
 ) {
-    let Ok(Ok(tls)) = tokio::time::timeout(timeouts.handshake, acceptor.accept(stream)).await
-    else {
-        return;
+    let tls = match tokio::time::timeout(timeouts.handshake, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => tls,
+        // What the client sent is not logged, nor rustls's error text: only that it failed.
+        Ok(Err(_)) => {
+            tracing::debug!(target: "careloop_server::connection", outcome = "failed", "TLS handshake");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(target: "careloop_server::connection", outcome = "timeout", "TLS handshake");
+            return;
+        }
     };
     let started = Instant::now();
     let last_traffic = Arc::new(AtomicU64::new(0));
@@ -222,10 +238,23 @@ async fn serve_connection(
             .elapsed()
             .saturating_sub(Duration::from_millis(last_traffic.load(Ordering::Relaxed)));
         if quiet >= timeouts.idle {
+            tracing::debug!(target: "careloop_server::connection", "closed after idling");
             return; // dropping the connection closes it
         }
         tokio::select! {
-            _ = connection.as_mut() => return,
+            ended = connection.as_mut() => {
+                if let Err(e) = ended {
+                    // The kind only: hyper's text may quote what the client sent.
+                    tracing::debug!(
+                        target: "careloop_server::connection",
+                        parse = e.is_parse(),
+                        timeout = e.is_timeout(),
+                        incomplete = e.is_incomplete_message(),
+                        "connection ended with an error"
+                    );
+                }
+                return;
+            }
             () = tokio::time::sleep(timeouts.idle - quiet) => {}
         }
     }
@@ -293,7 +322,9 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<T> {
 pub fn start(config: ServerConfig) -> Result<ServerHandle> {
     let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&config.data_dir)?);
     let mut folds: HashMap<String, TeamFold> = HashMap::new();
+    let mut events = 0u64;
     storage.all_events(&mut |team, pulled| {
+        events += 1;
         folds
             .entry(team.to_owned())
             .or_default()
@@ -311,6 +342,7 @@ pub fn start(config: ServerConfig) -> Result<ServerHandle> {
     let addr = listener
         .local_addr()
         .map_err(|e| ServerError::Internal(e.to_string()))?;
+    let teams = folds.len();
     let folds = Arc::new(Mutex::new(folds));
     let state = AppState {
         storage,
@@ -337,9 +369,14 @@ pub fn start(config: ServerConfig) -> Result<ServerHandle> {
             };
             let (stream, peer) = match listener.accept().await {
                 Ok(accepted) => accepted,
-                Err(_) => {
+                Err(e) => {
                     // Out of file descriptors or a reset before accept: wait instead of
                     // spinning on the error.
+                    tracing::warn!(
+                        target: "careloop_server::connection",
+                        kind = ?e.kind(),
+                        "accepting a connection failed"
+                    );
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -352,6 +389,20 @@ pub fn start(config: ServerConfig) -> Result<ServerHandle> {
             });
         }
     });
+    tracing::info!(
+        target: "careloop_server::lifecycle",
+        addr = %addr,
+        tls = match &config.tls {
+            tls::TlsSource::SelfSigned { .. } => "self_signed",
+            tls::TlsSource::Files { .. } => "files",
+        },
+        workers = config.workers.max(1),
+        max_connections = config.max_connections.max(1),
+        max_body_bytes = config.max_body_bytes,
+        teams = teams,
+        events,
+        "server started"
+    );
     Ok(ServerHandle {
         addr,
         pin,

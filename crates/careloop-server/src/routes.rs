@@ -135,6 +135,8 @@ pub fn router(state: AppState) -> Router {
             request_timeout,
             within_time,
         ))
+        // Outermost, so that its latency and status include the time-out's 408.
+        .layer(axum::middleware::from_fn(crate::logging::log_request))
         .with_state(state)
 }
 
@@ -303,10 +305,34 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     ))
 }
 
+/// The outcome of a sign-in or refresh, logged by its code only: never the name as typed
+/// (it may be anything, a patient's name typed in the wrong field), never the message.
+fn log_auth_outcome<T>(what: &'static str, result: &Result<T>) {
+    match result {
+        Ok(_) => tracing::info!(target: "careloop_server::auth", what, outcome = "ok", "accepted"),
+        Err(e) => tracing::info!(
+            target: "careloop_server::auth",
+            what,
+            outcome = e.status_and_code().1,
+            "refused"
+        ),
+    }
+}
+
 /// Password sign-in: sizes checked, then the throttle, then the password on the hashing
 /// pool (an unknown user is checked against a dummy hash, so every failure takes as long
 /// and reads the same); failures and locks are kept as security events.
 async fn login(
+    state: State<AppState>,
+    address: Option<axum::Extension<ClientAddr>>,
+    req: ApiJson<LoginRequest>,
+) -> Result<Json<Tokens>> {
+    let result = login_checked(state, address, req).await;
+    log_auth_outcome("login", &result);
+    result
+}
+
+async fn login_checked(
     State(state): State<AppState>,
     address: Option<axum::Extension<ClientAddr>>,
     ApiJson(req): ApiJson<LoginRequest>,
@@ -354,6 +380,14 @@ async fn login(
                     },
                 }];
                 for lock in locks {
+                    tracing::warn!(
+                        target: "careloop_server::auth",
+                        lock = match lock {
+                            Lockout::Account => "account",
+                            Lockout::Address => "address",
+                        },
+                        "sign-ins locked after too many failures"
+                    );
                     events.push(SecurityEvent {
                         at: now,
                         kind: match lock {
@@ -380,7 +414,7 @@ async fn refresh(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<Json<Tokens>> {
-    blocking(&state, move |s| {
+    let result = blocking(&state, move |s| {
         auth::refresh(
             s.storage.as_ref(),
             &req.refresh_token,
@@ -389,7 +423,9 @@ async fn refresh(
         )
     })
     .await
-    .map(Json)
+    .map(Json);
+    log_auth_outcome("refresh", &result);
+    result
 }
 
 async fn logout(
@@ -400,6 +436,7 @@ async fn logout(
         auth::logout(s.storage.as_ref(), &req.refresh_token)
     })
     .await?;
+    tracing::info!(target: "careloop_server::auth", "signed out");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -520,6 +557,23 @@ async fn push(
         Ok(Json(PushResponse { results }))
     })
     .await
+    .inspect(|Json(response)| {
+        let count = |status| {
+            response
+                .results
+                .iter()
+                .filter(|r| r.status == status)
+                .count()
+        };
+        tracing::info!(
+            target: "careloop_server::sync",
+            events = response.results.len(),
+            accepted = count(careloop_wire::PushStatus::Accepted),
+            duplicates = count(careloop_wire::PushStatus::Duplicate),
+            superseded = response.results.iter().filter(|r| r.superseded.is_some()).count(),
+            "push stored"
+        );
+    })
 }
 
 async fn pull(
@@ -539,6 +593,14 @@ async fn pull(
         }))
     })
     .await
+    .inspect(|Json(page)| {
+        tracing::debug!(
+            target: "careloop_server::sync",
+            events = page.events.len(),
+            more = page.more,
+            "pull page"
+        );
+    })
 }
 
 async fn panel(
@@ -558,6 +620,14 @@ async fn panel(
         }))
     })
     .await
+    .inspect(|Json(page)| {
+        tracing::debug!(
+            target: "careloop_server::sync",
+            items = page.items.len(),
+            more = page.more,
+            "panel page"
+        );
+    })
 }
 
 /// A supervisor's published segment definitions, added to the team's panel: the first
@@ -637,6 +707,23 @@ async fn push_segments(
         Ok(Json(SegmentPushResponse { results }))
     })
     .await
+    .inspect(|Json(response)| {
+        let count = |status| {
+            response
+                .results
+                .iter()
+                .filter(|r| r.status == status)
+                .count()
+        };
+        tracing::info!(
+            target: "careloop_server::sync",
+            definitions = response.results.len(),
+            published = count(SegmentStatus::Published),
+            duplicates = count(SegmentStatus::Duplicate),
+            superseded = count(SegmentStatus::Superseded),
+            "segment definitions stored"
+        );
+    })
 }
 
 #[derive(Serialize)]

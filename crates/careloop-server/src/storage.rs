@@ -227,6 +227,12 @@ fn migrate(conn: &mut Connection, now: DateTime<Utc>) -> Result<()> {
     let checksum = |sql: &str| hex::encode(Sha256::digest(sql.as_bytes()));
     if let Some((newest, _)) = recorded.last() {
         if *newest > SERVER_SCHEMA_VERSION {
+            tracing::error!(
+                target: "careloop_server::storage",
+                found = *newest,
+                known = SERVER_SCHEMA_VERSION,
+                "the server database is newer than this build"
+            );
             return Err(ServerError::Internal(format!(
                 "the server database is at schema version {newest}, made by a newer Careloop (this one knows up to {SERVER_SCHEMA_VERSION}): upgrade Careloop"
             )));
@@ -235,6 +241,12 @@ fn migrate(conn: &mut Connection, now: DateTime<Utc>) -> Result<()> {
     for (version, sum) in &recorded {
         if let Some((_, name, sql)) = MIGRATIONS.iter().find(|(v, _, _)| v == version) {
             if &checksum(sql) != sum {
+                tracing::error!(
+                    target: "careloop_server::storage",
+                    version = *version,
+                    name = *name,
+                    "a recorded server migration has another checksum"
+                );
                 return Err(ServerError::Internal(format!(
                     "server migration {version} ({name}) was recorded with another checksum: the database was made by a different build"
                 )));
@@ -259,6 +271,11 @@ fn migrate(conn: &mut Connection, now: DateTime<Utc>) -> Result<()> {
             applied.insert(version);
         }
         tx.commit()?;
+        tracing::info!(
+            target: "careloop_server::storage",
+            versions = ?applied,
+            "recorded an unversioned server database's migrations"
+        );
     }
     for (version, name, sql) in MIGRATIONS {
         if applied.contains(version) {
@@ -273,7 +290,18 @@ fn migrate(conn: &mut Connection, now: DateTime<Utc>) -> Result<()> {
             params![version, name, checksum(sql), time(now)],
         )?;
         tx.commit()?;
+        tracing::info!(
+            target: "careloop_server::storage",
+            version = *version,
+            name = *name,
+            "server migration applied"
+        );
     }
+    tracing::debug!(
+        target: "careloop_server::storage",
+        version = SERVER_SCHEMA_VERSION,
+        "server database schema"
+    );
     Ok(())
 }
 

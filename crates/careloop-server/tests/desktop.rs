@@ -50,7 +50,7 @@ fn desktop(dir: &std::path::Path, cluster: &Cluster) -> (DesktopSession, Arc<Ato
 
 fn sign_in(session: &DesktopSession, user: &str, password: &str) -> careloop_api::Result<()> {
     session
-        .sign_in(&SignInForm {
+        .sign_in(SignInForm {
             user: user.into(),
             password: password.into(),
         })
@@ -113,7 +113,7 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
     let first_received = status.received;
     assert!(first_received > 30, "{status:?}");
     let everyone = ana
-        .list_patients(&PatientQuery {
+        .list_patients(PatientQuery {
             text: None,
             offset: 0,
             limit: 100,
@@ -121,7 +121,7 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
         .unwrap();
     assert_eq!(everyone.total, 30, "the team's panel, as published");
     let pool = ana
-        .worklist(&WorklistQuery {
+        .worklist(WorklistQuery {
             owner: Some(String::new()),
             ..WorklistQuery::default()
         })
@@ -140,7 +140,7 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
 
     // Offline, Ana claims the same case (she has not seen Ben's claim) and closes another.
     minute.store(10, Ordering::SeqCst);
-    ana.claim_case(&contested).unwrap();
+    ana.claim_case(contested.clone()).unwrap();
     ana.close_case(CloseCaseForm {
         case_id: closing.clone(),
         reason: CloseReasonName::NotAppropriate,
@@ -182,10 +182,10 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
     // Ben's claim, and Sue's claim and attempt.
     assert_eq!(status.received, first_received + 3, "{status:?}");
     assert_eq!(
-        ana.case_detail(&contested).unwrap().owner.as_deref(),
+        ana.case_detail(contested.clone()).unwrap().owner.as_deref(),
         Some("ben")
     );
-    let seen = ana.case_conflicts(&contested).unwrap();
+    let seen = ana.case_conflicts(contested.clone()).unwrap();
     assert_eq!(seen.superseded.len(), 1, "{seen:?}");
     assert_eq!(seen.superseded[0].actor, "ana");
     assert!(
@@ -194,7 +194,7 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
         seen.superseded[0].why
     );
     assert!(status.open_conflicts >= 1, "{status:?}");
-    let open = ana.case_conflicts(&closing).unwrap().conflicts;
+    let open = ana.case_conflicts(closing.clone()).unwrap().conflicts;
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0].resolved_by, None);
     let mut actors = open[0].actors.clone();
@@ -209,17 +209,17 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
         note: String::new(),
     };
     assert_eq!(
-        ana.resolve_conflict(&form).unwrap_err().code,
+        ana.resolve_conflict(form.clone()).unwrap_err().code,
         ErrorCode::BadInput
     );
     form.kept = uuid::Uuid::now_v7().to_string();
     form.note = "checked with Sue".into();
     assert_eq!(
-        ana.resolve_conflict(&form).unwrap_err().code,
+        ana.resolve_conflict(form.clone()).unwrap_err().code,
         ErrorCode::BadInput
     );
     form.kept = open[0].events[0].clone();
-    ana.resolve_conflict(&form).unwrap();
+    ana.resolve_conflict(form.clone()).unwrap();
     let status = ana.sync_now().unwrap();
     assert_eq!(
         (status.pending, status.open_conflicts),
@@ -249,7 +249,7 @@ fn a_desktop_signs_in_through_the_server_syncs_its_team_panel_and_keeps_working_
     ana.lock().unwrap();
     minute.store(31, Ordering::SeqCst);
     sign_in(&ana, "sue", PASSWORD).unwrap();
-    let review = ana.weekly_review(Some("2026-W45")).unwrap();
+    let review = ana.weekly_review(Some("2026-W45".to_owned())).unwrap();
     assert_eq!(review.pending.superseded_events, 1, "{:?}", review.pending);
     assert!(
         review.pending.open_conflicts.is_empty(),

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod cohorts;
 mod error;
 pub mod events;
+pub mod facts;
 pub mod key;
 mod migrate;
 pub mod resources;
@@ -29,6 +30,7 @@ pub use audit::{AuditEntry, AuditHead, AuditOutcome, AuditProblem, AuditReport, 
 pub use cohorts::{CohortMember, CohortRun, PublishedDefinition};
 pub use error::{Result, StoreError};
 pub use events::{Event, NewEvent};
+pub use facts::PersonSources;
 pub use key::{CacheKey, KeySource};
 pub use migrate::LATEST_SCHEMA_VERSION;
 pub use resources::{

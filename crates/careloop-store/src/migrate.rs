@@ -45,6 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0007_sign_in_hardening",
         include_str!("../../../schema/migrations/0007_sign_in_hardening.sql"),
     ),
+    (
+        8,
+        "0008_fact_store",
+        include_str!("../../../schema/migrations/0008_fact_store.sql"),
+    ),
 ];
 
 /// The newest schema this build knows.

@@ -11,9 +11,14 @@
 //! - **Errors**: a connection that cannot be made, or is cut, is `offline` (work goes on
 //!   locally); the server's typed errors keep their meaning (`unauthorized`, `forbidden`,
 //!   `conflict`, `bad_input`).
+//! - **Logs** (`tracing`, target `careloop_sync`): each call to the server as its operation
+//!   (`login`, `refresh`, `logout`, `push`, `pull`, `panel`, `segments`, `raw`), the HTTP
+//!   status, the latency and, when it failed, the error code; pushes and pulls by counts.
+//!   Never a URL, a body, a user name, a token or an error's text (a reqwest error names
+//!   the URL; the server's message may quote what was sent).
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use careloop_api::sync::Transport;
 use careloop_api::{ApiError, ErrorCode, Result};
@@ -271,9 +276,18 @@ impl Connection {
     }
 
     fn failed(&self, e: reqwest::Error) -> ApiError {
+        tracing::debug!(
+            target: "careloop_sync",
+            connect = e.is_connect(),
+            timeout = e.is_timeout(),
+            body = e.is_body(),
+            decode = e.is_decode(),
+            "no answer from the server"
+        );
         let seen = self.seen_pin();
         if let (Some(expected), Some(seen)) = (&self.expected, &seen) {
             if expected != seen {
+                tracing::warn!(target: "careloop_sync", "the server's certificate is not the pinned one");
                 return ApiError::new(
                     ErrorCode::BadInput,
                     format!(
@@ -286,6 +300,7 @@ impl Connection {
         }
         let text = describe(&e);
         if text.contains("invalid peer certificate") {
+            tracing::warn!(target: "careloop_sync", "the server's certificate is not trusted");
             // Not a network fault: retrying will not help (a CA that did not issue it, or a
             // certificate for another name).
             return ApiError::new(
@@ -303,19 +318,28 @@ impl Connection {
         )
     }
 
+    /// Sends `request` (the operation `op`) and logs the outcome: the status, the latency,
+    /// the error code.
     fn send<T: serde::de::DeserializeOwned + Send>(
         &self,
+        op: &'static str,
         request: reqwest::blocking::RequestBuilder,
     ) -> Result<T> {
-        off_runtime(|| self.send_here(request))
+        let started = Instant::now();
+        let mut status = 0u16;
+        let result = off_runtime(|| self.send_here(request, &mut status));
+        log_call(op, status, started, result.as_ref().err());
+        result
     }
 
     fn send_here<T: serde::de::DeserializeOwned>(
         &self,
         request: reqwest::blocking::RequestBuilder,
+        answered: &mut u16,
     ) -> Result<T> {
         let response = request.send().map_err(|e| self.failed(e))?;
         let status = response.status();
+        *answered = status.as_u16();
         if status.is_success() {
             if status == reqwest::StatusCode::NO_CONTENT {
                 return serde_json::from_str("null").map_err(|e| {
@@ -373,14 +397,18 @@ impl Connection {
         if let Some(content_type) = content_type {
             request = request.header(reqwest::header::CONTENT_TYPE, content_type);
         }
-        off_runtime(|| {
+        let started = Instant::now();
+        let result = off_runtime(|| {
             let response = request.send().map_err(|e| self.failed(e))?;
             let status = response.status().as_u16();
             let text = response
                 .text()
                 .map_err(|e| ApiError::new(ErrorCode::Offline, describe(&e)))?;
             Ok((status, text))
-        })
+        });
+        let status = result.as_ref().map_or(0, |(status, _)| *status);
+        log_call("raw", status, started, result.as_ref().err());
+        result
     }
 
     /// Password sign-in. When the server is busy checking others' passwords (429
@@ -389,6 +417,7 @@ impl Connection {
         let mut attempt = 0u32;
         loop {
             let answer = self.send(
+                "login",
                 self.client
                     .post(self.url("/auth/login"))
                     .json(&LoginRequest {
@@ -417,6 +446,7 @@ impl Connection {
     /// A new token pair for a refresh token (which the server then revokes).
     pub fn refresh(&self, refresh_token: &str) -> Result<Tokens> {
         self.send(
+            "refresh",
             self.client
                 .post(self.url("/auth/refresh"))
                 .json(&RefreshRequest {
@@ -428,6 +458,7 @@ impl Connection {
     /// Revokes a refresh token on the server.
     pub fn logout(&self, refresh_token: &str) -> Result<()> {
         self.send::<Option<()>>(
+            "logout",
             self.client
                 .post(self.url("/auth/logout"))
                 .json(&RefreshRequest {
@@ -435,6 +466,40 @@ impl Connection {
                 }),
         )
         .map(|_| ())
+    }
+}
+
+/// The name of an error code, as the API spells it (`offline`, `unauthorized`, …).
+fn code_name(code: ErrorCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// One call to the server, logged: the operation, the HTTP status (0: no answer), the
+/// latency and the error code (never its message). An unreachable server is routine for a
+/// workstation (INFO); other refusals are WARN.
+fn log_call(op: &'static str, status: u16, started: Instant, error: Option<&ApiError>) {
+    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    match error {
+        None => tracing::debug!(target: "careloop_sync", op, status, latency_us, "server answered"),
+        Some(e) if e.code == ErrorCode::Offline => tracing::info!(
+            target: "careloop_sync",
+            op,
+            status,
+            latency_us,
+            code = code_name(e.code).as_str(),
+            "server unavailable"
+        ),
+        Some(e) => tracing::warn!(
+            target: "careloop_sync",
+            op,
+            status,
+            latency_us,
+            code = code_name(e.code).as_str(),
+            "server refused"
+        ),
     }
 }
 
@@ -529,15 +594,19 @@ impl HttpTransport {
     /// Sends with the access token; when it has expired, refreshes once and sends again.
     fn authorized<T: serde::de::DeserializeOwned + Send>(
         &mut self,
+        op: &'static str,
         build: impl Fn(&reqwest::blocking::Client, &str) -> reqwest::blocking::RequestBuilder,
     ) -> Result<T> {
         let first = self.connection.send(
+            op,
             build(&self.connection.client, &self.connection.base).bearer_auth(&self.access_token),
         );
         match first {
             Err(e) if e.code == ErrorCode::Unauthorized && e.message.contains("expired") => {
+                tracing::debug!(target: "careloop_sync", op, "access token expired: refreshing");
                 self.refresh()?;
                 self.connection.send(
+                    op,
                     build(&self.connection.client, &self.connection.base)
                         .bearer_auth(&self.access_token),
                 )
@@ -549,26 +618,68 @@ impl HttpTransport {
 
 impl Transport for HttpTransport {
     fn push(&mut self, request: &PushRequest) -> Result<PushResponse> {
-        self.authorized(|client, base| client.post(format!("{base}/api/v1/events")).json(request))
+        let response: PushResponse = self.authorized("push", |client, base| {
+            client.post(format!("{base}/api/v1/events")).json(request)
+        })?;
+        let count = |status| {
+            response
+                .results
+                .iter()
+                .filter(|r| r.status == status)
+                .count()
+        };
+        tracing::info!(
+            target: "careloop_sync",
+            events = request.events.len(),
+            accepted = count(careloop_wire::PushStatus::Accepted),
+            duplicates = count(careloop_wire::PushStatus::Duplicate),
+            superseded = response.results.iter().filter(|r| r.superseded.is_some()).count(),
+            audit_head = request.audit_head.is_some(),
+            "pushed"
+        );
+        Ok(response)
     }
 
     fn pull(&mut self, after: i64, limit: u32) -> Result<PullResponse> {
-        self.authorized(|client, base| {
+        let page: PullResponse = self.authorized("pull", |client, base| {
             client.get(format!("{base}/api/v1/events?after={after}&limit={limit}"))
-        })
+        })?;
+        tracing::debug!(
+            target: "careloop_sync",
+            events = page.events.len(),
+            more = page.more,
+            "pulled"
+        );
+        Ok(page)
     }
 
     fn push_segments(
         &mut self,
         request: &careloop_wire::SegmentPushRequest,
     ) -> Result<careloop_wire::SegmentPushResponse> {
-        self.authorized(|client, base| client.post(format!("{base}/api/v1/segments")).json(request))
+        let response: careloop_wire::SegmentPushResponse = self
+            .authorized("segments", |client, base| {
+                client.post(format!("{base}/api/v1/segments")).json(request)
+            })?;
+        tracing::info!(
+            target: "careloop_sync",
+            definitions = response.results.len(),
+            "pushed segment definitions"
+        );
+        Ok(response)
     }
 
     fn panel(&mut self, after: i64, limit: u32) -> Result<PanelPage> {
-        self.authorized(|client, base| {
+        let page: PanelPage = self.authorized("panel", |client, base| {
             client.get(format!("{base}/api/v1/panel?after={after}&limit={limit}"))
-        })
+        })?;
+        tracing::debug!(
+            target: "careloop_sync",
+            items = page.items.len(),
+            more = page.more,
+            "panel page"
+        );
+        Ok(page)
     }
 }
 

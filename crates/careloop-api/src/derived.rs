@@ -1,0 +1,145 @@
+//! What an open cache derives from its store and keeps in memory (the operations fold, the
+//! search index, the last weekly review, the review's clinical facts), held by one owner with
+//! one rule for what each change to the store invalidates: [`Derived::changed`]. Everything
+//! here can be rebuilt from the store; dropping a part only costs time on its next use.
+//!
+//! | change                        | fold                 | search index            | review | review facts |
+//! |-------------------------------|----------------------|-------------------------|--------|--------------|
+//! | panel data imported or pulled | drop                 | drop                    | drop   | drop         |
+//! | own events committed          | kept (applied)       | kept (indexed)          | kept*  | kept         |
+//! | a commit failed midway        | drop                 | kept                    | kept*  | kept         |
+//! | others' events pulled         | drop (server order)  | falls behind: indexes   | drop   | kept         |
+//! |                               |                      | just those before the   |        |              |
+//! |                               |                      | next search             |        |              |
+//! | a conflict resolved           | drop                 | kept                    | kept*  | kept         |
+//! | an acknowledged place before  | drop                 | drop                    | drop   | kept         |
+//! | the pull cursor (reordered)   |                      |                         |        |              |
+//! | the search index failed       | kept                 | drop                    | kept   | kept         |
+//!
+//! \* The cached review carries the last event and the number of cohort runs it was computed
+//! from, and is recomputed when either moved; a new segmentation run does not touch the rest.
+//!
+//! The resident panel facts are not in the table: the fact store's stale list (kept by
+//! triggers in the database, in the transaction of each change) says exactly who changed, and
+//! they are brought up to date from it before each use; a write of facts by another
+//! connection moves the store's fact generation, and the resident copy is read again.
+
+use careloop_ops::Recorded;
+
+use crate::operations::Ops;
+use crate::review::{CachedReview, ReviewFacts};
+use crate::search::Search;
+
+/// The derived state of one open cache.
+#[derive(Debug, Default)]
+pub(crate) struct Derived {
+    /// Operations state, folded from the event log on first use.
+    pub ops: Option<Ops>,
+    /// The search index (in RAM), built on first use.
+    pub search: Option<Search>,
+    /// The last weekly review computed, for its drill-downs.
+    pub review: Option<CachedReview>,
+    /// What reviews read from the clinical facts, kept until the next import.
+    pub review_facts: Option<ReviewFacts>,
+    /// The panel's facts, resident after the first segmentation; brought up to date from
+    /// the fact store's stale list before each use (see `Careloop::panel_facts`), so no
+    /// change here drops it.
+    pub panel: Option<ResidentPanel>,
+}
+
+/// The panel's facts in memory, and the fact store's generation they match.
+#[derive(Debug)]
+pub(crate) struct ResidentPanel {
+    pub facts: std::sync::Arc<Vec<careloop_segment::PatientFacts>>,
+    pub generation: i64,
+}
+
+/// A change to the store, as far as what is derived from it is concerned.
+#[derive(Debug)]
+pub(crate) enum Change {
+    /// People or clinical data came in (a file import, a panel page from the server).
+    Panel,
+    /// This workstation's events were appended and already applied to the fold and index.
+    Committed,
+    /// A commit failed after the fold had taken some of its events.
+    CommitFailed,
+    /// Others' events were pulled from the server (they may sit before ours in its order).
+    /// `None`: some could not be read for the index, which is then rebuilt.
+    Pulled(Option<Vec<Recorded>>),
+    /// A conflict resolution was appended.
+    Resolved,
+    /// The server placed an acknowledged event at or before the pull cursor: the fold's
+    /// order changed under everything derived from it.
+    Reordered,
+    /// Keeping the search index current failed: it is rebuilt from the log when next used.
+    SearchFailed,
+}
+
+impl Derived {
+    /// Applies the rule of the table above.
+    pub fn changed(&mut self, change: Change) {
+        match change {
+            Change::Panel => {
+                let panel = self.panel.take();
+                *self = Derived {
+                    panel,
+                    ..Derived::default()
+                };
+            }
+            Change::Committed => {}
+            Change::CommitFailed => self.ops = None,
+            Change::Pulled(recorded) => {
+                self.ops = None;
+                self.review = None;
+                match (recorded, self.search.as_mut()) {
+                    (Some(recorded), Some(search)) => search.fall_behind(recorded),
+                    (None, _) => self.search = None,
+                    (Some(_), None) => {}
+                }
+            }
+            Change::Resolved => self.ops = None,
+            Change::Reordered => {
+                self.ops = None;
+                self.search = None;
+                self.review = None;
+            }
+            Change::SearchFailed => self.search = None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_facts() -> Derived {
+        Derived {
+            review_facts: Some(ReviewFacts::default()),
+            ..Derived::default()
+        }
+    }
+
+    #[test]
+    fn the_review_facts_outlive_everything_but_new_panel_data() {
+        for change in [
+            Change::Committed,
+            Change::CommitFailed,
+            Change::Pulled(Some(Vec::new())),
+            Change::Pulled(None),
+            Change::Resolved,
+            Change::Reordered,
+            Change::SearchFailed,
+        ] {
+            let mut derived = with_facts();
+            let name = format!("{change:?}");
+            derived.changed(change);
+            assert!(
+                derived.review_facts.is_some(),
+                "{name} dropped the review facts"
+            );
+        }
+        let mut derived = with_facts();
+        derived.changed(Change::Panel);
+        assert!(derived.review_facts.is_none());
+    }
+}
