@@ -138,6 +138,16 @@ impl Careloop {
             }
             demo_loaded = true;
         }
+        // The facts of a new panel, or of everyone after an upgrade to another fact encoding
+        // (a rebuild stopped midway goes on from where it was).
+        careloop.refresh_facts(&mut |done, total| {
+            progress(&Progress {
+                stage: "facts".to_owned(),
+                done,
+                total: Some(total),
+                message: "Preparing the panel's facts…".to_owned(),
+            })
+        })?;
         let report = StartupReport {
             created,
             demo_loaded,
@@ -157,12 +167,16 @@ impl Careloop {
     ) -> Result<ImportSummary> {
         // New people: the operations state and the search index are rebuilt when next used.
         self.derived.changed(Change::Panel);
-        Ok(careloop_fhir::import_paths(
+        let summary = careloop_fhir::import_paths(
             &mut self.store,
             paths,
             ImportOptions { keep_going },
             progress,
-        )?)
+        )?;
+        // The facts of the people the import touched, derived once now rather than at the
+        // next segmentation.
+        self.refresh_facts(&mut |_, _| {})?;
+        Ok(summary)
     }
 
     /// What is stored.

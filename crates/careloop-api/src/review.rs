@@ -10,9 +10,7 @@ use careloop_ops::rbac::Operation;
 use careloop_ops::OpEvent;
 use careloop_review::{CohortRun, Demographics, Drills, Member, Person, SegmentInfo};
 use careloop_segment::eval::{closing_evidence, closing_queries};
-use careloop_segment::{PatientFacts, SharedFacts};
 use chrono::NaiveDate;
-use serde_json::Value;
 
 use crate::operations::Session;
 use crate::{ApiError, Careloop, ErrorCode, Result};
@@ -264,12 +262,6 @@ impl Careloop {
             .filter(|p| !cache.contacted.contains_key(*p))
             .collect();
         if !missing.is_empty() {
-            let medications = self.store.shared_resources("Medication")?;
-            let shared = SharedFacts::from_medications(
-                medications
-                    .iter()
-                    .map(|(id, body)| (id.as_str(), body.as_str())),
-            );
             let gaps: Vec<(&str, Vec<_>)> = catalog
                 .segments
                 .iter()
@@ -278,11 +270,7 @@ impl Careloop {
                 .collect();
             let mut found = Vec::new();
             for patient in missing {
-                let facts = PatientFacts::from_resources(
-                    patient,
-                    &self.store.patient_resources(patient)?,
-                    &shared,
-                );
+                let facts = self.person_facts(patient)?;
                 let visits: Vec<NaiveDate> =
                     facts.encounters.iter().filter_map(|e| e.start).collect();
                 let evidence = gaps
@@ -341,74 +329,46 @@ impl Careloop {
         Ok(careloop_review::compute(&input)?)
     }
 
-    /// Everyone stored, with their groups' raw values and their birth and death dates.
+    /// Everyone stored, with their groups' raw values and their birth and death dates, from
+    /// the fact store's resident panel (the one reader of Patient and Coverage: the facts).
     #[allow(clippy::type_complexity)]
     fn review_people(
-        &self,
+        &mut self,
         names: &HashMap<String, String>,
     ) -> Result<Vec<(Person, Option<NaiveDate>, Option<NaiveDate>, bool)>> {
-        let mut people: Vec<Person> = Vec::new();
-        let mut lives: Vec<(Option<NaiveDate>, Option<NaiveDate>, bool)> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        self.store.for_each_resource("Patient", |id, body| {
-            let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-            let mut facts = PatientFacts::default();
-            facts.add_resource("Patient", &json, &SharedFacts::default());
-            lives.push((
-                facts.birth_date,
-                facts.deceased_date,
-                facts.deceased_boolean,
-            ));
-            index.insert(id.to_owned(), people.len());
-            people.push(Person {
-                id: id.to_owned(),
-                name: names.get(id).cloned().unwrap_or_default(),
-                demographics: Demographics {
-                    birth_date: facts.birth_date,
-                    sex: facts.gender,
-                    language: facts.language,
-                    payer: None,
-                    race: facts.race,
-                    ethnicity: facts.ethnicity,
-                    digital_uses: Vec::new(),
-                },
-                // Set per week (see compute_review).
-                in_panel: false,
-            });
-            Ok(())
-        })?;
-        // Payer: the active coverage (else the first), as the segmentation reads it.
-        let mut payer: HashMap<String, PatientFacts> = HashMap::new();
-        self.store
-            .for_each_patient_resource("Coverage", |patient, body| {
-                if let Ok(json) = serde_json::from_str::<Value>(body) {
-                    payer.entry(patient.to_owned()).or_default().add_resource(
-                        "Coverage",
-                        &json,
-                        &SharedFacts::default(),
-                    );
-                }
-                Ok(())
-            })?;
-        for (patient, facts) in payer {
-            if let Some(i) = index.get(&patient) {
-                people[*i].demographics.payer = facts.payer;
-            }
-        }
-        for (patient, kind, at) in self.store.engagement_signals()? {
-            if !DIGITAL_KINDS.contains(&kind.as_str()) {
-                continue;
-            }
-            if let (Some(i), Some(date)) =
-                (index.get(&patient), careloop_segment::dates::fhir_date(&at))
-            {
-                people[*i].demographics.digital_uses.push(date);
-            }
-        }
-        Ok(people
-            .into_iter()
-            .zip(lives)
-            .map(|(p, (born, died, deceased))| (p, born, died, deceased))
+        let panel = self.panel_facts()?;
+        Ok(panel
+            .iter()
+            // People with a Patient resource (the patient list's), as the review counts them.
+            .filter_map(|facts| Some((facts, names.get(&facts.id)?)))
+            .map(|(facts, name)| {
+                let person = Person {
+                    id: facts.id.clone(),
+                    name: name.clone(),
+                    demographics: Demographics {
+                        birth_date: facts.birth_date,
+                        sex: facts.gender.clone(),
+                        language: facts.language.clone(),
+                        payer: facts.payer.clone(),
+                        race: facts.race.clone(),
+                        ethnicity: facts.ethnicity.clone(),
+                        digital_uses: facts
+                            .engagement
+                            .iter()
+                            .filter(|e| DIGITAL_KINDS.contains(&e.kind.as_str()))
+                            .filter_map(|e| e.date)
+                            .collect(),
+                    },
+                    // Set per week (see compute_review).
+                    in_panel: false,
+                };
+                (
+                    person,
+                    facts.birth_date,
+                    facts.deceased_date,
+                    facts.deceased_boolean,
+                )
+            })
             .collect())
     }
 }

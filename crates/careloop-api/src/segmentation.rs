@@ -444,6 +444,12 @@ impl Careloop {
                 format!("no patient with id {patient_id:?}"),
             ));
         }
+        self.person_facts(patient_id)
+    }
+
+    /// [`Careloop::patient_facts`] of anyone with data, a Patient resource or not (empty
+    /// facts for no data).
+    pub(crate) fn person_facts(&self, patient_id: &str) -> Result<PatientFacts> {
         if !self.store.facts_stale(patient_id)? {
             if let Some(blob) = self.store.fact_of(patient_id)? {
                 return Ok(facts::decode(&blob)?);
@@ -454,7 +460,12 @@ impl Careloop {
             resources: self.store.patient_resources(patient_id)?,
             signals: self.store.patient_engagement_signals(patient_id)?,
         };
-        Ok(derive_facts(&sources, &self.shared_facts()?).unwrap_or_default())
+        Ok(
+            derive_facts(&sources, &self.shared_facts()?).unwrap_or_else(|| PatientFacts {
+                id: patient_id.to_owned(),
+                ..PatientFacts::default()
+            }),
+        )
     }
 
     /// Why one patient is or is not in each segment (or in one).

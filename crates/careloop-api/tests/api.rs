@@ -62,7 +62,7 @@ fn first_desktop_start_creates_the_cache_loads_a_demo_panel_and_reports_progress
         .unwrap();
     assert!(report.created && report.demo_loaded, "{report:?}");
     assert_eq!(report.patients, 120);
-    assert_eq!(stages, ["unlock", "demo", "import", "ready"]);
+    assert_eq!(stages, ["unlock", "demo", "import", "facts", "ready"]);
     let (done, total) = *import_progress.last().unwrap();
     assert_eq!(Some(done), total, "the import progress ends at its total");
     assert!(
