@@ -231,6 +231,11 @@ impl Careloop {
         let changed = self.refresh_facts(&mut |_, _| {})?;
         let generation = self.store.fact_generation()?;
         if let Some(resident) = self.derived.panel.as_mut() {
+            if changed.is_empty() {
+                resident.generation = generation;
+                return Ok(Arc::clone(&resident.facts));
+            }
+            // Copied only when a caller still holds the previous panel.
             let panel = Arc::make_mut(&mut resident.facts);
             for (id, facts) in changed {
                 match (panel.binary_search_by(|p| p.id.as_str().cmp(&id)), facts) {
@@ -310,6 +315,7 @@ impl Careloop {
         actor: &Actor,
         panel: Option<&[PatientFacts]>,
     ) -> Result<(Catalog, Vec<careloop_segment::Cohort>)> {
+        let started = std::time::Instant::now();
         let catalog = self.catalog(definitions)?;
         let loaded;
         let panel = match panel {
@@ -319,7 +325,10 @@ impl Careloop {
                 &loaded[..]
             }
         };
-        let cohorts = engine::run(&catalog, panel, &self.last_contacts()?, as_of);
+        let contacts = self.last_contacts()?;
+        let loaded_ms = started.elapsed().as_millis() as u64;
+        let cohorts = engine::run(&catalog, panel, &contacts, as_of);
+        let evaluated_ms = started.elapsed().as_millis() as u64 - loaded_ms;
         let mut members = Vec::new();
         for c in &cohorts {
             let placed = |ids: &[String], placement: &str| {
@@ -336,6 +345,7 @@ impl Careloop {
             let held: Vec<String> = c.held_back.iter().map(|(id, _)| id.clone()).collect();
             members.extend(placed(&held, "held_back"));
         }
+        let recording = std::time::Instant::now();
         self.store.record_cohort_run(
             &as_of.to_string(),
             &catalog.version,
@@ -343,6 +353,14 @@ impl Careloop {
             &actor.name,
             &members,
         )?;
+        tracing::debug!(
+            people = panel.len(),
+            memberships = members.len(),
+            loaded_ms,
+            evaluated_ms,
+            recorded_ms = recording.elapsed().as_millis() as u64,
+            "segmentation run"
+        );
         Ok((catalog, cohorts))
     }
 

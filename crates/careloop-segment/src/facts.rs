@@ -260,7 +260,7 @@ fn codings(concept: &Value) -> impl Iterator<Item = Coding> + '_ {
         .filter_map(|c| {
             Some(Coding {
                 system: System::from_uri(str_of(c, "system").unwrap_or("")),
-                code: str_of(c, "code")?.to_owned(),
+                code: str_of(c, "code")?.into(),
             })
         })
 }
@@ -334,7 +334,9 @@ impl PatientFacts {
                         .iter()
                         .find(|c| c["preferred"].as_bool() == Some(true))
                         .or(list.first())?;
-                    codings(&preferred["language"]).next().map(|c| c.code)
+                    codings(&preferred["language"])
+                        .next()
+                        .map(|c| c.code.into())
                 });
                 self.race = us_core_text(r, "us-core-race");
                 self.ethnicity = us_core_text(r, "us-core-ethnicity");
@@ -380,7 +382,7 @@ impl PatientFacts {
                     r["class"]
                         .as_array()
                         .and_then(|l| l.iter().flat_map(codings).next())
-                        .map(|c| c.code)
+                        .map(|c| c.code.into())
                 });
                 self.encounters.push(EncounterFact {
                     id,
@@ -536,12 +538,12 @@ impl PatientFacts {
                         let coding = answer.get("valueCoding");
                         let mut codes = vec![Coding {
                             system: System::Loinc,
-                            code: link_id.to_owned(),
+                            code: link_id.into(),
                         }];
                         codes.extend(coding.and_then(|c| {
                             Some(Coding {
                                 system: System::from_uri(str_of(c, "system").unwrap_or("")),
-                                code: str_of(c, "code")?.to_owned(),
+                                code: str_of(c, "code")?.into(),
                             })
                         }));
                         self.answers.push(AnswerFact {

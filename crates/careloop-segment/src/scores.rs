@@ -49,10 +49,9 @@ pub fn charlson(facts: &PatientFacts, d: NaiveDate) -> Charlson {
     let mut present: BTreeSet<&str> = BTreeSet::new();
     for condition in facts.conditions.iter().filter(|c| c.active_at(d)) {
         for category in &table.categories {
-            let hit = condition
-                .codes
-                .iter()
-                .any(|c| c.system == System::Snomed && category.snomed.contains(&c.code));
+            let hit = condition.codes.iter().any(|c| {
+                c.system == System::Snomed && category.snomed.iter().any(|s| s == c.code.as_str())
+            });
             if hit {
                 present.insert(category.name.as_str());
             }
