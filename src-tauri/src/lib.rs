@@ -72,8 +72,32 @@ fn sync_in_background(app: tauri::AppHandle) {
     });
 }
 
+/// Logs to stderr, filtered by `CARELOOP_LOG` (default `warn`), as the CLI does: careloop-api
+/// logs each command's name, outcome code and duration, never an argument. The webview's
+/// crates stay at `warn` whatever the filter says (their debug output can quote IPC traffic).
+fn init_logs() {
+    use tracing_subscriber::EnvFilter;
+    let spec = std::env::var("CARELOOP_LOG").unwrap_or_default();
+    let spec = if spec.trim().is_empty() {
+        "warn"
+    } else {
+        spec.trim()
+    };
+    let filter = EnvFilter::try_new(spec).unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = ["tauri=warn", "wry=warn", "tao=warn", "webkit2gtk=warn"]
+        .into_iter()
+        .filter_map(|d| d.parse().ok())
+        .fold(filter, |f, d| f.add_directive(d));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
 /// Starts the app.
 pub fn run() {
+    init_logs();
     let session = DesktopSession::from_env()
         .with_connector(std::sync::Arc::new(careloop_sync::HttpConnector::keyring()));
     tauri::Builder::default()
