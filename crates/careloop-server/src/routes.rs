@@ -558,19 +558,13 @@ async fn push(
     })
     .await
     .inspect(|Json(response)| {
-        let count = |status| {
-            response
-                .results
-                .iter()
-                .filter(|r| r.status == status)
-                .count()
-        };
+        let tally = response.tally();
         tracing::info!(
             target: "careloop_server::sync",
             events = response.results.len(),
-            accepted = count(careloop_wire::PushStatus::Accepted),
-            duplicates = count(careloop_wire::PushStatus::Duplicate),
-            superseded = response.results.iter().filter(|r| r.superseded.is_some()).count(),
+            accepted = tally.accepted,
+            duplicates = tally.duplicates,
+            superseded = tally.superseded,
             "push stored"
         );
     })

@@ -621,19 +621,13 @@ impl Transport for HttpTransport {
         let response: PushResponse = self.authorized("push", |client, base| {
             client.post(format!("{base}/api/v1/events")).json(request)
         })?;
-        let count = |status| {
-            response
-                .results
-                .iter()
-                .filter(|r| r.status == status)
-                .count()
-        };
+        let tally = response.tally();
         tracing::info!(
             target: "careloop_sync",
             events = request.events.len(),
-            accepted = count(careloop_wire::PushStatus::Accepted),
-            duplicates = count(careloop_wire::PushStatus::Duplicate),
-            superseded = response.results.iter().filter(|r| r.superseded.is_some()).count(),
+            accepted = tally.accepted,
+            duplicates = tally.duplicates,
+            superseded = tally.superseded,
             audit_head = request.audit_head.is_some(),
             "pushed"
         );

@@ -69,6 +69,32 @@ pub struct PushResponse {
     pub results: Vec<PushResult>,
 }
 
+/// How a push's events fared, counted (what both sides log of a push).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PushTally {
+    pub accepted: usize,
+    pub duplicates: usize,
+    /// Stored, but changing nothing (another workstation got there first).
+    pub superseded: usize,
+}
+
+impl PushResponse {
+    /// The counts of [`PushTally`].
+    pub fn tally(&self) -> PushTally {
+        let mut tally = PushTally::default();
+        for r in &self.results {
+            match r.status {
+                PushStatus::Accepted => tally.accepted += 1,
+                PushStatus::Duplicate => tally.duplicates += 1,
+            }
+            if r.superseded.is_some() {
+                tally.superseded += 1;
+            }
+        }
+        tally
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PulledEvent {
@@ -204,3 +230,33 @@ pub struct ErrorBody {
 pub const PULL_PAGE: u32 = 1_000;
 /// The most panel lines one page asks for.
 pub const PANEL_PAGE: u32 = 5_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_push_tally_counts_each_status_and_the_superseded() {
+        let result = |n: u128, status, superseded: Option<&str>| PushResult {
+            id: Uuid::from_u128(n),
+            server_seq: n as i64,
+            status,
+            superseded: superseded.map(str::to_owned),
+        };
+        let response = PushResponse {
+            results: vec![
+                result(1, PushStatus::Accepted, None),
+                result(2, PushStatus::Accepted, Some("already claimed by ana")),
+                result(3, PushStatus::Duplicate, None),
+            ],
+        };
+        assert_eq!(
+            response.tally(),
+            PushTally {
+                accepted: 2,
+                duplicates: 1,
+                superseded: 1
+            }
+        );
+    }
+}
