@@ -258,34 +258,43 @@ impl Careloop {
         Ok(facts)
     }
 
-    /// Reads and decodes every stored person's facts (a sequential read; decoded in parallel).
+    /// Reads and decodes every stored person's facts: this thread reads the rows in order
+    /// while another decodes the previous batch (on the rayon pool), so reading and decoding
+    /// overlap.
     fn load_facts(&self) -> Result<Vec<PatientFacts>> {
-        let mut panel = Vec::new();
-        let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(FACT_BATCH);
-        let decode = |chunk: &mut Vec<Vec<u8>>, panel: &mut Vec<PatientFacts>| -> Result<()> {
-            let decoded: Vec<PatientFacts> = chunk
-                .par_iter()
-                .map(|blob| facts::decode(blob).map_err(ApiError::from))
-                .collect::<Result<_>>()?;
-            panel.extend(decoded);
-            chunk.clear();
-            Ok(())
-        };
-        let mut failed = None;
-        self.store.for_each_fact(|_, blob| {
-            chunk.push(blob.to_vec());
-            if chunk.len() == FACT_BATCH {
-                if let Err(e) = decode(&mut chunk, &mut panel) {
-                    failed = Some(e);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+        std::thread::scope(|scope| {
+            let decoder = scope.spawn(move || -> Result<Vec<PatientFacts>> {
+                let mut panel = Vec::new();
+                for chunk in receive {
+                    let decoded: Vec<PatientFacts> = chunk
+                        .par_iter()
+                        .map(|blob| facts::decode(blob).map_err(ApiError::from))
+                        .collect::<Result<_>>()?;
+                    panel.extend(decoded);
                 }
+                Ok(panel)
+            });
+            let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(FACT_BATCH);
+            let read = self.store.for_each_fact(|_, blob| {
+                chunk.push(blob.to_vec());
+                if chunk.len() == FACT_BATCH {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(FACT_BATCH));
+                    // A closed channel means the decoder stopped on an error: it reports it.
+                    let _ = send.send(full);
+                }
+                Ok(())
+            });
+            if !chunk.is_empty() {
+                let _ = send.send(chunk);
             }
-            Ok(())
-        })?;
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        decode(&mut chunk, &mut panel)?;
-        Ok(panel)
+            drop(send);
+            let decoded = decoder
+                .join()
+                .map_err(|_| ApiError::internal("the fact decoder stopped"))?;
+            read?;
+            decoded
+        })
     }
 
     /// The latest recorded attempt per person, from the event log.
@@ -742,7 +751,7 @@ fn derive_facts(
         .iter()
         .map(|(kind, at)| EngagementFact {
             date: careloop_segment::dates::fhir_date(at),
-            kind: kind.clone(),
+            kind: kind.as_str().into(),
         })
         .collect();
     Some(facts)
@@ -791,7 +800,7 @@ mod fact_store_tests {
         for (patient, kind, at) in careloop.store.engagement_signals().unwrap() {
             engagement.entry(patient).or_default().push(EngagementFact {
                 date: careloop_segment::dates::fhir_date(&at),
-                kind,
+                kind: kind.into(),
             });
         }
         let mut panel = Vec::new();
@@ -863,6 +872,97 @@ mod fact_store_tests {
         );
         assert_eq!(*reopened.panel_facts().unwrap(), expected);
         assert_eq!(reopened.store.stale_fact_count().unwrap(), 0);
+    }
+
+    /// Every segment's cohort (members, worklist, overflow, held back, priorities) and a
+    /// sample of explanations, as of D, on `threads` worker threads.
+    fn outcomes(
+        catalog: &Catalog,
+        panel: &[PatientFacts],
+        threads: usize,
+    ) -> (Vec<careloop_segment::Cohort>, Vec<engine::Explanation>) {
+        let d = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let cohorts = engine::run(catalog, panel, &HashMap::new(), d);
+            let explanations = catalog
+                .segments
+                .iter()
+                .flat_map(|segment| {
+                    panel
+                        .iter()
+                        .step_by(97)
+                        .map(|p| engine::explain(catalog, segment, p, None, d))
+                })
+                .collect();
+            (cohorts, explanations)
+        })
+    }
+
+    /// The check on a 10,000-person demo panel: segmentation from the fact store
+    /// gives the members, explanations and priorities that parsing every body gave, and the
+    /// same on one worker thread as on four.
+    #[test]
+    fn a_10k_panel_segments_the_same_from_the_fact_store_on_any_number_of_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut careloop = open(dir.path());
+        import_demo(&mut careloop, 10_000, 11);
+        let catalog = builtin_catalog().unwrap();
+        let stored = careloop.panel_facts().unwrap();
+        let parsed = reference(&careloop);
+        assert_eq!(stored.len(), 10_000);
+        let (cohorts, explanations) = outcomes(&catalog, &stored, 4);
+        assert!(
+            cohorts.iter().all(|c| !c.members.is_empty()),
+            "every built-in segment has members on the demo panel"
+        );
+        assert!(explanations.iter().any(|e| e.member));
+        assert_eq!(
+            (cohorts.clone(), explanations.clone()),
+            outcomes(&catalog, &parsed, 4)
+        );
+        assert_eq!((cohorts, explanations), outcomes(&catalog, &stored, 1));
+    }
+
+    /// A cache the release before the fact store made (schema 7: resources, no fact table)
+    /// opens in this build, which adds the fact store and derives everyone's facts.
+    #[test]
+    fn a_cache_from_the_release_before_the_fact_store_gets_its_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(open(dir.path()));
+        std::fs::remove_dir_all(dir.path().join("data")).unwrap();
+        let key = careloop_store::CacheKey::read_key_file(&dir.path().join("key")).unwrap();
+        let mut old =
+            careloop_store::Store::open_at_schema_for_tests(&dir.path().join("data"), &key, 7)
+                .unwrap();
+        assert_eq!(old.schema_version().unwrap(), 7);
+        let demo = careloop_demo::DemoConfig {
+            patients: 60,
+            seed: 9,
+            as_of: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+        };
+        let (inputs, _) = careloop_demo::generate_in_memory(&demo).unwrap();
+        careloop_fhir::import_named_inputs(
+            &mut old,
+            &inputs,
+            ImportOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        drop(old);
+
+        let mut careloop = open(dir.path());
+        assert_eq!(
+            careloop.store.schema_version().unwrap(),
+            careloop_store::LATEST_SCHEMA_VERSION
+        );
+        let panel = careloop.panel_facts().unwrap();
+        assert_eq!(panel.len(), 60);
+        assert_eq!(*panel, reference(&careloop));
+        assert_eq!(careloop.store.fact_schema().unwrap(), facts::FACTS_SCHEMA);
     }
 
     #[test]

@@ -83,7 +83,7 @@ fn demo_panel(patients: u32, as_of: NaiveDate) -> Vec<PatientFacts> {
             if name == "engagement.ndjson" {
                 let patient = bare_id(value["patient"].as_str().expect("patient"));
                 engagement.entry(patient).or_default().push(EngagementFact {
-                    kind: value["kind"].as_str().expect("kind").to_owned(),
+                    kind: value["kind"].as_str().expect("kind").into(),
                     date: value["at"]
                         .as_str()
                         .and_then(careloop_segment::dates::fhir_date),

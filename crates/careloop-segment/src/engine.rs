@@ -214,8 +214,13 @@ fn split(
             None => candidates.push(*id),
         }
     }
-    let total = |id: &str| priority.get(id).map_or(0, |p| p.total);
-    candidates.sort_by(|a, b| total(b).cmp(&total(a)).then(a.cmp(b)));
+    // Highest priority first, then by id: each total looked up once, not per comparison.
+    let mut ranked: Vec<(i32, &str)> = candidates
+        .iter()
+        .map(|id| (priority.get(*id).map_or(0, |p| p.total), *id))
+        .collect();
+    ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    let candidates: Vec<&str> = ranked.into_iter().map(|(_, id)| id).collect();
     let capacity = (segment.definition.weekly_capacity as usize).min(candidates.len());
     let mut worklist: Vec<String> = candidates[..capacity]
         .iter()

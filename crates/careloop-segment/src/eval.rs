@@ -274,7 +274,7 @@ impl MatchedCode<'_> {
 /// A fact a query found, borrowed from the patient's facts.
 struct Hit<'a> {
     resource_type: &'static str,
-    id: &'a str,
+    id: &'a crate::facts::ResourceId,
     code: MatchedCode<'a>,
     date: Option<NaiveDate>,
 }
@@ -286,7 +286,7 @@ pub fn matches(query: &FactQuery, ctx: &Context<'_>) -> Vec<Evidence> {
     scan(query, ctx, &mut |hit| {
         found.push(Evidence {
             resource_type: hit.resource_type,
-            id: hit.id.to_owned(),
+            id: hit.id.to_string(),
             code: hit.code.describe(),
             date: hit.date,
         });

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -14,18 +15,18 @@ use crate::dates::fhir_date;
 /// A coded fact with a date (observations, reports, procedures, immunizations).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DatedFact {
-    pub id: String,
+    pub id: ResourceId,
     pub codes: Vec<Coding>,
     #[serde(with = "day")]
     pub date: Option<NaiveDate>,
     /// Observation.valueQuantity.value.
     pub value: Option<f64>,
-    pub unit: Option<String>,
+    pub unit: Option<CompactString>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConditionFact {
-    pub id: String,
+    pub id: ResourceId,
     pub codes: Vec<Coding>,
     #[serde(with = "day")]
     pub onset: Option<NaiveDate>,
@@ -53,9 +54,9 @@ impl ConditionFact {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EncounterFact {
-    pub id: String,
+    pub id: ResourceId,
     /// Encounter.class code (matched on the code alone).
-    pub class: Option<String>,
+    pub class: Option<CompactString>,
     pub types: Vec<Coding>,
     pub reasons: Vec<Coding>,
     #[serde(with = "day")]
@@ -66,13 +67,13 @@ pub struct EncounterFact {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MedicationFact {
-    pub id: String,
-    pub status: Option<String>,
+    pub id: ResourceId,
+    pub status: Option<CompactString>,
     #[serde(with = "day")]
     pub authored: Option<NaiveDate>,
     /// What makes two requests the same medication: the RxNorm code, else the text, else the
     /// request id.
-    pub key: String,
+    pub key: CompactString,
     pub codes: Vec<Coding>,
     pub at_discharge: bool,
 }
@@ -86,17 +87,17 @@ impl MedicationFact {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImagingFact {
-    pub id: String,
+    pub id: ResourceId,
     pub procedure_codes: Vec<Coding>,
-    pub modalities: Vec<String>,
+    pub modalities: Vec<CompactString>,
     #[serde(with = "day")]
     pub date: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AppointmentFact {
-    pub id: String,
-    pub status: Option<String>,
+    pub id: ResourceId,
+    pub status: Option<CompactString>,
     pub service_types: Vec<Coding>,
     #[serde(with = "day")]
     pub date: Option<NaiveDate>,
@@ -105,12 +106,12 @@ pub struct AppointmentFact {
 /// One answer of a QuestionnaireResponse (social-needs screening and the like).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnswerFact {
-    pub id: String,
+    pub id: ResourceId,
     /// The item's linkId (a LOINC code for AHC HRSN screenings) as a LOINC coding, plus the
     /// answer's coding, so value sets can name either.
     pub codes: Vec<Coding>,
-    pub link_id: String,
-    pub answer_code: Option<String>,
+    pub link_id: CompactString,
+    pub answer_code: Option<CompactString>,
     pub answer_number: Option<f64>,
     pub answer_bool: Option<bool>,
     #[serde(with = "day")]
@@ -120,9 +121,73 @@ pub struct AnswerFact {
 /// An engagement signal from the service (check-ins, portal use).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngagementFact {
-    pub kind: String,
+    pub kind: CompactString,
     #[serde(with = "day")]
     pub date: Option<NaiveDate>,
+}
+
+/// A resource's id as the facts keep it: a UUID in its canonical lower-case form (what
+/// Synthea and most bulk exports use) as its 16 bytes, any other id as text. Shown and
+/// compared as the text it was read from.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ResourceId {
+    Uuid([u8; 16]),
+    Text(Box<str>),
+}
+
+impl From<&str> for ResourceId {
+    fn from(text: &str) -> ResourceId {
+        parse_uuid(text).map_or_else(|| ResourceId::Text(text.into()), ResourceId::Uuid)
+    }
+}
+
+/// The 16 bytes of `8-4-4-4-12` lower-case hex, only when printing them gives `text` back.
+fn parse_uuid(text: &str) -> Option<[u8; 16]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 36 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut nibbles = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if b != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let v = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        out[nibbles / 2] |= if nibbles % 2 == 0 { v << 4 } else { v };
+        nibbles += 1;
+    }
+    Some(out)
+}
+
+impl std::fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResourceId::Text(text) => f.write_str(text),
+            ResourceId::Uuid(bytes) => {
+                for (i, b) in bytes.iter().enumerate() {
+                    if matches!(i, 4 | 6 | 8 | 10) {
+                        f.write_str("-")?;
+                    }
+                    write!(f, "{b:02x}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for ResourceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.to_string())
+    }
 }
 
 /// Everything known about one patient.
@@ -156,7 +221,7 @@ pub struct PatientFacts {
 
 /// The version of the fact store's encoding ([`encode`]): a new one when any type of this
 /// module changes shape, so caches written by an older build derive their facts again.
-pub const FACTS_SCHEMA: i64 = 1;
+pub const FACTS_SCHEMA: i64 = 2;
 
 /// One person's facts as the fact store keeps them: postcard (varints, no field names),
 /// dates as day numbers.
@@ -321,7 +386,7 @@ impl PatientFacts {
     }
 
     fn add(&mut self, resource_type: &str, r: &Value, shared: &SharedFacts) {
-        let id = str_of(r, "id").unwrap_or_default().to_owned();
+        let id = ResourceId::from(str_of(r, "id").unwrap_or_default());
         match resource_type {
             "Patient" => {
                 self.birth_date = date_of(r, "birthDate");
@@ -378,12 +443,14 @@ impl PatientFacts {
                     return;
                 }
                 // R4 Encounter.class is a Coding; older data may carry a CodeableConcept list.
-                let class = str_of(&r["class"], "code").map(str::to_owned).or_else(|| {
-                    r["class"]
-                        .as_array()
-                        .and_then(|l| l.iter().flat_map(codings).next())
-                        .map(|c| c.code.into())
-                });
+                let class = str_of(&r["class"], "code")
+                    .map(CompactString::from)
+                    .or_else(|| {
+                        r["class"]
+                            .as_array()
+                            .and_then(|l| l.iter().flat_map(codings).next())
+                            .map(|c| c.code)
+                    });
                 self.encounters.push(EncounterFact {
                     id,
                     class,
@@ -410,7 +477,7 @@ impl PatientFacts {
                         ],
                     ),
                     value: r["valueQuantity"]["value"].as_f64(),
-                    unit: str_of(&r["valueQuantity"], "unit").map(str::to_owned),
+                    unit: str_of(&r["valueQuantity"], "unit").map(CompactString::from),
                 });
             }
             "DiagnosticReport" => {
@@ -473,7 +540,7 @@ impl PatientFacts {
                         .as_array()
                         .into_iter()
                         .flatten()
-                        .filter_map(|s| str_of(&s["modality"], "code").map(str::to_owned))
+                        .filter_map(|s| str_of(&s["modality"], "code").map(CompactString::from))
                         .collect(),
                     date: date_of(r, "started"),
                 });
@@ -502,9 +569,9 @@ impl PatientFacts {
                     .or_else(|| str_of(concept, "text").map(|t| format!("text:{t}")))
                     .unwrap_or_else(|| format!("id:{id}"));
                 self.medications.push(MedicationFact {
-                    status: str_of(r, "status").map(str::to_owned),
+                    key: key.into(),
+                    status: str_of(r, "status").map(CompactString::from),
                     authored: date_of(r, "authoredOn"),
-                    key,
                     codes: codings(concept).collect(),
                     at_discharge: r["category"]
                         .as_array()
@@ -515,7 +582,7 @@ impl PatientFacts {
             "Appointment" => {
                 self.appointments.push(AppointmentFact {
                     id,
-                    status: str_of(r, "status").map(str::to_owned),
+                    status: str_of(r, "status").map(CompactString::from),
                     service_types: concepts(&r["serviceType"]),
                     date: date_of(r, "start"),
                 });
@@ -549,8 +616,10 @@ impl PatientFacts {
                         self.answers.push(AnswerFact {
                             id: id.clone(),
                             codes,
-                            link_id: link_id.to_owned(),
-                            answer_code: coding.and_then(|c| str_of(c, "code")).map(str::to_owned),
+                            link_id: link_id.into(),
+                            answer_code: coding
+                                .and_then(|c| str_of(c, "code"))
+                                .map(CompactString::from),
                             answer_number: answer
                                 .get("valueInteger")
                                 .or(answer.get("valueDecimal"))
@@ -575,6 +644,45 @@ impl PatientFacts {
                     .map(str::to_owned);
             }
             _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_ids_read_back_as_the_text_they_were_read_from() {
+        let uuid = "829efb6f-6708-49b5-a7eb-9e6d17ff141f";
+        assert!(matches!(ResourceId::from(uuid), ResourceId::Uuid(_)));
+        for text in [
+            uuid,
+            "829EFB6F-6708-49B5-A7EB-9E6D17FF141F",
+            "829efb6f6708-49b5-a7eb-9e6d17ff141f-",
+            "829efb6f-6708-49b5-a7eb-9e6d17ff141g",
+            "obs-1",
+            "",
+        ] {
+            let id = ResourceId::from(text);
+            assert_eq!(id.to_string(), text);
+            assert_eq!(
+                matches!(id, ResourceId::Uuid(_)),
+                text == uuid,
+                "{text:?} is kept as {id:?}"
+            );
+            let facts = PatientFacts {
+                id: "p".into(),
+                observations: vec![DatedFact {
+                    id: id.clone(),
+                    codes: Vec::new(),
+                    date: None,
+                    value: None,
+                    unit: None,
+                }],
+                ..PatientFacts::default()
+            };
+            assert_eq!(decode(&encode(&facts).unwrap()).unwrap(), facts);
         }
     }
 }

@@ -171,7 +171,7 @@ pub fn lace(
         lace_ed_points(ed_visits_6m),
     );
     Some(Lace {
-        admission_id: admission.id.clone(),
+        admission_id: admission.id.to_string(),
         admitted,
         discharged,
         length_of_stay_days: length,

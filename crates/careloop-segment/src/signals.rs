@@ -242,7 +242,31 @@ fn has_local_code(codings: &[Coding], system: &str, codes: &[&str]) -> bool {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Signals {
     pub as_of: NaiveDate,
-    values: BTreeMap<&'static str, SignalValue>,
+    /// Sorted by name, each name once.
+    values: Vec<(&'static str, SignalValue)>,
+}
+
+/// The signals of one person as [`derive`] sets them, in any order; a name set twice keeps
+/// its last value.
+struct Building(Vec<(&'static str, SignalValue)>);
+
+impl Building {
+    fn insert(&mut self, name: &'static str, value: SignalValue) {
+        self.0.push((name, value));
+    }
+
+    fn finish(mut self) -> Vec<(&'static str, SignalValue)> {
+        // Stable: of a name set twice, the last value comes last and is the one kept.
+        self.0.sort_by(|a, b| a.0.cmp(b.0));
+        let mut values: Vec<(&'static str, SignalValue)> = Vec::with_capacity(self.0.len());
+        for (name, value) in self.0 {
+            match values.last_mut() {
+                Some(last) if last.0 == name => last.1 = value,
+                _ => values.push((name, value)),
+            }
+        }
+        values
+    }
 }
 
 impl Signals {
@@ -250,12 +274,15 @@ impl Signals {
     pub(crate) fn none(as_of: NaiveDate) -> Signals {
         Signals {
             as_of,
-            values: BTreeMap::new(),
+            values: Vec::new(),
         }
     }
 
     pub fn get(&self, name: &str) -> &SignalValue {
-        self.values.get(name).unwrap_or(&SignalValue::Missing)
+        match self.values.binary_search_by(|(k, _)| (*k).cmp(name)) {
+            Ok(i) => &self.values[i].1,
+            Err(_) => &SignalValue::Missing,
+        }
     }
 
     pub fn alive(&self) -> bool {
@@ -270,7 +297,7 @@ impl Signals {
 /// Derives the signals of one patient as of `d`.
 pub fn derive(facts: &PatientFacts, value_sets: &ValueSets, d: NaiveDate) -> Signals {
     use SignalValue::{Bool, Date, Missing, Number, Text};
-    let mut v: BTreeMap<&'static str, SignalValue> = BTreeMap::new();
+    let mut v = Building(Vec::with_capacity(48));
     let count = |n: usize| Number(n as f64);
     let set = |name: &str| value_sets.get(name);
 
@@ -331,7 +358,7 @@ pub fn derive(facts: &PatientFacts, value_sets: &ValueSets, d: NaiveDate) -> Sig
         .count();
     v.insert("encounters_12m", count(overlapping));
     let emergency = set("EMERGENCY_CLASS");
-    let ed: BTreeSet<&str> = started
+    let ed: BTreeSet<&crate::facts::ResourceId> = started
         .iter()
         .filter(|e| e.start.is_some_and(|s| w12.contains(s)))
         .filter(|e| {
@@ -339,7 +366,7 @@ pub fn derive(facts: &PatientFacts, value_sets: &ValueSets, d: NaiveDate) -> Sig
                 .as_deref()
                 .is_some_and(|c| emergency.is_some_and(|vs| vs.contains_bare(c)))
         })
-        .map(|e| e.id.as_str())
+        .map(|e| &e.id)
         .collect();
     v.insert("ed_visits_12m", count(ed.len()));
     v.insert(
@@ -515,7 +542,7 @@ pub fn derive(facts: &PatientFacts, value_sets: &ValueSets, d: NaiveDate) -> Sig
         let positive = questions.iter().any(|(link_id, positive)| {
             latest_answer_positive(&facts.answers, link_id, *positive, d, w12)
         });
-        v.insert(*name, Bool(positive));
+        v.insert(name, Bool(positive));
     }
 
     // Care signals recorded as observations. Facts do not carry Observation.valueBoolean, so
@@ -547,11 +574,11 @@ pub fn derive(facts: &PatientFacts, value_sets: &ValueSets, d: NaiveDate) -> Sig
             .as_deref()
             .is_some_and(|c| vs.is_some_and(|vs| vs.contains_bare(c)))
     };
-    let crisis_contacts: BTreeSet<&str> = started
+    let crisis_contacts: BTreeSet<&crate::facts::ResourceId> = started
         .iter()
         .filter(|e| in_class(e, emergency) && e.start.is_some_and(|s| w12.contains(s)))
         .filter(|e| crisis.is_some_and(|vs| e.reasons.iter().any(|r| vs.contains(r))))
-        .map(|e| e.id.as_str())
+        .map(|e| &e.id)
         .collect();
     v.insert("prior_crisis_contacts_12m", count(crisis_contacts.len()));
 
@@ -582,7 +609,7 @@ pub fn derive(facts: &PatientFacts, value_sets: &ValueSets, d: NaiveDate) -> Sig
 
     Signals {
         as_of: d,
-        values: v,
+        values: v.finish(),
     }
 }
 

@@ -130,7 +130,7 @@ impl Person {
     fn engage(&mut self, kind: &str, dates: &[&str]) -> &mut Person {
         for at in dates {
             self.engagement.push(EngagementFact {
-                kind: kind.to_owned(),
+                kind: kind.into(),
                 date: Some(date(at)),
             });
         }
@@ -952,7 +952,7 @@ fn demo_panel() -> Vec<PatientFacts> {
             if name == "engagement.ndjson" {
                 let patient = bare_id(value["patient"].as_str().expect("patient"));
                 engagement.entry(patient).or_default().push(EngagementFact {
-                    kind: value["kind"].as_str().expect("kind").to_owned(),
+                    kind: value["kind"].as_str().expect("kind").into(),
                     date: value["at"]
                         .as_str()
                         .and_then(careloop_segment::dates::fhir_date),

@@ -70,14 +70,25 @@ impl Store {
     /// A wrong key, a file that is not a Careloop cache, or a cache written by a newer schema
     /// is refused before anything is written.
     pub fn open(data_dir: &Path, key: &CacheKey) -> Result<Store> {
-        Store::open_with(data_dir, Some(key), Encryption::On)
+        Store::open_with(data_dir, Some(key), Encryption::On, LATEST_SCHEMA_VERSION)
+    }
+
+    /// Opens (or creates) a cache with migrations applied up to `version` only: the cache an
+    /// older release made, for upgrade tests.
+    #[doc(hidden)]
+    pub fn open_at_schema_for_tests(
+        data_dir: &Path,
+        key: &CacheKey,
+        version: i64,
+    ) -> Result<Store> {
+        Store::open_with(data_dir, Some(key), Encryption::On, version)
     }
 
     /// Opens an unencrypted cache. For the import benchmark only, which measures the cost of
     /// encryption on the same code path.
     #[doc(hidden)]
     pub fn open_unencrypted_for_benchmark(data_dir: &Path) -> Result<Store> {
-        Store::open_with(data_dir, None, Encryption::Off)
+        Store::open_with(data_dir, None, Encryption::Off, LATEST_SCHEMA_VERSION)
     }
 
     /// Whether `data_dir` already holds a cache file.
@@ -85,7 +96,12 @@ impl Store {
         data_dir.join(CACHE_FILE_NAME).is_file()
     }
 
-    fn open_with(data_dir: &Path, key: Option<&CacheKey>, encryption: Encryption) -> Result<Store> {
+    fn open_with(
+        data_dir: &Path,
+        key: Option<&CacheKey>,
+        encryption: Encryption,
+        schema: i64,
+    ) -> Result<Store> {
         let path = data_dir.join(CACHE_FILE_NAME);
         let existed = path.exists();
         if !existed {
@@ -149,7 +165,7 @@ impl Store {
             conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID};"))?;
         }
         let mut store = Store { conn, path };
-        migrate::apply_pending(&mut store.conn)?;
+        migrate::apply_pending(&mut store.conn, schema)?;
         Ok(store)
     }
 

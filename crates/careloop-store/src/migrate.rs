@@ -94,10 +94,10 @@ pub(crate) fn refuse_newer_schema(conn: &Connection, path: &Path) -> Result<()> 
     Ok(())
 }
 
-pub(crate) fn apply_pending(conn: &mut Connection) -> Result<()> {
+pub(crate) fn apply_pending(conn: &mut Connection, up_to: i64) -> Result<()> {
     conn.execute_batch(CREATE_LEDGER)?;
     let current = current_version(conn)?;
-    for &(version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+    for &(version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current && m.0 <= up_to) {
         let checksum = hex::encode(Sha256::digest(sql.as_bytes()));
         let applied_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let tx = conn.transaction()?;
