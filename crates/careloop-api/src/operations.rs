@@ -217,6 +217,15 @@ pub(crate) fn new_event_id(at: DateTime<Utc>) -> Uuid {
 
 impl Careloop {
     /// The operations state, folded from the log on first use.
+    /// The team whose panel this cache holds (case ids are derived from it): the one the
+    /// server's panel pages name, else `local` (a workstation without a server).
+    pub fn team(&self) -> Result<String> {
+        Ok(self
+            .store
+            .sync_meta(crate::sync::TEAM)?
+            .unwrap_or_else(|| "local".to_owned()))
+    }
+
     pub(crate) fn ops(&mut self) -> Result<&mut Ops> {
         if self.derived.ops.is_none() {
             let policy = Policy::default();
@@ -478,11 +487,9 @@ impl Careloop {
                 })
             })
             .collect();
+        let team = self.team()?;
         let ops = self.ops()?;
-        let openings =
-            decide::open_cases(&ops.state, &ops.policy, session.at, &worklists, &mut || {
-                new_id(session)
-            });
+        let openings = decide::open_cases(&ops.state, &ops.policy, session.at, &team, &worklists);
         let opened = openings.events.len() as u32;
         let already_open = openings.already_open;
         let batch = openings.events;

@@ -330,13 +330,14 @@ impl Careloop {
     }
 
     /// Everyone stored, with their groups' raw values and their birth and death dates, from
-    /// the fact store's resident panel (the one reader of Patient and Coverage: the facts).
+    /// the fact store (the one reader of Patient and Coverage: the facts): the resident
+    /// panel's, else the stored summaries.
     #[allow(clippy::type_complexity)]
     fn review_people(
         &mut self,
         names: &HashMap<String, String>,
     ) -> Result<Vec<(Person, Option<NaiveDate>, Option<NaiveDate>, bool)>> {
-        let panel = self.panel_facts()?;
+        let panel = self.panel_summaries()?;
         Ok(panel
             .iter()
             // People with a Patient resource (the patient list's), as the review counts them.

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use careloop_segment::facts::{self, EngagementFact};
 use careloop_segment::{builtin_catalog, engine, Catalog, PatientFacts, SharedFacts};
+use careloop_store::StoredFacts;
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -184,22 +185,30 @@ impl Careloop {
             if batch.is_empty() {
                 break;
             }
-            let derived: Vec<(String, Option<PatientFacts>, Option<Vec<u8>>)> = batch
+            let derived: Vec<(String, Option<PatientFacts>, Option<StoredFacts>)> = batch
                 .par_iter()
                 .map(|sources| {
                     let facts = derive_facts(sources, &shared);
-                    let blob = facts.as_ref().map(facts::encode).transpose()?;
-                    Ok((sources.patient_id.clone(), facts, blob))
+                    let stored = facts
+                        .as_ref()
+                        .map(|f| -> Result<StoredFacts> {
+                            Ok(StoredFacts {
+                                facts: facts::encode(f)?,
+                                summary: facts::encode(&f.summary())?,
+                            })
+                        })
+                        .transpose()?;
+                    Ok((sources.patient_id.clone(), facts, stored))
                 })
                 .collect::<Result<_>>()?;
-            let writes: Vec<(String, Option<Vec<u8>>)> = derived
-                .iter()
-                .map(|(id, _, blob)| (id.clone(), blob.clone()))
-                .collect();
+            let mut writes = Vec::with_capacity(derived.len());
+            for (id, facts, stored) in derived {
+                writes.push((id.clone(), stored));
+                changed.push((id, facts));
+            }
             self.store.put_facts(&writes)?;
             done += batch.len() as u64;
             progress(done.min(total), total);
-            changed.extend(derived.into_iter().map(|(id, facts, _)| (id, facts)));
         }
         Ok(changed)
     }
@@ -295,6 +304,33 @@ impl Careloop {
             read?;
             decoded
         })
+    }
+
+    /// Everyone's summary fields ([`PatientFacts::summary`]: groups and engagement), brought
+    /// up to date first: the resident panel itself when there is one (its facts hold those
+    /// fields too), else the fact store's summaries (a few hundred bytes a person, with
+    /// empty clinical lists), read without the facts.
+    pub(crate) fn panel_summaries(&mut self) -> Result<Arc<Vec<PatientFacts>>> {
+        let generation = self.store.fact_generation()?;
+        if self
+            .derived
+            .panel
+            .as_ref()
+            .is_some_and(|p| p.generation == generation)
+            || self.store.stale_fact_count()? > 0
+        {
+            return self.panel_facts();
+        }
+        let mut blobs: Vec<Vec<u8>> = Vec::new();
+        self.store.for_each_fact_summary(|_, blob| {
+            blobs.push(blob.to_vec());
+            Ok(())
+        })?;
+        let summaries = blobs
+            .par_iter()
+            .map(|blob| facts::decode(blob).map_err(ApiError::from))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Arc::new(summaries))
     }
 
     /// The latest recorded attempt per person, from the event log.
@@ -840,10 +876,27 @@ mod fact_store_tests {
         assert_eq!(*panel, reference(&careloop));
         assert!(careloop.store.fact_generation().unwrap() > generation);
 
-        // A fresh connection reads the same facts from the store.
+        // A fresh connection reads the same summaries and facts from the store.
         drop(careloop);
         let mut again = open(dir.path());
+        let summaries: Vec<PatientFacts> = panel.iter().map(PatientFacts::summary).collect();
+        assert!(summaries
+            .iter()
+            .any(|s| s.birth_date.is_some() && !s.engagement.is_empty()));
+        assert_eq!(*again.panel_summaries().unwrap(), summaries);
+        assert!(
+            again.derived.panel.is_none(),
+            "summaries alone, not the facts"
+        );
         assert_eq!(*again.panel_facts().unwrap(), *panel);
+        // Once the panel is resident, its facts serve (they hold the summaries' fields).
+        let resident: Vec<PatientFacts> = again
+            .panel_summaries()
+            .unwrap()
+            .iter()
+            .map(PatientFacts::summary)
+            .collect();
+        assert_eq!(resident, summaries);
     }
 
     #[test]

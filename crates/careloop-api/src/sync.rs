@@ -48,6 +48,8 @@ const LAST_ERROR: &str = "last_error";
 const RECEIVED: &str = "received";
 /// The segment definitions ("id@version", one per line) the server is known to have.
 const SEGMENTS_ON_SERVER: &str = "segments_on_server";
+/// The team whose panel this workstation holds, as the server's panel pages name it.
+pub(crate) const TEAM: &str = "team";
 
 /// What one sync round did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -245,6 +247,9 @@ impl Careloop {
     /// cursor. Importing a resource again replaces it with the same content, so a crash
     /// between the two repeats the page harmlessly.
     pub fn sync_apply_panel(&mut self, page: &wire::PanelPage) -> Result<u32> {
+        if !page.team.is_empty() && self.store.sync_meta(TEAM)?.as_deref() != Some(&page.team) {
+            self.store.set_sync_meta(TEAM, &page.team)?;
+        }
         let mut resources = String::new();
         let mut engagement = String::new();
         let mut segments = Vec::new();

@@ -96,6 +96,7 @@ fn page(cursor: i64, definitions: &[(&str, u32, &str)]) -> PanelPage {
             .collect(),
         cursor,
         more: false,
+        team: String::new(),
     }
 }
 

@@ -470,13 +470,15 @@ pub struct Openings {
     pub already_open: u32,
 }
 
-/// Decides which cases a run opens (see [`Openings`]).
+/// Decides which cases a run opens (see [`Openings`]). Each case's id is
+/// [`crate::case_id`] of (team, person, segment, next episode): two workstations (or a
+/// workstation and the server) opening the same case make one case.
 pub fn open_cases(
     state: &OpsState,
     policy: &Policy,
     at: DateTime<Utc>,
+    team: &str,
     worklists: &[SegmentWorklist],
-    ids: &mut dyn FnMut() -> Uuid,
 ) -> Openings {
     let mut events = Vec::new();
     let mut already_open = 0;
@@ -492,7 +494,12 @@ pub fn open_cases(
             events.push((
                 patient_id.clone(),
                 OpEvent::CaseOpened {
-                    case_id: ids(),
+                    case_id: crate::case_id(
+                        team,
+                        patient_id,
+                        &worklist.segment_id,
+                        state.episodes(patient_id, &worklist.segment_id) + 1,
+                    ),
                     segment_id: worklist.segment_id.clone(),
                     priority: *priority,
                     due,

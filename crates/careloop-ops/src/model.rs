@@ -252,3 +252,22 @@ named_enum! {
         Documented = "documented",
     }
 }
+
+/// A case's identity, derived from what makes it one case: the team, the person, the segment
+/// and the episode (1 for the person's first case in the segment, 2 after that one closed,
+/// …). Any two places that open the same case compute the same id, so the log holds one case
+/// however many times it is opened. A UUID of version 8 whose bytes are the start of a
+/// SHA-256 of the four parts.
+pub fn case_id(team: &str, patient_id: &str, segment_id: &str, episode: u32) -> uuid::Uuid {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in [team, patient_id, segment_id] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.update(episode.to_be_bytes());
+    let digest = hash.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}

@@ -240,6 +240,15 @@ impl OpsState {
             .and_then(|id| self.cases.get(id))
     }
 
+    /// How many cases the person has had in the segment (open or closed): the episode a new
+    /// case would open is the next one.
+    pub fn episodes(&self, patient_id: &str, segment_id: &str) -> u32 {
+        self.cases
+            .values()
+            .filter(|c| c.patient_id == patient_id && c.segment_id == segment_id)
+            .count() as u32
+    }
+
     /// Outbound contacts of a person in the 7 days up to `at`.
     pub fn contacts_in_week(&self, patient_id: &str, at: DateTime<Utc>) -> u32 {
         let since = at - chrono::Duration::days(7);

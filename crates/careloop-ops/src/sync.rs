@@ -346,6 +346,18 @@ impl Fold {
                 }
             }
         }
+        // The same case opened again (its id names team, person, segment and episode): one
+        // case, nothing to apply and nothing to report.
+        if let OpEvent::CaseOpened { segment_id, .. } = &recorded.event {
+            if state
+                .cases
+                .get(&case_id)
+                .is_some_and(|c| c.patient_id == recorded.patient_id && c.segment_id == *segment_id)
+            {
+                self.push_step(case_id, recorded.id, false, false);
+                return false;
+            }
+        }
         match state.apply(recorded, policy) {
             Ok(()) => {
                 self.note_applied(recorded);

@@ -345,7 +345,7 @@ fn a_run_opens_cases_only_for_people_without_one_due_by_the_segment_deadline() {
             rows: vec![("p1".into(), 1, "other segment".into())],
         },
     ];
-    let openings = decide::open_cases(&state, &policy, t(MONDAY), &worklists, &mut counter());
+    let openings = decide::open_cases(&state, &policy, t(MONDAY), "north", &worklists);
     assert_eq!(openings.already_open, 1);
     let opened: Vec<(&str, &str, DateTime<Utc>, Uuid)> = openings
         .events
@@ -367,16 +367,33 @@ fn a_run_opens_cases_only_for_people_without_one_due_by_the_segment_deadline() {
                 "p3",
                 "post_discharge_30d",
                 policy.calendar.add_working_days(t(MONDAY), 2),
-                id(1000)
+                careloop_ops::case_id("north", "p3", "post_discharge_30d", 1)
             ),
             (
                 "p1",
                 "dormant",
                 policy.calendar.add_working_days(t(MONDAY), 10),
-                id(1001)
+                careloop_ops::case_id("north", "p1", "dormant", 1)
             ),
         ]
     );
+}
+
+#[test]
+fn a_case_id_names_team_person_segment_and_episode() {
+    let id = careloop_ops::case_id("north", "p1", "dormant", 1);
+    assert_eq!(id, careloop_ops::case_id("north", "p1", "dormant", 1));
+    assert_eq!(id.get_version_num(), 8);
+    for other in [
+        careloop_ops::case_id("south", "p1", "dormant", 1),
+        careloop_ops::case_id("north", "p2", "dormant", 1),
+        careloop_ops::case_id("north", "p1", "frequent_ed", 1),
+        careloop_ops::case_id("north", "p1", "dormant", 2),
+        // The parts are length-prefixed: moving a boundary gives another id.
+        careloop_ops::case_id("north", "p1d", "ormant", 1),
+    ] {
+        assert_ne!(id, other);
+    }
 }
 
 #[test]
@@ -390,4 +407,61 @@ fn lookups_of_unknown_items_say_which_id() {
     assert_eq!(err.to_string(), format!("no referral {}", id(6)));
     let err = decide::close(&state, id(7), CloseReason::Stable, None).unwrap_err();
     assert_eq!(err.to_string(), format!("no case {}", id(7)));
+}
+
+/// Two workstations open the same case (same team, person, segment, episode) without
+/// having seen each other's opening: the server's order folds it as one case, the second
+/// opening changes nothing and is not reported as superseded, and the work on the case
+/// from either workstation applies to it. After it closes, the next opening is episode 2.
+#[test]
+fn the_same_case_opened_twice_is_one_case() {
+    use careloop_ops::sync::{Envelope, Fold};
+    let policy = Policy::default();
+    let case_id = careloop_ops::case_id("north", "p1", "dormant", 1);
+    let open = OpEvent::CaseOpened {
+        case_id,
+        segment_id: "dormant".into(),
+        priority: 3,
+        due: t("2026-07-02T17:00:00Z"),
+        summary: "dormant".into(),
+    };
+    let recorded = |n: u128, actor: &str, role: Role, event: OpEvent| Recorded {
+        id: id(n),
+        at: t(MONDAY),
+        actor: actor.into(),
+        role,
+        patient_id: "p1".into(),
+        event,
+    };
+    let log = [
+        recorded(1, "ana", Role::Coordinator, open.clone()),
+        recorded(2, "ben", Role::Coordinator, open),
+        recorded(
+            3,
+            "ben",
+            Role::Coordinator,
+            OpEvent::CaseClaimed { case_id },
+        ),
+    ];
+    let mut state = OpsState::default();
+    let mut fold = Fold::default();
+    let applied: Vec<bool> = log
+        .iter()
+        .map(|r| {
+            fold.apply(
+                &mut state,
+                Envelope::Op {
+                    recorded: r,
+                    after: None,
+                },
+                &policy,
+            )
+        })
+        .collect();
+    assert_eq!(applied, [true, false, true]);
+    assert_eq!(state.cases.len(), 1);
+    assert_eq!(state.cases[&case_id].owner.as_deref(), Some("ben"));
+    assert!(fold.superseded.is_empty(), "{:?}", fold.superseded);
+    assert!(fold.conflicts.is_empty());
+    assert_eq!(state.episodes("p1", "dormant"), 1);
 }

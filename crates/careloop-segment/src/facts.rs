@@ -360,6 +360,25 @@ fn medication_key(concept: &Value) -> Option<String> {
 }
 
 impl PatientFacts {
+    /// Who the person is, without their clinical record: the demographic fields and the
+    /// engagement signals, every clinical list empty. What the weekly review's groups read;
+    /// the fact store keeps it beside the facts.
+    pub fn summary(&self) -> PatientFacts {
+        PatientFacts {
+            id: self.id.clone(),
+            birth_date: self.birth_date,
+            gender: self.gender.clone(),
+            deceased_boolean: self.deceased_boolean,
+            deceased_date: self.deceased_date,
+            language: self.language.clone(),
+            payer: self.payer.clone(),
+            race: self.race.clone(),
+            ethnicity: self.ethnicity.clone(),
+            engagement: self.engagement.clone(),
+            ..PatientFacts::default()
+        }
+    }
+
     /// Reads one patient's stored resources (type, body). Bodies that are not JSON are passed
     /// over: the importer only stores valid JSON.
     pub fn from_resources(

@@ -611,6 +611,7 @@ async fn panel(
             items,
             cursor,
             more,
+            team: caller.team.clone(),
         }))
     })
     .await

@@ -604,6 +604,7 @@ fn the_wire_types_are_documented_field_by_field() {
             items: vec![item],
             cursor: 1,
             more: true,
+            team: "north".into(),
         },
     ));
     problems.extend(check_type(

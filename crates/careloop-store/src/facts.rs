@@ -17,6 +17,14 @@ pub struct PersonSources {
     pub signals: Vec<(String, String)>,
 }
 
+/// One person's facts as written: the facts, and the summary the review reads (both in the
+/// caller's encoding).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredFacts {
+    pub facts: Vec<u8>,
+    pub summary: Vec<u8>,
+}
+
 impl Store {
     /// The encoding the stored facts were written with (0: none yet).
     pub fn fact_schema(&self) -> Result<i64> {
@@ -77,21 +85,33 @@ impl Store {
             .collect()
     }
 
-    /// Writes derived facts (`None`: the person has no data left, their facts go) and takes
-    /// the people off the stale list, in one transaction.
-    pub fn put_facts(&mut self, facts: &[(String, Option<Vec<u8>>)]) -> Result<()> {
+    /// Writes derived facts with their summaries (`None`: the person has no data left, their
+    /// facts go) and takes the people off the stale list, in one transaction.
+    pub fn put_facts(&mut self, facts: &[(String, Option<StoredFacts>)]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut put = tx.prepare_cached(
                 "INSERT INTO fact (patient_id, facts) VALUES (?1, ?2)
                  ON CONFLICT (patient_id) DO UPDATE SET facts = excluded.facts",
             )?;
+            let mut put_summary = tx.prepare_cached(
+                "INSERT INTO fact_summary (patient_id, summary) VALUES (?1, ?2)
+                 ON CONFLICT (patient_id) DO UPDATE SET summary = excluded.summary",
+            )?;
             let mut remove = tx.prepare_cached("DELETE FROM fact WHERE patient_id = ?1")?;
+            let mut remove_summary =
+                tx.prepare_cached("DELETE FROM fact_summary WHERE patient_id = ?1")?;
             let mut fresh = tx.prepare_cached("DELETE FROM fact_dirty WHERE patient_id = ?1")?;
-            for (patient_id, blob) in facts {
-                match blob {
-                    Some(blob) => put.execute(params![patient_id, blob])?,
-                    None => remove.execute(params![patient_id])?,
+            for (patient_id, stored) in facts {
+                match stored {
+                    Some(stored) => {
+                        put.execute(params![patient_id, stored.facts])?;
+                        put_summary.execute(params![patient_id, stored.summary])?;
+                    }
+                    None => {
+                        remove.execute(params![patient_id])?;
+                        remove_summary.execute(params![patient_id])?;
+                    }
                 };
                 fresh.execute(params![patient_id])?;
             }
@@ -138,6 +158,23 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare("SELECT patient_id, facts FROM fact ORDER BY patient_id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            let blob = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+            visit(id, blob)?;
+        }
+        Ok(())
+    }
+
+    /// Calls `visit(patient_id, summary)` for every stored person's summary, in id order.
+    pub fn for_each_fact_summary(
+        &self,
+        mut visit: impl FnMut(&str, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT patient_id, summary FROM fact_summary ORDER BY patient_id")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;

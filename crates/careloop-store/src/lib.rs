@@ -30,7 +30,7 @@ pub use audit::{AuditEntry, AuditHead, AuditOutcome, AuditProblem, AuditReport, 
 pub use cohorts::{CohortMember, CohortRun, PublishedDefinition};
 pub use error::{Result, StoreError};
 pub use events::{Event, NewEvent};
-pub use facts::PersonSources;
+pub use facts::{PersonSources, StoredFacts};
 pub use key::{CacheKey, KeySource};
 pub use migrate::LATEST_SCHEMA_VERSION;
 pub use resources::{

@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0008_fact_store",
         include_str!("../../../schema/migrations/0008_fact_store.sql"),
     ),
+    (
+        9,
+        "0009_fact_summary",
+        include_str!("../../../schema/migrations/0009_fact_summary.sql"),
+    ),
 ];
 
 /// The newest schema this build knows.

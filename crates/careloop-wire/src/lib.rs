@@ -216,6 +216,10 @@ pub struct PanelPage {
     pub items: Vec<PanelItem>,
     pub cursor: i64,
     pub more: bool,
+    /// The team whose panel this is (the workstation derives case ids from it). Absent from
+    /// servers before it was added.
+    #[serde(default)]
+    pub team: String,
 }
 
 /// Every error: a stable code and a message naming what and where.
