@@ -165,7 +165,11 @@ commands! { $
     /// The worklist: the user's own cases, the unassigned pool, or another user's.
     fn worklist(&self, query: WorklistQuery) -> Vec<WorklistRow> {
         let filter = query.to_filter()?;
-        self.with_session(|c, s| c.worklist(s, &filter))
+        self.with_session(|c, s| {
+            // Brought current as of now first (a new day, an import, a sync).
+            c.bring_lists_current(s.at, Some(s))?;
+            c.worklist(s, &filter)
+        })
     }
 
     /// A case as the role may see it (the read is audited).

@@ -178,13 +178,20 @@ impl DesktopSession {
     /// keep an idle session open. Without a server, or with nobody signed in, it only
     /// reports the status.
     pub(super) fn sync_round(&self) -> Result<SyncStatus> {
-        let user = self.signed()?.as_ref().map(|s| s.user.clone());
-        if let (Some(user), Some(connector)) = (user, self.connector.clone()) {
+        let signed = self.signed()?.as_ref().map(|s| (s.user.clone(), s.role));
+        if let (Some((user, role)), Some(connector)) = (signed, self.connector.clone()) {
             if !self.syncing.swap(true, Ordering::SeqCst) {
                 let outcome = self.round(&user, connector.as_ref());
                 self.syncing.store(false, Ordering::SeqCst);
                 let now = (self.clock)();
                 Locked(&self.careloop).with(|c| c.sync_record(&outcome, now))?;
+                // The lists follow what the round brought, as the signed-in user.
+                let session = crate::Session {
+                    user,
+                    role,
+                    at: now,
+                };
+                Locked(&self.careloop).with(|c| c.bring_lists_current(now, Some(&session)))?;
             }
         }
         self.current_sync_status()

@@ -350,6 +350,7 @@ mirror_enum! {
     /// Why a case is closed.
     CloseReasonName => CloseReason {
         Stable, ReEngaged, GapClosed, Declined, Unreachable, MovedOrDeceased, NotAppropriate,
+        ResolvedByNewData, LeftSegment,
     }
 }
 mirror_enum! {

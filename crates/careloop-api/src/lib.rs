@@ -11,6 +11,7 @@ mod derived;
 pub mod desktop;
 pub mod dto;
 mod error;
+pub mod lists;
 pub mod operations;
 pub mod review;
 pub mod search;

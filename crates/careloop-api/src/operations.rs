@@ -112,6 +112,10 @@ pub struct WorklistRow {
     pub last_contact: Option<String>,
     pub attempts: u32,
     pub suggestion: Option<SuggestionDto>,
+    /// Why a closed case closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub reason: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -143,7 +147,7 @@ pub struct OpenedCases {
     pub already_open: u32,
 }
 
-fn audit(
+pub(crate) fn audit_entry(
     session: &Session,
     action: &str,
     patient_id: Option<&str>,
@@ -160,6 +164,8 @@ fn audit(
         outcome,
     }
 }
+
+use audit_entry as audit;
 
 fn to_new_event(r: &Recorded, after: Option<Uuid>) -> Result<NewEvent> {
     Ok(NewEvent {
@@ -488,13 +494,34 @@ impl Careloop {
             })
             .collect();
         let team = self.team()?;
+        let already_open = {
+            let ops = self.ops()?;
+            decide::open_cases(&ops.state, &ops.policy, session.at, &team, &worklists).already_open
+        };
+        let opened =
+            self.open_from_worklists(session, &team, &worklists, &format!("as of {as_of}"))?;
+        Ok(OpenedCases {
+            opened,
+            already_open,
+        })
+    }
+
+    /// Opens a case for each worklist row without an open case in its segment
+    /// ([`decide::open_cases`]), in one transaction with one audit entry ("N cases {what}").
+    /// Returns how many were opened.
+    pub(crate) fn open_from_worklists(
+        &mut self,
+        session: &Session,
+        team: &str,
+        worklists: &[decide::SegmentWorklist],
+        what: &str,
+    ) -> Result<u32> {
         let ops = self.ops()?;
-        let openings = decide::open_cases(&ops.state, &ops.policy, session.at, &team, &worklists);
+        let openings = decide::open_cases(&ops.state, &ops.policy, session.at, team, worklists);
         let opened = openings.events.len() as u32;
-        let already_open = openings.already_open;
-        let batch = openings.events;
         // One transaction for the whole batch, one audit entry for it.
-        let recorded: Vec<Recorded> = batch
+        let recorded: Vec<Recorded> = openings
+            .events
             .into_iter()
             .map(|(patient_id, event)| Recorded {
                 id: new_id(session),
@@ -509,14 +536,11 @@ impl Careloop {
             session,
             "case.open_from_worklist",
             None,
-            Some(format!("{opened} cases as of {as_of}")),
+            Some(format!("{opened} cases {what}")),
             AuditOutcome::Allowed,
         );
         self.commit_recorded(recorded, entry)?;
-        Ok(OpenedCases {
-            opened,
-            already_open,
-        })
+        Ok(opened)
     }
 
     /// The operation's role check (a refusal audited), then its decision from
@@ -894,6 +918,7 @@ impl Careloop {
                         when: s.when,
                         reason: s.reason,
                     }),
+                    reason: c.closed_reason.map(|r| r.to_string()),
                 }
             })
             .collect();

@@ -334,7 +334,7 @@ impl Careloop {
     }
 
     /// The latest recorded attempt per person, from the event log.
-    fn last_contacts(&self) -> Result<HashMap<String, NaiveDate>> {
+    pub(crate) fn last_contacts(&self) -> Result<HashMap<String, NaiveDate>> {
         let mut last: HashMap<String, NaiveDate> = HashMap::new();
         let mut after = 0;
         loop {

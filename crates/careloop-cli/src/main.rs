@@ -375,6 +375,12 @@ fn command_name(command: &Command) -> &'static str {
             CaseAction::Assign { .. } => "case assign",
             CaseAction::Attempt { .. } => "case attempt",
             CaseAction::Close { .. } => "case close",
+            CaseAction::Review { action } => match action {
+                ops::ReviewAction::List { .. } => "case review list",
+                ops::ReviewAction::Open { .. } => "case review open",
+                ops::ReviewAction::Dismiss { .. } => "case review dismiss",
+            },
+            CaseAction::Changes { .. } => "case changes",
         },
         Command::Callback { action, .. } => match action {
             CallbackAction::List { .. } => "callback list",
@@ -641,6 +647,13 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             })?;
             if let Some(bar) = bar {
                 bar.finish_and_clear();
+            }
+            // The lists follow the new data (the cases too, when someone can act).
+            let at = ops::now()?;
+            let session = ops::lists_session(&careloop, at)?;
+            let lists = careloop.bring_lists_current(at, session.as_ref())?;
+            if lists.entered + lists.exited + lists.opened > 0 && format == Format::Text {
+                eprintln!("careloop: lists as of {}: {}", lists.as_of, lists.summary);
             }
             // Totals only: the per-type maps' keys come from the files (`skipped` holds any
             // resourceType a file names).

@@ -53,7 +53,10 @@ impl Actor {
     }
 
     fn session_with(&self, careloop: &Careloop, role_given: bool) -> Result<Session, ApiError> {
-        let at = self.at.unwrap_or_else(Utc::now);
+        let at = match self.at {
+            Some(at) => at,
+            None => now()?,
+        };
         let asked_role = self.role.as_deref().filter(|_| role_given);
         if let Some((user, role)) = careloop.server_identity(self.as_user.as_deref(), asked_role)? {
             return Ok(Session { user, role, at });
@@ -71,6 +74,39 @@ impl Actor {
             .map_err(|e: careloop_api::ops::OpsError| bad(e.to_string()))?;
         Ok(Session { user, role, at })
     }
+}
+
+/// Now: `CARELOOP_NOW` (RFC 3339) when set, so scripts and tests can fix today; else the
+/// clock.
+pub fn now() -> Result<DateTime<Utc>, ApiError> {
+    match std::env::var("CARELOOP_NOW") {
+        Ok(text) if !text.trim().is_empty() => DateTime::parse_from_rfc3339(text.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                bad(format!(
+                    "CARELOOP_NOW {text:?} is not an RFC 3339 time: {e}"
+                ))
+            }),
+        _ => Ok(Utc::now()),
+    }
+}
+
+/// Who the live lists act as when no one is named (after an import): on a cache that syncs,
+/// the user the server last signed in here; without a server, `careloop` as a supervisor
+/// (the workstation's own automatic openings and closings, audited as such). `None` on a
+/// synced cache nobody signed in to: the cases follow at the next command with a user.
+pub fn lists_session(careloop: &Careloop, at: DateTime<Utc>) -> Result<Option<Session>, ApiError> {
+    if let Some((user, role)) = careloop.server_identity(None, None).ok().flatten() {
+        return Ok(Some(Session { user, role, at }));
+    }
+    if careloop.server_configured()? {
+        return Ok(None);
+    }
+    Ok(Some(Session {
+        user: "careloop".to_owned(),
+        role: Role::Supervisor,
+        at,
+    }))
 }
 
 fn bad(message: impl Into<String>) -> ApiError {
@@ -167,6 +203,45 @@ pub enum CaseAction {
         reason: String,
         #[arg(long)]
         note: Option<String>,
+    },
+    /// Entrants of review segments waiting for a supervisor: list, open, dismiss.
+    Review {
+        #[command(subcommand)]
+        action: ReviewAction,
+    },
+    /// Recorded entries into and exits from segments, with their evidence.
+    Changes {
+        /// From this day on (default: everything).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        since: Option<NaiveDate>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ReviewAction {
+    /// Who waits for review, with why they entered.
+    List {
+        #[arg(long, value_name = "ID")]
+        segment: Option<String>,
+    },
+    /// Open cases for some or all of a segment's entrants (supervisor).
+    Open {
+        #[arg(long, value_name = "ID")]
+        segment: String,
+        /// Every entrant waiting in the segment.
+        #[arg(long, conflicts_with = "people")]
+        all: bool,
+        #[arg(value_name = "PERSON_ID", required_unless_present = "all")]
+        people: Vec<String>,
+    },
+    /// Dismiss an entrant with a reason: not proposed again in this episode (supervisor).
+    Dismiss {
+        #[arg(value_name = "PERSON_ID")]
+        person: String,
+        #[arg(long, value_name = "ID")]
+        segment: String,
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -334,6 +409,63 @@ fn print_queue(items: &[QueueItem], format: Format) -> Result<(), ApiError> {
     Ok(())
 }
 
+fn review(
+    careloop: &mut Careloop,
+    action: ReviewAction,
+    session: &Session,
+    format: Format,
+) -> Result<(), ApiError> {
+    match action {
+        ReviewAction::List { segment } => {
+            let rows = careloop.to_review(segment.as_deref())?;
+            match format {
+                Format::Json => outln!("{}", to_json(&rows)?),
+                Format::Text => {
+                    for r in &rows {
+                        outln!(
+                            "{} {:<28} since {} p{:<3} {}  {}",
+                            r.patient_id,
+                            r.segment_id,
+                            r.since,
+                            r.priority,
+                            r.placement,
+                            r.evidence.join("; ")
+                        );
+                    }
+                    outln!("{} waiting for review", rows.len());
+                }
+            }
+        }
+        ReviewAction::Open {
+            segment,
+            all,
+            people,
+        } => {
+            let people = (!all).then_some(people.as_slice());
+            let opened = careloop.review_open(session, &segment, people)?;
+            match format {
+                Format::Json => outln!("{}", to_json(&serde_json::json!({ "opened": opened }))?),
+                Format::Text => outln!("opened {opened} cases in {segment}"),
+            }
+        }
+        ReviewAction::Dismiss {
+            person,
+            segment,
+            reason,
+        } => {
+            careloop.review_dismiss(session, &segment, &person, &reason)?;
+            match format {
+                Format::Json => outln!(
+                    "{}",
+                    to_json(&serde_json::json!({ "dismissed": person, "segment_id": segment }))?
+                ),
+                Format::Text => outln!("dismissed {person} from review in {segment}"),
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn case(
     careloop: &mut Careloop,
     action: CaseAction,
@@ -341,7 +473,33 @@ pub fn case(
 ) -> Result<ExitCode, ApiError> {
     let session = actor.session(careloop)?;
     let format = actor.format;
+    // Every list this reads is first brought current as of the session's day.
+    let lists = careloop.bring_lists_current(session.at, Some(&session))?;
+    if lists.entered + lists.exited + lists.opened > 0 && format == Format::Text {
+        eprintln!("careloop: lists as of {}: {}", lists.as_of, lists.summary);
+    }
     match action {
+        CaseAction::Review { action } => review(careloop, action, &session, format)?,
+        CaseAction::Changes { since } => {
+            let changes = careloop.membership_changes(since)?;
+            match format {
+                Format::Json => outln!("{}", to_json(&changes)?),
+                Format::Text => {
+                    for c in &changes {
+                        outln!(
+                            "{} {:<7} {:<28} {} ({}): {}",
+                            c.day,
+                            c.change,
+                            c.segment_id,
+                            c.patient_id,
+                            c.reason,
+                            c.evidence.join("; ")
+                        );
+                    }
+                    outln!("{} changes", changes.len());
+                }
+            }
+        }
         CaseAction::Open { as_of, definitions } => {
             let opened = careloop.open_cases(&session, as_of, definitions.as_deref())?;
             match format {

@@ -353,8 +353,22 @@ pub(crate) fn sync(careloop: &mut Careloop, action: SyncAction) -> Result<ExitCo
                 // identity here, as after `sync login`.
                 careloop.remember_server_sign_in(&as_user, t.role(), password, Utc::now())?;
             }
-            let report =
-                careloop.sync_once(&mut t as &mut dyn Transport, at.unwrap_or_else(Utc::now))?;
+            let at = match at {
+                Some(at) => at,
+                None => crate::ops::now()?,
+            };
+            let mut report = careloop.sync_once(&mut t as &mut dyn Transport, at)?;
+            // The lists follow what arrived; the cases they open or close go out at once.
+            let identity = careloop.server_identity(Some(&as_user), None)?;
+            let session = identity.map(|(user, role)| careloop_api::Session { user, role, at });
+            let lists = careloop.bring_lists_current(at, session.as_ref())?;
+            if lists.opened + lists.closed_by_new_data + lists.closed_left_segment > 0 {
+                let again = careloop.sync_once(&mut t as &mut dyn Transport, at)?;
+                report.pushed += again.pushed;
+                report.duplicates += again.duplicates;
+                report.pulled += again.pulled;
+                report.superseded.extend(again.superseded);
+            }
             tracing::info!(
                 target: "careloop_sync",
                 pushed = report.pushed,

@@ -1095,3 +1095,127 @@ fn the_weekly_review_computes_after_a_claim_clash_on_every_workstation() {
         assert_eq!(owners, ["ana"], "on {name} workstation: the case is ana's");
     }
 }
+
+/// The "to review" list of review segments: a supervisor opens one entrant's case and
+/// dismisses another with a reason (not proposed again in the episode); a coordinator may
+/// not; "now" comes from CARELOOP_NOW.
+#[test]
+fn entrants_to_review_are_opened_or_dismissed_by_a_supervisor() {
+    let env = Env::new();
+    let panel = env.path("panel");
+    let p = panel.to_str().unwrap();
+    let demo = [
+        "demo",
+        "--patients",
+        "200",
+        "--as-of",
+        "2026-06-30",
+        "--out",
+        p,
+    ];
+    assert!(env.run(&demo).status.success());
+    let now = "2026-07-01T09:00:00Z";
+    let run = |user: &str, role: &str, args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--as-user", user, "--role", role, "--format", "json"]);
+        env.command(&all).env("CARELOOP_NOW", now).output().unwrap()
+    };
+    let import = env
+        .command(&["import", p])
+        .env("CARELOOP_NOW", now)
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{}", stderr(&import));
+
+    let out = run("sue", "supervisor", &["case", "review", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(rows.len() >= 2, "{rows:?}");
+    let segment = rows[0]["segment_id"].as_str().unwrap().to_owned();
+    let waiting: Vec<String> = rows
+        .iter()
+        .filter(|r| r["segment_id"] == segment.as_str())
+        .map(|r| r["patient_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(waiting.len() >= 2, "two entrants of {segment}: {rows:?}");
+    assert!(rows[0]["since"] == "2026-07-01", "{:?}", rows[0]);
+
+    // Only a supervisor decides, and a dismissal needs a reason.
+    let out = run(
+        "ana",
+        "coordinator",
+        &[
+            "case",
+            "review",
+            "dismiss",
+            &waiting[0],
+            "--segment",
+            &segment,
+            "--reason",
+            "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("forbidden"), "{}", stderr(&out));
+    let out = run(
+        "sue",
+        "supervisor",
+        &[
+            "case",
+            "review",
+            "dismiss",
+            &waiting[0],
+            "--segment",
+            &segment,
+            "--reason",
+            " ",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = run(
+        "sue",
+        "supervisor",
+        &[
+            "case",
+            "review",
+            "dismiss",
+            &waiting[0],
+            "--segment",
+            &segment,
+            "--reason",
+            "seen by her GP last week",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(
+        "sue",
+        "supervisor",
+        &["case", "review", "open", &waiting[1], "--segment", &segment],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let opened: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(opened["opened"], 1);
+
+    let out = run(
+        "sue",
+        "supervisor",
+        &["case", "review", "list", "--segment", &segment],
+    );
+    let left: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(left
+        .iter()
+        .all(|r| r["patient_id"] != waiting[0].as_str() && r["patient_id"] != waiting[1].as_str()));
+    assert_eq!(left.len(), waiting.len() - 2);
+
+    let out = run("ana", "coordinator", &["case", "list", "--pool"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pool: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let case = pool
+        .iter()
+        .find(|r| r["patient_id"] == waiting[1].as_str() && r["segment_id"] == segment.as_str())
+        .expect("the reviewed entrant's case is in the pool");
+    assert_eq!(case["status"], "open");
+    assert!(case["case_id"].as_str().is_some());
+    assert!(case.get("reason").is_none());
+}

@@ -108,6 +108,12 @@ named_enum! {
         Unreachable = "unreachable",
         MovedOrDeceased = "moved_or_deceased",
         NotAppropriate = "not_appropriate",
+        /// The data shows the gap closed (a screening result arrived): closed by the live
+        /// lists, with the evidence in the note.
+        ResolvedByNewData = "resolved_by_new_data",
+        /// The person left the segment for another reason the data shows (died, left the
+        /// panel, no longer meets the rule): closed by the live lists, the reason in the note.
+        LeftSegment = "left_segment",
     }
 }
 

@@ -36,10 +36,39 @@ pub struct SegmentDefinition {
     /// Members whose engagement tier is dormant are held back: re-engagement comes first.
     #[serde(default)]
     pub hold_back_dormant: bool,
+    /// What happens when a person enters: `automatic` opens a case at once, `review` puts
+    /// them on the owner's "to review" list. Unset: see [`SegmentDefinition::opening`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening: Option<Opening>,
 }
 
 fn default_contact_within() -> u32 {
     5
+}
+
+/// A segment's opening policy (see [`SegmentDefinition::opening`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Opening {
+    Automatic,
+    Review,
+}
+
+impl SegmentDefinition {
+    /// The opening policy in force: the definition's, else `review` for sensitive segments
+    /// (behavioural health and other sensitive outreach) and escalation reviews (social
+    /// risk), `automatic` for the rest.
+    pub fn opening(&self) -> Opening {
+        self.opening.unwrap_or(
+            if self.channel_policy.sensitive
+                || self.outreach_purpose == OutreachPurpose::EscalationReview
+            {
+                Opening::Review
+            } else {
+                Opening::Automatic
+            },
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

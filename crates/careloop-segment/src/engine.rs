@@ -214,22 +214,11 @@ fn split(
             None => candidates.push(*id),
         }
     }
-    // Highest priority first, then by id: each total looked up once, not per comparison.
-    let mut ranked: Vec<(i32, &str)> = candidates
+    let ranked: Vec<(&str, i32)> = candidates
         .iter()
-        .map(|id| (priority.get(*id).map_or(0, |p| p.total), *id))
+        .map(|id| (*id, priority.get(*id).map_or(0, |p| p.total)))
         .collect();
-    ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-    let candidates: Vec<&str> = ranked.into_iter().map(|(_, id)| id).collect();
-    let capacity = (segment.definition.weekly_capacity as usize).min(candidates.len());
-    let mut worklist: Vec<String> = candidates[..capacity]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let mut overflow: Vec<String> = candidates[capacity..]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let (mut worklist, mut overflow) = place(segment.definition.weekly_capacity, ranked);
     let mut members: Vec<String> = members.iter().map(|(id, _)| id.to_string()).collect();
     members.sort();
     worklist.sort();
@@ -243,6 +232,23 @@ fn split(
         held_back,
         priority,
     }
+}
+
+/// Splits the members who are not held back into the worklist (the `capacity` with the
+/// highest priority, ties by id) and the overflow: the one rule for a segment's capacity,
+/// used by every run and by the live lists when a few people change.
+pub fn place(capacity: u32, mut candidates: Vec<(&str, i32)>) -> (Vec<String>, Vec<String>) {
+    candidates.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let capacity = (capacity as usize).min(candidates.len());
+    let worklist = candidates[..capacity]
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    let overflow = candidates[capacity..]
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    (worklist, overflow)
 }
 
 /// Explains one patient's place in one segment.

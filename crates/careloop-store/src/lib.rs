@@ -17,6 +17,7 @@ mod error;
 pub mod events;
 pub mod facts;
 pub mod key;
+pub mod lists;
 mod migrate;
 pub mod resources;
 pub mod sync;
@@ -32,6 +33,7 @@ pub use error::{Result, StoreError};
 pub use events::{Event, NewEvent};
 pub use facts::{PersonSources, StoredFacts};
 pub use key::{CacheKey, KeySource};
+pub use lists::{ListState, ListUpdate, Membership, MembershipChange, ReviewDismissal};
 pub use migrate::LATEST_SCHEMA_VERSION;
 pub use resources::{
     ImportTx, PatientSummary, PutOutcome, ResourceRecord, StoredPatient, StoredSignal,

@@ -55,6 +55,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0009_fact_summary",
         include_str!("../../../schema/migrations/0009_fact_summary.sql"),
     ),
+    (
+        10,
+        "0010_live_lists",
+        include_str!("../../../schema/migrations/0010_live_lists.sql"),
+    ),
 ];
 
 /// The newest schema this build knows.

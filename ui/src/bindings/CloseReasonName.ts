@@ -3,4 +3,4 @@
 /**
  * Why a case is closed.
  */
-export type CloseReasonName = "stable" | "re_engaged" | "gap_closed" | "declined" | "unreachable" | "moved_or_deceased" | "not_appropriate";
+export type CloseReasonName = "stable" | "re_engaged" | "gap_closed" | "declined" | "unreachable" | "moved_or_deceased" | "not_appropriate" | "resolved_by_new_data" | "left_segment";

@@ -8,4 +8,8 @@ export type WorklistRow = { case_id: string, patient_id: string, name: string, s
 /**
  * Why the person is on the list.
  */
-summary: string, preferred_language: string | null, preferred_channel: string | null, last_contact: string | null, attempts: number, suggestion: SuggestionDto | null, };
+summary: string, preferred_language: string | null, preferred_channel: string | null, last_contact: string | null, attempts: number, suggestion: SuggestionDto | null, 
+/**
+ * Why a closed case closed.
+ */
+reason?: string, };

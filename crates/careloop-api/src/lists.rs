@@ -1,0 +1,875 @@
+//! Live lists: every segment in force keeps its membership current, and the cases follow.
+//!
+//! [`Careloop::bring_lists_current`] is the one entry point. It is called after an import and
+//! a sync, and by every command that reads lists, with the time it is asked at:
+//!
+//! - On a new day, with new definitions in force, or the first time: everyone is evaluated
+//!   as of the day (windows move: a mammogram turns 27 months old tonight).
+//! - Otherwise only the people whose facts were written since (`list_dirty`, kept by the fact
+//!   store) and those contacted since (the re-contact cooldown) are evaluated again; the
+//!   capacity split is redone from the stored priorities (`engine::place`, the one rule).
+//! - Each entry and exit is recorded with the evidence that caused it: for an entry, the
+//!   conditions met with their facts; for an exit, why (`gap_closed` with the fact that
+//!   closed it, `died`, `left_panel`, `no_longer_met` with the condition no longer met,
+//!   `segment_withdrawn`).
+//!
+//! With a coordinator's or supervisor's session the cases are then reconciled with the
+//! memberships (idempotent, so a deferred reconciliation catches up): an `automatic` segment's
+//! entrants on its worklist get a case (the members the first evaluation found are the
+//! backlog a supervisor opens with `case open`) (its id derived from team, person, segment and episode, so no
+//! second case anywhere), and an open case whose person left the segment is closed as
+//! `resolved_by_new_data` (gap closed) or `left_segment` (the reason in the note), unless
+//! work is still pending on it (it then stays open and is counted). A `review` segment's
+//! entrants wait on the "to review" list ([`Careloop::to_review`]) until a supervisor opens
+//! or dismisses them; a dismissal holds for the episode.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use careloop_ops::{decide, CloseReason, Role};
+use careloop_segment::definition::Opening;
+use careloop_segment::eval::ConditionOutcome;
+use careloop_segment::{engine, Catalog, PatientFacts};
+use careloop_store::AuditOutcome;
+use careloop_store::{ListState, ListUpdate, Membership, MembershipChange, ReviewDismissal};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::operations::Session;
+use crate::{ApiError, Careloop, ErrorCode, Result};
+
+/// What bringing the lists current did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ListsChanged {
+    /// The day the lists are current for (YYYY-MM-DD).
+    pub as_of: String,
+    /// Everyone was evaluated (a new day, new definitions, or the first time).
+    pub full: bool,
+    /// People evaluated.
+    pub evaluated: u32,
+    pub entered: u32,
+    pub exited: u32,
+    /// Cases opened for entrants of automatic segments.
+    pub opened: u32,
+    /// Cases closed because the data shows the gap closed.
+    pub closed_by_new_data: u32,
+    /// Cases closed because the person left the segment otherwise (died, left the panel, no
+    /// longer meets the rule).
+    pub closed_left_segment: u32,
+    /// Exits whose case stays open: work is pending on it (a callback, an escalation, a
+    /// referral).
+    pub kept_open: u32,
+    /// One line for the screen: "3 new in Post-discharge · 1 closed by new data".
+    pub summary: String,
+}
+
+/// An entrant of a `review` segment waiting for a supervisor's decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ToReview {
+    pub patient_id: String,
+    pub segment_id: String,
+    pub segment_name: String,
+    /// The day the person entered (YYYY-MM-DD).
+    pub since: String,
+    pub priority: i32,
+    /// worklist or overflow.
+    pub placement: String,
+    /// Why the person entered: the conditions met, with their facts.
+    pub evidence: Vec<String>,
+}
+
+/// One recorded entry or exit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct MembershipChangeDto {
+    pub day: String,
+    pub segment_id: String,
+    pub patient_id: String,
+    /// entered or exited.
+    pub change: String,
+    pub reason: String,
+    pub evidence: Vec<String>,
+}
+
+const RECONCILED: &str = "lists_reconciled";
+
+impl Careloop {
+    /// Brings every segment's membership current as of the day of `at` (see the module
+    /// doc), then, with a coordinator's or supervisor's session, the cases.
+    pub fn bring_lists_current(
+        &mut self,
+        at: DateTime<Utc>,
+        session: Option<&Session>,
+    ) -> Result<ListsChanged> {
+        let today = at.date_naive();
+        let day = today.to_string();
+        let catalog = self.catalog(None)?;
+        let state = self.store.list_state()?;
+        let last_seq = self.store.last_event_seq()?;
+        let full = state.as_of.as_deref() != Some(day.as_str())
+            || state.definitions_version.as_deref() != Some(catalog.version.as_str());
+        // Nothing new (the common case of a command reading lists): no panel to load.
+        let idle = !full
+            && last_seq == state.event_seq
+            && self.store.stale_fact_count()? == 0
+            && self.store.list_dirty_count()? == 0;
+        let panel = if idle {
+            std::sync::Arc::new(Vec::new())
+        } else {
+            self.panel_facts()?
+        };
+        let mut changed = ListsChanged {
+            as_of: day.clone(),
+            full,
+            ..ListsChanged::default()
+        };
+        let next_state = ListState {
+            as_of: Some(day.clone()),
+            definitions_version: Some(catalog.version.clone()),
+            event_seq: last_seq,
+        };
+        if full {
+            let update = self.evaluate_lists(
+                &catalog,
+                &panel,
+                None,
+                (today, at),
+                state.as_of.is_none(),
+                next_state,
+                &mut changed,
+            )?;
+            self.store.apply_list_update(&update)?;
+        } else if !idle {
+            let mut people: BTreeSet<String> = self.store.list_dirty()?.into_iter().collect();
+            people.extend(self.contacted_after(state.event_seq)?);
+            if !people.is_empty() || last_seq != state.event_seq {
+                let update = self.evaluate_lists(
+                    &catalog,
+                    &panel,
+                    Some(&people),
+                    (today, at),
+                    false,
+                    next_state,
+                    &mut changed,
+                )?;
+                self.store.apply_list_update(&update)?;
+            }
+        }
+        if let Some(session) =
+            session.filter(|s| matches!(s.role, Role::Coordinator | Role::Supervisor))
+        {
+            self.reconcile_cases(session, &catalog, &mut changed)?;
+        }
+        changed.summary = summary_line(&changed, &self.changes_named(&catalog, &changed)?);
+        if changed.entered + changed.exited > 0 {
+            tracing::info!(
+                full = changed.full,
+                evaluated = changed.evaluated,
+                entered = changed.entered,
+                exited = changed.exited,
+                opened = changed.opened,
+                "lists brought current"
+            );
+        }
+        Ok(changed)
+    }
+
+    /// People with an attempt recorded after local event `after`.
+    fn contacted_after(&self, after: i64) -> Result<BTreeSet<String>> {
+        let mut people = BTreeSet::new();
+        let mut cursor = after;
+        loop {
+            let batch = self.store.events_after(cursor, 10_000)?;
+            let Some(tail) = batch.last() else { break };
+            cursor = tail.seq;
+            people.extend(
+                batch
+                    .iter()
+                    .filter(|e| e.kind == crate::segmentation::ATTEMPT_EVENT)
+                    .map(|e| e.subject.clone()),
+            );
+        }
+        Ok(people)
+    }
+
+    /// Evaluates everyone (`people` = None) or those people, and works out the memberships,
+    /// placements and changes to write. `baseline`: the first evaluation of this cache,
+    /// whose members are recorded as they are, not as entries.
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_lists(
+        &mut self,
+        catalog: &Catalog,
+        panel: &[PatientFacts],
+        people: Option<&BTreeSet<String>>,
+        (today, at): (NaiveDate, DateTime<Utc>),
+        baseline: bool,
+        state: ListState,
+        changed: &mut ListsChanged,
+    ) -> Result<ListUpdate> {
+        let contacts = self.last_contacts()?;
+        let subset: Vec<PatientFacts>;
+        let evaluated: &[PatientFacts] = match people {
+            None => panel,
+            Some(people) => {
+                subset = people
+                    .iter()
+                    .filter_map(|id| facts_of(panel, id).cloned())
+                    .collect();
+                &subset
+            }
+        };
+        changed.evaluated = match people {
+            None => panel.len() as u32,
+            Some(people) => people.len() as u32,
+        };
+        let cohorts = engine::run(catalog, evaluated, &contacts, today);
+        let mut old: BTreeMap<String, BTreeMap<String, Membership>> = BTreeMap::new();
+        for m in self.store.memberships()? {
+            old.entry(m.segment_id.clone())
+                .or_default()
+                .insert(m.patient_id.clone(), m);
+        }
+        let day = today.to_string();
+        let at_text = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let mut update = ListUpdate {
+            state,
+            evaluated: people
+                .map(|p| p.iter().cloned().collect())
+                .unwrap_or_default(),
+            evaluated_everyone: people.is_none(),
+            ..ListUpdate::default()
+        };
+        let record = |update: &mut ListUpdate,
+                      segment_id: &str,
+                      patient_id: &str,
+                      change: &str,
+                      reason: &str,
+                      evidence: Vec<String>| {
+            update.changes.push(MembershipChange {
+                seq: 0,
+                day: day.clone(),
+                at: at_text.clone(),
+                segment_id: segment_id.to_owned(),
+                patient_id: patient_id.to_owned(),
+                change: change.to_owned(),
+                reason: reason.to_owned(),
+                evidence: serde_json::to_string(&evidence).unwrap_or_else(|_| "[]".into()),
+                definitions_version: catalog.version.clone(),
+            });
+        };
+        for (segment, cohort) in catalog.segments.iter().zip(&cohorts) {
+            let id = &segment.definition.id;
+            let before = old.remove(id).unwrap_or_default();
+            let held: BTreeSet<&str> = cohort.held_back.iter().map(|(p, _)| p.as_str()).collect();
+            let now: HashMap<&str, (i32, bool)> = cohort
+                .members
+                .iter()
+                .map(|p| {
+                    let total = cohort.priority.get(p).map_or(0, |p| p.total);
+                    (p.as_str(), (total, held.contains(p.as_str())))
+                })
+                .collect();
+            // (priority, held back, since) of everyone in the segment after this evaluation.
+            let mut next: BTreeMap<String, (i32, bool, String)> = BTreeMap::new();
+            let is_evaluated = |p: &str| people.is_none_or(|people| people.contains(p));
+            for (p, m) in &before {
+                if !is_evaluated(p) {
+                    next.insert(
+                        p.clone(),
+                        (m.priority, m.placement == "held_back", m.since.clone()),
+                    );
+                }
+            }
+            let mut exits = Vec::new();
+            for p in before.keys().filter(|p| is_evaluated(p)) {
+                if !now.contains_key(p.as_str()) {
+                    exits.push(p.clone());
+                }
+            }
+            for (p, (priority, held)) in &now {
+                let since = match before.get(*p) {
+                    Some(m) => m.since.clone(),
+                    None => {
+                        if !baseline {
+                            let facts = facts_of(evaluated, p);
+                            let evidence = facts
+                                .map(|f| {
+                                    let last = contacts.get(*p).copied();
+                                    let e = engine::explain(catalog, segment, f, last, today);
+                                    e.conditions
+                                        .iter()
+                                        .filter(|c| c.held)
+                                        .map(condition_line)
+                                        .collect()
+                                })
+                                .unwrap_or_default();
+                            record(&mut update, id, p, "entered", "entered", evidence);
+                            changed.entered += 1;
+                        }
+                        day.clone()
+                    }
+                };
+                next.insert((*p).to_owned(), (*priority, *held, since));
+            }
+            for p in exits {
+                let (reason, evidence) = exit_reason(catalog, segment, panel, &p, today);
+                record(&mut update, id, &p, "exited", reason, evidence);
+                changed.exited += 1;
+                update.remove.push((id.clone(), p));
+            }
+            let candidates: Vec<(&str, i32)> = next
+                .iter()
+                .filter(|(_, (_, held, _))| !held)
+                .map(|(p, (priority, _, _))| (p.as_str(), *priority))
+                .collect();
+            let (worklist, _) = engine::place(segment.definition.weekly_capacity, candidates);
+            let worklist: BTreeSet<String> = worklist.into_iter().collect();
+            for (p, (priority, held, since)) in next {
+                let placement = if held {
+                    "held_back"
+                } else if worklist.contains(&p) {
+                    "worklist"
+                } else {
+                    "overflow"
+                };
+                let row = Membership {
+                    segment_id: id.clone(),
+                    patient_id: p,
+                    placement: placement.to_owned(),
+                    priority,
+                    since,
+                };
+                if before.get(&row.patient_id) != Some(&row) {
+                    update.set.push(row);
+                }
+            }
+        }
+        // Segments no longer in force (only a full evaluation sees new definitions).
+        if people.is_none() {
+            for (segment_id, members) in old {
+                for p in members.into_keys() {
+                    let evidence = vec![format!("segment {segment_id} is no longer in force")];
+                    record(
+                        &mut update,
+                        &segment_id,
+                        &p,
+                        "exited",
+                        "segment_withdrawn",
+                        evidence,
+                    );
+                    changed.exited += 1;
+                    update.remove.push((segment_id.clone(), p));
+                }
+            }
+        }
+        Ok(update)
+    }
+
+    /// Opens the cases automatic segments' worklist members are owed and closes the open
+    /// cases of people who left (see the module doc). Skipped when nothing moved since the
+    /// last reconciliation.
+    fn reconcile_cases(
+        &mut self,
+        session: &Session,
+        catalog: &Catalog,
+        changed: &mut ListsChanged,
+    ) -> Result<()> {
+        let last_change = self.store.last_membership_seq()?;
+        let marker = format!(
+            "{last_change}:{}:{}",
+            self.store.last_event_seq()?,
+            catalog.version
+        );
+        if self.store.sync_meta(RECONCILED)?.as_deref() == Some(marker.as_str()) {
+            return Ok(());
+        }
+        let memberships = self.store.memberships()?;
+        let member: BTreeSet<(&str, &str)> = memberships
+            .iter()
+            .map(|m| (m.segment_id.as_str(), m.patient_id.as_str()))
+            .collect();
+
+        // Exits: open cases whose person is no longer in their segment.
+        let leaving: Vec<(uuid::Uuid, String, String, DateTime<Utc>)> = self
+            .ops()?
+            .state
+            .cases
+            .values()
+            .filter(|c| c.status != careloop_ops::CaseStatus::Closed)
+            .filter(|c| {
+                catalog
+                    .segments
+                    .iter()
+                    .any(|s| s.definition.id == c.segment_id)
+            })
+            .filter(|c| !member.contains(&(c.segment_id.as_str(), c.patient_id.as_str())))
+            .map(|c| {
+                (
+                    c.case_id,
+                    c.segment_id.clone(),
+                    c.patient_id.clone(),
+                    c.opened_at,
+                )
+            })
+            .collect();
+        for (case_id, segment_id, patient_id, opened_at) in leaving {
+            let Some(exit) = self
+                .store
+                .last_membership_change(&segment_id, &patient_id)?
+                .filter(|c| c.change == "exited")
+                .filter(|c| {
+                    DateTime::parse_from_rfc3339(&c.at)
+                        .is_ok_and(|seen| seen.with_timezone(&Utc) >= opened_at)
+                })
+            else {
+                // Never recorded as a member (a case opened from other definitions): left
+                // to the people working it.
+                continue;
+            };
+            let evidence: Vec<String> = serde_json::from_str(&exit.evidence).unwrap_or_default();
+            let (reason, what) = if exit.reason == "gap_closed" {
+                (
+                    CloseReason::ResolvedByNewData,
+                    "the data shows the gap closed",
+                )
+            } else {
+                (CloseReason::LeftSegment, exit_text(&exit.reason))
+            };
+            let note = format!(
+                "Closed by the live lists on {}: {what}. {}",
+                exit.day,
+                evidence.join("; ")
+            );
+            match self.close_case(session, case_id, reason, Some(note.trim().to_owned())) {
+                Ok(_) if reason == CloseReason::ResolvedByNewData => {
+                    changed.closed_by_new_data += 1
+                }
+                Ok(_) => changed.closed_left_segment += 1,
+                Err(e) if e.code == ErrorCode::Conflict || e.code == ErrorCode::Refused => {
+                    changed.kept_open += 1
+                }
+                Err(e) => return Err(e),
+            }
+        }
+
+        // Entries: automatic segments' worklist members who entered (the lists recorded
+        // their entry; the members found by the first evaluation are the backlog, opened by
+        // a supervisor with `case open`) and have no case in this episode.
+        let team = self.team()?;
+        let mut owed: Vec<&Membership> = Vec::new();
+        for m in &memberships {
+            let automatic = catalog.segments.iter().any(|s| {
+                s.definition.id == m.segment_id && s.definition.opening() == Opening::Automatic
+            });
+            if automatic
+                && m.placement == "worklist"
+                && !has_case_since(&self.ops()?.state, &m.patient_id, &m.segment_id, &m.since)
+                && self
+                    .store
+                    .last_membership_change(&m.segment_id, &m.patient_id)?
+                    .is_some_and(|c| c.change == "entered" && c.day == m.since)
+            {
+                owed.push(m);
+            }
+        }
+        let mut worklists = Vec::new();
+        {
+            for segment in &catalog.segments {
+                let rows: Vec<(String, i32, String)> = owed
+                    .iter()
+                    .filter(|m| m.segment_id == segment.definition.id)
+                    .map(|m| {
+                        (
+                            m.patient_id.clone(),
+                            m.priority,
+                            format!("{}: entered on {}", segment.definition.name, m.since),
+                        )
+                    })
+                    .collect();
+                if !rows.is_empty() {
+                    worklists.push(decide::SegmentWorklist {
+                        segment_id: segment.definition.id.clone(),
+                        contact_within_working_days: segment.definition.contact_within_working_days,
+                        rows,
+                    });
+                }
+            }
+        }
+        if !worklists.is_empty() {
+            changed.opened += self.open_from_worklists(session, &team, &worklists, "live lists")?;
+        }
+        let last_change = self.store.last_membership_seq()?;
+        let marker = format!(
+            "{last_change}:{}:{}",
+            self.store.last_event_seq()?,
+            catalog.version
+        );
+        self.store.set_sync_meta(RECONCILED, &marker)?;
+        Ok(())
+    }
+
+    /// Entrants of `review` segments waiting for a decision: in the segment's worklist or
+    /// overflow, no case in this episode, not dismissed in it. Optionally of one segment.
+    pub fn to_review(&mut self, segment: Option<&str>) -> Result<Vec<ToReview>> {
+        let catalog = self.catalog(None)?;
+        let dismissed: BTreeSet<(String, String, String)> =
+            self.store.dismissals()?.into_iter().collect();
+        let memberships = self.store.memberships()?;
+        let mut rows = Vec::new();
+        for s in &catalog.segments {
+            if s.definition.opening() != Opening::Review
+                || segment.is_some_and(|wanted| wanted != s.definition.id)
+            {
+                continue;
+            }
+            for m in memberships
+                .iter()
+                .filter(|m| m.segment_id == s.definition.id && m.placement != "held_back")
+            {
+                if dismissed.contains(&(
+                    m.segment_id.clone(),
+                    m.patient_id.clone(),
+                    m.since.clone(),
+                )) || has_case_since(&self.ops()?.state, &m.patient_id, &m.segment_id, &m.since)
+                {
+                    continue;
+                }
+                let evidence = self
+                    .store
+                    .last_membership_change(&m.segment_id, &m.patient_id)?
+                    .filter(|c| c.change == "entered")
+                    .map(|c| serde_json::from_str(&c.evidence).unwrap_or_default())
+                    .unwrap_or_default();
+                rows.push(ToReview {
+                    patient_id: m.patient_id.clone(),
+                    segment_id: m.segment_id.clone(),
+                    segment_name: s.definition.name.clone(),
+                    since: m.since.clone(),
+                    priority: m.priority,
+                    placement: m.placement.clone(),
+                    evidence,
+                });
+            }
+        }
+        rows.sort_by(|a, b| {
+            (a.segment_id.as_str(), -a.priority, a.patient_id.as_str()).cmp(&(
+                b.segment_id.as_str(),
+                -b.priority,
+                b.patient_id.as_str(),
+            ))
+        });
+        Ok(rows)
+    }
+
+    /// A supervisor opens cases for entrants on the "to review" list of `segment` (`None`:
+    /// all of them). Returns how many were opened.
+    pub fn review_open(
+        &mut self,
+        session: &Session,
+        segment: &str,
+        people: Option<&[String]>,
+    ) -> Result<u32> {
+        self.require_supervisor(session, "open cases from the review list")?;
+        let catalog = self.catalog(None)?;
+        let definition = catalog
+            .segments
+            .iter()
+            .find(|s| s.definition.id == segment)
+            .map(|s| s.definition.clone())
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no segment {segment}")))?;
+        let waiting = self.to_review(Some(segment))?;
+        if let Some(people) = people {
+            if let Some(missing) = people
+                .iter()
+                .find(|p| !waiting.iter().any(|w| &w.patient_id == *p))
+            {
+                return Err(ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("{missing} is not waiting for review in {segment}"),
+                ));
+            }
+        }
+        let rows: Vec<(String, i32, String)> = waiting
+            .into_iter()
+            .filter(|w| people.is_none_or(|p| p.contains(&w.patient_id)))
+            .map(|w| {
+                let summary = format!("{}: entered on {}, reviewed", definition.name, w.since);
+                (w.patient_id, w.priority, summary)
+            })
+            .collect();
+        let team = self.team()?;
+        let worklists = [decide::SegmentWorklist {
+            segment_id: segment.to_owned(),
+            contact_within_working_days: definition.contact_within_working_days,
+            rows,
+        }];
+        self.open_from_worklists(session, &team, &worklists, "review list")
+    }
+
+    /// A supervisor dismisses an entrant on the "to review" list, with a reason: not
+    /// proposed again in this episode. Audited.
+    pub fn review_dismiss(
+        &mut self,
+        session: &Session,
+        segment: &str,
+        patient_id: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.require_supervisor(session, "dismiss an entrant")?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::BadInput,
+                "a dismissal needs a reason",
+            ));
+        }
+        let waiting = self
+            .to_review(Some(segment))?
+            .into_iter()
+            .find(|w| w.patient_id == patient_id)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("{patient_id} is not waiting for review in {segment}"),
+                )
+            })?;
+        self.store.dismiss_entrant(&ReviewDismissal {
+            segment_id: segment.to_owned(),
+            patient_id: patient_id.to_owned(),
+            since: waiting.since,
+            dismissed_by: session.user.clone(),
+            dismissed_at: session
+                .at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            reason: reason.to_owned(),
+        })?;
+        self.store.append_audit(&crate::operations::audit_entry(
+            session,
+            "case.review_dismiss",
+            Some(patient_id),
+            Some(format!("{segment}: {reason}")),
+            AuditOutcome::Allowed,
+        ))?;
+        Ok(())
+    }
+
+    /// Recorded entries and exits, oldest first, from the day `since` on (all when `None`).
+    pub fn membership_changes(&self, since: Option<NaiveDate>) -> Result<Vec<MembershipChangeDto>> {
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let batch = self.store.membership_changes(after, 10_000)?;
+            let Some(tail) = batch.last() else { break };
+            after = tail.seq;
+            out.extend(
+                batch
+                    .into_iter()
+                    .filter(|c| since.is_none_or(|d| c.day.as_str() >= d.to_string().as_str()))
+                    .map(|c| MembershipChangeDto {
+                        evidence: serde_json::from_str(&c.evidence).unwrap_or_default(),
+                        day: c.day,
+                        segment_id: c.segment_id,
+                        patient_id: c.patient_id,
+                        change: c.change,
+                        reason: c.reason,
+                    }),
+            );
+        }
+        Ok(out)
+    }
+
+    fn require_supervisor(&mut self, session: &Session, what: &str) -> Result<()> {
+        if session.role == Role::Supervisor {
+            return Ok(());
+        }
+        self.store.append_audit(&crate::operations::audit_entry(
+            session,
+            what,
+            None,
+            None,
+            AuditOutcome::Denied,
+        ))?;
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("a {} may not {what}", session.role),
+        ))
+    }
+
+    /// Segment names of this update's entries, for the summary line.
+    fn changes_named(
+        &self,
+        catalog: &Catalog,
+        changed: &ListsChanged,
+    ) -> Result<Vec<(String, u32)>> {
+        if changed.entered == 0 {
+            return Ok(Vec::new());
+        }
+        let mut by_segment: BTreeMap<String, u32> = BTreeMap::new();
+        let latest = self.store.membership_changes_of_day(&changed.as_of)?;
+        for c in latest.iter().filter(|c| c.change == "entered") {
+            *by_segment.entry(c.segment_id.clone()).or_default() += 1;
+        }
+        Ok(by_segment
+            .into_iter()
+            .map(|(id, n)| {
+                let name = catalog
+                    .segments
+                    .iter()
+                    .find(|s| s.definition.id == id)
+                    .map_or(id, |s| s.definition.name.clone());
+                (name, n)
+            })
+            .collect())
+    }
+}
+
+/// Whether the person has a case in the segment opened on or after `since` (the episode).
+fn has_case_since(
+    state: &careloop_ops::OpsState,
+    patient: &str,
+    segment: &str,
+    since: &str,
+) -> bool {
+    state.cases.values().any(|c| {
+        c.patient_id == patient
+            && c.segment_id == segment
+            && (c.status != careloop_ops::CaseStatus::Closed
+                || c.opened_at.date_naive().to_string().as_str() >= since)
+    })
+}
+
+fn facts_of<'a>(panel: &'a [PatientFacts], id: &str) -> Option<&'a PatientFacts> {
+    panel
+        .binary_search_by(|p| p.id.as_str().cmp(id))
+        .ok()
+        .map(|i| &panel[i])
+}
+
+/// Why a person left a segment, with the evidence.
+fn exit_reason(
+    catalog: &Catalog,
+    segment: &careloop_segment::Segment,
+    panel: &[PatientFacts],
+    patient: &str,
+    today: NaiveDate,
+) -> (&'static str, Vec<String>) {
+    let Some(facts) = facts_of(panel, patient) else {
+        return (
+            "left_panel",
+            vec!["no longer in the panel's data".to_owned()],
+        );
+    };
+    if facts.deceased_boolean || facts.deceased_date.is_some_and(|d| d <= today) {
+        let when = facts
+            .deceased_date
+            .map_or("recorded as deceased".to_owned(), |d| {
+                format!("died on {d}")
+            });
+        return ("died", vec![when]);
+    }
+    let explanation = engine::explain(catalog, segment, facts, None, today);
+    let failed = explanation.conditions.iter().find(|c| !c.held);
+    let closing = !careloop_segment::eval::closing_queries(&segment.rule).is_empty();
+    match failed {
+        Some(c) if closing && !c.evidence.is_empty() && c.text.starts_with("not ") => {
+            ("gap_closed", vec![condition_line(c)])
+        }
+        Some(c) => ("no_longer_met", vec![condition_line(c)]),
+        None => (
+            "no_longer_met",
+            vec![explanation
+                .why_not
+                .unwrap_or_else(|| "no longer meets the rule".to_owned())],
+        ),
+    }
+}
+
+fn exit_text(reason: &str) -> &'static str {
+    match reason {
+        "died" => "the person died",
+        "left_panel" => "the person left the panel",
+        "segment_withdrawn" => "the segment is no longer in force",
+        _ => "the person no longer meets the segment's rule",
+    }
+}
+
+/// A condition as one line: what it says, this person's values, and the facts it found.
+fn condition_line(c: &ConditionOutcome) -> String {
+    let mut line = c.text.clone();
+    let values: Vec<String> = c
+        .signals
+        .iter()
+        .map(|(name, v)| {
+            let v: serde_json::Value = v.clone().into();
+            match v {
+                serde_json::Value::String(s) => format!("{name} = {s}"),
+                other => format!("{name} = {other}"),
+            }
+        })
+        .collect();
+    if !values.is_empty() {
+        line.push_str(&format!(" ({})", values.join(", ")));
+    }
+    let facts: Vec<String> = c
+        .evidence
+        .iter()
+        .map(|e| {
+            let date = e.date.map_or("undated".to_owned(), |d| d.to_string());
+            format!("{} {} {}", e.resource_type, date, e.code)
+        })
+        .collect();
+    if !facts.is_empty() {
+        line.push_str(&format!(": {}", facts.join(", ")));
+    }
+    line
+}
+
+/// "3 new in Post-discharge · 1 closed by new data", or "No changes".
+fn summary_line(changed: &ListsChanged, entered: &[(String, u32)]) -> String {
+    let mut parts: Vec<String> = entered
+        .iter()
+        .map(|(name, n)| format!("{n} new in {name}"))
+        .collect();
+    let left = changed.exited;
+    if changed.closed_by_new_data > 0 {
+        parts.push(format!("{} closed by new data", changed.closed_by_new_data));
+    }
+    if changed.closed_left_segment > 0 {
+        parts.push(format!(
+            "{} closed: left the segment",
+            changed.closed_left_segment
+        ));
+    }
+    if changed.opened > 0 {
+        parts.push(format!("{} cases opened", changed.opened));
+    }
+    if left > 0 && parts.iter().all(|p| !p.contains("closed")) {
+        parts.push(format!("{left} left a list"));
+    }
+    if parts.is_empty() {
+        "No changes".to_owned()
+    } else {
+        parts.join(" · ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_line_says_what_changed_in_words() {
+        let changed = ListsChanged {
+            entered: 3,
+            exited: 1,
+            closed_by_new_data: 1,
+            ..ListsChanged::default()
+        };
+        assert_eq!(
+            summary_line(&changed, &[("Post-discharge".into(), 3)]),
+            "3 new in Post-discharge · 1 closed by new data"
+        );
+        assert_eq!(summary_line(&ListsChanged::default(), &[]), "No changes");
+    }
+}

@@ -1,0 +1,256 @@
+//! Live lists on a real encrypted cache: memberships follow imports and the calendar, each
+//! entry and exit is recorded with its evidence, automatic segments open cases (one per
+//! person and episode), a gap closed by new data closes its case, and importing the same
+//! data again changes nothing.
+
+use std::path::Path;
+
+use careloop_api::{Careloop, Config, Role, Session, WorklistFilter};
+use careloop_store::KeySource;
+use chrono::{DateTime, Utc};
+
+const GAP: &str = "breast_cancer_screening_gap";
+
+fn open(dir: &Path) -> Careloop {
+    use std::os::unix::fs::PermissionsExt;
+    let key = dir.join("key");
+    if !key.exists() {
+        std::fs::write(&key, format!("{}\n", "3c".repeat(32))).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    Careloop::open(&Config {
+        data_dir: dir.join("data"),
+        key: KeySource::KeyFile(key),
+    })
+    .unwrap()
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn sue(time: &str) -> Session {
+    Session {
+        user: "sue".into(),
+        role: Role::Supervisor,
+        at: at(time),
+    }
+}
+
+fn patient(id: &str, gender: &str, born: &str) -> String {
+    format!(
+        r#"{{"resourceType":"Patient","id":"{id}","gender":"{gender}","birthDate":"{born}","name":[{{"family":"Test","given":["{id}"]}}]}}"#
+    )
+}
+
+fn mammogram_procedure(id: &str, patient: &str, on: &str) -> String {
+    format!(
+        r#"{{"resourceType":"Procedure","id":"{id}","status":"completed","subject":{{"reference":"Patient/{patient}"}},"code":{{"coding":[{{"system":"http://snomed.info/sct","code":"71651007"}}]}},"performedDateTime":"{on}"}}"#
+    )
+}
+
+fn mammogram_report(id: &str, patient: &str, on: &str) -> String {
+    format!(
+        r#"{{"resourceType":"DiagnosticReport","id":"{id}","status":"final","subject":{{"reference":"Patient/{patient}"}},"code":{{"coding":[{{"system":"http://loinc.org","code":"24606-6"}}]}},"effectiveDateTime":"{on}"}}"#
+    )
+}
+
+fn import(careloop: &mut Careloop, dir: &Path, name: &str, lines: &[String]) {
+    let path = dir.join(name);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let summary = careloop.import(&[path], false, &mut |_| {}).unwrap();
+    assert!(
+        summary.files_failed.is_empty(),
+        "{:?}",
+        summary.files_failed
+    );
+}
+
+/// (case id, status, reason) of each case of one person in the gap segment.
+fn cases_of(
+    careloop: &mut Careloop,
+    person: &str,
+    time: &str,
+) -> Vec<(String, String, Option<String>)> {
+    // Automatic openings are unassigned: the pool, closed cases included.
+    let filter = WorklistFilter {
+        owner: Some(String::new()),
+        include_closed: true,
+        ..WorklistFilter::default()
+    };
+    careloop
+        .worklist(&sue(time), &filter)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.patient_id == person && r.segment_id == GAP)
+        .map(|r| (r.case_id, r.status, r.reason))
+        .collect()
+}
+
+#[test]
+fn lists_follow_the_data_and_the_calendar_and_cases_follow_the_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut careloop = open(dir.path());
+    // ann has never had a mammogram; bea's last one leaves the 27-month window after
+    // 2026-06-30 (W27 of 2026-07-01 starts on 2024-04-01).
+    import(
+        &mut careloop,
+        dir.path(),
+        "base.ndjson",
+        &[
+            patient("ann", "female", "1970-01-01"),
+            patient("bea", "female", "1965-05-05"),
+            mammogram_procedure("mg-bea", "bea", "2024-03-30"),
+        ],
+    );
+
+    // The first evaluation finds ann in the gap segment: the backlog, which the supervisor
+    // opens (`case open`); bea is not in it.
+    let first = careloop
+        .bring_lists_current(
+            at("2026-06-30T09:00:00Z"),
+            Some(&sue("2026-06-30T09:00:00Z")),
+        )
+        .unwrap();
+    assert!(first.full);
+    assert_eq!((first.entered, first.opened), (0, 0), "{first:?}");
+    assert!(cases_of(&mut careloop, "ann", "2026-06-30T09:00:00Z").is_empty());
+    careloop
+        .open_cases(
+            &sue("2026-06-30T09:05:00Z"),
+            chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+            None,
+        )
+        .unwrap();
+    let ann = cases_of(&mut careloop, "ann", "2026-06-30T09:10:00Z");
+    assert_eq!(ann.len(), 1, "{ann:?}");
+    assert_eq!(ann[0].1, "open");
+    assert!(cases_of(&mut careloop, "bea", "2026-06-30T09:00:00Z").is_empty());
+
+    // Later the same day nothing moves; the next day's first command sees bea enter.
+    let later = careloop
+        .bring_lists_current(
+            at("2026-06-30T23:59:00Z"),
+            Some(&sue("2026-06-30T23:59:00Z")),
+        )
+        .unwrap();
+    assert_eq!(
+        (later.full, later.entered, later.exited, later.opened),
+        (false, 0, 0, 0)
+    );
+    let next_day = careloop
+        .bring_lists_current(
+            at("2026-07-01T08:00:00Z"),
+            Some(&sue("2026-07-01T08:00:00Z")),
+        )
+        .unwrap();
+    assert!(next_day.full);
+    assert_eq!(next_day.entered, 1, "{next_day:?}");
+    assert!(
+        next_day.summary.contains("1 new in"),
+        "{}",
+        next_day.summary
+    );
+    // The gap segment opens automatically: bea's case is there, once, however often the
+    // lists are brought current.
+    assert_eq!(next_day.opened, 1, "{next_day:?}");
+    careloop
+        .bring_lists_current(
+            at("2026-07-01T08:30:00Z"),
+            Some(&sue("2026-07-01T08:30:00Z")),
+        )
+        .unwrap();
+    let bea = cases_of(&mut careloop, "bea", "2026-07-01T08:30:00Z");
+    assert_eq!(bea.len(), 1, "{bea:?}");
+    assert_eq!(
+        bea[0].0,
+        careloop_ops::case_id("local", "bea", GAP, 1).to_string()
+    );
+    let entry = careloop
+        .membership_changes(None)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.patient_id == "bea" && c.segment_id == GAP)
+        .expect("bea's entry is recorded");
+    assert_eq!(
+        (entry.change.as_str(), entry.day.as_str()),
+        ("entered", "2026-07-01")
+    );
+    assert!(
+        entry.evidence.iter().any(|e| e.contains("age")),
+        "{:?}",
+        entry.evidence
+    );
+
+    // ann's mammogram result arrives: she leaves the segment and her case closes as resolved
+    // by new data, with the report as evidence.
+    let delta = [mammogram_report("mg-ann", "ann", "2026-07-01")];
+    import(&mut careloop, dir.path(), "delta.ndjson", &delta);
+    let after = careloop
+        .bring_lists_current(
+            at("2026-07-01T10:00:00Z"),
+            Some(&sue("2026-07-01T10:00:00Z")),
+        )
+        .unwrap();
+    assert!(!after.full);
+    assert_eq!(
+        (after.exited, after.closed_by_new_data),
+        (1, 1),
+        "{after:?}"
+    );
+    assert!(
+        after.evaluated <= 2,
+        "only the people who changed: {after:?}"
+    );
+    let ann = cases_of(&mut careloop, "ann", "2026-07-01T10:00:00Z");
+    assert_eq!(ann.len(), 1);
+    assert_eq!(ann[0].1, "closed");
+    assert_eq!(ann[0].2.as_deref(), Some("resolved_by_new_data"));
+    let exit = careloop
+        .membership_changes(None)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.patient_id == "ann" && c.change == "exited")
+        .expect("ann's exit is recorded");
+    assert_eq!(exit.reason, "gap_closed");
+    assert!(
+        exit.evidence
+            .iter()
+            .any(|e| e.contains("DiagnosticReport 2026-07-01")),
+        "{:?}",
+        exit.evidence
+    );
+
+    // The same delta again: nothing changes, no event is written.
+    let cases = (
+        cases_of(&mut careloop, "ann", "2026-07-01T10:30:00Z"),
+        cases_of(&mut careloop, "bea", "2026-07-01T10:30:00Z"),
+    );
+    let changes = careloop.membership_changes(None).unwrap().len();
+    import(&mut careloop, dir.path(), "delta.ndjson", &delta);
+    let again = careloop
+        .bring_lists_current(
+            at("2026-07-01T11:00:00Z"),
+            Some(&sue("2026-07-01T11:00:00Z")),
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            again.entered,
+            again.exited,
+            again.opened,
+            again.closed_by_new_data
+        ),
+        (0, 0, 0, 0)
+    );
+    assert_eq!(
+        (
+            cases_of(&mut careloop, "ann", "2026-07-01T11:00:00Z"),
+            cases_of(&mut careloop, "bea", "2026-07-01T11:00:00Z"),
+        ),
+        cases
+    );
+    assert_eq!(careloop.membership_changes(None).unwrap().len(), changes);
+}
