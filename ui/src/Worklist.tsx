@@ -7,6 +7,7 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react"
 import { toApiError, type Backend, type UiError } from "./backend";
 import type { WorklistRow } from "./bindings/WorklistRow";
 import { formatApiError, formatCount } from "./format";
+import { ListsBar } from "./ListsBar";
 import {
   applyView,
   DEFAULT_VIEW,
@@ -171,6 +172,8 @@ export function Worklist({
             : `${formatCount(shown.length)} of ${formatCount(all.length)} cases${all.length >= WORKLIST_LIMIT ? " (first 5,000)" : ""}`}
         </p>
       </div>
+
+      <ListsBar backend={backend} revision={revision + reloads} />
 
       {error && (
         <div className="error-banner" role="alert">

@@ -25,12 +25,14 @@ use careloop_ops::sync::Resolution;
 
 pub use super::sync::{CaseConflicts, ResolveConflictForm};
 use super::{make_export_folder, DesktopSession};
+pub use crate::alerts::AlertDto;
 use crate::dto::{parse_date, parse_id};
 pub use crate::dto::{
     AttemptForm, CallbackForm, CloseCaseForm, EscalationStepForm, ExplanationDto, PersonCase,
     PreviewDto, PublishedDto, ReferralUpdateForm, ScriptDto, SearchRequest, SegmentDefinitionDto,
     SegmentDraft, SessionInfo, SignInForm, WorklistQuery,
 };
+pub use crate::lists::ListsStatus;
 pub use crate::operations::{CaseDetail, Done, QueueItem, WorklistRow};
 use crate::review::{parse_week, week_of, ReviewFormat};
 pub use crate::review::{DrillRow, ReviewExportFormat, WeeklyReview};
@@ -170,6 +172,23 @@ commands! { $
             c.bring_lists_current(s.at, Some(s))?;
             c.worklist(s, &filter)
         })
+    }
+
+    /// The live lists brought current as of now: what they last changed, the open alerts
+    /// and the entrants waiting for review.
+    fn lists_status(&self) -> ListsStatus {
+        self.with_session(|c, s| c.lists_status(s))
+    }
+
+    /// Alerts on key events, unacknowledged first (with `all`, acknowledged ones too); the
+    /// read is audited.
+    fn alerts(&self, all: bool) -> Vec<AlertDto> {
+        self.with_session(|c, s| c.alerts(s, all))
+    }
+
+    /// Acknowledges an alert, with an optional note (audited).
+    fn acknowledge_alert(&self, alert_id: String, note: Option<String>) -> AlertDto {
+        self.with_session(|c, s| c.acknowledge_alert(s, &alert_id, note.as_deref()))
     }
 
     /// A case as the role may see it (the read is audited).

@@ -7,6 +7,7 @@
 //! the UI and CLI can act on, and a readable `message` that never carries a person's data.
 
 pub mod activity;
+pub mod alerts;
 mod derived;
 pub mod desktop;
 pub mod dto;

@@ -59,6 +59,8 @@ pub struct ListsChanged {
     /// Exits whose case stays open: work is pending on it (a callback, an escalation, a
     /// referral).
     pub kept_open: u32,
+    /// New alerts on key events.
+    pub alerts: u32,
     /// One line for the screen: "3 new in Post-discharge · 1 closed by new data".
     pub summary: String,
 }
@@ -93,6 +95,24 @@ pub struct MembershipChangeDto {
 }
 
 const RECONCILED: &str = "lists_reconciled";
+/// The last change the lists made: "DAY\tSUMMARY".
+const LAST_CHANGE: &str = "lists_last_change";
+
+/// The lists as the workstation's header shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ListsStatus {
+    /// The day the lists are current for (YYYY-MM-DD).
+    pub as_of: String,
+    /// What the lists last changed, and on which day ("3 new in Post-discharge · 1 closed by
+    /// new data"); `None` before any change.
+    pub last_change: Option<String>,
+    pub last_change_on: Option<String>,
+    /// Alerts not acknowledged yet.
+    pub open_alerts: u32,
+    /// Entrants of review segments waiting for a supervisor.
+    pub to_review: u32,
+}
 
 impl Careloop {
     /// Brings every segment's membership current as of the day of `at` (see the module
@@ -129,19 +149,35 @@ impl Careloop {
             definitions_version: Some(catalog.version.clone()),
             event_seq: last_seq,
         };
+        // Whose data changed since the lists last looked (their key events alert; not on
+        // the first evaluation, whose data is all old news).
+        // The first evaluation that finds anyone is the baseline: its members are the backlog
+        // (not entrants: no case opened for them, no alert on their old news), whether the
+        // cache was just made or its panel just arrived from the server.
+        let baseline = !idle
+            && (state.as_of.is_none()
+                || (self.store.membership_count()? == 0 && self.store.last_membership_seq()? == 0));
+        // A baseline evaluates everyone.
+        let full = full || baseline;
+        changed.full = full;
+        let dirty: BTreeSet<String> = if idle || baseline {
+            BTreeSet::new()
+        } else {
+            self.store.list_dirty()?.into_iter().collect()
+        };
         if full {
             let update = self.evaluate_lists(
                 &catalog,
                 &panel,
                 None,
                 (today, at),
-                state.as_of.is_none(),
+                baseline,
                 next_state,
                 &mut changed,
             )?;
             self.store.apply_list_update(&update)?;
         } else if !idle {
-            let mut people: BTreeSet<String> = self.store.list_dirty()?.into_iter().collect();
+            let mut people: BTreeSet<String> = dirty.clone();
             people.extend(self.contacted_after(state.event_seq)?);
             if !people.is_empty() || last_seq != state.event_seq {
                 let update = self.evaluate_lists(
@@ -149,20 +185,34 @@ impl Careloop {
                     &panel,
                     Some(&people),
                     (today, at),
-                    false,
+                    baseline,
                     next_state,
                     &mut changed,
                 )?;
                 self.store.apply_list_update(&update)?;
             }
         }
+        changed.alerts = self.raise_alerts(&catalog, &panel, &dirty, today, at)?;
         if let Some(session) =
             session.filter(|s| matches!(s.role, Role::Coordinator | Role::Supervisor))
         {
             self.reconcile_cases(session, &catalog, &mut changed)?;
         }
         changed.summary = summary_line(&changed, &self.changes_named(&catalog, &changed)?);
-        if changed.entered + changed.exited > 0 {
+        if changed.entered
+            + changed.exited
+            + changed.opened
+            + changed.closed_by_new_data
+            + changed.closed_left_segment
+            + changed.alerts
+            > 0
+        {
+            self.store.set_sync_meta(
+                LAST_CHANGE,
+                &format!("{}\t{}", changed.as_of, changed.summary),
+            )?;
+        }
+        if changed.entered + changed.exited + changed.alerts > 0 {
             tracing::info!(
                 full = changed.full,
                 evaluated = changed.evaluated,
@@ -509,6 +559,30 @@ impl Careloop {
         Ok(())
     }
 
+    /// Brings the lists current as of the session's time and says where they stand: what
+    /// they last changed, the open alerts, the entrants waiting for review.
+    pub fn lists_status(&mut self, session: &Session) -> Result<ListsStatus> {
+        let changed = self.bring_lists_current(session.at, Some(session))?;
+        let last = self.store.sync_meta(LAST_CHANGE)?;
+        let (on, text) = match last.as_deref().and_then(|l| l.split_once('\t')) {
+            Some((on, text)) => (Some(on.to_owned()), Some(text.to_owned())),
+            None => (None, None),
+        };
+        let open_alerts = self
+            .store
+            .alerts()?
+            .iter()
+            .filter(|a| a.acknowledged_at.is_none())
+            .count() as u32;
+        Ok(ListsStatus {
+            as_of: changed.as_of,
+            last_change: text,
+            last_change_on: on,
+            open_alerts,
+            to_review: self.to_review(None)?.len() as u32,
+        })
+    }
+
     /// Entrants of `review` segments waiting for a decision: in the segment's worklist or
     /// overflow, no case in this episode, not dismissed in it. Optionally of one segment.
     pub fn to_review(&mut self, segment: Option<&str>) -> Result<Vec<ToReview>> {
@@ -843,6 +917,11 @@ fn summary_line(changed: &ListsChanged, entered: &[(String, u32)]) -> String {
     }
     if changed.opened > 0 {
         parts.push(format!("{} cases opened", changed.opened));
+    }
+    match changed.alerts {
+        0 => {}
+        1 => parts.push("1 new alert".to_owned()),
+        n => parts.push(format!("{n} new alerts")),
     }
     if left > 0 && parts.iter().all(|p| !p.contains("closed")) {
         parts.push(format!("{left} left a list"));

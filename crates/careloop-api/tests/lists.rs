@@ -103,6 +103,7 @@ fn lists_follow_the_data_and_the_calendar_and_cases_follow_the_lists() {
             patient("ann", "female", "1970-01-01"),
             patient("bea", "female", "1965-05-05"),
             mammogram_procedure("mg-bea", "bea", "2024-03-30"),
+            patient("cat", "male", "1950-02-02"),
         ],
     );
 
@@ -253,4 +254,160 @@ fn lists_follow_the_data_and_the_calendar_and_cases_follow_the_lists() {
         cases
     );
     assert_eq!(careloop.membership_changes(None).unwrap().len(), changes);
+}
+
+fn encounter(id: &str, patient: &str, class: &str, start: &str, end: &str) -> String {
+    format!(
+        r#"{{"resourceType":"Encounter","id":"{id}","status":"finished","class":{{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"{class}"}},"subject":{{"reference":"Patient/{patient}"}},"period":{{"start":"{start}","end":"{end}"}}}}"#
+    )
+}
+
+/// Key events alert once each: an admission and its discharge, an ED visit, a no-show and
+/// a housing answer for someone in the panel; an old ED visit alerts nobody; the same data
+/// again raises nothing; an acknowledgement is once, audited.
+#[test]
+fn key_events_raise_one_alert_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut careloop = open(dir.path());
+    import(
+        &mut careloop,
+        dir.path(),
+        "base.ndjson",
+        &[
+            patient("cat", "male", "1950-02-02"),
+            patient("dan", "male", "1960-03-03"),
+        ],
+    );
+    careloop
+        .bring_lists_current(at("2026-07-01T08:00:00Z"), None)
+        .unwrap();
+    let delta = [
+        encounter("adm-1", "cat", "IMP", "2026-06-28T10:00:00Z", "2026-06-30T12:00:00Z"),
+        encounter("ed-1", "cat", "EMER", "2026-07-01T02:00:00Z", "2026-07-01T05:00:00Z"),
+        encounter("ed-old", "cat", "EMER", "2025-01-01T02:00:00Z", "2025-01-01T05:00:00Z"),
+        r#"{"resourceType":"Appointment","id":"appt-1","status":"noshow","start":"2026-06-30T09:00:00Z","participant":[{"actor":{"reference":"Patient/cat"},"status":"accepted"}]}"#.to_owned(),
+        r#"{"resourceType":"QuestionnaireResponse","id":"qr-1","status":"completed","subject":{"reference":"Patient/cat"},"authored":"2026-07-01T10:00:00Z","item":[{"linkId":"71802-3","answer":[{"valueCoding":{"system":"http://loinc.org","code":"LA31995-6"}}]}]}"#.to_owned(),
+    ];
+    import(&mut careloop, dir.path(), "delta.ndjson", &delta);
+    let changed = careloop
+        .bring_lists_current(
+            at("2026-07-01T11:00:00Z"),
+            Some(&sue("2026-07-01T11:00:00Z")),
+        )
+        .unwrap();
+    assert_eq!(changed.alerts, 5, "{changed:?}");
+    let alerts = careloop
+        .alerts(&sue("2026-07-01T11:00:00Z"), false)
+        .unwrap();
+    let mut kinds: Vec<&str> = alerts.iter().map(|a| a.kind.as_str()).collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        [
+            "admission",
+            "discharge",
+            "ed_visit",
+            "missed_appointment",
+            "social_risk"
+        ]
+    );
+    assert!(alerts
+        .iter()
+        .all(|a| a.patient_id == "cat" && a.status == "open"));
+    let ed = alerts.iter().find(|a| a.kind == "ed_visit").unwrap();
+    assert_eq!(ed.occurred, "2026-07-01");
+    assert_eq!(
+        ed.due, "2026-07-02T11:00:00Z",
+        "24 hours to review an ED visit"
+    );
+    assert_eq!(ed.assignee, "lead");
+
+    // The same data again, and the lists brought current again: nothing new.
+    import(&mut careloop, dir.path(), "delta.ndjson", &delta);
+    let again = careloop
+        .bring_lists_current(
+            at("2026-07-01T12:00:00Z"),
+            Some(&sue("2026-07-01T12:00:00Z")),
+        )
+        .unwrap();
+    assert_eq!(again.alerts, 0);
+    assert_eq!(
+        careloop
+            .alerts(&sue("2026-07-01T12:00:00Z"), false)
+            .unwrap()
+            .len(),
+        5
+    );
+
+    // Unacknowledged past its deadline it goes up; acknowledged once.
+    let late = careloop
+        .alerts(&sue("2026-07-02T12:00:00Z"), false)
+        .unwrap();
+    let ed_late = late.iter().find(|a| a.kind == "ed_visit").unwrap();
+    assert!(ed_late.overdue);
+    assert_eq!(ed_late.level, "supervisor");
+    let acknowledged = careloop
+        .acknowledge_alert(
+            &sue("2026-07-02T12:05:00Z"),
+            &ed.alert_id,
+            Some("called her daughter"),
+        )
+        .unwrap();
+    assert_eq!(acknowledged.status, "acknowledged");
+    assert_eq!(acknowledged.acknowledged_by.as_deref(), Some("sue"));
+    let twice = careloop
+        .acknowledge_alert(&sue("2026-07-02T12:06:00Z"), &ed.alert_id, None)
+        .unwrap_err();
+    assert_eq!(twice.code, careloop_api::ErrorCode::Conflict);
+    assert_eq!(
+        careloop
+            .alerts(&sue("2026-07-02T12:10:00Z"), false)
+            .unwrap()
+            .len(),
+        4
+    );
+}
+
+/// A workstation evaluates its lists before its panel arrives (an empty cache, then the
+/// server's first panel page): the first people found are the backlog, not entrants, so no
+/// case is opened and no alert raised for them.
+#[test]
+fn the_first_panel_to_arrive_is_the_backlog_not_entrants() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut careloop = open(dir.path());
+    let empty = careloop
+        .bring_lists_current(
+            at("2026-07-01T08:00:00Z"),
+            Some(&sue("2026-07-01T08:00:00Z")),
+        )
+        .unwrap();
+    assert_eq!((empty.evaluated, empty.entered), (0, 0));
+    import(
+        &mut careloop,
+        dir.path(),
+        "panel.ndjson",
+        &[
+            patient("ann", "female", "1970-01-01"),
+            encounter(
+                "ed-ann",
+                "ann",
+                "EMER",
+                "2026-06-30T02:00:00Z",
+                "2026-06-30T04:00:00Z",
+            ),
+        ],
+    );
+    let arrived = careloop
+        .bring_lists_current(
+            at("2026-07-01T08:05:00Z"),
+            Some(&sue("2026-07-01T08:05:00Z")),
+        )
+        .unwrap();
+    assert!(arrived.full);
+    assert_eq!(
+        (arrived.entered, arrived.opened, arrived.alerts),
+        (0, 0, 0),
+        "{arrived:?}"
+    );
+    assert!(cases_of(&mut careloop, "ann", "2026-07-01T08:10:00Z").is_empty());
 }

@@ -167,6 +167,14 @@ enum Command {
         #[command(flatten)]
         actor: ops::Actor,
     },
+    /// Alerts on key events (ED visit, admission, discharge, missed appointment, social
+    /// risk): list, acknowledge.
+    Alert {
+        #[command(subcommand)]
+        action: ops::AlertAction,
+        #[command(flatten)]
+        actor: ops::Actor,
+    },
     /// Escalations: list, raise, acknowledge, resolve.
     Escalation {
         #[command(subcommand)]
@@ -386,6 +394,10 @@ fn command_name(command: &Command) -> &'static str {
             CallbackAction::List { .. } => "callback list",
             CallbackAction::Document { .. } => "callback document",
         },
+        Command::Alert { action, .. } => match action {
+            ops::AlertAction::List { .. } => "alert list",
+            ops::AlertAction::Ack { .. } => "alert ack",
+        },
         Command::Escalation { action, .. } => match action {
             EscalationAction::List => "escalation list",
             EscalationAction::Raise { .. } => "escalation raise",
@@ -529,6 +541,9 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
         }
         Command::Escalation { action, actor } => {
             ops::escalation(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
+        }
+        Command::Alert { action, actor } => {
+            ops::alert(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
         }
         Command::Referral { action, actor } => {
             ops::referral(&mut open(cli.data_dir, cli.key_file)?, action, &actor)

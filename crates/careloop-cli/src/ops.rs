@@ -218,6 +218,21 @@ pub enum CaseAction {
 }
 
 #[derive(Subcommand)]
+pub enum AlertAction {
+    /// Unacknowledged alerts, by deadline, with who holds each (all with --all).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Acknowledge an alert (its assignee, whoever holds it after it went up, a supervisor).
+    Ack {
+        alert: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum ReviewAction {
     /// Who waits for review, with why they entered.
     List {
@@ -663,6 +678,50 @@ pub fn callback(
             )?,
             actor.format,
         )?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn alert(
+    careloop: &mut Careloop,
+    action: AlertAction,
+    actor: &Actor,
+) -> Result<ExitCode, ApiError> {
+    let session = actor.session(careloop)?;
+    let format = actor.format;
+    let lists = careloop.bring_lists_current(session.at, Some(&session))?;
+    if lists.alerts > 0 && format == Format::Text {
+        eprintln!("careloop: lists as of {}: {}", lists.as_of, lists.summary);
+    }
+    match action {
+        AlertAction::List { all } => {
+            let rows = careloop.alerts(&session, all)?;
+            match format {
+                Format::Json => outln!("{}", to_json(&rows)?),
+                Format::Text => {
+                    for a in &rows {
+                        outln!(
+                            "{} {:<24} {} due {}{} → {}  {}",
+                            a.alert_id,
+                            a.title,
+                            a.patient_id,
+                            a.due,
+                            if a.overdue { " OVERDUE" } else { "" },
+                            a.level,
+                            a.evidence
+                        );
+                    }
+                    outln!("{} alerts", rows.len());
+                }
+            }
+        }
+        AlertAction::Ack { alert, note } => {
+            let acknowledged = careloop.acknowledge_alert(&session, &alert, note.as_deref())?;
+            match format {
+                Format::Json => outln!("{}", to_json(&acknowledged)?),
+                Format::Text => outln!("acknowledged {} ({})", alert, acknowledged.title),
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -31,8 +31,8 @@ pub mod sync;
 pub use calendar::WorkingCalendar;
 pub use events::{Attempt, NextAction, OpEvent, Recorded};
 pub use model::{
-    case_id, CallbackStatus, CaseStatus, Channel, CloseReason, EscalationKind, EscalationStatus,
-    Level, Outcome, ReferralStatus, Role, ServiceType,
+    alert_id, case_id, CallbackStatus, CaseStatus, Channel, CloseReason, EscalationKind,
+    EscalationStatus, Level, Outcome, ReferralStatus, Role, ServiceType,
 };
 pub use state::{Callback, Case, Escalation, OpsState, Policy, Referral};
 

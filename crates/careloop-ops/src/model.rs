@@ -265,13 +265,24 @@ named_enum! {
 /// however many times it is opened. A UUID of version 8 whose bytes are the start of a
 /// SHA-256 of the four parts.
 pub fn case_id(team: &str, patient_id: &str, segment_id: &str, episode: u32) -> uuid::Uuid {
+    derived_id(&[team, patient_id, segment_id], &episode.to_be_bytes())
+}
+
+/// An alert's identity: the team, the kind and the source resource ("Encounter/ID"), so the
+/// same event seen again (a re-import, another workstation) is the same alert.
+pub fn alert_id(team: &str, kind: &str, source: &str) -> uuid::Uuid {
+    derived_id(&["alert", team, kind, source], &[])
+}
+
+/// A UUID v8 from the start of a SHA-256 of the length-prefixed parts and a tail.
+fn derived_id(parts: &[&str], tail: &[u8]) -> uuid::Uuid {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
-    for part in [team, patient_id, segment_id] {
+    for part in parts {
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part.as_bytes());
     }
-    hash.update(episode.to_be_bytes());
+    hash.update(tail);
     let digest = hash.finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);

@@ -141,7 +141,7 @@ pub enum Positive {
 }
 
 impl Positive {
-    fn matches(self, answer: &AnswerFact) -> bool {
+    pub fn matches(self, answer: &AnswerFact) -> bool {
         match self {
             Positive::Codes(codes) => answer
                 .answer_code

@@ -11,6 +11,7 @@
 //! [`Store::append_events_with_audit`].
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod cohorts;
 mod error;
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use accounts::{LocalAccount, SignInFailures};
+pub use alerts::Alert;
 pub use audit::{AuditEntry, AuditHead, AuditOutcome, AuditProblem, AuditReport, NewAuditEntry};
 pub use cohorts::{CohortMember, CohortRun, PublishedDefinition};
 pub use error::{Result, StoreError};

@@ -108,6 +108,14 @@ impl Store {
         Ok(n as u64)
     }
 
+    /// How many memberships there are now.
+    pub fn membership_count(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM membership", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
     /// Every current membership, by segment and person.
     pub fn memberships(&self) -> Result<Vec<Membership>> {
         let mut stmt = self.conn.prepare_cached(

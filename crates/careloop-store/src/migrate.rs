@@ -60,6 +60,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0010_live_lists",
         include_str!("../../../schema/migrations/0010_live_lists.sql"),
     ),
+    (
+        11,
+        "0011_alerts",
+        include_str!("../../../schema/migrations/0011_alerts.sql"),
+    ),
 ];
 
 /// The newest schema this build knows.

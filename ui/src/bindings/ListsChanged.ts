@@ -35,6 +35,10 @@ closed_left_segment: number,
  */
 kept_open: number, 
 /**
+ * New alerts on key events.
+ */
+alerts: number, 
+/**
  * One line for the screen: "3 new in Post-discharge · 1 closed by new data".
  */
 summary: string, };

@@ -2,6 +2,8 @@
 // search and a weekly review, with spies on every call. Sign-in accepts the demo accounts with "demo".
 import { vi, type Mock } from "vitest";
 import type { Backend } from "../backend";
+import type { AlertDto } from "../bindings/AlertDto";
+import type { ListsStatus } from "../bindings/ListsStatus";
 import type { CaseConflicts } from "../bindings/CaseConflicts";
 import type { CaseDetail } from "../bindings/CaseDetail";
 import type { Done } from "../bindings/Done";
@@ -35,6 +37,31 @@ export function pageOf(patients: PatientRow[], query: PatientQuery): PatientPage
   const matching = patients.filter((p) => p.name.toLowerCase().includes(needle));
   return { total: matching.length, offset: query.offset, rows: matching.slice(query.offset, query.offset + query.limit) };
 }
+
+export const LISTS_STATUS: ListsStatus = {
+  as_of: "2026-07-01",
+  last_change: "3 new in Post-discharge · 1 closed by new data · 1 new alert",
+  last_change_on: "2026-07-01",
+  open_alerts: 1,
+  to_review: 2,
+};
+
+export const ALERT: AlertDto = {
+  alert_id: "al1",
+  kind: "ed_visit",
+  title: "ED visit",
+  patient_id: "p0001",
+  name: "Patient 0001",
+  occurred: "2026-07-01",
+  due: "2026-07-02T11:00:00Z",
+  status: "open",
+  assignee: "lead",
+  level: "lead",
+  overdue: false,
+  evidence: "emergency department visit on 2026-07-01 (class EMER)",
+  acknowledged_by: null,
+  note: null,
+};
 
 export const report: StartupReport = { created: false, demo_loaded: false, patients: 0, events: 0 };
 
@@ -316,6 +343,11 @@ export function fakeBackend(patients: PatientRow[] = makePatients(250), worklist
     syncNow: mock<"syncNow">(() => Promise.resolve(makeSyncStatus())),
     caseConflicts: mock<"caseConflicts">(() => Promise.resolve({ conflicts: [], superseded: [] })),
     resolveConflict: mock<"resolveConflict">(() => Promise.resolve("ev-resolution")),
+    listsStatus: mock<"listsStatus">(() => Promise.resolve({ ...LISTS_STATUS })),
+    alerts: mock<"alerts">(() => Promise.resolve([ALERT])),
+    acknowledgeAlert: mock<"acknowledgeAlert">(() =>
+      Promise.resolve({ ...ALERT, status: "acknowledged", acknowledged_by: "ana", note: null }),
+    ),
   };
   return fake;
 }

@@ -1,0 +1,36 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { ListsBar, listsLine } from "./ListsBar";
+import { fakeBackend, LISTS_STATUS } from "./test/fakeBackend";
+
+describe("ListsBar", () => {
+  it("says what the lists last changed, in words, and when", () => {
+    expect(listsLine(LISTS_STATUS)).toBe("Lists changed today: 3 new in Post-discharge · 1 closed by new data · 1 new alert");
+    expect(listsLine({ ...LISTS_STATUS, as_of: "2026-07-02" })).toBe(
+      "Lists changed on 2026-07-01: 3 new in Post-discharge · 1 closed by new data · 1 new alert",
+    );
+    expect(listsLine({ ...LISTS_STATUS, last_change: null, last_change_on: null })).toBeNull();
+  });
+
+  it("shows the alerts with the person's name and acknowledges one", async () => {
+    const backend = fakeBackend();
+    render(<ListsBar backend={backend} />);
+    expect((await screen.findByTestId("lists-line")).textContent).toContain("3 new in Post-discharge");
+    expect(screen.getByTestId("lists-to-review").textContent).toBe("2 people wait for a supervisor’s review");
+    fireEvent.click(screen.getByTestId("alert-badge"));
+    const row = await screen.findByTestId("alert-row");
+    expect(row.textContent).toContain("ED visit: Patient 0001");
+    expect(row.textContent).not.toContain("p0001");
+    fireEvent.click(screen.getByRole("button", { name: "Acknowledge" }));
+    await waitFor(() => expect(backend.acknowledgeAlert).toHaveBeenCalledWith("al1", null));
+    await waitFor(() => expect(screen.queryByTestId("alert-row")).toBeNull());
+  });
+
+  it("reloads when a sync brought something in", async () => {
+    const backend = fakeBackend();
+    const { rerender } = render(<ListsBar backend={backend} revision={0} />);
+    await screen.findByTestId("lists-bar");
+    rerender(<ListsBar backend={backend} revision={1} />);
+    await waitFor(() => expect(backend.listsStatus).toHaveBeenCalledTimes(2));
+  });
+});

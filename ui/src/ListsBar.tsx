@@ -1,0 +1,93 @@
+// The live lists' line above the worklist: what the lists last changed ("3 new in
+// Post-discharge · 1 closed by new data"), the open alerts on key events (ED visit, admission,
+// discharge, missed appointment, social risk) with who holds each and by when, each
+// acknowledged from here, and how many entrants wait for a supervisor's review. Read when the
+// worklist loads and after every sync that brought something in (`revision`).
+import { useCallback, useEffect, useState } from "react";
+import { toApiError, type Backend, type UiError } from "./backend";
+import type { AlertDto } from "./bindings/AlertDto";
+import type { ListsStatus } from "./bindings/ListsStatus";
+import { formatApiError, formatCount } from "./format";
+import { dueLabel } from "./worklistModel";
+
+/** "Lists changed on 2026-07-01: 3 new in Post-discharge", or nothing before a change. */
+export function listsLine(status: ListsStatus): string | null {
+  if (!status.last_change) return null;
+  const on = status.last_change_on === status.as_of ? "today" : `on ${status.last_change_on}`;
+  return `Lists changed ${on}: ${status.last_change}`;
+}
+
+export function ListsBar({ backend, revision = 0 }: { backend: Backend; revision?: number }) {
+  const [status, setStatus] = useState<ListsStatus | null>(null);
+  const [alerts, setAlerts] = useState<AlertDto[] | null>(null);
+  const [open, setOpen] = useState(false);
+  const [error, setError] = useState<UiError | null>(null);
+
+  const load = useCallback(() => {
+    backend.listsStatus().then(
+      (next) => {
+        setStatus(next);
+        setError(null);
+      },
+      (reason: unknown) => setError(toApiError(reason)),
+    );
+  }, [backend]);
+
+  useEffect(load, [load, revision]);
+
+  const showAlerts = () => {
+    setOpen((was) => !was);
+    backend.alerts(false).then(setAlerts, (reason: unknown) => setError(toApiError(reason)));
+  };
+
+  const acknowledge = (alert: AlertDto) => {
+    backend.acknowledgeAlert(alert.alert_id, null).then(
+      () => {
+        setAlerts((list) => list?.filter((a) => a.alert_id !== alert.alert_id) ?? null);
+        load();
+      },
+      (reason: unknown) => setError(toApiError(reason)),
+    );
+  };
+
+  if (error) return <p className="error-text" role="alert">{formatApiError("Cannot bring the lists up to date", error)}</p>;
+  if (!status) return null;
+  const line = listsLine(status);
+  return (
+    <div className="lists-bar" data-testid="lists-bar">
+      {line && (
+        <p className="hint" aria-live="polite" data-testid="lists-line">
+          {line}
+        </p>
+      )}
+      {status.to_review > 0 && (
+        <p className="hint" data-testid="lists-to-review">
+          {formatCount(status.to_review)} {status.to_review === 1 ? "person waits" : "people wait"} for a supervisor’s review
+        </p>
+      )}
+      <button
+        type="button"
+        className={`button${status.open_alerts > 0 ? " alert-badge" : ""}`}
+        aria-expanded={open}
+        onClick={showAlerts}
+        data-testid="alert-badge"
+      >
+        {status.open_alerts === 0 ? "No alerts" : `${formatCount(status.open_alerts)} ${status.open_alerts === 1 ? "alert" : "alerts"}`}
+      </button>
+      {open && alerts && (
+        <ul className="alert-list" aria-label="Alerts" data-testid="alert-list">
+          {alerts.length === 0 && <li>No open alerts.</li>}
+          {alerts.map((a) => (
+            <li key={a.alert_id} className={a.overdue ? "overdue" : undefined} data-testid="alert-row">
+              <strong>{a.title}</strong>: {a.name ?? "a person in the panel"} — {a.evidence}. {dueLabel(a.due, a.overdue)}
+              {a.overdue ? ` (now with the ${a.level.replace("_", " ")})` : ""}.{" "}
+              <button type="button" className="link" onClick={() => acknowledge(a)}>
+                Acknowledge
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
