@@ -915,8 +915,10 @@ fn summary_line(changed: &ListsChanged, entered: &[(String, u32)]) -> String {
             changed.closed_left_segment
         ));
     }
-    if changed.opened > 0 {
-        parts.push(format!("{} cases opened", changed.opened));
+    match changed.opened {
+        0 => {}
+        1 => parts.push("1 case opened".to_owned()),
+        n => parts.push(format!("{n} cases opened")),
     }
     match changed.alerts {
         0 => {}
@@ -945,6 +947,15 @@ mod tests {
             closed_by_new_data: 1,
             ..ListsChanged::default()
         };
+        let one_opened = ListsChanged {
+            entered: 1,
+            opened: 1,
+            ..ListsChanged::default()
+        };
+        assert_eq!(
+            summary_line(&one_opened, &[("Dormant".into(), 1)]),
+            "1 new in Dormant · 1 case opened"
+        );
         assert_eq!(
             summary_line(&changed, &[("Post-discharge".into(), 3)]),
             "3 new in Post-discharge · 1 closed by new data"
