@@ -37,25 +37,16 @@ fn main() {
             .unwrap()
             .with_timezone(&Utc)
     };
-    let sue = |t: DateTime<Utc>| Session {
-        user: "sue".into(),
-        role: Role::Supervisor,
-        at: t,
-    };
-    let mut timed = |label: &str, t: DateTime<Utc>| {
-        let started = Instant::now();
-        let c = careloop.bring_lists_current(t, Some(&sue(t))).unwrap();
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
-        println!(
-            "{label:<44} {ms:>9.1} ms  (evaluated {}, entered {}, exited {}, opened {}, alerts {})",
-            c.evaluated, c.entered, c.exited, c.opened, c.alerts
-        );
-    };
     timed(
+        &mut careloop,
         "first evaluation (cold: facts loaded)",
         at("2026-06-30T08:00:00Z"),
     );
-    timed("next day (everyone evaluated)", at("2026-07-01T08:00:00Z"));
+    timed(
+        &mut careloop,
+        "next day (everyone evaluated)",
+        at("2026-07-01T08:00:00Z"),
+    );
 
     // CHANGED people's new ED visits, as one delta file.
     let ids: Vec<String> = careloop
@@ -82,23 +73,31 @@ fn main() {
     let started = Instant::now();
     careloop.import(&[delta], false, &mut |_| {}).unwrap();
     let delta_import_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let mut timed = |label: &str, t: DateTime<Utc>| {
-        let started = Instant::now();
-        let c = careloop.bring_lists_current(t, Some(&sue(t))).unwrap();
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
-        println!(
-            "{label:<44} {ms:>9.1} ms  (evaluated {}, entered {}, exited {}, opened {}, alerts {})",
-            c.evaluated, c.entered, c.exited, c.opened, c.alerts
-        );
-    };
     timed(
+        &mut careloop,
         &format!("{} people changed (after the import)", ids.len()),
         at("2026-07-01T09:00:00Z"),
     );
-    timed("nothing new", at("2026-07-01T09:05:00Z"));
+    timed(&mut careloop, "nothing new", at("2026-07-01T09:05:00Z"));
     println!(
         "{patients} patients: panel generated and imported in {import_s:.0} s; the delta of {} ED visits imported in {delta_import_ms:.1} ms; peak RSS {:.0} MiB",
         ids.len(),
         common::peak_rss_mib()
+    );
+}
+
+/// Brings the lists current as a supervisor at `t` and prints how long it took and what it did.
+fn timed(careloop: &mut careloop_api::Careloop, label: &str, t: DateTime<Utc>) {
+    let sue = Session {
+        user: "sue".into(),
+        role: Role::Supervisor,
+        at: t,
+    };
+    let started = Instant::now();
+    let c = careloop.bring_lists_current(t, Some(&sue)).unwrap();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "{label:<44} {ms:>9.1} ms  (evaluated {}, entered {}, exited {}, opened {}, alerts {})",
+        c.evaluated, c.entered, c.exited, c.opened, c.alerts
     );
 }

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use careloop_ops::rbac::Operation;
 use careloop_segment::alerts::key_events;
 use careloop_segment::{Catalog, PatientFacts};
 use careloop_store::{Alert, AuditOutcome};
@@ -146,7 +147,7 @@ impl Careloop {
     /// The alerts, unacknowledged first (all of them with `all`), as of the session's time.
     /// Care roles only; reading names people, so it is audited.
     pub fn alerts(&mut self, session: &Session, all: bool) -> Result<Vec<AlertDto>> {
-        self.require_care_role(session, "read alerts")?;
+        self.authorize(session, Operation::HandleAlerts, "read alerts", None, None)?;
         let settings = AlertSettings::builtin();
         let stored = self.store.alerts()?;
         let people = &self.ops()?.people;
@@ -179,7 +180,13 @@ impl Careloop {
         alert_id: &str,
         note: Option<&str>,
     ) -> Result<AlertDto> {
-        self.require_care_role(session, "acknowledge an alert")?;
+        self.authorize(
+            session,
+            Operation::HandleAlerts,
+            "acknowledge an alert",
+            None,
+            Some(alert_id.to_owned()),
+        )?;
         let settings = AlertSettings::builtin();
         let alert = self
             .store
@@ -237,23 +244,6 @@ impl Careloop {
             .find(|a| a.alert_id == alert_id)
             .expect("just acknowledged");
         Ok(alert_dto(acknowledged, &settings, session.at))
-    }
-
-    fn require_care_role(&mut self, session: &Session, what: &str) -> Result<()> {
-        if session.role != careloop_ops::Role::Admin {
-            return Ok(());
-        }
-        self.store.append_audit(&crate::operations::audit_entry(
-            session,
-            what,
-            None,
-            None,
-            AuditOutcome::Denied,
-        ))?;
-        Err(ApiError::new(
-            ErrorCode::Forbidden,
-            format!("an admin may not {what}"),
-        ))
     }
 }
 

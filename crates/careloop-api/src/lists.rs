@@ -25,6 +25,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use careloop_ops::rbac::Operation;
 use careloop_ops::{decide, CloseReason, Role};
 use careloop_segment::definition::Opening;
 use careloop_segment::eval::ConditionOutcome;
@@ -644,7 +645,13 @@ impl Careloop {
         segment: &str,
         people: Option<&[String]>,
     ) -> Result<u32> {
-        self.require_supervisor(session, "open cases from the review list")?;
+        self.authorize(
+            session,
+            Operation::ReviewEntrants,
+            "open cases from the review list",
+            None,
+            Some(segment.to_owned()),
+        )?;
         let catalog = self.catalog(None)?;
         let definition = catalog
             .segments
@@ -690,7 +697,13 @@ impl Careloop {
         patient_id: &str,
         reason: &str,
     ) -> Result<()> {
-        self.require_supervisor(session, "dismiss an entrant")?;
+        self.authorize(
+            session,
+            Operation::ReviewEntrants,
+            "dismiss an entrant",
+            Some(patient_id),
+            Some(segment.to_owned()),
+        )?;
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(ApiError::new(
@@ -751,23 +764,6 @@ impl Careloop {
             );
         }
         Ok(out)
-    }
-
-    fn require_supervisor(&mut self, session: &Session, what: &str) -> Result<()> {
-        if session.role == Role::Supervisor {
-            return Ok(());
-        }
-        self.store.append_audit(&crate::operations::audit_entry(
-            session,
-            what,
-            None,
-            None,
-            AuditOutcome::Denied,
-        ))?;
-        Err(ApiError::new(
-            ErrorCode::Forbidden,
-            format!("a {} may not {what}", session.role),
-        ))
     }
 
     /// Segment names of this update's entries, for the summary line.

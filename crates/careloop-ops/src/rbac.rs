@@ -23,6 +23,8 @@
 //! | verify audit                |   |   | ✓ | ✓ |
 //! | import / open cases         |   |   | ✓ | ✓ |
 //! | resolve a sync conflict     | ✓ |   | ✓ |   |
+//! | review entrants (open/dismiss) |   |   | ✓ |   |
+//! | read / acknowledge alerts   | ✓ | ✓ | ✓ |   |
 //!
 //! Acknowledging an escalation is further limited to its current level's role (see
 //! [`crate::state::Escalation::steps`]); the API checks that too.
@@ -66,6 +68,10 @@ pub enum Operation {
     Administer,
     /// Decide which of two outcomes recorded offline for one case step stands.
     ResolveConflict,
+    /// Open cases for, or dismiss, the entrants of a review segment.
+    ReviewEntrants,
+    /// Read and acknowledge alerts on key events.
+    HandleAlerts,
 }
 
 impl Operation {
@@ -88,6 +94,8 @@ impl Operation {
         Operation::VerifyAudit,
         Operation::Administer,
         Operation::ResolveConflict,
+        Operation::ReviewEntrants,
+        Operation::HandleAlerts,
     ];
 }
 
@@ -96,14 +104,16 @@ pub fn allowed(role: Role, operation: Operation) -> bool {
     use Operation::*;
     use Role::*;
     match operation {
-        ViewWorklist | ViewCase | RaiseEscalation | AcknowledgeEscalation => {
+        ViewWorklist | ViewCase | RaiseEscalation | AcknowledgeEscalation | HandleAlerts => {
             matches!(role, Coordinator | Clinician | Supervisor)
         }
         ClaimCase | RecordAttempt | CloseCase | SendReferral | RunSegmentation
         | ResolveConflict => {
             matches!(role, Coordinator | Supervisor)
         }
-        AssignCase | OverrideContactLimit | PublishSegment | WeeklyReview => role == Supervisor,
+        AssignCase | OverrideContactLimit | PublishSegment | WeeklyReview | ReviewEntrants => {
+            role == Supervisor
+        }
         ViewCallbacks => matches!(role, Clinician | Supervisor),
         DocumentCallback => role == Clinician,
         VerifyAudit | Administer => matches!(role, Supervisor | Admin),

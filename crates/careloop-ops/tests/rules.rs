@@ -375,6 +375,8 @@ fn rbac_matrix_is_as_documented() {
         (VerifyAudit, [false, false, true, true]),
         (Administer, [false, false, true, true]),
         (ResolveConflict, [true, false, true, false]),
+        (ReviewEntrants, [false, false, true, false]),
+        (HandleAlerts, [true, true, true, false]),
     ];
     assert_eq!(expected.len(), Operation::ALL.len());
     for (op, roles) in expected {

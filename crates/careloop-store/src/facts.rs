@@ -154,27 +154,32 @@ impl Store {
 
     /// Calls `visit(patient_id, blob)` for every stored person's facts, in id order (a
     /// sequential read).
-    pub fn for_each_fact(&self, mut visit: impl FnMut(&str, &[u8]) -> Result<()>) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT patient_id, facts FROM fact ORDER BY patient_id")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-            let blob = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-            visit(id, blob)?;
-        }
-        Ok(())
+    pub fn for_each_fact(&self, visit: impl FnMut(&str, &[u8]) -> Result<()>) -> Result<()> {
+        self.scan_blobs(
+            "SELECT patient_id, facts FROM fact ORDER BY patient_id",
+            visit,
+        )
     }
 
     /// Calls `visit(patient_id, summary)` for every stored person's summary, in id order.
     pub fn for_each_fact_summary(
         &self,
+        visit: impl FnMut(&str, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        self.scan_blobs(
+            "SELECT patient_id, summary FROM fact_summary ORDER BY patient_id",
+            visit,
+        )
+    }
+
+    /// Calls `visit(id, blob)` for each row of a `SELECT id, blob …` query, borrowing both
+    /// from the row (no copy).
+    fn scan_blobs(
+        &self,
+        sql: &str,
         mut visit: impl FnMut(&str, &[u8]) -> Result<()>,
     ) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT patient_id, summary FROM fact_summary ORDER BY patient_id")?;
+        let mut stmt = self.conn.prepare(sql)?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
