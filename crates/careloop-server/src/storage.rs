@@ -326,9 +326,13 @@ impl SqliteStorage {
         // The server holds PHI (the teams' panels, notes in events): the database is
         // SQLCipher, keyed by `server.key` beside it (owner-only, made on first start).
         let key = key_file(&data_dir.join("server.key"))?;
-        let mut conn = Connection::open(data_dir.join("server.db"))?;
-        conn.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))?;
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+        let key = careloop_store::CacheKey::from_hex(&key).ok_or_else(|| {
+            ServerError::Internal(format!(
+                "{} is not a key",
+                data_dir.join("server.key").display()
+            ))
+        })?;
+        let mut conn = careloop_store::open_keyed_connection(&data_dir.join("server.db"), &key)
             .map_err(|_| {
                 ServerError::Internal(format!(
                     "{} cannot be opened with the key in {}: a wrong key, or not a Careloop server database",

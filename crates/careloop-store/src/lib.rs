@@ -121,24 +121,21 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
-        let conn = Connection::open_with_flags(&path, flags)?;
         // Keying sets up SQLCipher's crypto provider (OpenSSL), whose first use from several
         // threads at once has failed spuriously here ("An error occurred with PRAGMA key"
         // while another test thread opened its own cache): one connection is keyed at a
         // time, up to its first read. It costs well under a millisecond per open.
-        static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let keying = KEYING
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // SQLCipher would print its own line on stderr for a wrong key; we report it ourselves.
-        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-        if let (Encryption::On, Some(key)) = (encryption, key) {
-            // A raw key: no passphrase derivation (0.2 ms instead of ~175 ms per open).
-            conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex()))?;
-            // Wiping every freed allocation costs a third of the import time; the data is in
-            // this process's memory anyway while it works on it.
-            conn.execute_batch("PRAGMA cipher_memory_security = OFF;")?;
-        }
+        let conn = match (encryption, key) {
+            (Encryption::On, Some(key)) => open_keyed(&path, flags, key)?,
+            _ => {
+                let conn = Connection::open_with_flags(&path, flags)?;
+                conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+                conn
+            }
+        };
         // SQLCipher only notices a wrong key on the first read; read before anything else so
         // that a wrong key or a foreign file is refused without a single write.
         let application_id: i64 = match conn.query_row("PRAGMA application_id", [], |r| r.get(0)) {
@@ -255,6 +252,71 @@ impl Store {
         }
         Ok(hex::encode(hasher.finalize()))
     }
+}
+
+/// One connection is keyed at a time in this process (see [`Store::open`]).
+static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Opens (creating) the SQLCipher database at `path`, keyed with `key`, and reads it once so
+/// that a wrong key or a foreign file is found here. For the server's own database, which
+/// shares the cache's keying (and its retry) but not its schema.
+pub fn open_keyed_connection(path: &Path, key: &CacheKey) -> Result<Connection> {
+    let _keying = KEYING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = open_keyed(path, flags, key)?;
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(conn),
+        Err(e) if is_not_a_database(&e) => Err(StoreError::Locked {
+            path: path.to_owned(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens a connection to `path` and keys it with `key`.
+///
+/// SQLCipher has still refused a valid raw key now and then ("An error occurred with PRAGMA
+/// key or rekey": setting up the codec context failed, not the key) while other threads of
+/// the same process worked on other caches, even with keying serialised. Keying reads and
+/// writes nothing, so a refused keying is retried on a fresh connection a few times, a
+/// little later each time; a wrong key is not detected here but at the first read.
+fn open_keyed(path: &Path, flags: OpenFlags, key: &CacheKey) -> Result<Connection> {
+    const ATTEMPTS: u32 = 5;
+    let mut attempt = 1;
+    loop {
+        let conn = Connection::open_with_flags(path, flags)?;
+        // SQLCipher would print its own line on stderr for a wrong key; we report it ourselves.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        // A raw key: no passphrase derivation (0.2 ms instead of ~175 ms per open).
+        match conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex())) {
+            Ok(()) => {}
+            Err(e) if attempt < ATTEMPTS && is_keying_refused(&e) => {
+                drop(conn);
+                std::thread::sleep(std::time::Duration::from_millis(10 * u64::from(attempt)));
+                attempt += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        // Wiping every freed allocation costs a third of the import time; the data is in
+        // this process's memory anyway while it works on it.
+        conn.execute_batch("PRAGMA cipher_memory_security = OFF;")?;
+        return Ok(conn);
+    }
+}
+
+fn is_keying_refused(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, Some(message))
+            if f.code == rusqlite::ErrorCode::Unknown && message.contains("PRAGMA key")
+    )
 }
 
 fn is_not_a_database(e: &rusqlite::Error) -> bool {
