@@ -1,9 +1,10 @@
 //! `careloop-faults`: randomized fault injection for offline-first sync, against a real
 //! server on loopback (TLS, SQLite) and real encrypted workstation caches.
 //!
-//! Each run makes a team of three (two coordinators and a supervisor, each on their own
-//! workstation) on a shared server, has them work and sync in a random interleaving while
-//! faults are injected, then lets everyone sync cleanly and accounts for every event id:
+//! Each run makes a team of three (a coordinator and two supervisors, each on their own
+//! workstation) on a shared server; both supervisors open the same worklists' cases, then
+//! all three work and sync in a random interleaving while faults are injected; then
+//! everyone syncs cleanly and every event id is accounted for:
 //!
 //! - **kill -9** of a workstation mid-sync: a `careloop sync run` process on its cache is
 //!   killed after a random delay (before, during or after its push);
@@ -16,7 +17,8 @@
 //!
 //! Afterwards: no event is lost (every id a workstation made is on the server), none is
 //! duplicated (each id once on the server, once in each cache), every outbox is empty, and
-//! every workstation derives the server's state. Exit 0 when every run holds, 1 otherwise.
+//! every workstation derives the server's state, in which nobody has two open cases in one
+//! segment. Exit 0 when every run holds, 1 otherwise.
 //!
 //! `careloop-faults [--runs N] [--seed S] [--people P]`
 
@@ -250,19 +252,19 @@ fn one_run(
     let team = format!("t{run}");
     let names = [
         format!("ana{run}"),
-        format!("ben{run}"),
+        format!("vic{run}"),
         format!("sue{run}"),
     ];
     cluster.add_team(
         &team,
         &[
             (&names[0], "coordinator"),
-            (&names[1], "coordinator"),
+            (&names[1], "supervisor"),
             (&names[2], "supervisor"),
         ],
     );
     let dir = base.join(format!("run-{run}"));
-    let roles = [Role::Coordinator, Role::Coordinator, Role::Supervisor];
+    let roles = [Role::Coordinator, Role::Supervisor, Role::Supervisor];
     let mut ws: Vec<Workstation> = names
         .iter()
         .zip(roles)
@@ -272,16 +274,26 @@ fn one_run(
             w
         })
         .collect();
-    // The supervisor opens the cases (from the panel it pulls), with faults from the start.
+    // Both supervisors open the cases (from the panel each pulls), with faults from the
+    // start: the same cases, whose ids are derived from the team, person, segment and
+    // episode.
     let mut minutes = 0;
-    while ws[2].api().stats().map_err(|e| e.message)?.patients == 0 {
-        faulty_sync(&mut ws[2], cluster, rng, tally, at(minutes));
+    for supervisor in [1, 2] {
+        while ws[supervisor]
+            .api()
+            .stats()
+            .map_err(|e| e.message)?
+            .patients
+            == 0
+        {
+            faulty_sync(&mut ws[supervisor], cluster, rng, tally, at(minutes));
+        }
+        let session = ws[supervisor].session(at(1));
+        ws[supervisor]
+            .api()
+            .open_cases(&session, panel_date(), None)
+            .map_err(|e| e.message)?;
     }
-    let session = ws[2].session(at(1));
-    ws[2]
-        .api()
-        .open_cases(&session, panel_date(), None)
-        .map_err(|e| e.message)?;
     for w in ws.iter_mut() {
         faulty_sync(w, cluster, rng, tally, at(2));
     }
@@ -324,6 +336,12 @@ fn one_run(
     let mut on_server = server_ids.clone();
     on_server.sort();
     let expected = cluster.team_snapshot(&team);
+    let doubled = careloop_testkit::doubled_open_cases(&expected);
+    if !doubled.is_empty() {
+        return Err(format!(
+            "two open cases for one person in one segment: {doubled:?}"
+        ));
+    }
     let mut made = Vec::new();
     for w in ws.iter_mut() {
         let waiting = w.outbox();

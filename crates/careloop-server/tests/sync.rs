@@ -298,6 +298,68 @@ fn a_workstation_whose_audit_chain_went_backwards_is_flagged_on_the_server() {
     );
 }
 
+/// Three supervisors open the same worklists on their own workstations, each offline, at
+/// about the same time: a case's id is derived from (team, person, segment, episode), so
+/// the server and every workstation hold each case once, and nobody has two open cases in
+/// one segment, before or after the work that follows.
+#[test]
+fn three_workstations_opening_the_same_worklists_make_each_case_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let team = [
+        ("sue", "supervisor"),
+        ("vic", "supervisor"),
+        ("wes", "supervisor"),
+    ];
+    let cluster = Cluster::start(dir.path(), 40);
+    cluster.add_team("north", &team);
+    let mut ws: Vec<Workstation> = team
+        .iter()
+        .map(|(user, role)| Workstation::open(&dir.path().join(user), user, role.parse().unwrap()))
+        .collect();
+    for w in &mut ws {
+        w.sync(&cluster, at(0)).unwrap();
+    }
+    let mut opened = Vec::new();
+    for (i, w) in ws.iter_mut().enumerate() {
+        let session = w.session(at(1 + i as i64));
+        let report = w
+            .api()
+            .open_cases(&session, careloop_testkit::panel_date(), None)
+            .unwrap();
+        opened.push(report.opened);
+    }
+    assert!(opened[0] >= 10, "the demo panel gives work: {opened:?}");
+    assert_eq!(opened, vec![opened[0]; 3], "each opened the same worklists");
+    for round in 0..2 {
+        for w in ws.iter_mut() {
+            w.sync(&cluster, at(10 + round)).unwrap();
+        }
+    }
+    let expected = cluster.team_snapshot("north");
+    let cases = expected["cases"].as_object().unwrap();
+    assert_eq!(
+        cases.len(),
+        opened[0] as usize,
+        "each case once on the server"
+    );
+    assert!(careloop_testkit::doubled_open_cases(&expected).is_empty());
+    assert!(
+        expected["superseded"].as_array().unwrap().is_empty(),
+        "a repeated open is the same case, not a superseded event"
+    );
+    for w in ws.iter_mut() {
+        assert_eq!(w.api().sync_snapshot().unwrap(), expected, "{}", w.user);
+    }
+
+    // Opening again, on any workstation, opens nothing: the cases are there.
+    let session = ws[1].session(at(20));
+    let again = ws[1]
+        .api()
+        .open_cases(&session, careloop_testkit::panel_date(), None)
+        .unwrap();
+    assert_eq!(again.opened, 0, "{again:?}");
+}
+
 /// Three workstations doing random work, offline and online, syncing at random: once all
 /// have synced, every cache derives the same state as the server, every event is
 /// everywhere exactly once, and no outbox holds anything.

@@ -406,3 +406,24 @@ pub fn duplicates(ids: &[Uuid]) -> BTreeSet<Uuid> {
         .copied()
         .collect()
 }
+
+/// The (person, segment) pairs with more than one case not closed in a sync snapshot (see
+/// `Careloop::sync_snapshot`): a case's id is derived from its team, person, segment and
+/// episode, so however many places open it, there is one.
+pub fn doubled_open_cases(snapshot: &serde_json::Value) -> Vec<(String, String)> {
+    let mut open: std::collections::BTreeMap<(String, String), u32> = Default::default();
+    let cases = snapshot["cases"].as_object().into_iter().flatten();
+    for (_, case) in cases {
+        if case["status"] != "closed" {
+            let key = (
+                case["patient_id"].as_str().unwrap_or_default().to_owned(),
+                case["segment_id"].as_str().unwrap_or_default().to_owned(),
+            );
+            *open.entry(key).or_default() += 1;
+        }
+    }
+    open.into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(key, _)| key)
+        .collect()
+}
