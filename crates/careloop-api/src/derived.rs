@@ -5,7 +5,8 @@
 //!
 //! | change                        | fold                 | search index            | review | review facts |
 //! |-------------------------------|----------------------|-------------------------|--------|--------------|
-//! | panel data imported or pulled | drop                 | drop                    | drop   | drop         |
+//! | panel data imported or pulled | kept; its people     | drop                    | drop   | drop         |
+//! |                               | follow the stale list|                         |        |              |
 //! | own events committed          | kept (applied)       | kept (indexed)          | kept*  | kept         |
 //! | a commit failed midway        | drop                 | kept                    | kept*  | kept         |
 //! | others' events pulled         | drop (server order)  | falls behind: indexes   | drop   | kept         |
@@ -20,9 +21,14 @@
 //! from, and is recomputed when either moved; a new segmentation run does not touch the rest.
 //!
 //! The resident panel facts are not in the table: the fact store's stale list (kept by
-//! triggers in the database, in the transaction of each change) says exactly who changed, and
-//! they are brought up to date from it before each use; a write of facts by another
-//! connection moves the store's fact generation, and the resident copy is read again.
+//! triggers in the database, in the transaction of each change) says exactly who changed;
+//! each time it is worked off ([`Careloop::refresh_facts`]: after an import, before each
+//! use of the panel or of the fold after new panel data), the people derived again are
+//! patched into the resident panel and into the fold's people. A write of facts by
+//! another connection moves the store's fact generation past ours, and the resident copy
+//! is read again.
+//!
+//! [`Careloop::refresh_facts`]: crate::Careloop::refresh_facts
 
 use careloop_ops::Recorded;
 
@@ -45,6 +51,17 @@ pub(crate) struct Derived {
     /// the fact store's stale list before each use (see `Careloop::panel_facts`), so no
     /// change here drops it.
     pub panel: Option<ResidentPanel>,
+    /// The live lists' memberships, resident after the first evaluation; a copy of a store
+    /// table, current while the store's list generation is the one read (so no change here
+    /// drops it either).
+    pub memberships: Option<ResidentMemberships>,
+}
+
+/// The memberships in memory, and the list generation they match.
+#[derive(Debug)]
+pub(crate) struct ResidentMemberships {
+    pub by_segment: std::sync::Arc<crate::lists::Memberships>,
+    pub generation: i64,
 }
 
 /// The panel's facts in memory, and the fact store's generation they match.
@@ -81,8 +98,15 @@ impl Derived {
         match change {
             Change::Panel => {
                 let panel = self.panel.take();
+                let memberships = self.memberships.take();
+                let mut ops = self.ops.take();
+                if let Some(ops) = ops.as_mut() {
+                    ops.people_stale = true;
+                }
                 *self = Derived {
                     panel,
+                    memberships,
+                    ops,
                     ..Derived::default()
                 };
             }
@@ -107,6 +131,77 @@ impl Derived {
         }
     }
 }
+
+impl Derived {
+    /// The fact store wrote `changed` in `writes` transactions, moving its generation from
+    /// `before` to `after`: the resident panel takes the changes when it was current before
+    /// and nobody else wrote in between, and is dropped (read again when next used)
+    /// otherwise.
+    pub fn facts_changed(
+        &mut self,
+        changed: &[(String, Option<careloop_segment::PatientFacts>)],
+        before: i64,
+        writes: i64,
+        after: i64,
+    ) {
+        let Some(resident) = self.panel.as_mut() else {
+            return;
+        };
+        if resident.generation != before || after != before + writes {
+            self.panel = None;
+            return;
+        }
+        if !changed.is_empty() {
+            // Copied only when a caller still holds the previous panel.
+            let panel = std::sync::Arc::make_mut(&mut resident.facts);
+            for (id, facts) in changed {
+                match (panel.binary_search_by(|p| p.id.as_str().cmp(id)), facts) {
+                    (Ok(i), Some(facts)) => panel[i] = facts.clone(),
+                    (Ok(i), None) => {
+                        panel.remove(i);
+                    }
+                    (Err(i), Some(facts)) => panel.insert(i, facts.clone()),
+                    (Err(_), None) => {}
+                }
+            }
+        }
+        resident.generation = after;
+    }
+
+    /// The fact store's stale list was worked off and `ids` were derived again: the fold's
+    /// people (names, languages) follow. Every change to a patient row changes one of
+    /// their resources, which puts them on that list, so after new panel data
+    /// ([`Change::Panel`]) these are exactly the people whose rows may differ.
+    pub fn people_changed(
+        &mut self,
+        store: &careloop_store::Store,
+        ids: &[&str],
+    ) -> crate::Result<()> {
+        let Some(ops) = self.ops.as_mut() else {
+            return Ok(());
+        };
+        if ids.len() > PATCH_PEOPLE_UP_TO {
+            let (_, people) = store.patients_page(None, 0, i64::MAX as u64)?;
+            ops.people = people.into_iter().map(|p| (p.id.clone(), p)).collect();
+        } else {
+            for id in ids {
+                match store.patient(id)? {
+                    Some(row) => {
+                        ops.people.insert(row.id.clone(), row);
+                    }
+                    None => {
+                        ops.people.remove(*id);
+                    }
+                }
+            }
+        }
+        ops.people_stale = false;
+        Ok(())
+    }
+}
+
+/// Beyond this many people changed, the fold's people are read again whole.
+const PATCH_PEOPLE_UP_TO: usize = 5_000;
 
 #[cfg(test)]
 mod tests {

@@ -23,7 +23,8 @@
 //! entrants wait on the "to review" list ([`Careloop::to_review`]) until a supervisor opens
 //! or dismisses them; a dismissal holds for the episode.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use careloop_ops::rbac::Operation;
 use careloop_ops::{decide, CloseReason, Role};
@@ -98,6 +99,9 @@ pub struct MembershipChangeDto {
 const RECONCILED: &str = "lists_reconciled";
 /// The last change the lists made: "DAY\tSUMMARY".
 const LAST_CHANGE: &str = "lists_last_change";
+
+/// Every current membership: segment → person → membership.
+pub(crate) type Memberships = BTreeMap<String, BTreeMap<String, Membership>>;
 
 /// The lists as the workstation's header shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -176,7 +180,7 @@ impl Careloop {
                 next_state,
                 &mut changed,
             )?;
-            self.store.apply_list_update(&update)?;
+            self.apply_list_update(&update)?;
         } else if !idle {
             let mut people: BTreeSet<String> = dirty.clone();
             people.extend(self.contacted_after(state.event_seq)?);
@@ -190,7 +194,7 @@ impl Careloop {
                     next_state,
                     &mut changed,
                 )?;
-                self.store.apply_list_update(&update)?;
+                self.apply_list_update(&update)?;
             }
         }
         changed.alerts = self.raise_alerts(&catalog, &panel, &dirty, today, at)?;
@@ -275,12 +279,11 @@ impl Careloop {
             Some(people) => people.len() as u32,
         };
         let cohorts = engine::run(catalog, evaluated, &contacts, today);
-        let mut old: BTreeMap<String, BTreeMap<String, Membership>> = BTreeMap::new();
-        for m in self.store.memberships()? {
-            old.entry(m.segment_id.clone())
-                .or_default()
-                .insert(m.patient_id.clone(), m);
-        }
+        let memberships = self.resident_memberships()?;
+        let mut old: BTreeMap<&str, &BTreeMap<String, Membership>> = memberships
+            .iter()
+            .map(|(segment, members)| (segment.as_str(), members))
+            .collect();
         let day = today.to_string();
         let at_text = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let mut update = ListUpdate {
@@ -309,44 +312,50 @@ impl Careloop {
                 definitions_version: catalog.version.clone(),
             });
         };
+        let no_one = BTreeMap::new();
+        let is_evaluated = |p: &str| people.is_none_or(|people| people.contains(p));
         for (segment, cohort) in catalog.segments.iter().zip(&cohorts) {
             let id = &segment.definition.id;
-            let before = old.remove(id).unwrap_or_default();
+            let before = old.remove(id.as_str()).unwrap_or(&no_one);
+            // A segment none of the evaluated people is or was in does not move: the others'
+            // priorities, and so the placements, are what they were.
+            if let Some(people) = people {
+                if cohort.members.is_empty() && !people.iter().any(|p| before.contains_key(p)) {
+                    continue;
+                }
+            }
             let held: BTreeSet<&str> = cohort.held_back.iter().map(|(p, _)| p.as_str()).collect();
-            let now: HashMap<&str, (i32, bool)> = cohort
-                .members
+            // (person, priority, held back, since) of everyone in the segment after this
+            // evaluation: those not evaluated as they were, the evaluated as found now.
+            let mut next: Vec<(&str, i32, bool, &str)> = before
                 .iter()
-                .map(|p| {
-                    let total = cohort.priority.get(p).map_or(0, |p| p.total);
-                    (p.as_str(), (total, held.contains(p.as_str())))
+                .filter(|(p, _)| !is_evaluated(p))
+                .map(|(p, m)| {
+                    (
+                        p.as_str(),
+                        m.priority,
+                        m.placement == "held_back",
+                        m.since.as_str(),
+                    )
                 })
                 .collect();
-            // (priority, held back, since) of everyone in the segment after this evaluation.
-            let mut next: BTreeMap<String, (i32, bool, String)> = BTreeMap::new();
-            let is_evaluated = |p: &str| people.is_none_or(|people| people.contains(p));
-            for (p, m) in &before {
-                if !is_evaluated(p) {
-                    next.insert(
-                        p.clone(),
-                        (m.priority, m.placement == "held_back", m.since.clone()),
-                    );
-                }
-            }
-            let mut exits = Vec::new();
             for p in before.keys().filter(|p| is_evaluated(p)) {
-                if !now.contains_key(p.as_str()) {
-                    exits.push(p.clone());
+                if cohort.members.binary_search(p).is_err() {
+                    let (reason, evidence) = exit_reason(catalog, segment, evaluated, p, today);
+                    record(&mut update, id, p, "exited", reason, evidence);
+                    changed.exited += 1;
+                    update.remove.push((id.clone(), p.clone()));
                 }
             }
-            for (p, (priority, held)) in &now {
-                let since = match before.get(*p) {
-                    Some(m) => m.since.clone(),
+            for p in &cohort.members {
+                let priority = cohort.priority.get(p).map_or(0, |p| p.total);
+                let since = match before.get(p) {
+                    Some(m) => m.since.as_str(),
                     None => {
                         if !baseline {
-                            let facts = facts_of(evaluated, p);
-                            let evidence = facts
+                            let evidence = facts_of(evaluated, p)
                                 .map(|f| {
-                                    let last = contacts.get(*p).copied();
+                                    let last = contacts.get(p).copied();
                                     let e = engine::explain(catalog, segment, f, last, today);
                                     e.conditions
                                         .iter()
@@ -358,63 +367,119 @@ impl Careloop {
                             record(&mut update, id, p, "entered", "entered", evidence);
                             changed.entered += 1;
                         }
-                        day.clone()
+                        day.as_str()
                     }
                 };
-                next.insert((*p).to_owned(), (*priority, *held, since));
-            }
-            for p in exits {
-                let (reason, evidence) = exit_reason(catalog, segment, panel, &p, today);
-                record(&mut update, id, &p, "exited", reason, evidence);
-                changed.exited += 1;
-                update.remove.push((id.clone(), p));
+                next.push((p.as_str(), priority, held.contains(p.as_str()), since));
             }
             let candidates: Vec<(&str, i32)> = next
                 .iter()
-                .filter(|(_, (_, held, _))| !held)
-                .map(|(p, (priority, _, _))| (p.as_str(), *priority))
+                .filter(|(_, _, held, _)| !held)
+                .map(|(p, priority, _, _)| (*p, *priority))
                 .collect();
             let (worklist, _) = engine::place(segment.definition.weekly_capacity, candidates);
-            let worklist: BTreeSet<String> = worklist.into_iter().collect();
-            for (p, (priority, held, since)) in next {
+            let worklist: std::collections::HashSet<&str> = worklist.into_iter().collect();
+            for (p, priority, held, since) in next {
                 let placement = if held {
                     "held_back"
-                } else if worklist.contains(&p) {
+                } else if worklist.contains(p) {
                     "worklist"
                 } else {
                     "overflow"
                 };
-                let row = Membership {
-                    segment_id: id.clone(),
-                    patient_id: p,
-                    placement: placement.to_owned(),
-                    priority,
-                    since,
-                };
-                if before.get(&row.patient_id) != Some(&row) {
-                    update.set.push(row);
+                let unchanged = before.get(p).is_some_and(|m| {
+                    m.placement == placement && m.priority == priority && m.since == since
+                });
+                if !unchanged {
+                    update.set.push(Membership {
+                        segment_id: id.clone(),
+                        patient_id: p.to_owned(),
+                        placement: placement.to_owned(),
+                        priority,
+                        since: since.to_owned(),
+                    });
                 }
             }
         }
         // Segments no longer in force (only a full evaluation sees new definitions).
         if people.is_none() {
             for (segment_id, members) in old {
-                for p in members.into_keys() {
+                for p in members.keys() {
                     let evidence = vec![format!("segment {segment_id} is no longer in force")];
                     record(
                         &mut update,
-                        &segment_id,
-                        &p,
+                        segment_id,
+                        p,
                         "exited",
                         "segment_withdrawn",
                         evidence,
                     );
                     changed.exited += 1;
-                    update.remove.push((segment_id.clone(), p));
+                    update.remove.push((segment_id.to_owned(), p.clone()));
                 }
             }
         }
         Ok(update)
+    }
+
+    /// Every current membership, by segment and person: kept in memory while the lists'
+    /// generation in the store is the one read (this connection's own writes patch it, see
+    /// [`Careloop::apply_list_update`]).
+    fn resident_memberships(&mut self) -> Result<Arc<Memberships>> {
+        let generation = self.store.list_generation()?;
+        if let Some(resident) = self
+            .derived
+            .memberships
+            .as_ref()
+            .filter(|r| r.generation == generation)
+        {
+            return Ok(Arc::clone(&resident.by_segment));
+        }
+        let mut by_segment = Memberships::new();
+        for m in self.store.memberships()? {
+            by_segment
+                .entry(m.segment_id.clone())
+                .or_default()
+                .insert(m.patient_id.clone(), m);
+        }
+        let by_segment = Arc::new(by_segment);
+        self.derived.memberships = Some(crate::derived::ResidentMemberships {
+            by_segment: Arc::clone(&by_segment),
+            generation,
+        });
+        Ok(by_segment)
+    }
+
+    /// Writes one evaluation's outcome, and patches the resident memberships with it (when
+    /// nobody else wrote the lists meanwhile: each write moves the generation by one).
+    fn apply_list_update(&mut self, update: &ListUpdate) -> Result<()> {
+        let before = self.store.list_generation()?;
+        self.store.apply_list_update(update)?;
+        let after = self.store.list_generation()?;
+        let Some(resident) = self.derived.memberships.as_mut() else {
+            return Ok(());
+        };
+        if resident.generation != before || after != before + 1 {
+            self.derived.memberships = None;
+            return Ok(());
+        }
+        let by_segment = Arc::make_mut(&mut resident.by_segment);
+        for (segment, patient) in &update.remove {
+            if let Some(members) = by_segment.get_mut(segment) {
+                members.remove(patient);
+                if members.is_empty() {
+                    by_segment.remove(segment);
+                }
+            }
+        }
+        for m in &update.set {
+            by_segment
+                .entry(m.segment_id.clone())
+                .or_default()
+                .insert(m.patient_id.clone(), m.clone());
+        }
+        resident.generation = after;
+        Ok(())
     }
 
     /// Opens the cases automatic segments' worklist members are owed and closes the open
@@ -435,11 +500,13 @@ impl Careloop {
         if self.store.sync_meta(RECONCILED)?.as_deref() == Some(marker.as_str()) {
             return Ok(());
         }
-        let memberships = self.store.memberships()?;
-        let member: BTreeSet<(&str, &str)> = memberships
-            .iter()
-            .map(|m| (m.segment_id.as_str(), m.patient_id.as_str()))
-            .collect();
+        let resident = self.resident_memberships()?;
+        let memberships: Vec<&Membership> = resident.values().flat_map(|m| m.values()).collect();
+        let member = |segment: &str, patient: &str| {
+            resident
+                .get(segment)
+                .is_some_and(|members| members.contains_key(patient))
+        };
 
         // Exits: open cases whose person is no longer in their segment.
         let leaving: Vec<(uuid::Uuid, String, String, DateTime<Utc>)> = self
@@ -454,7 +521,7 @@ impl Careloop {
                     .iter()
                     .any(|s| s.definition.id == c.segment_id)
             })
-            .filter(|c| !member.contains(&(c.segment_id.as_str(), c.patient_id.as_str())))
+            .filter(|c| !member(&c.segment_id, &c.patient_id))
             .map(|c| {
                 (
                     c.case_id,

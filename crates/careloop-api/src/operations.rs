@@ -61,6 +61,9 @@ pub(crate) struct Ops {
     pub scripts: ScriptLibrary,
     /// Names and languages of everyone, by id (for worklist rows).
     pub people: HashMap<String, careloop_store::StoredPatient>,
+    /// New panel data came in ([`crate::derived::Change::Panel`]) and `people` is brought
+    /// up to date from the fact store's stale list when next used.
+    pub people_stale: bool,
     /// The log in the fold's order (the server's, then this workstation's outbox): every
     /// reader of operational state (timeline, suggestions, search, the weekly review) reads
     /// these entries, and the review folds them with the same [`Fold`].
@@ -233,6 +236,15 @@ impl Careloop {
     }
 
     pub(crate) fn ops(&mut self) -> Result<&mut Ops> {
+        if self
+            .derived
+            .ops
+            .as_ref()
+            .is_some_and(|ops| ops.people_stale)
+        {
+            // Works off the stale list, which brings the people up to date.
+            self.refresh_facts(&mut |_, _| {})?;
+        }
         if self.derived.ops.is_none() {
             let policy = Policy::default();
             // In sync order: the server's order first, then this workstation's outbox. Events
@@ -284,6 +296,7 @@ impl Careloop {
                 policy,
                 scripts: careloop_scripts::builtin_scripts()?,
                 people: people.into_iter().map(|p| (p.id.clone(), p)).collect(),
+                people_stale: false,
                 log,
                 fold,
             });

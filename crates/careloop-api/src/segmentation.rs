@@ -173,11 +173,14 @@ impl Careloop {
         &mut self,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Vec<(String, Option<PatientFacts>)>> {
+        let before = self.store.fact_generation()?;
         let total = self.store.prepare_facts(facts::FACTS_SCHEMA)?;
         let mut changed = Vec::new();
         if total == 0 {
+            self.derived.people_changed(&self.store, &[])?;
             return Ok(changed);
         }
+        let mut writes_made = 0;
         let shared = self.shared_facts()?;
         let mut done = 0;
         loop {
@@ -207,9 +210,17 @@ impl Careloop {
                 changed.push((id, facts));
             }
             self.store.put_facts(&writes)?;
+            writes_made += 1;
             done += batch.len() as u64;
             progress(done.min(total), total);
         }
+        // What is resident follows: the panel's facts (when nobody else wrote facts
+        // meanwhile: each write moves the generation by one) and the people of the fold.
+        let after = self.store.fact_generation()?;
+        self.derived
+            .facts_changed(&changed, before, writes_made, after);
+        let ids: Vec<&str> = changed.iter().map(|(id, _)| id.as_str()).collect();
+        self.derived.people_changed(&self.store, &ids)?;
         Ok(changed)
     }
 
@@ -237,28 +248,12 @@ impl Careloop {
             // Facts written by another connection to this cache: read them again.
             self.derived.panel = None;
         }
-        let changed = self.refresh_facts(&mut |_, _| {})?;
-        let generation = self.store.fact_generation()?;
-        if let Some(resident) = self.derived.panel.as_mut() {
-            if changed.is_empty() {
-                resident.generation = generation;
-                return Ok(Arc::clone(&resident.facts));
-            }
-            // Copied only when a caller still holds the previous panel.
-            let panel = Arc::make_mut(&mut resident.facts);
-            for (id, facts) in changed {
-                match (panel.binary_search_by(|p| p.id.as_str().cmp(&id)), facts) {
-                    (Ok(i), Some(facts)) => panel[i] = facts,
-                    (Ok(i), None) => {
-                        panel.remove(i);
-                    }
-                    (Err(i), Some(facts)) => panel.insert(i, facts),
-                    (Err(_), None) => {}
-                }
-            }
-            resident.generation = generation;
+        // Patches the resident panel with whoever changed.
+        self.refresh_facts(&mut |_, _| {})?;
+        if let Some(resident) = self.derived.panel.as_ref() {
             return Ok(Arc::clone(&resident.facts));
         }
+        let generation = self.store.fact_generation()?;
         let facts = Arc::new(self.load_facts()?);
         self.derived.panel = Some(crate::derived::ResidentPanel {
             facts: Arc::clone(&facts),

@@ -411,3 +411,113 @@ fn the_first_panel_to_arrive_is_the_backlog_not_entrants() {
     );
     assert!(cases_of(&mut careloop, "ann", "2026-07-01T08:10:00Z").is_empty());
 }
+
+/// (segment, person, placement, priority) of every current membership.
+fn placements(careloop: &mut Careloop) -> Vec<(String, String, String, i32)> {
+    let mut rows: Vec<_> = careloop
+        .store_mut()
+        .memberships()
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.segment_id, m.patient_id, m.placement, m.priority))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The lists brought current a few changed people at a time (the memberships kept in
+/// memory between evaluations, segments nobody changed in skipped) are the lists a full
+/// evaluation of the same data as of the same day gives: the same people in each segment,
+/// with the same priorities and the same worklist, overflow and held-back placements.
+#[test]
+fn a_few_changed_people_at_a_time_give_the_lists_a_full_evaluation_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel");
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    careloop_api::write_demo_panel(&panel, 1500, 7, day).unwrap();
+    let live_dir = dir.path().join("live");
+    std::fs::create_dir_all(&live_dir).unwrap();
+    let mut live = open(&live_dir);
+    live.import(std::slice::from_ref(&panel), false, &mut |_| {})
+        .unwrap();
+    live.bring_lists_current(
+        at("2026-07-01T08:00:00Z"),
+        Some(&sue("2026-07-01T08:00:00Z")),
+    )
+    .unwrap();
+    let ids: Vec<String> = live
+        .list_patients(&careloop_api::dto::PatientQuery {
+            text: None,
+            offset: 0,
+            limit: 90,
+        })
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    // ED visits and mammograms for some, then admissions for others and some of the same.
+    let first: Vec<String> = ids[..30]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            encounter(
+                &format!("ed-{i}"),
+                p,
+                "EMER",
+                "2026-06-29T03:00:00Z",
+                "2026-06-29T06:00:00Z",
+            )
+        })
+        .chain(
+            ids[30..60]
+                .iter()
+                .enumerate()
+                .map(|(i, p)| mammogram_report(&format!("mammo-{i}"), p, "2026-06-20")),
+        )
+        .collect();
+    let second: Vec<String> = ids[20..90]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            encounter(
+                &format!("imp-{i}"),
+                p,
+                "IMP",
+                "2026-06-25T03:00:00Z",
+                "2026-06-29T10:00:00Z",
+            )
+        })
+        .collect();
+    let mut moved = 0;
+    for (n, (name, lines)) in [("first.ndjson", &first), ("second.ndjson", &second)]
+        .into_iter()
+        .enumerate()
+    {
+        import(&mut live, &live_dir, name, lines);
+        let time = format!("2026-07-01T{:02}:00:00Z", 9 + n);
+        let changed = live
+            .bring_lists_current(at(&time), Some(&sue(&time)))
+            .unwrap();
+        assert!(!changed.full, "{changed:?}");
+        assert_eq!(changed.evaluated as usize, lines.len(), "{changed:?}");
+        moved += changed.entered + changed.exited;
+    }
+    assert!(moved > 0, "the deltas move people in and out of segments");
+
+    let whole_dir = dir.path().join("whole");
+    std::fs::create_dir_all(&whole_dir).unwrap();
+    let mut whole = open(&whole_dir);
+    whole
+        .import(std::slice::from_ref(&panel), false, &mut |_| {})
+        .unwrap();
+    import(&mut whole, &whole_dir, "first.ndjson", &first);
+    import(&mut whole, &whole_dir, "second.ndjson", &second);
+    let full = whole
+        .bring_lists_current(at("2026-07-01T11:00:00Z"), None)
+        .unwrap();
+    assert!(full.full);
+    let expected = placements(&mut whole);
+    assert!(expected.len() > 100, "{}", expected.len());
+    assert_eq!(placements(&mut live), expected);
+}

@@ -218,7 +218,9 @@ fn split(
         .iter()
         .map(|id| (*id, priority.get(*id).map_or(0, |p| p.total)))
         .collect();
-    let (mut worklist, mut overflow) = place(segment.definition.weekly_capacity, ranked);
+    let (worklist, overflow) = place(segment.definition.weekly_capacity, ranked);
+    let mut worklist: Vec<String> = worklist.into_iter().map(str::to_owned).collect();
+    let mut overflow: Vec<String> = overflow.into_iter().map(str::to_owned).collect();
     let mut members: Vec<String> = members.iter().map(|(id, _)| id.to_string()).collect();
     members.sort();
     worklist.sort();
@@ -237,17 +239,11 @@ fn split(
 /// Splits the members who are not held back into the worklist (the `capacity` with the
 /// highest priority, ties by id) and the overflow: the one rule for a segment's capacity,
 /// used by every run and by the live lists when a few people change.
-pub fn place(capacity: u32, mut candidates: Vec<(&str, i32)>) -> (Vec<String>, Vec<String>) {
+pub fn place(capacity: u32, mut candidates: Vec<(&str, i32)>) -> (Vec<&str>, Vec<&str>) {
     candidates.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let capacity = (capacity as usize).min(candidates.len());
-    let worklist = candidates[..capacity]
-        .iter()
-        .map(|(id, _)| id.to_string())
-        .collect();
-    let overflow = candidates[capacity..]
-        .iter()
-        .map(|(id, _)| id.to_string())
-        .collect();
+    let worklist = candidates[..capacity].iter().map(|(id, _)| *id).collect();
+    let overflow = candidates[capacity..].iter().map(|(id, _)| *id).collect();
     (worklist, overflow)
 }
 

@@ -109,6 +109,16 @@ impl Store {
     }
 
     /// How many memberships there are now.
+    /// Counts the writes of the lists ([`Store::apply_list_update`]): memberships read at
+    /// one generation are current while it stays the same.
+    pub fn list_generation(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT generation FROM list_state WHERE id = 1", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     pub fn membership_count(&self) -> Result<u64> {
         let n: i64 = self
             .conn
@@ -238,7 +248,8 @@ impl Store {
             }
         }
         tx.execute(
-            "UPDATE list_state SET as_of = ?1, definitions_version = ?2, event_seq = ?3
+            "UPDATE list_state SET as_of = ?1, definitions_version = ?2, event_seq = ?3,
+                 generation = generation + 1
              WHERE id = 1",
             params![
                 update.state.as_of,

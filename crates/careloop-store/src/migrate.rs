@@ -65,6 +65,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0011_alerts",
         include_str!("../../../schema/migrations/0011_alerts.sql"),
     ),
+    (
+        12,
+        "0012_list_generation",
+        include_str!("../../../schema/migrations/0012_list_generation.sql"),
+    ),
 ];
 
 /// The newest schema this build knows.

@@ -111,6 +111,27 @@ impl Store {
         Ok((total as u64, rows.collect::<rusqlite::Result<_>>()?))
     }
 
+    /// One patient's row, if they are stored.
+    pub fn patient(&self, id: &str) -> Result<Option<StoredPatient>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id, name, birth_date, gender, preferred_language, preferred_channel
+                 FROM patient WHERE id = ?1",
+            )?
+            .query_row(params![id], |r| {
+                Ok(StoredPatient {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    birth_date: r.get(2)?,
+                    gender: r.get(3)?,
+                    preferred_language: r.get(4)?,
+                    preferred_channel: r.get(5)?,
+                })
+            })
+            .optional()?)
+    }
+
     /// Calls `visit` once per patient (in id order) with the patient's own stored resources
     /// as (resource type, body), the Patient resource included. Streams: one patient's
     /// resources are in memory at a time.
