@@ -5,7 +5,8 @@ brings the team's panel and the cases Sue opened. Ben (a `careloop` CLI workstat
 the case at the top of the pool while Ana has not synced; Ana claims it too. "Sync now" shows
 the server's answer in the open case: Ben has it, and Ana's claim "changed nothing: already
 claimed by ben". Then the server goes away: Ana's next claim waits ("Offline · 1 pending"),
-and reaches Ben once the server is back.
+and reaches Ben once the server is back. Last, the team's panel gets an ED visit: Ana's next
+sync changes the lists line and the alert badge above her worklist, without a restart.
 
 The test starts its own server, CLI workstations and tauri-driver (in a private D-Bus
 session with gnome-keyring: the desktop keeps its refresh token in the OS keyring).
@@ -216,6 +217,45 @@ def run(driver: WebDriver, server: Server, ben: CliWorkstation) -> None:
     shown = json.loads(ben.acting("case", "list", "--owner", "ana", "--format", "json"))
     assert offline_case in [c["case_id"] for c in shown], f"Ben sees Ana's offline claim: {shown}"
     print("an offline claim reached another workstation after reconnecting")
+
+    # New data for the team's panel: yesterday's ED visit for one of its people. Ana's next
+    # sync brings it in; the lists line and the alert badge above her worklist change
+    # without a restart or a refresh.
+    find(driver, "[data-testid=tab-worklist]", "the worklist tab").click()
+    assert "No alerts" in find(driver, "[data-testid=alert-badge]", "the alert badge").text
+    server.stop()
+    server.admin("panel", "--team", "north", ed_visit_delta(os.path.dirname(server.dir)))
+    server.start()
+    find(driver, "[data-testid=sync-now]", "the Sync now button").click()
+    wait_for(driver, lambda d: "1 alert" in d.find_element(By.CSS_SELECTOR, "[data-testid=alert-badge]").text, "the alert badge to say 1 alert")
+    line = wait_for(driver, lambda d: next((e.text for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=lists-line]") if "today" in e.text), None), "the lists line to say what changed today")
+    assert "alert" in line, line
+    # What the lists opened on the way went out in the same sync.
+    wait_badge(driver, "Synced", "0 pending")
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=alert-badge]").click()
+    row = find(driver, "[data-testid=alert-row]", "the alert in the list")
+    assert "ED visit" in row.text, row.text
+    screenshot(driver, "12-sync-alert")
+    print("new data from a sync changed the lists line and the alert badge without a restart")
+
+
+def ed_visit_delta(tmp: str) -> str:
+    """An NDJSON file with an ED visit yesterday for the first person of the demo panel."""
+    with open(os.path.join(tmp, "panel", "Patient.ndjson")) as f:
+        patient = json.loads(f.readline())["id"]
+    yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+    encounter = {
+        "resourceType": "Encounter",
+        "id": "e2e-ed-visit",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER"},
+        "subject": {"reference": f"Patient/{patient}"},
+        "period": {"start": f"{yesterday}T03:00:00Z", "end": f"{yesterday}T06:00:00Z"},
+    }
+    path = os.path.join(tmp, "ed-visit.ndjson")
+    with open(path, "w") as f:
+        f.write(json.dumps(encounter) + "\n")
+    return path
 
 
 def prepare(cli: str, tmp: str, server: Server) -> CliWorkstation:

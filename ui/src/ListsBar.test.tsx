@@ -1,5 +1,5 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ListsBar, listsLine } from "./ListsBar";
 import { fakeBackend, LISTS_STATUS } from "./test/fakeBackend";
 
@@ -32,5 +32,41 @@ describe("ListsBar", () => {
     await screen.findByTestId("lists-bar");
     rerender(<ListsBar backend={backend} revision={1} />);
     await waitFor(() => expect(backend.listsStatus).toHaveBeenCalledTimes(2));
+  });
+
+  it("offers a supervisor Refresh lists now, with progress, then says what it changed", async () => {
+    const backend = fakeBackend();
+    let finish: (value: Awaited<ReturnType<typeof backend.refreshLists>>) => void = () => {};
+    backend.refreshLists.mockImplementationOnce(() => new Promise((resolve) => (finish = resolve)));
+    const onRefreshed = vi.fn();
+    render(<ListsBar backend={backend} canRefresh onRefreshed={onRefreshed} />);
+    fireEvent.click(await screen.findByTestId("refresh-lists"));
+    expect(screen.getByTestId("refresh-progress")).toBeTruthy();
+    expect((screen.getByTestId("refresh-lists") as HTMLButtonElement).disabled).toBe(true);
+    finish({
+      as_of: "2026-07-01",
+      full: true,
+      evaluated: 1000,
+      entered: 2,
+      exited: 0,
+      opened: 1,
+      closed_by_new_data: 0,
+      closed_left_segment: 0,
+      kept_open: 0,
+      alerts: 0,
+      summary: "2 new in Post-discharge · 1 case opened",
+    });
+    expect((await screen.findByTestId("refresh-result")).textContent).toBe(
+      "Everyone evaluated as of today (1,000 people): 2 new in Post-discharge · 1 case opened",
+    );
+    expect(screen.queryByTestId("refresh-progress")).toBeNull();
+    expect(onRefreshed).toHaveBeenCalledTimes(1);
+    await waitFor(() => expect(backend.listsStatus).toHaveBeenCalledTimes(2));
+  });
+
+  it("does not offer Refresh lists now to others", async () => {
+    render(<ListsBar backend={fakeBackend()} />);
+    await screen.findByTestId("lists-bar");
+    expect(screen.queryByTestId("refresh-lists")).toBeNull();
   });
 });

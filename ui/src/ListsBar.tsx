@@ -2,10 +2,13 @@
 // Post-discharge · 1 closed by new data"), the open alerts on key events (ED visit, admission,
 // discharge, missed appointment, social risk) with who holds each and by when, each
 // acknowledged from here, and how many entrants wait for a supervisor's review. Read when the
-// worklist loads and after every sync that brought something in (`revision`).
+// worklist loads and after every sync that brought something in (`revision`). Supervisors
+// also get "Refresh lists now": everyone evaluated again as of today, a progress bar while
+// it runs, then what it changed.
 import { useCallback, useEffect, useState } from "react";
 import { toApiError, type Backend, type UiError } from "./backend";
 import type { AlertDto } from "./bindings/AlertDto";
+import type { ListsChanged } from "./bindings/ListsChanged";
 import type { ListsStatus } from "./bindings/ListsStatus";
 import { formatApiError, formatCount } from "./format";
 import { dueLabel } from "./worklistModel";
@@ -17,8 +20,28 @@ export function listsLine(status: ListsStatus): string | null {
   return `Lists changed ${on}: ${status.last_change}`;
 }
 
-export function ListsBar({ backend, revision = 0 }: { backend: Backend; revision?: number }) {
+/** "Everyone evaluated as of today (1,000 people): 2 new in Post-discharge". */
+export function refreshLine(changed: ListsChanged): string {
+  const people = `${formatCount(changed.evaluated)} ${changed.evaluated === 1 ? "person" : "people"}`;
+  return `Everyone evaluated as of today (${people}): ${changed.summary === "No changes" ? "no changes" : changed.summary}`;
+}
+
+export function ListsBar({
+  backend,
+  revision = 0,
+  canRefresh = false,
+  onRefreshed,
+}: {
+  backend: Backend;
+  revision?: number;
+  /** A supervisor: "Refresh lists now" is offered. */
+  canRefresh?: boolean;
+  /** The lists were refreshed: the worklist reloads. */
+  onRefreshed?: () => void;
+}) {
   const [status, setStatus] = useState<ListsStatus | null>(null);
+  const [refreshing, setRefreshing] = useState(false);
+  const [refreshed, setRefreshed] = useState<string | null>(null);
   const [alerts, setAlerts] = useState<AlertDto[] | null>(null);
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
@@ -50,6 +73,23 @@ export function ListsBar({ backend, revision = 0 }: { backend: Backend; revision
     );
   };
 
+  const refresh = () => {
+    setRefreshing(true);
+    setRefreshed(null);
+    backend.refreshLists().then(
+      (changed) => {
+        setRefreshing(false);
+        setRefreshed(refreshLine(changed));
+        load();
+        onRefreshed?.();
+      },
+      (reason: unknown) => {
+        setRefreshing(false);
+        setError(toApiError(reason));
+      },
+    );
+  };
+
   if (error) return <p className="error-text" role="alert">{formatApiError("Cannot bring the lists up to date", error)}</p>;
   if (!status) return null;
   const line = listsLine(status);
@@ -63,6 +103,17 @@ export function ListsBar({ backend, revision = 0 }: { backend: Backend; revision
       {status.to_review > 0 && (
         <p className="hint" data-testid="lists-to-review">
           {formatCount(status.to_review)} {status.to_review === 1 ? "person waits" : "people wait"} for a supervisor’s review
+        </p>
+      )}
+      {canRefresh && (
+        <button type="button" className="button" onClick={refresh} disabled={refreshing} data-testid="refresh-lists">
+          {refreshing ? "Refreshing the lists…" : "Refresh lists now"}
+        </button>
+      )}
+      {refreshing && <progress aria-label="Evaluating everyone as of today" data-testid="refresh-progress" />}
+      {refreshed && (
+        <p className="hint" aria-live="polite" data-testid="refresh-result">
+          {refreshed}
         </p>
       )}
       <button

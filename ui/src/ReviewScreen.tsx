@@ -809,10 +809,11 @@ function ClosureTable({ rows, onDrill }: { rows: ClosureRow[]; onDrill: OnDrill 
             </th>
           ))}
           <th scope="col" className="num">Closed so far</th>
+          <th scope="col" className="num">Closed by new data this week</th>
         </tr>
       </thead>
       <tbody>
-        {rows.length === 0 && <EmptyRow columns={days.length + 3} />}
+        {rows.length === 0 && <EmptyRow columns={days.length + 4} />}
         {rows.map((row) => (
           <tr key={row.segment_id}>
             <th scope="row">{row.name || row.segment_id}</th>
@@ -836,6 +837,15 @@ function ClosureTable({ rows, onDrill }: { rows: ClosureRow[]; onDrill: OnDrill 
               );
             })}
             <td className="num">{formatCount(row.closed_so_far)}</td>
+            <td className="num" data-testid={`closed-by-data-${row.segment_id}`}>
+              <DrillNumber
+                drill={row.closed_by_new_data_drill}
+                title={`${row.name}: closed by new data this week (${formatCount(row.closed_by_new_data)})`}
+                onDrill={onDrill}
+              >
+                {formatCount(row.closed_by_new_data)}
+              </DrillNumber>
+            </td>
           </tr>
         ))}
       </tbody>

@@ -39,10 +39,13 @@ export function Worklist({
   onOpenCase,
   now = systemNow,
   revision = 0,
+  supervisor = false,
 }: {
   backend: Backend;
   onOpenCase: (caseId: string) => void;
   now?: () => Date;
+  /** Supervisors may refresh the lists from here. */
+  supervisor?: boolean;
   /** Grows when a sync brought others' work in: the rows reload. */
   revision?: number;
 }) {
@@ -173,7 +176,12 @@ export function Worklist({
         </p>
       </div>
 
-      <ListsBar backend={backend} revision={revision + reloads} />
+      <ListsBar
+        backend={backend}
+        revision={revision + reloads}
+        canRefresh={supervisor}
+        onRefreshed={() => setReloads((n) => n + 1)}
+      />
 
       {error && (
         <div className="error-banner" role="alert">

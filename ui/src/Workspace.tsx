@@ -113,7 +113,7 @@ export function Workspace({
             onBack={() => onRoute({ tab, caseId: null })}
           />
         ) : tab === "worklist" ? (
-          <Worklist backend={backend} onOpenCase={openCase} revision={received} />
+          <Worklist backend={backend} onOpenCase={openCase} revision={received} supervisor={session.role === "supervisor"} />
         ) : tab === "callbacks" ? (
           <CallbackQueue backend={backend} role={session.role} onOpenCase={openCase} revision={received} />
         ) : tab === "escalations" ? (

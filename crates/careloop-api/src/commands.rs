@@ -32,7 +32,7 @@ pub use crate::dto::{
     PreviewDto, PublishedDto, ReferralUpdateForm, ScriptDto, SearchRequest, SegmentDefinitionDto,
     SegmentDraft, SessionInfo, SignInForm, WorklistQuery,
 };
-pub use crate::lists::ListsStatus;
+pub use crate::lists::{ListsChanged, ListsStatus};
 pub use crate::operations::{CaseDetail, Done, QueueItem, WorklistRow};
 use crate::review::{parse_week, week_of, ReviewFormat};
 pub use crate::review::{DrillRow, ReviewExportFormat, WeeklyReview};
@@ -178,6 +178,12 @@ commands! { $
     /// and the entrants waiting for review.
     fn lists_status(&self) -> ListsStatus {
         self.with_session(|c, s| c.lists_status(s))
+    }
+
+    /// A supervisor's "Refresh lists now": everyone evaluated again as of now, the cases
+    /// reconciled; says what changed (audited).
+    fn refresh_lists(&self) -> ListsChanged {
+        self.with_session(|c, s| c.refresh_lists(s))
     }
 
     /// Alerts on key events, unacknowledged first (with `all`, acknowledged ones too); the

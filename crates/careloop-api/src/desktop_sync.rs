@@ -187,11 +187,21 @@ impl DesktopSession {
                 Locked(&self.careloop).with(|c| c.sync_record(&outcome, now))?;
                 // The lists follow what the round brought, as the signed-in user.
                 let session = crate::Session {
-                    user,
+                    user: user.clone(),
                     role,
                     at: now,
                 };
-                Locked(&self.careloop).with(|c| c.bring_lists_current(now, Some(&session)))?;
+                let lists =
+                    Locked(&self.careloop).with(|c| c.bring_lists_current(now, Some(&session)))?;
+                // The cases they opened or closed go out in a second round at once, rather
+                // than waiting in the outbox for the next one.
+                if lists.opened + lists.closed_by_new_data + lists.closed_left_segment > 0
+                    && !self.syncing.swap(true, Ordering::SeqCst)
+                {
+                    let outcome = self.round(&user, connector.as_ref());
+                    self.syncing.store(false, Ordering::SeqCst);
+                    Locked(&self.careloop).with(|c| c.sync_record(&outcome, (self.clock)()))?;
+                }
             }
         }
         self.current_sync_status()

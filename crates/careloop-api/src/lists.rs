@@ -127,12 +127,48 @@ impl Careloop {
         at: DateTime<Utc>,
         session: Option<&Session>,
     ) -> Result<ListsChanged> {
+        self.bring_lists_current_with(at, session, false)
+    }
+
+    /// A supervisor's "Refresh lists now": everyone evaluated again as of the session's
+    /// day, whatever the lists last saw, then the cases reconciled. Audited.
+    pub fn refresh_lists(&mut self, session: &Session) -> Result<ListsChanged> {
+        self.authorize(
+            session,
+            Operation::RefreshLists,
+            "refresh the lists",
+            None,
+            None,
+        )?;
+        let changed = self.bring_lists_current_with(session.at, Some(session), true)?;
+        self.store.append_audit(&crate::operations::audit_entry(
+            session,
+            "lists.refresh",
+            None,
+            Some(format!(
+                "{} evaluated: {}",
+                changed.evaluated, changed.summary
+            )),
+            AuditOutcome::Allowed,
+        ))?;
+        Ok(changed)
+    }
+
+    /// [`Careloop::bring_lists_current`]; `everyone`: evaluate the whole panel even when
+    /// the day and the definitions are those the lists last saw.
+    fn bring_lists_current_with(
+        &mut self,
+        at: DateTime<Utc>,
+        session: Option<&Session>,
+        everyone: bool,
+    ) -> Result<ListsChanged> {
         let today = at.date_naive();
         let day = today.to_string();
         let catalog = self.catalog(None)?;
         let state = self.store.list_state()?;
         let last_seq = self.store.last_event_seq()?;
-        let full = state.as_of.as_deref() != Some(day.as_str())
+        let full = everyone
+            || state.as_of.as_deref() != Some(day.as_str())
             || state.definitions_version.as_deref() != Some(catalog.version.as_str());
         // Nothing new (the common case of a command reading lists): no panel to load.
         let idle = !full

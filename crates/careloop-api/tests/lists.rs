@@ -223,6 +223,36 @@ fn lists_follow_the_data_and_the_calendar_and_cases_follow_the_lists() {
         "{:?}",
         exit.evidence
     );
+    // The weekly review counts it in the segment's gap closure, with who it was.
+    let week = careloop_api::review::parse_week("2026-W27").unwrap();
+    let review = careloop
+        .weekly_review(&sue("2026-07-01T10:05:00Z"), week)
+        .unwrap();
+    let closure = review
+        .closure
+        .iter()
+        .find(|r| r.segment_id == GAP)
+        .expect("the gap segment's closure row");
+    assert_eq!(closure.closed_by_new_data, 1, "{closure:?}");
+    let drill = careloop
+        .review_drill(
+            &sue("2026-07-01T10:06:00Z"),
+            week,
+            &closure.closed_by_new_data_drill,
+        )
+        .unwrap();
+    assert_eq!(
+        drill
+            .iter()
+            .map(|r| r.patient_id.as_str())
+            .collect::<Vec<_>>(),
+        ["ann"]
+    );
+    let previous_week = careloop_api::review::parse_week("2026-W26").unwrap();
+    let before = careloop
+        .weekly_review(&sue("2026-07-01T10:07:00Z"), previous_week)
+        .unwrap();
+    assert!(before.closure.iter().all(|r| r.closed_by_new_data == 0));
 
     // The same delta again: nothing changes, no event is written.
     let cases = (
@@ -520,4 +550,56 @@ fn a_few_changed_people_at_a_time_give_the_lists_a_full_evaluation_gives() {
     let expected = placements(&mut whole);
     assert!(expected.len() > 100, "{}", expected.len());
     assert_eq!(placements(&mut live), expected);
+}
+
+/// "Refresh lists now" evaluates everyone again the same day (where bringing the lists
+/// current has nothing to do), for a supervisor only, and is audited.
+#[test]
+fn a_supervisor_refreshes_the_lists_now_and_nobody_else_can() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut careloop = open(dir.path());
+    import(
+        &mut careloop,
+        dir.path(),
+        "panel.ndjson",
+        &[
+            patient("ann", "female", "1960-03-01"),
+            patient("bob", "male", "1950-01-01"),
+        ],
+    );
+    careloop
+        .bring_lists_current(
+            at("2026-06-30T08:00:00Z"),
+            Some(&sue("2026-06-30T08:00:00Z")),
+        )
+        .unwrap();
+    let idle = careloop
+        .bring_lists_current(
+            at("2026-06-30T09:00:00Z"),
+            Some(&sue("2026-06-30T09:00:00Z")),
+        )
+        .unwrap();
+    assert_eq!((idle.full, idle.evaluated), (false, 0), "{idle:?}");
+
+    let ana = Session {
+        user: "ana".into(),
+        role: Role::Coordinator,
+        at: at("2026-06-30T09:05:00Z"),
+    };
+    let refused = careloop.refresh_lists(&ana).unwrap_err();
+    assert_eq!(refused.code, careloop_api::ErrorCode::Forbidden);
+
+    let refreshed = careloop
+        .refresh_lists(&sue("2026-06-30T09:10:00Z"))
+        .unwrap();
+    assert!(refreshed.full, "{refreshed:?}");
+    assert_eq!(refreshed.evaluated, 2, "{refreshed:?}");
+    assert_eq!(refreshed.summary, "No changes");
+    let audit = careloop.store_mut().audit_entries(0, 10_000).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "lists.refresh" && e.actor == "sue"),
+        "the refresh is audited"
+    );
 }

@@ -24,6 +24,7 @@
 //! | import / open cases         |   |   | ✓ | ✓ |
 //! | resolve a sync conflict     | ✓ |   | ✓ |   |
 //! | review entrants (open/dismiss) |   |   | ✓ |   |
+//! | refresh the lists now       |   |   | ✓ |   |
 //! | read / acknowledge alerts   | ✓ | ✓ | ✓ |   |
 //!
 //! Acknowledging an escalation is further limited to its current level's role (see
@@ -72,6 +73,8 @@ pub enum Operation {
     ReviewEntrants,
     /// Read and acknowledge alerts on key events.
     HandleAlerts,
+    /// Evaluate everyone in the lists again now ("Refresh lists now").
+    RefreshLists,
 }
 
 impl Operation {
@@ -96,6 +99,7 @@ impl Operation {
         Operation::ResolveConflict,
         Operation::ReviewEntrants,
         Operation::HandleAlerts,
+        Operation::RefreshLists,
     ];
 }
 
@@ -111,9 +115,8 @@ pub fn allowed(role: Role, operation: Operation) -> bool {
         | ResolveConflict => {
             matches!(role, Coordinator | Supervisor)
         }
-        AssignCase | OverrideContactLimit | PublishSegment | WeeklyReview | ReviewEntrants => {
-            role == Supervisor
-        }
+        AssignCase | OverrideContactLimit | PublishSegment | WeeklyReview | ReviewEntrants
+        | RefreshLists => role == Supervisor,
         ViewCallbacks => matches!(role, Clinician | Supervisor),
         DocumentCallback => role == Clinician,
         VerifyAudit | Administer => matches!(role, Supervisor | Admin),

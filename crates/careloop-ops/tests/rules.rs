@@ -377,6 +377,7 @@ fn rbac_matrix_is_as_documented() {
         (ResolveConflict, [true, false, true, false]),
         (ReviewEntrants, [false, false, true, false]),
         (HandleAlerts, [true, true, true, false]),
+        (RefreshLists, [false, false, true, false]),
     ];
     assert_eq!(expected.len(), Operation::ALL.len());
     for (op, roles) in expected {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use careloop_ops::model::{CallbackStatus, CaseStatus, Channel, EscalationStatus, ReferralStatus};
 use careloop_ops::sync::{Fold, LogEntry};
-use careloop_ops::{Case, OpEvent, OpsState, Policy};
+use careloop_ops::{Case, CloseReason, OpEvent, OpsState, Policy};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -247,6 +247,8 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
     let mut first_attempt: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
     // The first contact's deadline (a case's `due` moves on with each follow-up).
     let mut first_due: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+    // Cases the live lists closed as resolved by new data, with when.
+    let mut closed_by_data: Vec<(Uuid, &str, DateTime<Utc>)> = Vec::new();
     for entry in input.log.iter().filter(|e| e.at() < end) {
         let took_effect = fold.apply(&mut state, entry.envelope(), input.policy);
         let Some(recorded) = entry.recorded() else {
@@ -258,6 +260,14 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
         }
         if let OpEvent::CaseOpened { case_id, due, .. } = &recorded.event {
             first_due.insert(*case_id, *due);
+        }
+        if let OpEvent::CaseClosed {
+            case_id,
+            reason: CloseReason::ResolvedByNewData,
+            ..
+        } = &recorded.event
+        {
+            closed_by_data.push((*case_id, recorded.patient_id.as_str(), recorded.at));
         }
         if let OpEvent::AttemptRecorded(a) = &recorded.event {
             first_attempt.entry(a.case_id).or_insert(recorded.at);
@@ -836,6 +846,13 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
         }
         let closed_so_far = cases.iter().filter(|c| c.3.is_some()).count() as u32;
         let drill = b.drill(format!("closure:{}", s.id), rows_of(&mut cases.iter()));
+        let by_data: Vec<(String, Option<Uuid>)> = closed_by_data
+            .iter()
+            .filter(|(case, _, at)| in_week(*at) && segment_of(case) == Some(s.id.as_str()))
+            .map(|(case, patient, _)| ((*patient).to_owned(), Some(*case)))
+            .collect();
+        let closed_by_new_data = by_data.len() as u32;
+        let closed_by_new_data_drill = b.drill(format!("closed-by-data:{}", s.id), by_data);
         closure.push(ClosureRow {
             segment_id: s.id.clone(),
             name: s.name.clone(),
@@ -843,6 +860,8 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
             horizons,
             closed_so_far,
             drill,
+            closed_by_new_data,
+            closed_by_new_data_drill,
         });
         // Kaplan–Meier: time to closing evidence, censored at the end of the week.
         let times: Vec<(i64, bool)> = cases

@@ -272,6 +272,7 @@ pub fn tables(review: &WeeklyReview) -> Vec<Table> {
             "closed_90",
             "rate_90",
             "closed_so_far",
+            "closed_by_new_data_week",
         ],
         rows: review
             .closure
@@ -282,6 +283,7 @@ pub fn tables(review: &WeeklyReview) -> Vec<Table> {
                     row.extend([num(h.eligible), num(h.closed), frac(h.rate)]);
                 }
                 row.push(num(r.closed_so_far));
+                row.push(num(r.closed_by_new_data));
                 row
             })
             .collect(),

@@ -16,6 +16,8 @@
 //!   `not exists(…)`) with a first attempt on day A, the gap is closed within N days when
 //!   closing evidence (a fact that the `not exists` looks for) is dated in [A, A + N]. The
 //!   rate for N counts only cases whose window A + N has ended by the end of the week.
+//!   Beside it, the segment's cases the live lists closed as resolved by new data during the
+//!   week (the data showed the gap closed, reached or not).
 //! - **Response rate**: attempts that reached the person / attempts.
 //! - **Retention**: people with a first attempt in a segment on day A who have a visit
 //!   (encounter start) in (A, A + 365 days]; the rate counts people whose year has passed.

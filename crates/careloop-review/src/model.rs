@@ -256,6 +256,10 @@ pub struct ClosureRow {
     /// Cases whose closing evidence has arrived so far, whatever their window.
     pub closed_so_far: u32,
     pub drill: String,
+    /// Cases of the segment the live lists closed during the week as resolved by new data
+    /// (the data showed the gap closed), whether or not anyone had reached the person.
+    pub closed_by_new_data: u32,
+    pub closed_by_new_data_drill: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]

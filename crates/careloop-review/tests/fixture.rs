@@ -1243,10 +1243,13 @@ fn csv_tables_are_written_one_file_each() {
     let closure = std::fs::read_to_string(dir.path().join("2026-W47-closure.csv")).unwrap();
     assert_eq!(
         closure.lines().nth(1).unwrap(),
-        "hba1c,5,3,1,0.333,2,1,0.500,2,1,0.500,2"
+        "hba1c,5,3,1,0.333,2,1,0.500,2,1,0.500,2,0"
     );
     // A zero denominator is an empty cell, not 0.
-    assert_eq!(closure.lines().nth(2).unwrap(), "empty,0,0,0,,0,0,,0,0,,0");
+    assert_eq!(
+        closure.lines().nth(2).unwrap(),
+        "empty,0,0,0,,0,0,,0,0,,0,0"
+    );
     let segments = std::fs::read_to_string(dir.path().join("2026-W47-segments.csv")).unwrap();
     assert!(segments.contains("\"Fay Ford; Gus Gray\"") || segments.contains("Fay Ford; Gus Gray"));
     // No partial files are left behind.

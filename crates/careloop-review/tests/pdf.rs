@@ -328,6 +328,8 @@ fn sample_review() -> WeeklyReview {
                 .collect(),
             closed_so_far: 17,
             drill: format!("closure:{id}"),
+            closed_by_new_data: 3,
+            closed_by_new_data_drill: format!("closed-by-data:{id}"),
         })
         .collect();
     for (s, id) in ["diabetes-a1c", "mammo-gap", "colon-gap"]

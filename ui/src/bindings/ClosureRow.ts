@@ -16,4 +16,9 @@ horizons: Array<HorizonCell>,
 /**
  * Cases whose closing evidence has arrived so far, whatever their window.
  */
-closed_so_far: number, drill: string, };
+closed_so_far: number, drill: string, 
+/**
+ * Cases of the segment the live lists closed during the week as resolved by new data
+ * (the data showed the gap closed), whether or not anyone had reached the person.
+ */
+closed_by_new_data: number, closed_by_new_data_drill: string, };

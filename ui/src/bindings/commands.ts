@@ -9,6 +9,7 @@ import type { Done } from "./Done";
 import type { DrillRow } from "./DrillRow";
 import type { EscalationStepForm } from "./EscalationStepForm";
 import type { ExplanationDto } from "./ExplanationDto";
+import type { ListsChanged } from "./ListsChanged";
 import type { ListsStatus } from "./ListsStatus";
 import type { PatientPage } from "./PatientPage";
 import type { PatientQuery } from "./PatientQuery";
@@ -64,6 +65,11 @@ export interface Commands {
    * and the entrants waiting for review.
    */
   listsStatus(): Promise<ListsStatus>;
+  /**
+   * A supervisor's "Refresh lists now": everyone evaluated again as of now, the cases
+   * reconciled; says what changed (audited).
+   */
+  refreshLists(): Promise<ListsChanged>;
   /**
    * Alerts on key events, unacknowledged first (with `all`, acknowledged ones too); the
    * read is audited.
@@ -190,6 +196,7 @@ export const COMMAND_NAMES = [
   "list_patients",
   "worklist",
   "lists_status",
+  "refresh_lists",
   "alerts",
   "acknowledge_alert",
   "case_detail",
@@ -229,6 +236,7 @@ export function commandClient(call: <T>(command: string, args?: Record<string, u
     listPatients: (query) => call("list_patients", { query }),
     worklist: (query) => call("worklist", { query }),
     listsStatus: () => call("lists_status"),
+    refreshLists: () => call("refresh_lists"),
     alerts: (all) => call("alerts", { all }),
     acknowledgeAlert: (alertId, note) => call("acknowledge_alert", { alertId, note }),
     caseDetail: (caseId) => call("case_detail", { caseId }),

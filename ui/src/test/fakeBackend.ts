@@ -344,6 +344,21 @@ export function fakeBackend(patients: PatientRow[] = makePatients(250), worklist
     caseConflicts: mock<"caseConflicts">(() => Promise.resolve({ conflicts: [], superseded: [] })),
     resolveConflict: mock<"resolveConflict">(() => Promise.resolve("ev-resolution")),
     listsStatus: mock<"listsStatus">(() => Promise.resolve({ ...LISTS_STATUS })),
+    refreshLists: mock<"refreshLists">(() =>
+      Promise.resolve({
+        as_of: "2026-07-01",
+        full: true,
+        evaluated: 1000,
+        entered: 2,
+        exited: 0,
+        opened: 1,
+        closed_by_new_data: 0,
+        closed_left_segment: 0,
+        kept_open: 0,
+        alerts: 0,
+        summary: "2 new in Post-discharge · 1 case opened",
+      }),
+    ),
     alerts: mock<"alerts">(() => Promise.resolve([ALERT])),
     acknowledgeAlert: mock<"acknowledgeAlert">(() =>
       Promise.resolve({ ...ALERT, status: "acknowledged", acknowledged_by: "ana", note: null }),

@@ -177,6 +177,8 @@ export function makeReview(patch: Partial<WeeklyReview> = {}): WeeklyReview {
         ],
         closed_so_far: 15,
         drill: "closure:diabetes_hba1c_gap",
+        closed_by_new_data: 4,
+        closed_by_new_data_drill: "closed-by-data:diabetes_hba1c_gap",
       },
     ],
     closure_curve: [
