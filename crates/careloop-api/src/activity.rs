@@ -347,6 +347,8 @@ fn count_events(
                 add(&mut report.referral_updates, status.as_str());
             }
             OpEvent::CaseClosed { reason, .. } => add(&mut report.cases_closed, reason.as_str()),
+            // The simulation raises none (its panel's data does not change).
+            OpEvent::AlertRaised { .. } | OpEvent::AlertAcknowledged { .. } => {}
         }
     }
     for case in ops

@@ -5,13 +5,19 @@
 //! to the owner of the person's open case else the team's lead, due within the kind's review
 //! time (`schema/alerts.json`). Unacknowledged past the deadline, an alert goes up like an
 //! escalation: the supervisor, then (after the same time again) the service lead.
+//!
+//! Alerts are events in the log (`alert.raised`, `alert.acknowledged`: careloop-ops folds
+//! them into `OpsState::alerts`), so they sync like the rest of the work: two workstations
+//! that raise the same alert make one, and an acknowledgement made anywhere holds
+//! everywhere (a second one is superseded, "already acknowledged by …").
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use careloop_ops::rbac::Operation;
+use careloop_ops::{OpEvent, Recorded};
 use careloop_segment::alerts::key_events;
 use careloop_segment::{Catalog, PatientFacts};
-use careloop_store::{Alert, AuditOutcome};
+use careloop_store::AuditOutcome;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -76,25 +82,29 @@ pub struct AlertDto {
 }
 
 impl Careloop {
-    /// Raises the alerts of the key events in the facts of `people` (those whose data changed),
-    /// dated in the recent window up to `today`. Returns how many were new.
+    /// Raises, as `session`'s user, the alerts of the key events in the facts of `people`
+    /// (those whose data changed), dated in the recent window up to `today`: `alert.raised`
+    /// events (one transaction, one audit entry), for the alerts the log does not hold yet.
+    /// Returns how many were new.
     pub(crate) fn raise_alerts(
         &mut self,
+        session: &Session,
         catalog: &Catalog,
         panel: &[PatientFacts],
         people: &BTreeSet<String>,
         today: NaiveDate,
-        at: DateTime<Utc>,
     ) -> Result<u32> {
         if people.is_empty() {
             return Ok(0);
         }
+        let at = session.at;
         let settings = AlertSettings::builtin();
         let since = today - Duration::days(i64::from(settings.recent_days));
         let team = self.team()?;
+        let state = &self.ops()?.state;
         // The owner of each person's open case (the most recently opened one with an owner).
         let mut owners: BTreeMap<String, (DateTime<Utc>, String)> = BTreeMap::new();
-        for case in self.ops()?.state.cases.values() {
+        for case in state.cases.values() {
             if case.status == careloop_ops::CaseStatus::Closed || !people.contains(&case.patient_id)
             {
                 continue;
@@ -108,8 +118,8 @@ impl Careloop {
                 }
             }
         }
-        let at_text = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let mut alerts = Vec::new();
+        let mut raised: BTreeSet<uuid::Uuid> = BTreeSet::new();
+        let mut recorded = Vec::new();
         for id in people {
             let Ok(i) = panel.binary_search_by(|p| p.id.as_str().cmp(id)) else {
                 continue;
@@ -117,31 +127,44 @@ impl Careloop {
             for event in key_events(&panel[i], &catalog.value_sets, since, today) {
                 let kind = event.kind.as_str();
                 let source = format!("{}/{}", event.resource_type, event.resource_id);
+                let alert_id = careloop_ops::alert_id(&team, kind, &source);
+                if state.alerts.contains_key(&alert_id) || !raised.insert(alert_id) {
+                    continue;
+                }
                 let hours = settings.kind(kind).review_within_hours;
-                alerts.push(Alert {
-                    alert_id: careloop_ops::alert_id(&team, kind, &source).to_string(),
-                    kind: kind.to_owned(),
+                recorded.push(Recorded {
+                    id: crate::operations::new_event_id(at),
+                    at,
+                    actor: session.user.clone(),
+                    role: session.role,
                     patient_id: id.clone(),
-                    source,
-                    occurred: event.date.to_string(),
-                    raised_at: at_text.clone(),
-                    due: (at + Duration::hours(i64::from(hours)))
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    assignee: owners
-                        .get(id)
-                        .map_or_else(|| "lead".to_owned(), |(_, o)| o.clone()),
-                    evidence: event.evidence,
-                    acknowledged_by: None,
-                    acknowledged_at: None,
-                    note: None,
+                    event: OpEvent::AlertRaised {
+                        alert_id,
+                        kind: kind.to_owned(),
+                        source,
+                        occurred: event.date,
+                        due: at + Duration::hours(i64::from(hours)),
+                        assignee: owners
+                            .get(id)
+                            .map_or_else(|| "lead".to_owned(), |(_, o)| o.clone()),
+                        evidence: event.evidence,
+                    },
                 });
             }
         }
-        let raised = self.store.raise_alerts(&alerts)?;
-        if !raised.is_empty() {
-            tracing::info!(raised = raised.len(), "alerts raised");
+        let count = recorded.len() as u32;
+        if count > 0 {
+            let entry = crate::operations::audit_entry(
+                session,
+                "alert.raise",
+                None,
+                Some(format!("{count} alerts")),
+                AuditOutcome::Allowed,
+            );
+            self.commit_recorded(recorded, entry)?;
+            tracing::info!(raised = count, "alerts raised");
         }
-        Ok(raised.len() as u32)
+        Ok(count)
     }
 
     /// The alerts, unacknowledged first (all of them with `all`), as of the session's time.
@@ -149,19 +172,25 @@ impl Careloop {
     pub fn alerts(&mut self, session: &Session, all: bool) -> Result<Vec<AlertDto>> {
         self.authorize(session, Operation::HandleAlerts, "read alerts", None, None)?;
         let settings = AlertSettings::builtin();
-        let stored = self.store.alerts()?;
-        let people = &self.ops()?.people;
-        let rows: Vec<AlertDto> = stored
-            .into_iter()
+        let ops = self.ops()?;
+        let mut rows: Vec<AlertDto> = ops
+            .state
+            .alerts
+            .values()
             .filter(|a| all || a.acknowledged_at.is_none())
-            .map(|a| {
-                let name = people.get(&a.patient_id).map(|p| p.name.clone());
-                AlertDto {
-                    name,
-                    ..alert_dto(a, &settings, session.at)
-                }
+            .map(|a| AlertDto {
+                name: ops.people.get(&a.patient_id).map(|p| p.name.clone()),
+                ..alert_dto(a, &settings, session.at)
             })
             .collect();
+        // Open first, then by deadline.
+        rows.sort_by(|a, b| {
+            (a.status != "open", &a.due, &a.alert_id).cmp(&(
+                b.status != "open",
+                &b.due,
+                &b.alert_id,
+            ))
+        });
         self.store.append_audit(&crate::operations::audit_entry(
             session,
             "alert.list",
@@ -173,7 +202,7 @@ impl Careloop {
     }
 
     /// Acknowledges an alert (its assignee, anyone holding it after it went up, or a
-    /// supervisor), with an optional note. Audited.
+    /// supervisor), with an optional note: an `alert.acknowledged` event, audited.
     pub fn acknowledge_alert(
         &mut self,
         session: &Session,
@@ -188,22 +217,18 @@ impl Careloop {
             Some(alert_id.to_owned()),
         )?;
         let settings = AlertSettings::builtin();
-        let alert = self
-            .store
-            .alerts()?
-            .into_iter()
-            .find(|a| a.alert_id == alert_id)
-            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no alert {alert_id}")))?;
-        if alert.acknowledged_at.is_some() {
+        let id = crate::dto::parse_id("alert", alert_id)?;
+        let alert =
+            self.ops()?.state.alerts.get(&id).cloned().ok_or_else(|| {
+                ApiError::new(ErrorCode::NotFound, format!("no alert {alert_id}"))
+            })?;
+        if let Some(by) = &alert.acknowledged_by {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
-                format!(
-                    "alert {alert_id} was acknowledged by {}",
-                    alert.acknowledged_by.as_deref().unwrap_or("someone")
-                ),
+                format!("alert {alert_id} was acknowledged by {by}"),
             ));
         }
-        let dto = alert_dto(alert.clone(), &settings, session.at);
+        let dto = alert_dto(&alert, &settings, session.at);
         let role = session.role.to_string();
         let holds = dto.assignee == session.user
             || (dto.assignee == "lead" && role == settings.lead)
@@ -225,57 +250,55 @@ impl Careloop {
                 ),
             ));
         }
-        let at = session
-            .at
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        self.store
-            .acknowledge_alert(alert_id, &session.user, &at, note)?;
-        self.store.append_audit(&crate::operations::audit_entry(
+        let note = note
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
+        self.commit(
             session,
             "alert.ack",
-            Some(&alert.patient_id),
+            vec![OpEvent::AlertAcknowledged { alert_id: id, note }],
+            &alert.patient_id,
             Some(alert_id.to_owned()),
-            AuditOutcome::Allowed,
-        ))?;
-        let acknowledged = self
-            .store
-            .alerts()?
-            .into_iter()
-            .find(|a| a.alert_id == alert_id)
-            .expect("just acknowledged");
-        Ok(alert_dto(acknowledged, &settings, session.at))
+        )?;
+        let ops = self.ops()?;
+        let acknowledged = &ops.state.alerts[&id];
+        Ok(AlertDto {
+            name: ops
+                .people
+                .get(&acknowledged.patient_id)
+                .map(|p| p.name.clone()),
+            ..alert_dto(acknowledged, &settings, session.at)
+        })
     }
 }
 
-fn alert_dto(a: Alert, settings: &AlertSettings, now: DateTime<Utc>) -> AlertDto {
+fn alert_dto(a: &careloop_ops::Alert, settings: &AlertSettings, now: DateTime<Utc>) -> AlertDto {
     let kind = settings.kind(&a.kind);
-    let due = DateTime::parse_from_rfc3339(&a.due)
-        .map(|d| d.with_timezone(&Utc))
-        .unwrap_or(now);
     let open = a.acknowledged_at.is_none();
     let step = Duration::hours(i64::from(kind.review_within_hours));
-    let level = if !open || now <= due {
+    let level = if !open || now <= a.due {
         a.assignee.clone()
-    } else if now <= due + step {
+    } else if now <= a.due + step {
         "supervisor".to_owned()
     } else {
         "service_lead".to_owned()
     };
     AlertDto {
-        alert_id: a.alert_id,
-        kind: a.kind,
+        alert_id: a.alert_id.to_string(),
+        kind: a.kind.clone(),
         title: kind.title,
-        patient_id: a.patient_id,
+        patient_id: a.patient_id.clone(),
         name: None,
-        occurred: a.occurred,
-        due: a.due,
+        occurred: a.occurred.to_string(),
+        due: a.due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         status: if open { "open" } else { "acknowledged" }.to_owned(),
-        assignee: a.assignee,
+        assignee: a.assignee.clone(),
         level,
-        overdue: open && now > due,
-        evidence: a.evidence,
-        acknowledged_by: a.acknowledged_by,
-        note: a.note,
+        overdue: open && now > a.due,
+        evidence: a.evidence.clone(),
+        acknowledged_by: a.acknowledged_by.clone(),
+        note: a.note.clone(),
     }
 }
 

@@ -233,7 +233,13 @@ impl Careloop {
                 self.apply_list_update(&update)?;
             }
         }
-        changed.alerts = self.raise_alerts(&catalog, &panel, &dirty, today, at)?;
+        // Alerts are raised as the session's user (they are events that sync); without a
+        // care role's session the lists move but raise none.
+        if let Some(session) =
+            session.filter(|s| careloop_ops::rbac::allowed(s.role, Operation::HandleAlerts))
+        {
+            changed.alerts = self.raise_alerts(session, &catalog, &panel, &dirty, today)?;
+        }
         if let Some(session) =
             session.filter(|s| matches!(s.role, Role::Coordinator | Role::Supervisor))
         {
@@ -673,9 +679,10 @@ impl Careloop {
             None => (None, None),
         };
         let open_alerts = self
-            .store
-            .alerts()?
-            .iter()
+            .ops()?
+            .state
+            .alerts
+            .values()
             .filter(|a| a.acknowledged_at.is_none())
             .count() as u32;
         Ok(ListsStatus {

@@ -349,7 +349,7 @@ impl Careloop {
 
     /// Checks events against the state, appends them with their audit entry in one
     /// transaction, then keeps them. Nothing lands when any is refused.
-    fn commit(
+    pub(crate) fn commit(
         &mut self,
         session: &Session,
         action: &str,
@@ -383,7 +383,7 @@ impl Careloop {
     /// When a later event of a batch is refused, or the append fails, the events already
     /// applied in memory are not in the log: the state is dropped and folded again from the
     /// log on next use. No state is copied on the usual path.
-    fn commit_recorded(
+    pub(crate) fn commit_recorded(
         &mut self,
         recorded: Vec<Recorded>,
         entry: NewAuditEntry,
@@ -1598,6 +1598,8 @@ fn describe(event: &OpEvent, callback_notes: bool) -> String {
             None => format!("referral {status}"),
         },
         OpEvent::CaseClosed { reason, .. } => format!("closed: {reason}"),
+        OpEvent::AlertRaised { kind, occurred, .. } => format!("alert raised ({kind}, {occurred})"),
+        OpEvent::AlertAcknowledged { .. } => "alert acknowledged".into(),
     }
 }
 

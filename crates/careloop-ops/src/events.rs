@@ -134,6 +134,30 @@ pub enum OpEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// A key event in someone's data (an ED visit, a missed appointment…) that someone must
+    /// look at. Its id is derived from team, kind and source resource
+    /// ([`crate::alert_id`]), so however many workstations raise it, it is one alert.
+    AlertRaised {
+        alert_id: Uuid,
+        /// ed_visit, admission, discharge, missed_appointment or social_risk.
+        kind: String,
+        /// The resource it comes from (`Encounter/…`).
+        source: String,
+        /// The event's day.
+        occurred: NaiveDate,
+        /// To be acknowledged by then.
+        due: DateTime<Utc>,
+        /// A user (the owner of the person's open case) or `lead` (the team's lead role).
+        assignee: String,
+        /// What happened, in a line (no clinical values beyond the event's class).
+        evidence: String,
+    },
+    /// Someone holding an alert has looked at it.
+    AlertAcknowledged {
+        alert_id: Uuid,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
 }
 
 impl OpEvent {
@@ -152,10 +176,20 @@ impl OpEvent {
             OpEvent::ReferralSent { .. } => "referral.sent",
             OpEvent::ReferralUpdated { .. } => "referral.updated",
             OpEvent::CaseClosed { .. } => "case.closed",
+            OpEvent::AlertRaised { .. } => "alert.raised",
+            OpEvent::AlertAcknowledged { .. } => "alert.acknowledged",
         }
     }
 
-    /// The case it belongs to.
+    /// Whether it is about an alert (not a case).
+    pub fn is_alert(&self) -> bool {
+        matches!(
+            self,
+            OpEvent::AlertRaised { .. } | OpEvent::AlertAcknowledged { .. }
+        )
+    }
+
+    /// The case it belongs to; an alert is a stream of its own, named by the alert's id.
     pub fn case_id(&self) -> Uuid {
         match self {
             OpEvent::CaseOpened { case_id, .. }
@@ -170,6 +204,9 @@ impl OpEvent {
             | OpEvent::ReferralSent { case_id, .. }
             | OpEvent::ReferralUpdated { case_id, .. }
             | OpEvent::CaseClosed { case_id, .. } => *case_id,
+            OpEvent::AlertRaised { alert_id, .. } | OpEvent::AlertAcknowledged { alert_id, .. } => {
+                *alert_id
+            }
         }
     }
 }
@@ -191,6 +228,8 @@ pub const KINDS: &[&str] = &[
     "referral.sent",
     "referral.updated",
     "case.closed",
+    "alert.raised",
+    "alert.acknowledged",
 ];
 
 /// An event with who, when and about whom.

@@ -34,7 +34,7 @@ pub use model::{
     alert_id, case_id, CallbackStatus, CaseStatus, Channel, CloseReason, EscalationKind,
     EscalationStatus, Level, Outcome, ReferralStatus, Role, ServiceType,
 };
-pub use state::{Callback, Case, Escalation, OpsState, Policy, Referral};
+pub use state::{Alert, Callback, Case, Escalation, OpsState, Policy, Referral};
 
 /// The operations' one error type. Messages name what and which id, never a person's data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -100,6 +100,24 @@ pub struct EscalationStep {
     pub deadline: DateTime<Utc>,
 }
 
+/// An alert on a key event, and whether someone has looked at it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Alert {
+    pub alert_id: Uuid,
+    pub kind: String,
+    pub patient_id: String,
+    pub source: String,
+    pub occurred: NaiveDate,
+    pub raised_at: DateTime<Utc>,
+    pub raised_by: String,
+    pub due: DateTime<Utc>,
+    pub assignee: String,
+    pub evidence: String,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+    pub note: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Escalation {
     pub escalation_id: Uuid,
@@ -212,6 +230,7 @@ pub struct OpsState {
     pub callbacks: BTreeMap<Uuid, Callback>,
     pub escalations: BTreeMap<Uuid, Escalation>,
     pub referrals: BTreeMap<Uuid, Referral>,
+    pub alerts: BTreeMap<Uuid, Alert>,
     /// (person, segment) -> their open case.
     open_cases: BTreeMap<(String, String), Uuid>,
     /// Attempt ids seen, and each person's attempt times (the over-contact guard reads them).
@@ -297,7 +316,7 @@ impl OpsState {
             })
         };
         let case_id = recorded.event.case_id();
-        if !matches!(recorded.event, OpEvent::CaseOpened { .. }) {
+        if !matches!(recorded.event, OpEvent::CaseOpened { .. }) && !recorded.event.is_alert() {
             let case = self.case(case_id)?;
             if case.patient_id != recorded.patient_id {
                 return Err(OpsError::Invalid(format!(
@@ -306,6 +325,33 @@ impl OpsState {
             }
         }
         match &recorded.event {
+            OpEvent::AlertRaised { alert_id, .. } => {
+                if self.alerts.contains_key(alert_id) {
+                    return Err(OpsError::Invalid(format!(
+                        "alert {alert_id} already exists"
+                    )));
+                }
+            }
+            OpEvent::AlertAcknowledged { alert_id, .. } => {
+                let alert = self.alerts.get(alert_id).ok_or(OpsError::NotFound {
+                    what: "alert",
+                    id: alert_id.to_string(),
+                })?;
+                if alert.patient_id != recorded.patient_id {
+                    return Err(OpsError::Invalid(format!(
+                        "alert {alert_id} is not about the person the event names"
+                    )));
+                }
+                if let Some(by) = &alert.acknowledged_by {
+                    return transition(
+                        "alert",
+                        *alert_id,
+                        "acknowledged".to_owned(),
+                        "acknowledge",
+                        format!("already acknowledged by {by}"),
+                    );
+                }
+            }
             OpEvent::CaseOpened { segment_id, .. } => {
                 if self.cases.contains_key(&case_id) {
                     return Err(OpsError::Invalid(format!("case {case_id} already exists")));
@@ -561,6 +607,40 @@ impl OpsState {
     fn apply_checked(&mut self, r: &Recorded, policy: &Policy) {
         let case_id = r.event.case_id();
         match &r.event {
+            OpEvent::AlertRaised {
+                alert_id,
+                kind,
+                source,
+                occurred,
+                due,
+                assignee,
+                evidence,
+            } => {
+                self.alerts.insert(
+                    *alert_id,
+                    Alert {
+                        alert_id: *alert_id,
+                        kind: kind.clone(),
+                        patient_id: r.patient_id.clone(),
+                        source: source.clone(),
+                        occurred: *occurred,
+                        raised_at: r.at,
+                        raised_by: r.actor.clone(),
+                        due: *due,
+                        assignee: assignee.clone(),
+                        evidence: evidence.clone(),
+                        acknowledged_at: None,
+                        acknowledged_by: None,
+                        note: None,
+                    },
+                );
+            }
+            OpEvent::AlertAcknowledged { alert_id, note } => {
+                let a = self.alerts.get_mut(alert_id).expect("checked");
+                a.acknowledged_at = Some(r.at);
+                a.acknowledged_by = Some(r.actor.clone());
+                a.note = note.clone();
+            }
             OpEvent::CaseOpened {
                 segment_id,
                 priority,
@@ -756,7 +836,9 @@ impl OpsState {
                 self.open_cases.remove(&key);
             }
         }
-        self.refresh_status(case_id);
+        if !r.event.is_alert() {
+            self.refresh_status(case_id);
+        }
     }
 
     fn case_mut(&mut self, case_id: Uuid) -> &mut Case {

@@ -358,6 +358,18 @@ impl Fold {
                 return false;
             }
         }
+        // The same alert raised again (by another workstation, or the same data imported
+        // again elsewhere): one alert.
+        if let OpEvent::AlertRaised { alert_id, .. } = &recorded.event {
+            if state
+                .alerts
+                .get(alert_id)
+                .is_some_and(|a| a.patient_id == recorded.patient_id)
+            {
+                self.push_step(case_id, recorded.id, false, false);
+                return false;
+            }
+        }
         match state.apply(recorded, policy) {
             Ok(()) => {
                 self.note_applied(recorded);
@@ -416,6 +428,7 @@ pub fn snapshot(state: &OpsState, fold: &Fold) -> serde_json::Value {
         "callbacks": state.callbacks,
         "escalations": state.escalations,
         "referrals": state.referrals,
+        "alerts": state.alerts,
         "conflicts": fold.conflicts,
         "superseded": fold.superseded,
     })

@@ -669,3 +669,112 @@ fn a_sync_keeps_the_search_index_and_indexes_what_it_pulled() {
     let (bens, anas) = (owned("ben"), owned("ana"));
     assert_eq!((bens, anas), (1, 0));
 }
+
+/// An alert is an event: two supervisors' workstations that find the same ED visit in the
+/// same new panel data raise one alert between them, a coordinator's workstation sees it
+/// after a sync, and of two acknowledgements made offline the first in the server's order
+/// stands, the other is superseded, saying who was first.
+#[test]
+fn an_alert_raised_on_two_workstations_is_one_alert_acknowledged_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let team = [
+        ("ana", "coordinator"),
+        ("sue", "supervisor"),
+        ("vic", "supervisor"),
+    ];
+    let cluster = Cluster::start(dir.path(), 40);
+    cluster.add_team("north", &team);
+    let mut ws: Vec<Workstation> = team
+        .iter()
+        .map(|(user, role)| Workstation::open(&dir.path().join(user), user, role.parse().unwrap()))
+        .collect();
+    // Each pulls the panel; its lists' first evaluation is the backlog (no alerts).
+    for w in &mut ws {
+        w.sync(&cluster, at(0)).unwrap();
+        let session = w.session(at(1));
+        let first = w.api().bring_lists_current(at(1), Some(&session)).unwrap();
+        assert_eq!(first.alerts, 0);
+    }
+    let person = ws[0]
+        .api()
+        .list_patients(&careloop_api::dto::PatientQuery {
+            text: None,
+            offset: 0,
+            limit: 1,
+        })
+        .unwrap()
+        .rows[0]
+        .id
+        .clone();
+    let delta = dir.path().join("ed.ndjson");
+    std::fs::write(
+        &delta,
+        format!(
+            r#"{{"resourceType":"Encounter","id":"ed-sync-1","status":"finished","class":{{"code":"EMER"}},"subject":{{"reference":"Patient/{person}"}},"period":{{"start":"2026-11-01T03:00:00Z","end":"2026-11-01T06:00:00Z"}}}}"#
+        ) + "\n",
+    )
+    .unwrap();
+    careloop_server::admin::publish_panel(&cluster.data_dir(), "north", &[delta]).unwrap();
+
+    // Both supervisors pull it and raise the alert before either pushes.
+    for w in &mut ws[1..] {
+        w.sync(&cluster, at(10)).unwrap();
+        let session = w.session(at(11));
+        let changed = w.api().bring_lists_current(at(11), Some(&session)).unwrap();
+        assert_eq!(changed.alerts, 1, "{}: {changed:?}", w.user);
+    }
+    for round in 0..2 {
+        for w in ws.iter_mut() {
+            w.sync(&cluster, at(20 + round)).unwrap();
+        }
+    }
+    let expected = cluster.team_snapshot("north");
+    let alerts = expected["alerts"].as_object().unwrap();
+    assert_eq!(alerts.len(), 1, "one alert on the server: {alerts:?}");
+    assert!(expected["superseded"].as_array().unwrap().is_empty());
+    for w in ws.iter_mut() {
+        assert_eq!(w.api().sync_snapshot().unwrap(), expected, "{}", w.user);
+    }
+    // The coordinator has not evaluated her lists since: she sees it from the log.
+    let ana = ws[0].session(at(30));
+    let seen = ws[0].api().alerts(&ana, false).unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (seen[0].kind.as_str(), seen[0].patient_id.as_str()),
+        ("ed_visit", person.as_str())
+    );
+    let alert_id = seen[0].alert_id.clone();
+
+    // Both supervisors acknowledge it offline; sue syncs first.
+    for w in &mut ws[1..] {
+        let session = w.session(at(40));
+        w.api()
+            .acknowledge_alert(&session, &alert_id, Some("seen"))
+            .unwrap();
+    }
+    for round in 0..2 {
+        for w in ws.iter_mut() {
+            w.sync(&cluster, at(50 + round)).unwrap();
+        }
+    }
+    let expected = cluster.team_snapshot("north");
+    let alert = &expected["alerts"][&alert_id];
+    assert_eq!(alert["acknowledged_by"], "sue", "{alert}");
+    let superseded = expected["superseded"].as_array().unwrap();
+    assert_eq!(superseded.len(), 1, "{superseded:?}");
+    assert_eq!(superseded[0]["actor"], "vic");
+    assert_eq!(superseded[0]["kind"], "alert.acknowledged");
+    assert!(
+        superseded[0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("already acknowledged by sue"),
+        "{superseded:?}"
+    );
+    for w in ws.iter_mut() {
+        assert_eq!(w.api().sync_snapshot().unwrap(), expected, "{}", w.user);
+    }
+    let ana = ws[0].session(at(60));
+    let seen = ws[0].api().alerts(&ana, false).unwrap();
+    assert!(seen.is_empty(), "acknowledged everywhere: {seen:?}");
+}

@@ -11,7 +11,6 @@
 //! [`Store::append_events_with_audit`].
 
 pub mod accounts;
-pub mod alerts;
 pub mod audit;
 pub mod cohorts;
 mod error;
@@ -28,7 +27,6 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use accounts::{LocalAccount, SignInFailures};
-pub use alerts::Alert;
 pub use audit::{AuditEntry, AuditHead, AuditOutcome, AuditProblem, AuditReport, NewAuditEntry};
 pub use cohorts::{CohortMember, CohortRun, PublishedDefinition};
 pub use error::{Result, StoreError};

@@ -70,6 +70,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0012_list_generation",
         include_str!("../../../schema/migrations/0012_list_generation.sql"),
     ),
+    (
+        13,
+        "0013_alerts_are_events",
+        include_str!("../../../schema/migrations/0013_alerts_are_events.sql"),
+    ),
 ];
 
 /// The newest schema this build knows.
