@@ -55,6 +55,8 @@ pub(crate) struct CachedReview {
     week: Week,
     last_event: i64,
     runs: usize,
+    /// The live lists' last recorded change it read.
+    list_changes: i64,
     review: WeeklyReview,
     drills: Drills,
 }
@@ -155,17 +157,20 @@ impl Careloop {
     fn cached_review(&mut self, week: Week) -> Result<&CachedReview> {
         let last_event = self.store.last_event_seq()?;
         let runs = self.store.cohort_runs()?.len();
-        let fresh = self
-            .derived
-            .review
-            .as_ref()
-            .is_some_and(|c| c.week == week && c.last_event == last_event && c.runs == runs);
+        let list_changes = self.store.last_membership_seq()?;
+        let fresh = self.derived.review.as_ref().is_some_and(|c| {
+            c.week == week
+                && c.last_event == last_event
+                && c.runs == runs
+                && c.list_changes == list_changes
+        });
         if !fresh {
             let (review, drills) = self.compute_review(week)?;
             self.derived.review = Some(CachedReview {
                 week,
                 last_event,
                 runs,
+                list_changes,
                 review,
                 drills,
             });
@@ -313,6 +318,20 @@ impl Careloop {
             }
         }
 
+        // The live lists' entries and exits of the week, and since when they keep them.
+        let lists_since = self.store.lists_kept_since()?.and_then(|d| d.parse().ok());
+        let mut list_changes = Vec::new();
+        for day in week.monday().iter_days().take(7) {
+            for c in self.store.membership_changes_of_day(&day.to_string())? {
+                list_changes.push(careloop_review::ListChange {
+                    day,
+                    segment_id: c.segment_id,
+                    patient_id: c.patient_id,
+                    entered: c.change == "entered",
+                    reason: c.reason,
+                });
+            }
+        }
         let input = careloop_review::Input {
             week,
             people: &people,
@@ -324,6 +343,8 @@ impl Careloop {
             policy: &policy,
             evidence: &evidence,
             visits: &visits,
+            list_changes: &list_changes,
+            lists_since,
             settings: careloop_review::Settings::default(),
         };
         Ok(careloop_review::compute(&input)?)

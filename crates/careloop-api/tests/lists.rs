@@ -234,6 +234,17 @@ fn lists_follow_the_data_and_the_calendar_and_cases_follow_the_lists() {
         .find(|r| r.segment_id == GAP)
         .expect("the gap segment's closure row");
     assert_eq!(closure.closed_by_new_data, 1, "{closure:?}");
+    // Its entries and exits are what the lists recorded in the week.
+    let gap = review
+        .segments
+        .iter()
+        .find(|s| s.segment_id == GAP)
+        .expect("the gap segment's row");
+    let ids = |people: &[careloop_review::PersonRef]| -> Vec<String> {
+        people.iter().map(|p| p.patient_id.clone()).collect()
+    };
+    assert_eq!(ids(&gap.entered), ["bea"]);
+    assert_eq!(ids(&gap.exited), ["ann"]);
     let drill = careloop
         .review_drill(
             &sue("2026-07-01T10:06:00Z"),

@@ -92,7 +92,24 @@ pub struct Input<'a> {
     pub evidence: &'a HashMap<(String, String), Vec<NaiveDate>>,
     /// Visit (encounter start) dates by person.
     pub visits: &'a HashMap<String, Vec<NaiveDate>>,
+    /// The live lists' recorded entries and exits dated in the week, and the first day they
+    /// kept a record (`None`: never evaluated). A week that ends on or after that day has
+    /// these as its entries and exits; an earlier one compares the two runs.
+    pub list_changes: &'a [ListChange],
+    pub lists_since: Option<NaiveDate>,
     pub settings: Settings,
+}
+
+/// An entry into or an exit from a segment, as the live lists recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListChange {
+    pub day: NaiveDate,
+    pub segment_id: String,
+    pub patient_id: String,
+    pub entered: bool,
+    /// `entered`, or why the person left (gap_closed, died, left_panel, no_longer_met,
+    /// segment_withdrawn).
+    pub reason: String,
 }
 
 /// Which recorded runs a week's review compares: the latest dated on or before its Sunday,
@@ -345,6 +362,8 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
     }
     let current = members_of(input.current);
     let previous = members_of(input.previous);
+    // Entries and exits: the live lists' record when they kept one by the week's end.
+    let live_lists = input.lists_since.is_some_and(|d| d <= sunday);
     let empty = BTreeMap::new();
     let mut segments = Vec::new();
     for s in input.segments {
@@ -362,16 +381,32 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
             refs.sort_by(|x, y| (&x.name, &x.patient_id).cmp(&(&y.name, &y.patient_id)));
             refs
         };
-        let entered_ids: Vec<&str> = now
-            .keys()
-            .filter(|id| !before.contains_key(*id))
-            .copied()
-            .collect();
-        let exited_ids: Vec<&str> = before
-            .keys()
-            .filter(|id| !now.contains_key(*id))
-            .copied()
-            .collect();
+        let (entered_ids, exited_ids): (Vec<&str>, Vec<&str>) = if live_lists {
+            // The live lists' record of the week: each person once per direction.
+            let of = |entered: bool| -> Vec<&str> {
+                let ids: BTreeSet<&str> = input
+                    .list_changes
+                    .iter()
+                    .filter(|c| c.segment_id == s.id && c.entered == entered)
+                    .filter(|c| c.day >= week.monday() && c.day <= sunday)
+                    .map(|c| c.patient_id.as_str())
+                    .collect();
+                ids.into_iter().collect()
+            };
+            (of(true), of(false))
+        } else {
+            (
+                now.keys()
+                    .filter(|id| !before.contains_key(*id))
+                    .copied()
+                    .collect(),
+                before
+                    .keys()
+                    .filter(|id| !now.contains_key(*id))
+                    .copied()
+                    .collect(),
+            )
+        };
         b.drill(
             format!("entered:{}", s.id),
             person_rows(&mut entered_ids.iter().copied(), Some(&s.id)),

@@ -9,9 +9,11 @@
 //! Metric definitions (also in `ARCHITECTURE.md`):
 //! - **Week**: Monday 00:00 UTC to the next Monday 00:00 UTC (`as_of`). Events at or after
 //!   `as_of` are ignored; the state at the end of the week is the fold of the events before it.
-//! - **Entered / exited**: members of this review's run (the latest recorded run dated on or
-//!   before the week's Sunday) not in the previous review's run (the latest dated before the
-//!   Monday), and the other way round.
+//! - **Entered / exited**: the people the live lists recorded entering or leaving the
+//!   segment in the week (each once per direction), when the lists kept a record by the
+//!   week's Sunday (in their first week, from their first day); for earlier weeks, members of this review's run (the latest recorded
+//!   run dated on or before the week's Sunday) not in the previous review's run (the latest
+//!   dated before the Monday), and the other way round.
 //! - **Care-gap closure**: for each case of a care-gap segment (one whose rule says
 //!   `not exists(…)`) with a first attempt on day A, the gap is closed within N days when
 //!   closing evidence (a fact that the `not exists` looks for) is dated in [A, A + N]. The
@@ -37,7 +39,9 @@ pub mod model;
 pub mod pdf;
 mod week;
 
-pub use compute::{compute, CohortRun, Drills, Input, Member, Person, SegmentInfo, Settings};
+pub use compute::{
+    compute, CohortRun, Drills, Input, ListChange, Member, Person, SegmentInfo, Settings,
+};
 pub use groups::{Demographics, Groups, DIMENSIONS};
 pub use model::*;
 pub use week::Week;

@@ -707,6 +707,14 @@ fn entries(log: &[Recorded]) -> Vec<careloop_ops::sync::LogEntry> {
 }
 
 fn review_of(f: &Fixture) -> (WeeklyReview, Drills) {
+    review_with_lists(f, &[], None)
+}
+
+fn review_with_lists(
+    f: &Fixture,
+    list_changes: &[careloop_review::ListChange],
+    lists_since: Option<NaiveDate>,
+) -> (WeeklyReview, Drills) {
     let week = Week::parse("2026-W47").unwrap();
     let (current, previous) = careloop_review::compute::select_runs(&f.runs, week);
     let find = |id: Option<i64>| id.and_then(|id| f.runs.iter().find(|r| r.id == id));
@@ -722,12 +730,49 @@ fn review_of(f: &Fixture) -> (WeeklyReview, Drills) {
         policy: &policy,
         evidence: &f.evidence,
         visits: &f.visits,
+        list_changes,
+        lists_since,
         settings: Settings {
             equity_threshold: 1.25,
             min_expected: 1.5,
         },
     })
     .unwrap()
+}
+
+/// Once the live lists keep a record, a week's entries and exits are what they recorded in
+/// it (not the difference of two runs); a week that ended before they began still compares
+/// the runs.
+#[test]
+fn entries_and_exits_come_from_the_live_lists_once_they_keep_a_record() {
+    let change = |day: &str, patient: &str, entered: bool| careloop_review::ListChange {
+        day: d(day),
+        segment_id: "hba1c".into(),
+        patient_id: patient.into(),
+        entered,
+        reason: if entered { "entered" } else { "gap_closed" }.into(),
+    };
+    let changes = [
+        change("2026-11-15", "p1", true), // the Sunday before: another week
+        change("2026-11-17", "p2", true),
+        change("2026-11-18", "p2", false),
+        change("2026-11-19", "p8", false),
+        change("2026-11-20", "p8", false), // once per direction
+        change("2026-11-23", "p6", true),  // next week
+    ];
+    let f = fixture();
+    let (r, drills) = review_with_lists(&f, &changes, Some(d("2026-11-01")));
+    let hba1c = &r.segments[0];
+    assert_eq!(names(&hba1c.entered), ["Ben Bose"]);
+    let exited: Vec<&str> = hba1c.exited.iter().map(|p| p.patient_id.as_str()).collect();
+    assert_eq!(exited, ["p2", "p8"]);
+    assert_eq!(drills.rows("exited:hba1c").unwrap().len(), 2);
+    // The other segments recorded nothing this week.
+    assert!(r.segments[1].entered.is_empty() && r.segments[1].exited.is_empty());
+    // Lists first kept after the week: the runs are compared, as without them.
+    let (runs, _) = review_with_lists(&f, &changes, Some(d("2026-11-23")));
+    assert_eq!(names(&runs.segments[0].entered), ["Fay Ford", "Gus Gray"]);
+    assert_eq!(runs, review_of(&f).0);
 }
 
 fn names(people: &[careloop_review::PersonRef]) -> Vec<&str> {
@@ -1182,6 +1227,8 @@ fn an_empty_log_and_history_give_empty_tables_not_errors() {
         policy: &policy,
         evidence: &HashMap::new(),
         visits: &HashMap::new(),
+        list_changes: &[],
+        lists_since: None,
         settings: Settings::default(),
     })
     .unwrap();
@@ -1344,6 +1391,8 @@ mod any_server_order {
             policy: &policy,
             evidence: &f.evidence,
             visits: &f.visits,
+            list_changes: &[],
+            lists_since: None,
             settings: Settings::default(),
         })
         .expect("a review computes whatever the order")

@@ -2,7 +2,7 @@
 //! each entry and exit with its evidence, what the lists are current for, the people whose
 //! facts changed since, and supervisors' dismissals of entrants to review.
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use crate::{Result, Store};
 
@@ -162,6 +162,22 @@ impl Store {
             [],
             |r| r.get(0),
         )?)
+    }
+
+    /// Since when the lists keep a record of entries and exits: the earliest day a current
+    /// member has been in a segment or a change was recorded (`None`: never evaluated with
+    /// anyone in a segment).
+    pub fn lists_kept_since(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT min(day) FROM (SELECT min(since) AS day FROM membership
+                                       UNION ALL SELECT min(day) FROM membership_change)",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
     }
 
     /// The changes recorded as of one day.
