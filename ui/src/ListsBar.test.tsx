@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { ListsBar, listsLine } from "./ListsBar";
-import { fakeBackend, LISTS_STATUS } from "./test/fakeBackend";
+import { fakeBackend, LISTS_REFRESHED, LISTS_STATUS } from "./test/fakeBackend";
 
 describe("ListsBar", () => {
   it("says what the lists last changed, in words, and when", () => {
@@ -43,19 +43,7 @@ describe("ListsBar", () => {
     fireEvent.click(await screen.findByTestId("refresh-lists"));
     expect(screen.getByTestId("refresh-progress")).toBeTruthy();
     expect((screen.getByTestId("refresh-lists") as HTMLButtonElement).disabled).toBe(true);
-    finish({
-      as_of: "2026-07-01",
-      full: true,
-      evaluated: 1000,
-      entered: 2,
-      exited: 0,
-      opened: 1,
-      closed_by_new_data: 0,
-      closed_left_segment: 0,
-      kept_open: 0,
-      alerts: 0,
-      summary: "2 new in Post-discharge · 1 case opened",
-    });
+    finish({ ...LISTS_REFRESHED });
     expect((await screen.findByTestId("refresh-result")).textContent).toBe(
       "Everyone evaluated as of today (1,000 people): 2 new in Post-discharge · 1 case opened",
     );

@@ -275,18 +275,9 @@ impl Careloop {
     /// People with an attempt recorded after local event `after`.
     fn contacted_after(&self, after: i64) -> Result<BTreeSet<String>> {
         let mut people = BTreeSet::new();
-        let mut cursor = after;
-        loop {
-            let batch = self.store.events_after(cursor, 10_000)?;
-            let Some(tail) = batch.last() else { break };
-            cursor = tail.seq;
-            people.extend(
-                batch
-                    .iter()
-                    .filter(|e| e.kind == crate::segmentation::ATTEMPT_EVENT)
-                    .map(|e| e.subject.clone()),
-            );
-        }
+        self.for_each_attempt_after(after, |e| {
+            people.insert(e.subject.clone());
+        })?;
         Ok(people)
     }
 

@@ -331,18 +331,31 @@ impl Careloop {
     /// The latest recorded attempt per person, from the event log.
     pub(crate) fn last_contacts(&self) -> Result<HashMap<String, NaiveDate>> {
         let mut last: HashMap<String, NaiveDate> = HashMap::new();
-        let mut after = 0;
-        loop {
-            let batch = self.store.events_after(after, 10_000)?;
-            let Some(tail) = batch.last() else { break };
-            after = tail.seq;
-            for event in batch.iter().filter(|e| e.kind == ATTEMPT_EVENT) {
-                let day = event.occurred_at.date_naive();
-                let entry = last.entry(event.subject.clone()).or_insert(day);
-                *entry = (*entry).max(day);
-            }
-        }
+        self.for_each_attempt_after(0, |event| {
+            let day = event.occurred_at.date_naive();
+            let entry = last.entry(event.subject.clone()).or_insert(day);
+            *entry = (*entry).max(day);
+        })?;
         Ok(last)
+    }
+
+    /// Calls `visit` with each attempt event after local event `after`, in log order.
+    pub(crate) fn for_each_attempt_after(
+        &self,
+        after: i64,
+        mut visit: impl FnMut(&careloop_store::Event),
+    ) -> Result<()> {
+        let mut cursor = after;
+        loop {
+            let batch = self.store.events_after(cursor, 10_000)?;
+            let Some(tail) = batch.last() else { break };
+            cursor = tail.seq;
+            batch
+                .iter()
+                .filter(|e| e.kind == ATTEMPT_EVENT)
+                .for_each(&mut visit);
+        }
+        Ok(())
     }
 
     /// Evaluates the catalogue and records the run; the cohorts keep their priorities.

@@ -24,12 +24,7 @@ const TEAM: &[(&str, &str)] = &[
 /// A cluster with team north and three workstations (ana, ben, sue); sue has opened the
 /// cases from the worklists and everyone has synced.
 fn setup(dir: &std::path::Path) -> (Cluster, Vec<Workstation>) {
-    let cluster = Cluster::start(dir, 40);
-    cluster.add_team("north", TEAM);
-    let mut stations: Vec<Workstation> = TEAM
-        .iter()
-        .map(|(user, role)| Workstation::open(&dir.join(user), user, role.parse().unwrap()))
-        .collect();
+    let (cluster, mut stations) = team_of(dir, TEAM);
     for ws in &mut stations {
         ws.sync(&cluster, at(0)).unwrap();
     }
@@ -43,6 +38,18 @@ fn setup(dir: &std::path::Path) -> (Cluster, Vec<Workstation>) {
     for ws in stations.iter_mut().rev() {
         ws.sync(&cluster, at(2)).unwrap();
     }
+    (cluster, stations)
+}
+
+/// A cluster (40 people) with team north of these users, each on a workstation of their own
+/// (nothing synced yet).
+fn team_of(dir: &std::path::Path, team: &[(&str, &str)]) -> (Cluster, Vec<Workstation>) {
+    let cluster = Cluster::start(dir, 40);
+    cluster.add_team("north", team);
+    let stations = team
+        .iter()
+        .map(|(user, role)| Workstation::open(&dir.join(user), user, role.parse().unwrap()))
+        .collect();
     (cluster, stations)
 }
 
@@ -310,12 +317,7 @@ fn three_workstations_opening_the_same_worklists_make_each_case_once() {
         ("vic", "supervisor"),
         ("wes", "supervisor"),
     ];
-    let cluster = Cluster::start(dir.path(), 40);
-    cluster.add_team("north", &team);
-    let mut ws: Vec<Workstation> = team
-        .iter()
-        .map(|(user, role)| Workstation::open(&dir.path().join(user), user, role.parse().unwrap()))
-        .collect();
+    let (cluster, mut ws) = team_of(dir.path(), &team);
     for w in &mut ws {
         w.sync(&cluster, at(0)).unwrap();
     }
@@ -682,12 +684,7 @@ fn an_alert_raised_on_two_workstations_is_one_alert_acknowledged_once() {
         ("sue", "supervisor"),
         ("vic", "supervisor"),
     ];
-    let cluster = Cluster::start(dir.path(), 40);
-    cluster.add_team("north", &team);
-    let mut ws: Vec<Workstation> = team
-        .iter()
-        .map(|(user, role)| Workstation::open(&dir.path().join(user), user, role.parse().unwrap()))
-        .collect();
+    let (cluster, mut ws) = team_of(dir.path(), &team);
     // Each pulls the panel; its lists' first evaluation is the backlog (no alerts).
     for w in &mut ws {
         w.sync(&cluster, at(0)).unwrap();

@@ -98,16 +98,10 @@ impl Store {
              WHERE ?1 IS NULL OR name LIKE ?1 ESCAPE '\\'
              ORDER BY sort_name, id LIMIT ?2 OFFSET ?3",
         )?;
-        let rows = stmt.query_map(params![pattern, limit as i64, offset as i64], |r| {
-            Ok(StoredPatient {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                birth_date: r.get(2)?,
-                gender: r.get(3)?,
-                preferred_language: r.get(4)?,
-                preferred_channel: r.get(5)?,
-            })
-        })?;
+        let rows = stmt.query_map(
+            params![pattern, limit as i64, offset as i64],
+            stored_patient,
+        )?;
         Ok((total as u64, rows.collect::<rusqlite::Result<_>>()?))
     }
 
@@ -119,16 +113,7 @@ impl Store {
                 "SELECT id, name, birth_date, gender, preferred_language, preferred_channel
                  FROM patient WHERE id = ?1",
             )?
-            .query_row(params![id], |r| {
-                Ok(StoredPatient {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    birth_date: r.get(2)?,
-                    gender: r.get(3)?,
-                    preferred_language: r.get(4)?,
-                    preferred_channel: r.get(5)?,
-                })
-            })
+            .query_row(params![id], stored_patient)
             .optional()?)
     }
 
@@ -494,4 +479,17 @@ pub struct StoredSignal {
     pub kind: String,
     pub at: String,
     pub channel: Option<String>,
+}
+
+/// A `patient` row selected as (id, name, birth_date, gender, preferred_language,
+/// preferred_channel).
+fn stored_patient(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPatient> {
+    Ok(StoredPatient {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        birth_date: r.get(2)?,
+        gender: r.get(3)?,
+        preferred_language: r.get(4)?,
+        preferred_channel: r.get(5)?,
+    })
 }

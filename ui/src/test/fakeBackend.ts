@@ -3,6 +3,7 @@
 import { vi, type Mock } from "vitest";
 import type { Backend } from "../backend";
 import type { AlertDto } from "../bindings/AlertDto";
+import type { ListsChanged } from "../bindings/ListsChanged";
 import type { ListsStatus } from "../bindings/ListsStatus";
 import type { CaseConflicts } from "../bindings/CaseConflicts";
 import type { CaseDetail } from "../bindings/CaseDetail";
@@ -37,6 +38,21 @@ export function pageOf(patients: PatientRow[], query: PatientQuery): PatientPage
   const matching = patients.filter((p) => p.name.toLowerCase().includes(needle));
   return { total: matching.length, offset: query.offset, rows: matching.slice(query.offset, query.offset + query.limit) };
 }
+
+/** What "Refresh lists now" answers in the fake: everyone evaluated, something changed. */
+export const LISTS_REFRESHED: ListsChanged = {
+  as_of: "2026-07-01",
+  full: true,
+  evaluated: 1000,
+  entered: 2,
+  exited: 0,
+  opened: 1,
+  closed_by_new_data: 0,
+  closed_left_segment: 0,
+  kept_open: 0,
+  alerts: 0,
+  summary: "2 new in Post-discharge · 1 case opened",
+};
 
 export const LISTS_STATUS: ListsStatus = {
   as_of: "2026-07-01",
@@ -344,21 +360,7 @@ export function fakeBackend(patients: PatientRow[] = makePatients(250), worklist
     caseConflicts: mock<"caseConflicts">(() => Promise.resolve({ conflicts: [], superseded: [] })),
     resolveConflict: mock<"resolveConflict">(() => Promise.resolve("ev-resolution")),
     listsStatus: mock<"listsStatus">(() => Promise.resolve({ ...LISTS_STATUS })),
-    refreshLists: mock<"refreshLists">(() =>
-      Promise.resolve({
-        as_of: "2026-07-01",
-        full: true,
-        evaluated: 1000,
-        entered: 2,
-        exited: 0,
-        opened: 1,
-        closed_by_new_data: 0,
-        closed_left_segment: 0,
-        kept_open: 0,
-        alerts: 0,
-        summary: "2 new in Post-discharge · 1 case opened",
-      }),
-    ),
+    refreshLists: mock<"refreshLists">(() => Promise.resolve({ ...LISTS_REFRESHED })),
     alerts: mock<"alerts">(() => Promise.resolve([ALERT])),
     acknowledgeAlert: mock<"acknowledgeAlert">(() =>
       Promise.resolve({ ...ALERT, status: "acknowledged", acknowledged_by: "ana", note: null }),
