@@ -23,7 +23,7 @@
 //! entrants wait on the "to review" list ([`Careloop::to_review`]) until a supervisor opens
 //! or dismisses them; a dismissal holds for the episode.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use careloop_ops::rbac::Operation;
@@ -295,7 +295,14 @@ impl Careloop {
         state: ListState,
         changed: &mut ListsChanged,
     ) -> Result<ListUpdate> {
-        let contacts = self.last_contacts()?;
+        // The fold keeps each person's attempt times: no scan of the whole log per evaluation.
+        let contacts: HashMap<String, NaiveDate> = self
+            .ops()?
+            .state
+            .contacts
+            .iter()
+            .filter_map(|(person, times)| Some((person.clone(), times.iter().max()?.date_naive())))
+            .collect();
         let subset: Vec<PatientFacts>;
         let evaluated: &[PatientFacts] = match people {
             None => panel,

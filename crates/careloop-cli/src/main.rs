@@ -286,12 +286,16 @@ struct SegmentCommand {
 
 #[derive(Subcommand)]
 enum SegmentAction {
-    /// Who entered and who left each segment between two recorded runs (default: the last two).
+    /// Who entered and who left each segment: between two recorded runs (default: the last
+    /// two), or with --since, as the live lists recorded it, with the evidence of each change.
     Diff {
-        #[arg(long, value_name = "RUN")]
+        #[arg(long, value_name = "RUN", conflicts_with = "since")]
         from: Option<i64>,
-        #[arg(long, value_name = "RUN")]
+        #[arg(long, value_name = "RUN", conflicts_with = "since")]
         to: Option<i64>,
+        /// The live lists' entries and exits from this day on (brought current first).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        since: Option<chrono::NaiveDate>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -709,7 +713,45 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 })
             };
             match command.action {
-                Some(SegmentAction::Diff { from, to, format }) => {
+                Some(SegmentAction::Diff {
+                    since: Some(since),
+                    format,
+                    ..
+                }) => {
+                    let at = ops::now()?;
+                    let session = ops::lists_session(&careloop, at)?;
+                    careloop.bring_lists_current(at, session.as_ref())?;
+                    let changes = careloop.membership_changes(Some(since))?;
+                    match format {
+                        Format::Json => outln!("{}", to_json(&changes)?),
+                        Format::Text => {
+                            let mut by_segment: std::collections::BTreeMap<&str, Vec<_>> =
+                                Default::default();
+                            for c in &changes {
+                                by_segment.entry(c.segment_id.as_str()).or_default().push(c);
+                            }
+                            outln!("recorded by the live lists since {since}");
+                            for (id, changes) in by_segment {
+                                let entered =
+                                    changes.iter().filter(|c| c.change == "entered").count();
+                                outln!("{id}: {entered} entered, {} left", changes.len() - entered);
+                                for c in changes {
+                                    let sign = if c.change == "entered" { '+' } else { '-' };
+                                    outln!(
+                                        "  {sign} {} {} ({}): {}",
+                                        c.day,
+                                        c.patient_id,
+                                        c.reason,
+                                        c.evidence.join("; ")
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                Some(SegmentAction::Diff {
+                    from, to, format, ..
+                }) => {
                     let diff = careloop.segment_diff(from, to)?;
                     match format {
                         Format::Json => outln!("{}", to_json(&diff)?),

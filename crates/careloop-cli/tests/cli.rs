@@ -1219,3 +1219,92 @@ fn entrants_to_review_are_opened_or_dismissed_by_a_supervisor() {
     assert!(case["case_id"].as_str().is_some());
     assert!(case.get("reason").is_none());
 }
+
+/// `segment diff --since` shows the live lists' recorded entries and exits with their
+/// evidence: after the days move on, the same changes `case changes` lists, grouped by
+/// segment; with runs it still compares two runs.
+#[test]
+fn segment_diff_since_a_day_shows_the_lists_recorded_changes_with_evidence() {
+    let env = Env::new();
+    let panel = env.path("panel");
+    let p = panel.to_str().unwrap();
+    let demo = [
+        "demo",
+        "--patients",
+        "300",
+        "--as-of",
+        "2026-06-30",
+        "--out",
+        p,
+    ];
+    assert!(env.run(&demo).status.success());
+    let import = env
+        .command(&["import", p])
+        .env("CARELOOP_NOW", "2026-07-01T09:00:00Z")
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{}", stderr(&import));
+    let later = "2026-10-15T09:00:00Z";
+    let diff = env
+        .command(&[
+            "segment",
+            "diff",
+            "--since",
+            "2026-07-02",
+            "--format",
+            "json",
+        ])
+        .env("CARELOOP_NOW", later)
+        .output()
+        .unwrap();
+    assert!(diff.status.success(), "{}", stderr(&diff));
+    let changes: Vec<serde_json::Value> = serde_json::from_str(&stdout(&diff)).unwrap();
+    assert!(!changes.is_empty(), "three months move people in and out");
+    for c in &changes {
+        assert!(c["day"].as_str().unwrap() >= "2026-07-02", "{c}");
+        assert!(["entered", "exited"].contains(&c["change"].as_str().unwrap()));
+        if c["change"] == "entered" {
+            assert!(!c["evidence"].as_array().unwrap().is_empty(), "{c}");
+        }
+    }
+    let listed = env
+        .command(&[
+            "case",
+            "changes",
+            "--since",
+            "2026-07-02",
+            "--as-user",
+            "sue",
+            "--role",
+            "supervisor",
+            "--format",
+            "json",
+        ])
+        .env("CARELOOP_NOW", later)
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&stdout(&listed)).unwrap();
+    assert_eq!(listed, changes, "one record, two views");
+
+    let text = env
+        .command(&["segment", "diff", "--since", "2026-07-02"])
+        .env("CARELOOP_NOW", later)
+        .output()
+        .unwrap();
+    let text = stdout(&text);
+    let first = &changes[0];
+    let segment = first["segment_id"].as_str().unwrap();
+    assert!(text.contains(&format!("{segment}: ")), "{text}");
+    assert!(
+        text.contains(first["patient_id"].as_str().unwrap()),
+        "{text}"
+    );
+    // --since and runs do not mix.
+    let both = env
+        .command(&["segment", "diff", "--since", "2026-07-02", "--from", "1"])
+        .output()
+        .unwrap();
+    assert!(!both.status.success());
+    assert!(stderr(&both).contains("cannot be used with"), "{}", stderr(&both));
+}
