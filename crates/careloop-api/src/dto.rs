@@ -333,7 +333,7 @@ macro_rules! mirror_enum {
 
 mirror_enum! {
     /// A role's stable name.
-    RoleName => Role { Coordinator, Clinician, Supervisor, Admin, }
+    RoleName => Role { Coordinator, Clinician, Supervisor, Admin, Partner, }
 }
 mirror_enum! {
     /// An outreach channel.

@@ -766,7 +766,54 @@ impl Careloop {
             session,
             (Operation::SendReferral, "send a referral"),
             case_subject(case_id),
-            |ops, _, ids| decide::send_referral(&ops.state, case_id, service, note, ids),
+            |ops, _, ids| decide::send_referral(&ops.state, case_id, service, note, None, ids),
+        )
+    }
+
+    /// Sends a referral to a service of the directory: the partner organisation answers it
+    /// itself through the server's exchange, within the service's deadlines. `consent`: the
+    /// person's consent to share it with the partner, as recorded (required).
+    pub fn send_partner_referral(
+        &mut self,
+        session: &Session,
+        case_id: Uuid,
+        service_id: &str,
+        note: &str,
+        consent: &str,
+    ) -> Result<Done> {
+        let directory = self.directory()?;
+        let (partner, service) = directory
+            .partners
+            .iter()
+            .find_map(|p| p.services.iter().find(|s| s.id == service_id).map(|s| (p, s)))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!(
+                        "no service {service_id} in the directory (it comes with each sync; {} services known)",
+                        directory.partners.iter().map(|p| p.services.len()).sum::<usize>()
+                    ),
+                )
+            })?;
+        let service_type: ServiceType = service.service_type.parse().map_err(|e| {
+            ApiError::new(ErrorCode::BadInput, format!("service {service_id}: {e}"))
+        })?;
+        let partner = careloop_ops::PartnerRef {
+            organization: partner.id.clone(),
+            organization_name: partner.name.clone(),
+            service_id: service.id.clone(),
+            service_name: service.name.clone(),
+            respond_within_working_days: service.respond_within_working_days,
+            start_within_working_days: service.start_within_working_days,
+            consent: consent.trim().to_owned(),
+        };
+        self.decide(
+            session,
+            (Operation::SendReferral, "send a referral"),
+            case_subject(case_id),
+            |ops, _, ids| {
+                decide::send_referral(&ops.state, case_id, service_type, note, Some(partner), ids)
+            },
         )
     }
 
@@ -1395,9 +1442,16 @@ impl Careloop {
                         .people
                         .get(&r.patient_id)
                         .map_or_else(String::new, |p| p.name.clone()),
-                    kind: r.service.to_string(),
+                    kind: r.partner.as_ref().map_or_else(
+                        || r.service.to_string(),
+                        |p| format!("{} ({})", p.service_name, p.organization_name),
+                    ),
                     status: r.status.to_string(),
-                    owner: "coordinator".into(),
+                    // Who must act next: the partner answers a referral of the exchange.
+                    owner: r
+                        .partner
+                        .as_ref()
+                        .map_or_else(|| "coordinator".into(), |p| p.organization_name.clone()),
                     deadline: deadline.map_or_else(String::new, |d| {
                         d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                     }),
@@ -1592,11 +1646,27 @@ fn describe(event: &OpEvent, callback_notes: bool) -> String {
         OpEvent::EscalationRaised { kind, .. } => format!("escalated ({kind})"),
         OpEvent::EscalationAcknowledged { .. } => "escalation acknowledged".into(),
         OpEvent::EscalationResolved { .. } => "escalation resolved".into(),
-        OpEvent::ReferralSent { service, .. } => format!("referred to {service}"),
-        OpEvent::ReferralUpdated { status, on, .. } => match on {
-            Some(on) => format!("referral {status} on {on}"),
-            None => format!("referral {status}"),
-        },
+        OpEvent::ReferralSent {
+            service,
+            partner: None,
+            ..
+        } => format!("referred to {service}"),
+        OpEvent::ReferralSent {
+            partner: Some(p), ..
+        } => format!(
+            "referred to {} ({}), through the exchange",
+            p.service_name, p.organization_name
+        ),
+        OpEvent::ReferralUpdated {
+            status, on, note, ..
+        } => {
+            let on = on.map(|d| format!(" on {d}")).unwrap_or_default();
+            if note.is_empty() {
+                format!("referral {status}{on}")
+            } else {
+                format!("referral {status}{on}: {note}")
+            }
+        }
         OpEvent::CaseClosed { reason, .. } => format!("closed: {reason}"),
         OpEvent::AlertRaised { kind, occurred, .. } => format!("alert raised ({kind}, {occurred})"),
         OpEvent::AlertAcknowledged { .. } => "alert acknowledged".into(),

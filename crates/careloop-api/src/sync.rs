@@ -34,6 +34,10 @@ pub trait Transport {
         &mut self,
         request: &wire::SegmentPushRequest,
     ) -> Result<wire::SegmentPushResponse>;
+    /// The services directory (`None`: this transport has none to give; the one kept stays).
+    fn directory(&mut self) -> Result<Option<wire::Directory>> {
+        Ok(None)
+    }
 }
 
 /// The most events one push carries.
@@ -50,6 +54,8 @@ const RECEIVED: &str = "received";
 const SEGMENTS_ON_SERVER: &str = "segments_on_server";
 /// The team whose panel this workstation holds, as the server's panel pages name it.
 pub(crate) const TEAM: &str = "team";
+/// The services directory as last synced (JSON of [`wire::Directory`]).
+pub(crate) const DIRECTORY: &str = "directory";
 
 /// What one sync round did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -239,6 +245,22 @@ impl Careloop {
     }
 
     /// The panel cursor.
+    /// Keeps the services directory the server sent.
+    pub fn sync_apply_directory(&mut self, directory: &wire::Directory) -> Result<()> {
+        let json = serde_json::to_string(directory)
+            .map_err(|e| ApiError::internal(format!("the directory: {e}")))?;
+        Ok(self.store.set_sync_meta(DIRECTORY, &json)?)
+    }
+
+    /// The services directory as last synced (empty before the first sync).
+    pub fn directory(&self) -> Result<wire::Directory> {
+        match self.store.sync_meta(DIRECTORY)? {
+            None => Ok(wire::Directory::default()),
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| ApiError::internal(format!("the kept directory: {e}"))),
+        }
+    }
+
     pub fn sync_panel_cursor(&self) -> Result<i64> {
         cursor(&self.store.sync_meta(PANEL_CURSOR)?)
     }
@@ -593,6 +615,9 @@ pub(crate) fn round(
         if !page.more {
             break;
         }
+    }
+    if let Some(directory) = transport.directory()? {
+        cache.with(|c| c.sync_apply_directory(&directory))?;
     }
     if let Some(request) = cache.with(|c| c.sync_segment_request())? {
         let response = transport.push_segments(&request)?;

@@ -366,7 +366,7 @@ fn init_logs() {
 /// The command's name, for its span: the subcommands only, never an argument.
 fn command_name(command: &Command) -> &'static str {
     use ops::{AuditAction, CallbackAction, CaseAction, EscalationAction, ReferralAction};
-    use server::{AdminAction, SyncAction, UserAction};
+    use server::{AdminAction, PartnerAction, SyncAction, UserAction};
     match command {
         Command::Demo { .. } => "demo",
         Command::DemoActivity { .. } => "demo-activity",
@@ -413,6 +413,7 @@ fn command_name(command: &Command) -> &'static str {
             ReferralAction::Escalate => "referral escalate",
             ReferralAction::Send { .. } => "referral send",
             ReferralAction::Update { .. } => "referral update",
+            ReferralAction::Services => "referral services",
         },
         Command::Search { .. } => "search",
         Command::Audit { action, .. } => match action {
@@ -432,6 +433,13 @@ fn command_name(command: &Command) -> &'static str {
             AdminAction::Panel { .. } => "admin panel",
             AdminAction::AuditHeads => "admin audit-heads",
             AdminAction::SecurityLog => "admin security-log",
+            AdminAction::Partner { action } => match action {
+                PartnerAction::Add { .. } => "admin partner add",
+                PartnerAction::Service { .. } => "admin partner service",
+                PartnerAction::Client { .. } => "admin partner client",
+                PartnerAction::List { .. } => "admin partner list",
+                PartnerAction::AccessLog => "admin partner access-log",
+            },
         },
         Command::Sync { action } => match action {
             SyncAction::Connect { .. } => "sync connect",

@@ -313,14 +313,28 @@ pub enum ReferralAction {
     List,
     /// Escalate every referral past its deadline (once per case).
     Escalate,
-    /// Refer a case to a service.
+    /// Refer a case to a service: a service type (the coordinator records the answers), or
+    /// a service of the directory (the partner answers itself through the exchange).
     Send {
         case: String,
-        #[arg(long)]
-        service: String,
+        #[arg(long, required_unless_present = "partner_service")]
+        service: Option<String>,
+        /// A service id of the directory (`careloop referral services`).
+        #[arg(
+            long,
+            value_name = "ID",
+            conflicts_with = "service",
+            requires = "consent"
+        )]
+        partner_service: Option<String>,
+        /// The person's consent to share the referral with the partner, as recorded.
+        #[arg(long, value_name = "TEXT")]
+        consent: Option<String>,
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// The services directory, as the last sync brought it.
+    Services,
     /// Record the service's answer, the start or the outcome.
     Update {
         referral: String,
@@ -773,16 +787,61 @@ pub fn referral(
         ReferralAction::Send {
             case,
             service,
+            partner_service: Some(partner_service),
+            consent,
             note,
+        } => {
+            let _ = service;
+            print_done(
+                &careloop.send_partner_referral(
+                    &session,
+                    id(&case)?,
+                    &partner_service,
+                    &note,
+                    consent.as_deref().unwrap_or(""),
+                )?,
+                actor.format,
+            )?
+        }
+        ReferralAction::Send {
+            case,
+            service,
+            note,
+            ..
         } => print_done(
             &careloop.send_referral(
                 &session,
                 id(&case)?,
-                parse::<ServiceType>(&service)?,
+                parse::<ServiceType>(service.as_deref().unwrap_or(""))?,
                 &note,
             )?,
             actor.format,
         )?,
+        ReferralAction::Services => {
+            let directory = careloop.directory()?;
+            match actor.format {
+                Format::Json => outln!("{}", to_json(&directory)?),
+                Format::Text => {
+                    for p in &directory.partners {
+                        for s in &p.services {
+                            outln!(
+                                "{}\t{} — {} ({}; {}; languages {}; answers within {} working days)",
+                                s.id,
+                                s.name,
+                                p.name,
+                                s.service_type,
+                                if s.area.is_empty() { "any area" } else { &s.area },
+                                if s.languages.is_empty() { "-".to_owned() } else { s.languages.join(", ") },
+                                s.respond_within_working_days
+                            );
+                        }
+                    }
+                    if directory.partners.is_empty() {
+                        outln!("no services directory yet: it comes with a sync");
+                    }
+                }
+            }
+        }
         ReferralAction::Update {
             referral,
             status,

@@ -35,6 +35,63 @@ pub(crate) enum AdminAction {
     AuditHeads,
     /// Failed sign-ins, locked accounts and addresses, reused refresh tokens (oldest first).
     SecurityLog,
+    /// The services directory and the referral exchange: partner organisations, their
+    /// services, their systems' keys, and the log of their calls.
+    Partner {
+        #[command(subcommand)]
+        action: PartnerAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum PartnerAction {
+    /// Add a partner organisation.
+    Add {
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Add or replace a service a partner offers (what the referral form lists).
+    Service {
+        partner: String,
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// The referral service type (home_care, housing, meals, transport, …).
+        #[arg(long = "type", value_name = "TYPE")]
+        service_type: String,
+        #[arg(long, default_value = "")]
+        area: String,
+        /// Languages served, comma-separated (en,es).
+        #[arg(long, value_delimiter = ',')]
+        languages: Vec<String>,
+        #[arg(long, default_value = "")]
+        eligibility: String,
+        /// Who at the partner answers referrals.
+        #[arg(long, default_value = "intake coordinator")]
+        contact_role: String,
+        /// Accept or decline within this many working days.
+        #[arg(long, default_value_t = 2)]
+        respond_within: u32,
+        /// Once accepted, start within this many working days.
+        #[arg(long, default_value_t = 10)]
+        start_within: u32,
+    },
+    /// Register a partner system (SMART Backend Services) with its public keys (a JWKS file).
+    Client {
+        partner: String,
+        #[arg(long)]
+        client_id: String,
+        #[arg(long, value_name = "FILE")]
+        jwks: PathBuf,
+    },
+    /// The directory: partners and their services.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Every partner read and answer (who, which Task, what came of it), oldest first.
+    AccessLog,
 }
 
 #[derive(Subcommand)]
@@ -228,6 +285,7 @@ pub(crate) fn admin(data_dir: Option<PathBuf>, action: AdminAction) -> Result<Ex
                 return Ok(ExitCode::from(1));
             }
         }
+        AdminAction::Partner { action } => partner(&dir, action)?,
         AdminAction::SecurityLog => {
             for e in careloop_server::admin::security_log(&dir).map_err(server_error)? {
                 outln!(
@@ -242,6 +300,92 @@ pub(crate) fn admin(data_dir: Option<PathBuf>, action: AdminAction) -> Result<Ex
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn partner(dir: &std::path::Path, action: PartnerAction) -> Result<(), ApiError> {
+    use careloop_server::admin;
+    match action {
+        PartnerAction::Add { id, name } => {
+            admin::add_partner(dir, &id, &name).map_err(server_error)?;
+            outln!("partner {id} added");
+        }
+        PartnerAction::Service {
+            partner,
+            id,
+            name,
+            service_type,
+            area,
+            languages,
+            eligibility,
+            contact_role,
+            respond_within,
+            start_within,
+        } => {
+            let service = careloop_wire::ServiceWire {
+                id: id.clone(),
+                name,
+                service_type,
+                area,
+                languages,
+                eligibility,
+                contact_role,
+                respond_within_working_days: respond_within,
+                start_within_working_days: start_within,
+            };
+            admin::put_service(dir, &partner, &service).map_err(server_error)?;
+            outln!("service {id} of {partner} in the directory");
+        }
+        PartnerAction::Client {
+            partner,
+            client_id,
+            jwks,
+        } => {
+            let text = std::fs::read_to_string(&jwks)
+                .map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", jwks.display())))?;
+            admin::add_partner_client(dir, &partner, &client_id, &text).map_err(server_error)?;
+            outln!("client {client_id} of {partner} registered");
+        }
+        PartnerAction::List { format } => {
+            let directory = admin::directory(dir).map_err(server_error)?;
+            match format {
+                Format::Json => outln!("{}", crate::to_json(&directory)?),
+                Format::Text => {
+                    for p in &directory.partners {
+                        outln!("{}\t{}", p.id, p.name);
+                        for s in &p.services {
+                            outln!(
+                                "  {}\t{} ({}; {}; answer within {} working days, start within {})",
+                                s.id,
+                                s.name,
+                                s.service_type,
+                                if s.area.is_empty() {
+                                    "any area"
+                                } else {
+                                    &s.area
+                                },
+                                s.respond_within_working_days,
+                                s.start_within_working_days
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        PartnerAction::AccessLog => {
+            for a in admin::partner_access_log(dir).map_err(server_error)? {
+                outln!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    a.at.to_rfc3339(),
+                    a.org,
+                    a.client_id,
+                    a.action,
+                    a.task_id.as_deref().unwrap_or("-"),
+                    a.outcome
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Connects (pinning on first use) and signs in or resumes.

@@ -1306,5 +1306,9 @@ fn segment_diff_since_a_day_shows_the_lists_recorded_changes_with_evidence() {
         .output()
         .unwrap();
     assert!(!both.status.success());
-    assert!(stderr(&both).contains("cannot be used with"), "{}", stderr(&both));
+    assert!(
+        stderr(&both).contains("cannot be used with"),
+        "{}",
+        stderr(&both)
+    );
 }

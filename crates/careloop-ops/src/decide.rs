@@ -13,7 +13,7 @@ use careloop_scripts::{Answers, Script};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::events::{Attempt, NextAction, OpEvent};
+use crate::events::{Attempt, NextAction, OpEvent, PartnerRef};
 use crate::guards;
 use crate::model::{
     CaseStatus, Channel, CloseReason, EscalationKind, Outcome, ReferralStatus, Role, ServiceType,
@@ -251,6 +251,7 @@ pub fn attempt(
                 case_id,
                 service: *service,
                 note: note.clone(),
+                partner: None,
             };
             (Some(event), Some(follow_on))
         }
@@ -398,15 +399,25 @@ pub fn send_referral(
     case_id: Uuid,
     service: ServiceType,
     note: &str,
+    partner: Option<PartnerRef>,
     ids: &mut dyn FnMut() -> Uuid,
 ) -> Result<Decision, OpsError> {
     let case = case_of(state, case_id)?;
+    if let Some(p) = &partner {
+        if p.consent.trim().is_empty() {
+            return Err(OpsError::Invalid(format!(
+                "a referral to {} needs the person's consent to share it, as recorded",
+                p.organization_name
+            )));
+        }
+    }
     let referral_id = ids();
     let events = vec![OpEvent::ReferralSent {
         referral_id,
         case_id,
         service,
         note: note.to_owned(),
+        partner,
     }];
     Ok(decision(
         &case.patient_id,
@@ -432,6 +443,12 @@ pub fn update_referral(
             what: "referral",
             id: referral_id.to_string(),
         })?;
+    if let Some(p) = &referral.partner {
+        return Err(OpsError::Invalid(format!(
+            "referral {referral_id} went to {} through the exchange: the partner answers it itself",
+            p.organization_name
+        )));
+    }
     let case_id = referral.case_id;
     let events = vec![OpEvent::ReferralUpdated {
         referral_id,

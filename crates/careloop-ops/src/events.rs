@@ -16,6 +16,23 @@ use crate::model::{
     Channel, CloseReason, EscalationKind, Outcome, ReferralStatus, Role, ServiceType,
 };
 
+/// The directory service a referral goes to, as it was when sent (the event keeps the
+/// deadlines, so the fold does not depend on a later change of the directory).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerRef {
+    /// The partner organisation's id in the directory.
+    pub organization: String,
+    pub organization_name: String,
+    pub service_id: String,
+    pub service_name: String,
+    /// Accept or decline within this many working days.
+    pub respond_within_working_days: u32,
+    /// Once accepted, start within this many working days.
+    pub start_within_working_days: u32,
+    /// The person's consent to share the referral with the partner, as recorded.
+    pub consent: String,
+}
+
 /// What to do after an attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -116,6 +133,10 @@ pub enum OpEvent {
         case_id: Uuid,
         service: ServiceType,
         note: String,
+        /// A service of the directory: the partner organisation answers the referral itself
+        /// through the server's exchange (its deadlines are the service's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partner: Option<PartnerRef>,
     },
     /// The service answered, started or finished.
     ReferralUpdated {

@@ -29,7 +29,7 @@ pub mod suggest;
 pub mod sync;
 
 pub use calendar::WorkingCalendar;
-pub use events::{Attempt, NextAction, OpEvent, Recorded};
+pub use events::{Attempt, NextAction, OpEvent, PartnerRef, Recorded};
 pub use model::{
     alert_id, case_id, CallbackStatus, CaseStatus, Channel, CloseReason, EscalationKind,
     EscalationStatus, Level, Outcome, ReferralStatus, Role, ServiceType,

@@ -55,6 +55,9 @@ named_enum! {
         Clinician = "clinician",
         Supervisor = "supervisor",
         Admin = "admin",
+        /// A partner organisation's system or user answering the referrals sent to it (on
+        /// the server's exchange only; never a workstation user).
+        Partner = "partner",
     }
 }
 

@@ -41,6 +41,9 @@
 //! | race and ethnicity                   |   |   | ✓ |   |
 //!
 //! An admin runs the installation (accounts, imports, audit) and sees no person's record.
+//! A partner (another organisation answering the referrals sent to it, on the server's
+//! exchange only) may call none of these operations; of the people referred to it, it sees
+//! name, date of birth, contact details and language, the referral's reason and consent.
 
 use serde::{Deserialize, Serialize};
 
@@ -153,9 +156,9 @@ pub fn visible(role: Role, field: Field) -> bool {
     use Field::*;
     use Role::*;
     match field {
-        Identity | Contact | OutreachFacts | OutreachRecord => {
-            matches!(role, Coordinator | Clinician | Supervisor)
-        }
+        // A partner sees who was referred to it and how to reach them, nothing else.
+        Identity | Contact => matches!(role, Coordinator | Clinician | Supervisor | Partner),
+        OutreachFacts | OutreachRecord => matches!(role, Coordinator | Clinician | Supervisor),
         ClinicalHistory | CallbackDocumentation => matches!(role, Clinician | Supervisor),
         RaceEthnicity => role == Supervisor,
     }

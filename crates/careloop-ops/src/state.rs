@@ -192,6 +192,8 @@ pub struct Referral {
     pub response_deadline: DateTime<Utc>,
     /// Once accepted: the service should have started by then.
     pub start_deadline: Option<DateTime<Utc>>,
+    /// Sent to a directory service through the exchange: the partner answers.
+    pub partner: Option<crate::events::PartnerRef>,
 }
 
 impl Referral {
@@ -200,7 +202,9 @@ impl Referral {
         match self.status {
             ReferralStatus::Sent if now > self.response_deadline => Some(format!(
                 "no answer from {} since {}; due by {}",
-                self.service,
+                self.partner
+                    .as_ref()
+                    .map_or(self.service.as_str(), |p| p.organization_name.as_str()),
                 self.sent_at.format("%Y-%m-%d"),
                 self.response_deadline.format("%Y-%m-%d %H:%M")
             )),
@@ -778,8 +782,14 @@ impl OpsState {
                 referral_id,
                 service,
                 note,
+                partner,
                 ..
             } => {
+                let respond = partner
+                    .as_ref()
+                    .map_or(service.response_working_days(), |p| {
+                        p.respond_within_working_days
+                    });
                 self.case_mut(case_id).referrals.push(*referral_id);
                 self.referrals.insert(
                     *referral_id,
@@ -797,10 +807,9 @@ impl OpsState {
                             note: note.clone(),
                             on: None,
                         }],
-                        response_deadline: policy
-                            .calendar
-                            .add_working_days(r.at, service.response_working_days()),
+                        response_deadline: policy.calendar.add_working_days(r.at, respond),
                         start_deadline: None,
+                        partner: partner.clone(),
                     },
                 );
             }
@@ -814,11 +823,13 @@ impl OpsState {
                 let referral = self.referrals.get_mut(referral_id).expect("checked");
                 referral.status = *status;
                 if *status == ReferralStatus::Accepted {
-                    referral.start_deadline = Some(
-                        policy
-                            .calendar
-                            .add_working_days(r.at, referral.service.start_working_days()),
-                    );
+                    let start = referral
+                        .partner
+                        .as_ref()
+                        .map_or(referral.service.start_working_days(), |p| {
+                            p.start_within_working_days
+                        });
+                    referral.start_deadline = Some(policy.calendar.add_working_days(r.at, start));
                 }
                 referral.history.push(ReferralStep {
                     status: *status,

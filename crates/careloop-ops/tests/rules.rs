@@ -235,6 +235,7 @@ fn referrals_past_their_deadline_show_in_the_monitor() {
                     case_id,
                     service: ServiceType::Housing,
                     note: String::new(),
+                    partner: None,
                 },
             ),
             &policy,

@@ -271,6 +271,7 @@ fn event(action: &Action, n: usize, state: &OpsState) -> Recorded {
                 case_id: case_of(case),
                 service: ServiceType::Meals,
                 note: String::new(),
+                partner: None,
             },
         ),
         Action::UpdateReferral {

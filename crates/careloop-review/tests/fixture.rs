@@ -447,6 +447,7 @@ fn fixture() -> Fixture {
             case_id: c(2),
             service: ServiceType::HomeCare,
             note: String::new(),
+            partner: None,
         },
     );
     // Last week: c3 for p2.
@@ -483,6 +484,7 @@ fn fixture() -> Fixture {
             case_id: c(4),
             service: ServiceType::EmergencyAssistance,
             note: String::new(),
+            partner: None,
         },
     );
     log.attempt(
@@ -530,6 +532,7 @@ fn fixture() -> Fixture {
             case_id: c(3),
             service: ServiceType::Meals,
             note: String::new(),
+            partner: None,
         },
     );
     log.push(

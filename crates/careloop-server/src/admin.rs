@@ -13,6 +13,7 @@ use careloop_wire::PanelKind;
 
 use crate::auth;
 use crate::error::{Result, ServerError};
+use crate::exchange::store::ExchangeStorage;
 use crate::storage::{PanelLine, SqliteStorage, Storage, User};
 
 /// A user or team name: 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or
@@ -185,4 +186,76 @@ pub fn audit_heads(data_dir: &Path) -> Result<Vec<crate::storage::RecordedHead>>
 /// Failed sign-ins, locks and reused refresh tokens, oldest first.
 pub fn security_log(data_dir: &Path) -> Result<Vec<crate::auth::SecurityEvent>> {
     SqliteStorage::open(data_dir)?.security_events()
+}
+
+/// Adds a partner organisation to the services directory.
+pub fn add_partner(data_dir: &Path, id: &str, name: &str) -> Result<()> {
+    check_name("partner", id)?;
+    if name.trim().is_empty() || name.len() > 200 {
+        return Err(ServerError::BadRequest(
+            "a partner's name is 1 to 200 characters".into(),
+        ));
+    }
+    SqliteStorage::open(data_dir)?.add_partner(id, name.trim())?;
+    tracing::info!(target: "careloop_server::admin", partner = id, "partner added");
+    Ok(())
+}
+
+/// Adds (or replaces) a service of a partner in the directory. Its type must be a referral
+/// service type Careloop knows.
+pub fn put_service(
+    data_dir: &Path,
+    partner: &str,
+    service: &careloop_wire::ServiceWire,
+) -> Result<()> {
+    check_name("service", &service.id)?;
+    service
+        .service_type
+        .parse::<careloop_ops::ServiceType>()
+        .map_err(|e| ServerError::BadRequest(format!("--type: {e}")))?;
+    if service.name.trim().is_empty() {
+        return Err(ServerError::BadRequest("a service needs a name".into()));
+    }
+    for (what, days) in [
+        ("--respond-within", service.respond_within_working_days),
+        ("--start-within", service.start_within_working_days),
+    ] {
+        if !(1..=90).contains(&days) {
+            return Err(ServerError::BadRequest(format!(
+                "{what}: 1 to 90 working days, not {days}"
+            )));
+        }
+    }
+    SqliteStorage::open(data_dir)?.put_partner_service(partner, service)?;
+    tracing::info!(target: "careloop_server::admin", partner, service = service.id.as_str(), "service put");
+    Ok(())
+}
+
+/// Registers a partner system (SMART Backend Services) with its public keys (a JWKS).
+pub fn add_partner_client(
+    data_dir: &Path,
+    partner: &str,
+    client_id: &str,
+    jwks: &str,
+) -> Result<()> {
+    check_name("client", client_id)?;
+    crate::exchange::jwt::check_jwks(jwks)?;
+    SqliteStorage::open(data_dir)?.add_partner_client(&crate::exchange::store::PartnerClient {
+        client_id: client_id.to_owned(),
+        org: partner.to_owned(),
+        jwks: jwks.to_owned(),
+        disabled: false,
+    })?;
+    tracing::info!(target: "careloop_server::admin", partner, client = client_id, "partner client registered");
+    Ok(())
+}
+
+/// The services directory.
+pub fn directory(data_dir: &Path) -> Result<careloop_wire::Directory> {
+    SqliteStorage::open(data_dir)?.directory()
+}
+
+/// Every partner read and write, oldest first.
+pub fn partner_access_log(data_dir: &Path) -> Result<Vec<crate::exchange::store::PartnerAccess>> {
+    SqliteStorage::open(data_dir)?.partner_access_log()
 }

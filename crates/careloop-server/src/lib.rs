@@ -8,7 +8,9 @@
 //!   interface; the embedded default is SQLite (WAL) in the data dir.
 //! - [`auth`]: argon2id passwords, access and refresh tokens, revocation, role and team.
 //! - [`tls`]: rustls with a certificate given, or self-signed on first start.
-//! - [`admin`]: what `careloop admin …` does to a data dir (users, teams, panels).
+//! - [`admin`]: what `careloop admin …` does to a data dir (users, teams, panels, partners).
+//! - [`exchange`]: `/fhir`, the referral exchange: partner organisations answer the
+//!   referrals sent to them as FHIR Tasks (SMART Backend Services tokens).
 //!
 //! Invariants: every request is authorised by role and team; a request that is refused
 //! changes nothing; a push is stored whole or not at all, and pushing it again changes
@@ -21,6 +23,7 @@
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod exchange;
 pub mod logging;
 pub mod routes;
 pub mod storage;

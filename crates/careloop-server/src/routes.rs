@@ -128,6 +128,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/panel", get(panel))
         .route("/api/v1/segments", post(push_segments))
         .route("/api/v1/audit-heads", get(audit_heads))
+        .route("/api/v1/directory", get(directory))
+        .merge(crate::exchange::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
@@ -447,6 +449,15 @@ struct Me {
     team: String,
 }
 
+/// The services directory: where a referral can go.
+async fn directory(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+) -> Result<Json<careloop_wire::Directory>> {
+    require_care_role(&caller)?;
+    blocking(&state, |s| Ok(Json(s.storage.directory()?))).await
+}
+
 async fn me(Authed(caller): Authed) -> Json<Me> {
     Json(Me {
         user: caller.user,
@@ -491,6 +502,17 @@ fn check_push(storage: &dyn Storage, caller: &Caller, req: &PushRequest) -> Resu
                 "{at}: recorded in another role than the signed-in {}",
                 caller.role
             )));
+        }
+        if let Some((_, _, _, partner)) = crate::exchange::partner_referral(e) {
+            let offered = storage
+                .partner_service(&partner.service_id)?
+                .is_some_and(|(org, _)| org == partner.organization);
+            if !offered {
+                return Err(ServerError::BadRequest(format!(
+                    "{at}: service {} of partner {} is not in the directory",
+                    partner.service_id, partner.organization
+                )));
+            }
         }
         if !storage.in_panel(&caller.team, &e.subject)? {
             return Err(ServerError::Forbidden(format!(

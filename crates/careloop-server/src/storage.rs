@@ -103,7 +103,7 @@ pub struct SecurityEvent {
 }
 
 /// Everything the server keeps.
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: crate::exchange::store::ExchangeStorage + Send + Sync + 'static {
     fn add_user(&self, user: &User) -> Result<()>;
     fn user(&self, name: &str) -> Result<Option<User>>;
     fn set_password(&self, name: &str, password_hash: &str) -> Result<()>;
@@ -186,10 +186,15 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "sign_in_hardening",
         include_str!("../../../schema/server-migrations/0002_sign_in_hardening.sql"),
     ),
+    (
+        3,
+        "referral_exchange",
+        include_str!("../../../schema/server-migrations/0003_referral_exchange.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SERVER_SCHEMA_VERSION: u32 = 2;
+pub const SERVER_SCHEMA_VERSION: u32 = 3;
 
 fn table_has(conn: &Connection, table: &str, column: Option<&str>) -> rusqlite::Result<bool> {
     let n: i64 = match column {
@@ -350,7 +355,7 @@ impl SqliteStorage {
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -654,9 +659,15 @@ impl Storage for SqliteStorage {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![id, team, workstation, e.kind, e.subject, e.actor, at, payload, e.payload_version])?;
+            let server_seq = tx.last_insert_rowid();
+            // A referral to a directory service: its Task for the partner, in the same
+            // transaction.
+            if let Some(task) = crate::exchange::task_for_event(team, e) {
+                crate::exchange::store::insert_task(&tx, &task)?;
+            }
             out.push(Stored {
                 id: e.id,
-                server_seq: tx.last_insert_rowid(),
+                server_seq,
                 status: PushStatus::Accepted,
             });
         }

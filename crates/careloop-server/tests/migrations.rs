@@ -81,7 +81,7 @@ fn a_database_of_the_first_release_is_migrated_and_keeps_working() {
     .unwrap();
     assert_eq!(
         versions(&data),
-        [1, 2],
+        [1, 2, 3],
         "recorded as version 1, then migrated"
     );
     let conn = Connection::new(&server.url(), Some(&server.pin)).unwrap();
@@ -114,7 +114,7 @@ fn a_database_of_the_first_release_is_migrated_and_keeps_working() {
         "127.0.0.1:0".parse().unwrap(),
     ))
     .unwrap();
-    assert_eq!(versions(&data), [1, 2]);
+    assert_eq!(versions(&data), [1, 2, 3]);
     server.stop();
 
     // A database a newer Careloop migrated is refused, not written.
@@ -123,8 +123,8 @@ fn a_database_of_the_first_release_is_migrated_and_keeps_working() {
         conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", KEY.repeat(32)))
             .unwrap();
         conn.execute(
-            "INSERT INTO server_migration (version, name, checksum, applied_at) VALUES (3, 'future', '', '2030-01-01T00:00:00Z')",
-            [],
+            "INSERT INTO server_migration (version, name, checksum, applied_at) VALUES (?1, 'future', '', '2030-01-01T00:00:00Z')",
+            [careloop_server::storage::SERVER_SCHEMA_VERSION + 1],
         )
         .unwrap();
     }
@@ -135,5 +135,5 @@ fn a_database_of_the_first_release_is_migrated_and_keeps_working() {
     .err()
     .expect("refused");
     assert!(e.to_string().contains("newer Careloop"), "{e}");
-    assert_eq!(versions(&data), [1, 2, 3]);
+    assert_eq!(versions(&data), [1, 2, 3, 4]);
 }

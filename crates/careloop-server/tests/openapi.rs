@@ -607,6 +607,31 @@ fn the_wire_types_are_documented_field_by_field() {
             team: "north".into(),
         },
     ));
+    let service = careloop_wire::ServiceWire {
+        id: "harbor-home".into(),
+        name: "Home care".into(),
+        service_type: "home_care".into(),
+        area: "North".into(),
+        languages: vec!["en".into()],
+        eligibility: "adults".into(),
+        contact_role: "intake coordinator".into(),
+        respond_within_working_days: 2,
+        start_within_working_days: 5,
+    };
+    problems.extend(check_type(&doc, "ServiceWire", &service));
+    let partner = careloop_wire::PartnerWire {
+        id: "harbor".into(),
+        name: "Harbor".into(),
+        services: vec![service],
+    };
+    problems.extend(check_type(&doc, "PartnerWire", &partner));
+    problems.extend(check_type(
+        &doc,
+        "Directory",
+        &careloop_wire::Directory {
+            partners: vec![partner],
+        },
+    ));
     problems.extend(check_type(
         &doc,
         "Error",

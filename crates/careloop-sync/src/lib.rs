@@ -675,6 +675,18 @@ impl Transport for HttpTransport {
         );
         Ok(page)
     }
+
+    fn directory(&mut self) -> Result<Option<careloop_wire::Directory>> {
+        let found = self.authorized("directory", |client, base| {
+            client.get(format!("{base}/api/v1/directory"))
+        });
+        match found {
+            Ok(directory) => Ok(Some(directory)),
+            // A server from before the exchange has no directory: keep what is kept.
+            Err(e) if e.code == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// The desktop's way to its server: signs in with a password (the refresh token goes to

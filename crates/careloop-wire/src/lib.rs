@@ -222,6 +222,44 @@ pub struct PanelPage {
     pub team: String,
 }
 
+/// `GET /api/v1/directory`: the partner organisations and the services a referral can go
+/// to (managed by admins with `careloop admin partner …`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Directory {
+    pub partners: Vec<PartnerWire>,
+}
+
+/// A partner organisation of the directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerWire {
+    pub id: String,
+    pub name: String,
+    pub services: Vec<ServiceWire>,
+}
+
+/// A service a partner organisation offers, with its deadlines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceWire {
+    pub id: String,
+    pub name: String,
+    /// The referral's service type (`home_care`, `housing`, …).
+    pub service_type: String,
+    /// Where it serves (free text: a city, a district, "county-wide").
+    pub area: String,
+    /// Languages the service works in (BCP 47 tags, e.g. `en`, `es`).
+    pub languages: Vec<String>,
+    pub eligibility: String,
+    /// Who at the partner answers referrals (a role, e.g. "intake coordinator").
+    pub contact_role: String,
+    /// Accept or decline within this many working days.
+    pub respond_within_working_days: u32,
+    /// Once accepted, start within this many working days.
+    pub start_within_working_days: u32,
+}
+
 /// Every error: a stable code and a message naming what and where.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

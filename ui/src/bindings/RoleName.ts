@@ -3,4 +3,4 @@
 /**
  * A role's stable name.
  */
-export type RoleName = "coordinator" | "clinician" | "supervisor" | "admin";
+export type RoleName = "coordinator" | "clinician" | "supervisor" | "admin" | "partner";
