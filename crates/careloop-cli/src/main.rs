@@ -437,6 +437,7 @@ fn command_name(command: &Command) -> &'static str {
                 PartnerAction::Add { .. } => "admin partner add",
                 PartnerAction::Service { .. } => "admin partner service",
                 PartnerAction::Client { .. } => "admin partner client",
+                PartnerAction::User { .. } => "admin partner user",
                 PartnerAction::List { .. } => "admin partner list",
                 PartnerAction::AccessLog => "admin partner access-log",
             },

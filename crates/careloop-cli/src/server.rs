@@ -85,6 +85,9 @@ pub(crate) enum PartnerAction {
         #[arg(long, value_name = "FILE")]
         jwks: PathBuf,
     },
+    /// Add a user of a partner organisation, for the partner page (/partner); the password
+    /// is read from CARELOOP_PASSWORD, else the first line of stdin.
+    User { partner: String, name: String },
     /// The directory: partners and their services.
     List {
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -344,6 +347,10 @@ fn partner(dir: &std::path::Path, action: PartnerAction) -> Result<(), ApiError>
                 .map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", jwks.display())))?;
             admin::add_partner_client(dir, &partner, &client_id, &text).map_err(server_error)?;
             outln!("client {client_id} of {partner} registered");
+        }
+        PartnerAction::User { partner, name } => {
+            admin::add_partner_user(dir, &partner, &name, &password()?).map_err(server_error)?;
+            outln!("user {name} of {partner} added: they sign in at /partner");
         }
         PartnerAction::List { format } => {
             let directory = admin::directory(dir).map_err(server_error)?;

@@ -259,3 +259,18 @@ pub fn directory(data_dir: &Path) -> Result<careloop_wire::Directory> {
 pub fn partner_access_log(data_dir: &Path) -> Result<Vec<crate::exchange::store::PartnerAccess>> {
     SqliteStorage::open(data_dir)?.partner_access_log()
 }
+
+/// Adds a user of a partner organisation (role `partner`, team the partner's id): they sign
+/// in to the partner page and answer the referrals sent to their organisation.
+pub fn add_partner_user(data_dir: &Path, partner: &str, name: &str, password: &str) -> Result<()> {
+    let known = directory(data_dir)?
+        .partners
+        .iter()
+        .any(|p| p.id == partner);
+    if !known {
+        return Err(ServerError::NotFound(format!(
+            "no partner {partner}: add it first (careloop admin partner add)"
+        )));
+    }
+    add_user(data_dir, name, "partner", partner, password)
+}

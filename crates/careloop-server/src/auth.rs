@@ -12,7 +12,7 @@ use crate::error::{Result, ServerError};
 use crate::storage::{Storage, Token, TokenKind, User};
 
 /// The roles a user can have on the server (the workstation's roles).
-pub const ROLES: &[&str] = &["coordinator", "clinician", "supervisor", "admin"];
+pub const ROLES: &[&str] = &["coordinator", "clinician", "supervisor", "admin", "partner"];
 
 /// Who a request is from, once its token is checked.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -272,7 +272,8 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
-/// Roles that work with people's records (an admin runs the installation and sees none).
+/// Roles that work with people's records (an admin runs the installation and sees none; a
+/// partner's user works on the partner page only).
 fn require_care_role(caller: &Caller) -> Result<()> {
     if matches!(
         caller.role.as_str(),
@@ -339,11 +340,22 @@ async fn login_checked(
     address: Option<axum::Extension<ClientAddr>>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<Tokens>> {
+    password_sign_in(&state, address.map(|a| a.0 .0), req)
+        .await
+        .map(Json)
+}
+
+/// A password sign-in, throttled and checked on the hashing pool; failures and locks are
+/// kept as security events. The one path of `/api/v1/auth/login` and the partner page.
+pub(crate) async fn password_sign_in(
+    state: &AppState,
+    address: Option<std::net::IpAddr>,
+    req: LoginRequest,
+) -> Result<Tokens> {
     auth::check_login_fields(&req.user, &req.password, &req.workstation)?;
-    let address = address.map(|a| a.0 .0);
     state.throttle.check(&req.user, address, (state.clock)())?;
     let name = req.user.clone();
-    let user = blocking(&state, move |s| s.storage.user(&name)).await?;
+    let user = blocking(state, move |s| s.storage.user(&name)).await?;
     let matches = state
         .hashes
         .verify(req.password, user.as_ref().map(|u| u.password_hash.clone()))
@@ -352,7 +364,7 @@ async fn login_checked(
     match user {
         Some(user) if matches && !user.disabled => {
             state.throttle.succeeded(&req.user, address);
-            blocking(&state, move |s| {
+            blocking(state, move |s| {
                 auth::issue_after_password(
                     s.storage.as_ref(),
                     &user,
@@ -362,13 +374,12 @@ async fn login_checked(
                 )
             })
             .await
-            .map(Json)
         }
         user => {
             let disabled = user.as_ref().is_some_and(|u| u.disabled) && matches;
             let locks = state.throttle.failed(&req.user, address, now);
             let name = req.user.clone();
-            blocking(&state, move |s| {
+            blocking(state, move |s| {
                 let address = address.map(|a| a.to_string());
                 let mut events = vec![SecurityEvent {
                     at: now,

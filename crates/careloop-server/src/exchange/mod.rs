@@ -17,8 +17,12 @@
 //! of birth, contact details and language, the referral's reason and consent, nothing else;
 //! a partner reads and answers only its own Tasks, and every partner call is logged
 //! ([`store::PartnerAccess`]).
+//!
+//! Partners without a system use the partner page (`/partner`, [`page`]): the same answers
+//! through HTML forms, for users of role `partner`.
 
 pub mod jwt;
+pub mod page;
 pub mod store;
 
 use axum::extract::{FromRequestParts, Path, State};
@@ -103,6 +107,7 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/auth/token", post(token))
         .route("/fhir/Task", get(search))
         .route("/fhir/Task/{id}", get(read).put(put).patch(patch))
+        .merge(page::router())
 }
 
 /// An error of `/fhir`: the status of [`ServerError::status_and_code`], the body a FHIR
