@@ -349,6 +349,8 @@ fn count_events(
             OpEvent::CaseClosed { reason, .. } => add(&mut report.cases_closed, reason.as_str()),
             // The simulation raises none (its panel's data does not change).
             OpEvent::AlertRaised { .. } | OpEvent::AlertAcknowledged { .. } => {}
+            // Nor any care plan.
+            OpEvent::CarePlan { .. } => {}
         }
     }
     for case in ops

@@ -559,7 +559,7 @@ impl Careloop {
     /// The operation's role check (a refusal audited), then its decision from
     /// [`careloop_ops::decide`] on the current state (a refusal changes nothing), committed
     /// with its audit entry naming `target`.
-    fn decide(
+    pub(crate) fn decide(
         &mut self,
         session: &Session,
         (operation, what): (Operation, &str),
@@ -1670,6 +1670,7 @@ fn describe(event: &OpEvent, callback_notes: bool) -> String {
         OpEvent::CaseClosed { reason, .. } => format!("closed: {reason}"),
         OpEvent::AlertRaised { kind, occurred, .. } => format!("alert raised ({kind}, {occurred})"),
         OpEvent::AlertAcknowledged { .. } => "alert acknowledged".into(),
+        OpEvent::CarePlan { change, .. } => change.describe(),
     }
 }
 

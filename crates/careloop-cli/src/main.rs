@@ -189,6 +189,13 @@ enum Command {
         #[command(flatten)]
         actor: ops::Actor,
     },
+    /// Shared care plans: domains with owners and goals, actions, monitoring, case reviews.
+    Plan {
+        #[command(subcommand)]
+        action: ops::PlanAction,
+        #[command(flatten)]
+        actor: ops::Actor,
+    },
     /// Search people (names, MRN, phone digits), notes and scripts as you would type.
     Search {
         query: String,
@@ -415,6 +422,18 @@ fn command_name(command: &Command) -> &'static str {
             ReferralAction::Update { .. } => "referral update",
             ReferralAction::Services => "referral services",
         },
+        Command::Plan { action, .. } => match action {
+            ops::PlanAction::Start { .. } => "plan start",
+            ops::PlanAction::Domain { .. } => "plan domain",
+            ops::PlanAction::Action { .. } => "plan action",
+            ops::PlanAction::Done { .. } => "plan done",
+            ops::PlanAction::Monitor { .. } => "plan monitor",
+            ops::PlanAction::Review { .. } => "plan review",
+            ops::PlanAction::Held { .. } => "plan held",
+            ops::PlanAction::Show { .. } => "plan show",
+            ops::PlanAction::Work => "plan work",
+            ops::PlanAction::Export { .. } => "plan export",
+        },
         Command::Search { .. } => "search",
         Command::Audit { action, .. } => match action {
             AuditAction::Verify { .. } => "audit verify",
@@ -560,6 +579,9 @@ fn run(cli: Cli) -> Result<ExitCode, ApiError> {
         }
         Command::Referral { action, actor } => {
             ops::referral(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
+        }
+        Command::Plan { action, actor } => {
+            ops::plan(&mut open(cli.data_dir, cli.key_file)?, action, &actor)
         }
         Command::Search {
             query,

@@ -962,3 +962,274 @@ pub fn search(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(Subcommand)]
+pub enum PlanAction {
+    /// Start the person's shared care plan from one of their cases.
+    Start {
+        case: String,
+        /// The lead coordinator (default: you).
+        #[arg(long)]
+        lead: Option<String>,
+    },
+    /// Set a domain's owner (a user, or partner:ID) and goal.
+    Domain {
+        plan: String,
+        /// health, behavioural_health, housing, social_services, caregiver_support, …
+        domain: String,
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        goal: String,
+    },
+    /// Add an action to a domain of the plan.
+    Action {
+        plan: String,
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        owner: String,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        due: NaiveDate,
+        text: String,
+    },
+    /// Mark an action done (or --cancel it).
+    Done {
+        plan: String,
+        action: String,
+        #[arg(long)]
+        cancel: bool,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Contact the person every N days until a date (puts them on the owner's list).
+    Monitor {
+        plan: String,
+        #[arg(long, value_name = "DAYS")]
+        every: u32,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        until: NaiveDate,
+        #[arg(long)]
+        owner: String,
+    },
+    /// Schedule a multidisciplinary case review (the plan is its agenda).
+    Review {
+        plan: String,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        on: NaiveDate,
+        #[arg(long = "participant", required = true)]
+        participants: Vec<String>,
+    },
+    /// Record a case review: its decisions and the actions they make
+    /// (--action DOMAIN|OWNER|YYYY-MM-DD|TEXT, repeated).
+    Held {
+        plan: String,
+        review: String,
+        #[arg(long)]
+        decisions: String,
+        #[arg(long = "action", value_name = "DOMAIN|OWNER|DUE|TEXT")]
+        actions: Vec<String>,
+    },
+    /// A plan (by its id, or the person's with --person).
+    Show {
+        #[arg(required_unless_present = "person")]
+        plan: Option<String>,
+        #[arg(long, value_name = "PATIENT_ID", conflicts_with = "plan")]
+        person: Option<String>,
+    },
+    /// What you owe on care plans today (a lead also sees every owner's overdue actions and
+    /// the alerts of the plan's person).
+    Work,
+    /// The plan as FHIR R4 (a Bundle of the CarePlan, its Goals and its actions as Tasks).
+    Export { plan: String },
+}
+
+fn plan_action(text: &str) -> Result<careloop_api::careplans::ActionInput, ApiError> {
+    let parts: Vec<&str> = text.splitn(4, '|').collect();
+    let [domain, owner, due, what] = parts[..] else {
+        return Err(bad(format!(
+            "--action {text:?}: expected DOMAIN|OWNER|YYYY-MM-DD|TEXT"
+        )));
+    };
+    Ok(careloop_api::careplans::ActionInput {
+        domain: domain.to_owned(),
+        owner: owner.to_owned(),
+        due: due
+            .parse()
+            .map_err(|_| bad(format!("--action {text:?}: {due:?} is not a date")))?,
+        text: what.to_owned(),
+    })
+}
+
+pub fn plan(
+    careloop: &mut Careloop,
+    action: PlanAction,
+    actor: &Actor,
+) -> Result<ExitCode, ApiError> {
+    let session = actor.session(careloop)?;
+    let format = actor.format;
+    match action {
+        PlanAction::Start { case, lead } => print_done(
+            &careloop.start_care_plan(&session, id(&case)?, lead.as_deref())?,
+            format,
+        )?,
+        PlanAction::Domain {
+            plan,
+            domain,
+            owner,
+            goal,
+        } => print_done(
+            &careloop.set_care_plan_domain(&session, id(&plan)?, &domain, &owner, &goal)?,
+            format,
+        )?,
+        PlanAction::Action {
+            plan,
+            domain,
+            owner,
+            due,
+            text,
+        } => print_done(
+            &careloop.add_care_plan_action(
+                &session,
+                id(&plan)?,
+                &careloop_api::careplans::ActionInput {
+                    domain,
+                    text,
+                    owner,
+                    due,
+                },
+            )?,
+            format,
+        )?,
+        PlanAction::Done {
+            plan,
+            action,
+            cancel,
+            note,
+        } => print_done(
+            &careloop.close_care_plan_action(&session, id(&plan)?, id(&action)?, !cancel, &note)?,
+            format,
+        )?,
+        PlanAction::Monitor {
+            plan,
+            every,
+            until,
+            owner,
+        } => print_done(
+            &careloop.set_care_plan_monitoring(&session, id(&plan)?, every, until, &owner)?,
+            format,
+        )?,
+        PlanAction::Review {
+            plan,
+            on,
+            participants,
+        } => print_done(
+            &careloop.schedule_case_review(&session, id(&plan)?, on, &participants)?,
+            format,
+        )?,
+        PlanAction::Held {
+            plan,
+            review,
+            decisions,
+            actions,
+        } => {
+            let actions = actions
+                .iter()
+                .map(|a| plan_action(a))
+                .collect::<Result<Vec<_>, _>>()?;
+            print_done(
+                &careloop.record_case_review(
+                    &session,
+                    id(&plan)?,
+                    id(&review)?,
+                    &decisions,
+                    &actions,
+                )?,
+                format,
+            )?
+        }
+        PlanAction::Show { plan, person } => {
+            let shown = match (plan, person) {
+                (Some(plan), _) => Some(careloop.care_plan(&session, id(&plan)?)?),
+                (None, Some(person)) => careloop.care_plan_of(&session, &person)?,
+                (None, None) => None,
+            };
+            match (format, shown) {
+                (Format::Json, shown) => outln!("{}", to_json(&shown)?),
+                (Format::Text, None) => outln!("no care plan"),
+                (Format::Text, Some(p)) => {
+                    outln!(
+                        "care plan {} — {} ({}), led by {}, since {}",
+                        p.plan_id,
+                        p.name,
+                        p.patient_id,
+                        p.lead,
+                        p.started_on
+                    );
+                    for d in &p.domains {
+                        outln!("  {}: {} — goal: {}", d.title, d.owner, d.goal);
+                    }
+                    for a in &p.actions {
+                        outln!(
+                            "  [{}{}] {} {} by {}: {}",
+                            a.status,
+                            if a.overdue { ", overdue" } else { "" },
+                            a.action_id,
+                            a.owner,
+                            a.due,
+                            a.text
+                        );
+                    }
+                    if let Some(m) = &p.monitoring {
+                        outln!(
+                            "  monitoring: {} every {} days until {}; next {}",
+                            m.owner,
+                            m.every_days,
+                            m.until,
+                            m.next_due.as_deref().unwrap_or("none (ended)")
+                        );
+                    }
+                    for r in &p.reviews {
+                        outln!(
+                            "  review {} on {} with {}{}",
+                            r.review_id,
+                            r.on,
+                            r.participants.join(", "),
+                            r.decisions
+                                .as_ref()
+                                .map(|d| format!(": {d}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                }
+            }
+        }
+        PlanAction::Work => {
+            let items = careloop.care_plan_work(&session)?;
+            match format {
+                Format::Json => outln!("{}", to_json(&items)?),
+                Format::Text => {
+                    for i in &items {
+                        outln!(
+                            "{}\t{}\t{} ({})\t{}\t{}",
+                            i.due,
+                            i.kind,
+                            i.name,
+                            i.patient_id,
+                            i.owner,
+                            i.detail
+                        );
+                    }
+                    outln!("{} items", items.len());
+                }
+            }
+        }
+        PlanAction::Export { plan } => {
+            outln!(
+                "{}",
+                to_json(&careloop.care_plan_fhir(&session, id(&plan)?)?)?
+            )
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

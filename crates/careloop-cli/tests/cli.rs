@@ -1312,3 +1312,119 @@ fn segment_diff_since_a_day_shows_the_lists_recorded_changes_with_evidence() {
         stderr(&both)
     );
 }
+
+/// A shared care plan from the command line: started from a case, a domain owned by a
+/// partner, an action, the plan shown and exported as FHIR; a clinician may add to it, an
+/// admin may not.
+#[test]
+fn a_care_plan_is_kept_and_exported_from_the_command_line() {
+    let env = Env::new();
+    let panel = env.path("panel");
+    let p = panel.to_str().unwrap();
+    let demo = [
+        "demo",
+        "--patients",
+        "60",
+        "--as-of",
+        "2026-06-30",
+        "--out",
+        p,
+    ];
+    assert!(env.run(&demo).status.success());
+    let now = "2026-07-01T09:00:00Z";
+    let run = |user: &str, role: &str, args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--as-user", user, "--role", role, "--format", "json"]);
+        env.command(&all).env("CARELOOP_NOW", now).output().unwrap()
+    };
+    let import = env
+        .command(&["import", p])
+        .env("CARELOOP_NOW", now)
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{}", stderr(&import));
+    assert!(run(
+        "sue",
+        "supervisor",
+        &["case", "open", "--as-of", "2026-06-30"]
+    )
+    .status
+    .success());
+    let pool = run("ana", "coordinator", &["case", "list", "--pool"]);
+    let pool: Vec<serde_json::Value> = serde_json::from_str(&stdout(&pool)).unwrap();
+    let case = pool[0]["case_id"].as_str().unwrap().to_owned();
+    let person = pool[0]["patient_id"].as_str().unwrap().to_owned();
+
+    let started = run("ana", "coordinator", &["plan", "start", &case]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    let plan = serde_json::from_str::<serde_json::Value>(&stdout(&started)).unwrap()["created"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let domain = run(
+        "ana",
+        "coordinator",
+        &[
+            "plan",
+            "domain",
+            &plan,
+            "housing",
+            "--owner",
+            "partner:harbor",
+            "--goal",
+            "safe at home",
+        ],
+    );
+    assert!(domain.status.success(), "{}", stderr(&domain));
+    let action = run(
+        "cleo",
+        "clinician",
+        &[
+            "plan",
+            "action",
+            &plan,
+            "--domain",
+            "housing",
+            "--owner",
+            "partner:harbor",
+            "--due",
+            "2026-07-08",
+            "bath rail fitted",
+        ],
+    );
+    assert!(action.status.success(), "{}", stderr(&action));
+    let admin = run(
+        "root",
+        "admin",
+        &[
+            "plan",
+            "action",
+            &plan,
+            "--domain",
+            "housing",
+            "--owner",
+            "x",
+            "--due",
+            "2026-07-08",
+            "y",
+        ],
+    );
+    assert_eq!(admin.status.code(), Some(1));
+    assert!(stderr(&admin).contains("forbidden"), "{}", stderr(&admin));
+
+    let shown = run("ana", "coordinator", &["plan", "show", "--person", &person]);
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&shown)).unwrap();
+    assert_eq!(shown["plan_id"], plan.as_str());
+    assert_eq!(shown["domains"][0]["title"], "Housing");
+    assert_eq!(shown["actions"][0]["owner"], "partner:harbor");
+    let exported = run("ana", "coordinator", &["plan", "export", &plan]);
+    let bundle: serde_json::Value = serde_json::from_str(&stdout(&exported)).unwrap();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    let kinds: Vec<&str> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["CarePlan", "Goal", "Task"]);
+}

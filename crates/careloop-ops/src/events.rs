@@ -179,6 +179,12 @@ pub enum OpEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// A change to a person's shared care plan (opened from the case `case_id`).
+    CarePlan {
+        plan_id: Uuid,
+        case_id: Uuid,
+        change: crate::careplan::PlanChange,
+    },
 }
 
 impl OpEvent {
@@ -199,6 +205,7 @@ impl OpEvent {
             OpEvent::CaseClosed { .. } => "case.closed",
             OpEvent::AlertRaised { .. } => "alert.raised",
             OpEvent::AlertAcknowledged { .. } => "alert.acknowledged",
+            OpEvent::CarePlan { change, .. } => change.kind(),
         }
     }
 
@@ -224,7 +231,8 @@ impl OpEvent {
             | OpEvent::EscalationResolved { case_id, .. }
             | OpEvent::ReferralSent { case_id, .. }
             | OpEvent::ReferralUpdated { case_id, .. }
-            | OpEvent::CaseClosed { case_id, .. } => *case_id,
+            | OpEvent::CaseClosed { case_id, .. }
+            | OpEvent::CarePlan { case_id, .. } => *case_id,
             OpEvent::AlertRaised { alert_id, .. } | OpEvent::AlertAcknowledged { alert_id, .. } => {
                 *alert_id
             }
@@ -251,6 +259,13 @@ pub const KINDS: &[&str] = &[
     "case.closed",
     "alert.raised",
     "alert.acknowledged",
+    "care_plan.started",
+    "care_plan.domain_set",
+    "care_plan.action_added",
+    "care_plan.action_closed",
+    "care_plan.monitoring_set",
+    "care_plan.review_scheduled",
+    "care_plan.review_held",
 ];
 
 /// An event with who, when and about whom.

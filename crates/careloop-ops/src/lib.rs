@@ -19,6 +19,7 @@
 //! per segment.
 
 pub mod calendar;
+pub mod careplan;
 pub mod decide;
 pub mod events;
 pub mod guards;

@@ -26,6 +26,7 @@
 //! | review entrants (open/dismiss) |   |   | ✓ |   |
 //! | refresh the lists now       |   |   | ✓ |   |
 //! | read / acknowledge alerts   | ✓ | ✓ | ✓ |   |
+//! | manage a shared care plan   | ✓ | ✓ | ✓ |   |
 //!
 //! Acknowledging an escalation is further limited to its current level's role (see
 //! [`crate::state::Escalation::steps`]); the API checks that too.
@@ -78,6 +79,9 @@ pub enum Operation {
     HandleAlerts,
     /// Evaluate everyone in the lists again now ("Refresh lists now").
     RefreshLists,
+    /// Start a shared care plan, set its domains, actions and monitoring, close actions
+    /// (case reviews: a supervisor or the plan's lead, which the API checks).
+    ManageCarePlan,
 }
 
 impl Operation {
@@ -103,6 +107,7 @@ impl Operation {
         Operation::ReviewEntrants,
         Operation::HandleAlerts,
         Operation::RefreshLists,
+        Operation::ManageCarePlan,
     ];
 }
 
@@ -111,7 +116,12 @@ pub fn allowed(role: Role, operation: Operation) -> bool {
     use Operation::*;
     use Role::*;
     match operation {
-        ViewWorklist | ViewCase | RaiseEscalation | AcknowledgeEscalation | HandleAlerts => {
+        ViewWorklist
+        | ViewCase
+        | RaiseEscalation
+        | AcknowledgeEscalation
+        | HandleAlerts
+        | ManageCarePlan => {
             matches!(role, Coordinator | Clinician | Supervisor)
         }
         ClaimCase | RecordAttempt | CloseCase | SendReferral | RunSegmentation

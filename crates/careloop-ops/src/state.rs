@@ -235,6 +235,7 @@ pub struct OpsState {
     pub escalations: BTreeMap<Uuid, Escalation>,
     pub referrals: BTreeMap<Uuid, Referral>,
     pub alerts: BTreeMap<Uuid, Alert>,
+    pub care_plans: BTreeMap<Uuid, crate::careplan::CarePlan>,
     /// (person, segment) -> their open case.
     open_cases: BTreeMap<(String, String), Uuid>,
     /// Attempt ids seen, and each person's attempt times (the over-contact guard reads them).
@@ -261,6 +262,13 @@ impl OpsState {
         self.open_cases
             .get(&(patient_id.to_owned(), segment_id.to_owned()))
             .and_then(|id| self.cases.get(id))
+    }
+
+    /// The person's shared care plan, if they have one.
+    pub fn care_plan_of(&self, patient_id: &str) -> Option<&crate::careplan::CarePlan> {
+        self.care_plans
+            .values()
+            .find(|p| p.patient_id == patient_id)
     }
 
     /// How many cases the person has had in the segment (open or closed): the episode a new
@@ -329,6 +337,9 @@ impl OpsState {
             }
         }
         match &recorded.event {
+            OpEvent::CarePlan {
+                plan_id, change, ..
+            } => crate::careplan::check(self, recorded, *plan_id, change)?,
             OpEvent::AlertRaised { alert_id, .. } => {
                 if self.alerts.contains_key(alert_id) {
                     return Err(OpsError::Invalid(format!(
@@ -611,6 +622,9 @@ impl OpsState {
     fn apply_checked(&mut self, r: &Recorded, policy: &Policy) {
         let case_id = r.event.case_id();
         match &r.event {
+            OpEvent::CarePlan {
+                plan_id, change, ..
+            } => crate::careplan::apply(self, r, *plan_id, case_id, change),
             OpEvent::AlertRaised {
                 alert_id,
                 kind,

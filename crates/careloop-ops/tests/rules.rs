@@ -356,51 +356,56 @@ fn suggestions_prefer_documented_then_history_then_mid_week() {
 fn rbac_matrix_is_as_documented() {
     use Operation::*;
     use Role::*;
-    // The whole matrix, written out: (operation, [coordinator, clinician, supervisor, admin]).
-    let expected: &[(Operation, [bool; 4])] = &[
-        (ViewWorklist, [true, true, true, false]),
-        (ViewCase, [true, true, true, false]),
-        (ClaimCase, [true, false, true, false]),
-        (AssignCase, [false, false, true, false]),
-        (RecordAttempt, [true, false, true, false]),
-        (OverrideContactLimit, [false, false, true, false]),
-        (CloseCase, [true, false, true, false]),
-        (ViewCallbacks, [false, true, true, false]),
-        (DocumentCallback, [false, true, false, false]),
-        (RaiseEscalation, [true, true, true, false]),
-        (AcknowledgeEscalation, [true, true, true, false]),
-        (SendReferral, [true, false, true, false]),
-        (RunSegmentation, [true, false, true, false]),
-        (PublishSegment, [false, false, true, false]),
-        (WeeklyReview, [false, false, true, false]),
-        (VerifyAudit, [false, false, true, true]),
-        (Administer, [false, false, true, true]),
-        (ResolveConflict, [true, false, true, false]),
-        (ReviewEntrants, [false, false, true, false]),
-        (HandleAlerts, [true, true, true, false]),
-        (RefreshLists, [false, false, true, false]),
+    // The whole matrix, written out: (operation, [coordinator, clinician, supervisor, admin,
+    // partner]). A partner (on the server's exchange only) may call none of them.
+    let expected: &[(Operation, [bool; 5])] = &[
+        (ViewWorklist, [true, true, true, false, false]),
+        (ViewCase, [true, true, true, false, false]),
+        (ClaimCase, [true, false, true, false, false]),
+        (AssignCase, [false, false, true, false, false]),
+        (RecordAttempt, [true, false, true, false, false]),
+        (OverrideContactLimit, [false, false, true, false, false]),
+        (CloseCase, [true, false, true, false, false]),
+        (ViewCallbacks, [false, true, true, false, false]),
+        (DocumentCallback, [false, true, false, false, false]),
+        (RaiseEscalation, [true, true, true, false, false]),
+        (AcknowledgeEscalation, [true, true, true, false, false]),
+        (SendReferral, [true, false, true, false, false]),
+        (RunSegmentation, [true, false, true, false, false]),
+        (PublishSegment, [false, false, true, false, false]),
+        (WeeklyReview, [false, false, true, false, false]),
+        (VerifyAudit, [false, false, true, true, false]),
+        (Administer, [false, false, true, true, false]),
+        (ResolveConflict, [true, false, true, false, false]),
+        (ReviewEntrants, [false, false, true, false, false]),
+        (HandleAlerts, [true, true, true, false, false]),
+        (RefreshLists, [false, false, true, false, false]),
+        (ManageCarePlan, [true, true, true, false, false]),
     ];
     assert_eq!(expected.len(), Operation::ALL.len());
     for (op, roles) in expected {
-        for (role, want) in [Coordinator, Clinician, Supervisor, Admin]
+        for (role, want) in [Coordinator, Clinician, Supervisor, Admin, Partner]
             .into_iter()
             .zip(roles)
         {
             assert_eq!(allowed(role, *op), *want, "{role} {op:?}");
         }
     }
-    let fields: &[(Field, [bool; 4])] = &[
-        (Field::Identity, [true, true, true, false]),
-        (Field::Contact, [true, true, true, false]),
-        (Field::OutreachFacts, [true, true, true, false]),
-        (Field::OutreachRecord, [true, true, true, false]),
-        (Field::ClinicalHistory, [false, true, true, false]),
-        (Field::CallbackDocumentation, [false, true, true, false]),
-        (Field::RaceEthnicity, [false, false, true, false]),
+    let fields: &[(Field, [bool; 5])] = &[
+        (Field::Identity, [true, true, true, false, true]),
+        (Field::Contact, [true, true, true, false, true]),
+        (Field::OutreachFacts, [true, true, true, false, false]),
+        (Field::OutreachRecord, [true, true, true, false, false]),
+        (Field::ClinicalHistory, [false, true, true, false, false]),
+        (
+            Field::CallbackDocumentation,
+            [false, true, true, false, false],
+        ),
+        (Field::RaceEthnicity, [false, false, true, false, false]),
     ];
     assert_eq!(fields.len(), Field::ALL.len());
     for (field, roles) in fields {
-        for (role, want) in [Coordinator, Clinician, Supervisor, Admin]
+        for (role, want) in [Coordinator, Clinician, Supervisor, Admin, Partner]
             .into_iter()
             .zip(roles)
         {
