@@ -57,6 +57,31 @@ describe("CaseView", () => {
     expect((await screen.findByTestId("case-notice")).textContent).toBe("Attempt recorded. The case is now awaiting callback.");
   });
 
+  it("refers the case to a partner's service of the directory, with the person's consent", async () => {
+    const backend = fakeBackend();
+    render(<CaseView backend={backend} caseId="c00000" session={ana} onBack={() => {}} />);
+    const form = await screen.findByTestId("partner-referral");
+    expect(screen.getByLabelText("Service").closest("form")).toBe(form);
+    expect(screen.getByTestId("partner-service-detail").textContent).toBe("North district · languages: en, es · adults in the district");
+    const send = screen.getByTestId("send-partner-referral") as HTMLButtonElement;
+    expect(send.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("Reason for the referral"), { target: { value: "help with bathing" } });
+    fireEvent.change(screen.getByLabelText("Consent to share (as recorded)"), { target: { value: "verbal, today" } });
+    expect(send.disabled).toBe(false);
+    fireEvent.click(send);
+    await waitFor(() =>
+      expect(backend.sendPartnerReferral).toHaveBeenCalledWith({
+        case_id: "c00000",
+        service_id: "harbor-home",
+        note: "help with bathing",
+        consent: "verbal, today",
+      }),
+    );
+    expect((await screen.findByTestId("case-notice")).textContent).toBe(
+      "Referred to Home care (Harbor Home Care): they answer within 2 working days.",
+    );
+  });
+
   it("shows the channel rule's refusal with its code", async () => {
     const backend = fakeBackend();
     backend.recordAttempt.mockRejectedValueOnce({

@@ -14,6 +14,7 @@ import type { EscalationKindName } from "./bindings/EscalationKindName";
 import type { ExplanationDto } from "./bindings/ExplanationDto";
 import type { NextActionDto } from "./bindings/NextActionDto";
 import type { OutcomeName } from "./bindings/OutcomeName";
+import type { PartnerServiceDto } from "./bindings/PartnerServiceDto";
 import type { ScriptDto } from "./bindings/ScriptDto";
 import type { ServiceTypeName } from "./bindings/ServiceTypeName";
 import type { SessionInfo } from "./bindings/SessionInfo";
@@ -229,6 +230,16 @@ export function CaseView({
             <Timeline detail={detail} />
           </div>
           <div className="case-column">
+            {canWork && mine && detail.status !== "closed" && (
+              <PartnerReferral
+                backend={backend}
+                caseId={caseId}
+                onSent={(message) => {
+                  setNotice(message);
+                  void load();
+                }}
+              />
+            )}
             {script && canWork && mine && detail.status !== "closed" ? (
               <AttemptPanel
                 backend={backend}
@@ -252,6 +263,79 @@ export function CaseView({
         </div>
       )}
     </article>
+  );
+}
+
+/** Refers the case to a service of the directory: the partner organisation answers it itself
+ * (accept or decline, start, outcome), and each answer shows in the timeline after a sync. */
+function PartnerReferral({ backend, caseId, onSent }: { backend: Backend; caseId: string; onSent: (message: string) => void }) {
+  const [services, setServices] = useState<PartnerServiceDto[] | null>(null);
+  const [serviceId, setServiceId] = useState("");
+  const [note, setNote] = useState("");
+  const [consent, setConsent] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<UiError | null>(null);
+  useEffect(() => {
+    backend.partnerServices().then(
+      (list) => {
+        setServices(list);
+        setServiceId((current) => current || (list[0]?.service_id ?? ""));
+      },
+      () => setServices([]),
+    );
+  }, [backend]);
+  if (!services || services.length === 0) return null;
+  const chosen = services.find((s) => s.service_id === serviceId);
+  const send = (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    backend.sendPartnerReferral({ case_id: caseId, service_id: serviceId, note, consent }).then(
+      () => {
+        setBusy(false);
+        setNote("");
+        setConsent("");
+        onSent(`Referred to ${chosen ? `${chosen.name} (${chosen.partner})` : "the partner"}: they answer within ${chosen?.respond_within_working_days ?? "?"} working days.`);
+      },
+      (reason: unknown) => {
+        setBusy(false);
+        setError(toApiError(reason));
+      },
+    );
+  };
+  return (
+    <form className="panel" aria-labelledby="partner-referral-title" onSubmit={send} data-testid="partner-referral">
+      <h3 id="partner-referral-title">Refer to a partner</h3>
+      <div className="form-grid">
+        <label htmlFor="partner-service">Service</label>
+        <select id="partner-service" value={serviceId} onChange={(e) => setServiceId(e.target.value)}>
+          {services.map((s) => (
+            <option key={s.service_id} value={s.service_id}>
+              {s.name} — {s.partner}
+            </option>
+          ))}
+        </select>
+        {chosen && (
+          <p className="muted" data-testid="partner-service-detail">
+            {[chosen.area || "Any area", chosen.languages.length > 0 ? `languages: ${chosen.languages.join(", ")}` : "", chosen.eligibility]
+              .filter((x) => x)
+              .join(" · ")}
+          </p>
+        )}
+        <label htmlFor="partner-note">Reason for the referral</label>
+        <input id="partner-note" value={note} onChange={(e) => setNote(e.target.value)} />
+        <label htmlFor="partner-consent">Consent to share (as recorded)</label>
+        <input id="partner-consent" value={consent} required placeholder="e.g. verbal consent, today" onChange={(e) => setConsent(e.target.value)} />
+      </div>
+      <button type="submit" disabled={busy || consent.trim() === ""} data-testid="send-partner-referral">
+        {busy ? "Sending…" : "Send referral"}
+      </button>
+      {error && (
+        <p role="alert" className="error-text" data-testid="partner-referral-error">
+          {formatApiError("Cannot send the referral", error)}
+        </p>
+      )}
+    </form>
   );
 }
 

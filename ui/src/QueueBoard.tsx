@@ -118,6 +118,9 @@ export function QueueBoard({
                       Resolve
                     </button>
                   )
+                ) : item.owner !== "coordinator" ? (
+                  // A referral of the exchange: the partner answers it itself.
+                  <span className="muted">Answered by {item.owner}</span>
                 ) : (
                   referralSteps(item.status).map((step) => (
                     <button

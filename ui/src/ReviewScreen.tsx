@@ -6,11 +6,13 @@
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { toApiError, type Backend, type ReviewExportFormat, type UiError } from "./backend";
 import type { Bucket } from "./bindings/Bucket";
+import type { CarePlansReview } from "./bindings/CarePlansReview";
 import type { CaseloadRow } from "./bindings/CaseloadRow";
 import type { ClosureRow } from "./bindings/ClosureRow";
 import type { DrillRow } from "./bindings/DrillRow";
 import type { Equity } from "./bindings/Equity";
 import type { OverContact } from "./bindings/OverContact";
+import type { PartnerRow } from "./bindings/PartnerRow";
 import type { Pending } from "./bindings/Pending";
 import type { PendingItem } from "./bindings/PendingItem";
 import type { PersonRef } from "./bindings/PersonRef";
@@ -789,6 +791,8 @@ const OutcomesSection = memo(function OutcomesSection({
       </div>
       <RetentionTable rows={review.retention} onDrill={onDrill} />
       <TimelinessTable rows={review.timeliness} onDrill={onDrill} />
+      <PartnerTable rows={review.referrals_by_partner} onDrill={onDrill} />
+      <CarePlansTable plans={review.care_plans} onDrill={onDrill} />
     </Section>
   );
 });
@@ -961,6 +965,81 @@ function TimelinessTable({ rows, onDrill }: { rows: TimelinessRow[]; onDrill: On
             <td className="num">{formatHours(row.p90_hours)}</td>
             <td className="num">{formatFraction(row.within_deadline, row.started, row.rate_within)}</td>
             <td className="num">{formatCount(row.overdue)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function PartnerTable({ rows, onDrill }: { rows: PartnerRow[]; onDrill: OnDrill }) {
+  return (
+    <table className="review-table" data-testid="partners-table">
+      <caption>Referrals by partner and service (sent in the last four weeks)</caption>
+      <thead>
+        <tr>
+          <th scope="col">Partner</th>
+          <th scope="col">Service</th>
+          <th scope="col" className="num">Sent</th>
+          <th scope="col" className="num">Median answer</th>
+          <th scope="col" className="num">Answered in time</th>
+          <th scope="col" className="num">Declined</th>
+          <th scope="col" className="num">Started in time</th>
+          <th scope="col" className="num">Completed</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 && <EmptyRow columns={8} />}
+        {rows.map((row) => (
+          <tr key={`${row.partner}/${row.service}`} data-testid="partner-row">
+            <th scope="row">{row.partner}</th>
+            <td>{row.service}</td>
+            <td className="num">
+              <DrillNumber drill={row.drill} title={`${row.partner}, ${row.service}: referrals sent (${formatCount(row.sent)})`} onDrill={onDrill}>
+                {formatCount(row.sent)}
+              </DrillNumber>
+            </td>
+            <td className="num">{formatHours(row.median_response_hours)}</td>
+            <td className="num">{formatFraction(row.answered_in_time, row.answered, row.rate_answered_in_time)}</td>
+            <td className="num" title={row.decline_reasons.join("; ")}>
+              {formatCount(row.declined)}
+            </td>
+            <td className="num">{formatFraction(row.started_in_time, row.started, row.rate_started_in_time)}</td>
+            <td className="num">{formatCount(row.completed)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function CarePlansTable({ plans, onDrill }: { plans: CarePlansReview; onDrill: OnDrill }) {
+  return (
+    <table className="review-table" data-testid="care-plans-table">
+      <caption>
+        Care plan actions by owner: {formatCount(plans.active_plans)} plans, {formatCount(plans.reviews_held)} case reviews held this week,{" "}
+        {formatCount(plans.reviews_upcoming)} upcoming
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Owner</th>
+          <th scope="col" className="num">Open</th>
+          <th scope="col" className="num">Overdue</th>
+          <th scope="col" className="num">Done this week</th>
+        </tr>
+      </thead>
+      <tbody>
+        {plans.actions_by_owner.length === 0 && <EmptyRow columns={4} />}
+        {plans.actions_by_owner.map((row) => (
+          <tr key={row.owner} data-testid="plan-owner-row">
+            <th scope="row">{row.owner}</th>
+            <td className="num">{formatCount(row.open)}</td>
+            <td className="num">
+              <DrillNumber drill={row.drill} title={`${row.owner}: overdue actions (${formatCount(row.overdue)})`} onDrill={onDrill}>
+                {formatCount(row.overdue)}
+              </DrillNumber>
+            </td>
+            <td className="num">{formatCount(row.done_in_week)}</td>
           </tr>
         ))}
       </tbody>

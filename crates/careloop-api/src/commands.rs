@@ -28,9 +28,10 @@ use super::{make_export_folder, DesktopSession};
 pub use crate::alerts::AlertDto;
 use crate::dto::{parse_date, parse_id};
 pub use crate::dto::{
-    AttemptForm, CallbackForm, CloseCaseForm, EscalationStepForm, ExplanationDto, PersonCase,
-    PreviewDto, PublishedDto, ReferralUpdateForm, ScriptDto, SearchRequest, SegmentDefinitionDto,
-    SegmentDraft, SessionInfo, SignInForm, WorklistQuery,
+    AttemptForm, CallbackForm, CloseCaseForm, EscalationStepForm, ExplanationDto,
+    PartnerReferralForm, PartnerServiceDto, PersonCase, PreviewDto, PublishedDto,
+    ReferralUpdateForm, ScriptDto, SearchRequest, SegmentDefinitionDto, SegmentDraft, SessionInfo,
+    SignInForm, WorklistQuery,
 };
 pub use crate::lists::{ListsChanged, ListsStatus};
 pub use crate::operations::{CaseDetail, Done, QueueItem, WorklistRow};
@@ -279,6 +280,37 @@ commands! { $
             .map(|d| parse_date("the referral date", d))
             .transpose()?;
         self.with_session(|c, s| c.update_referral(s, id, form.status.into(), &form.note, on))
+    }
+
+    /// The services of the directory a referral can go to (as the last sync brought them).
+    fn partner_services(&self) -> Vec<PartnerServiceDto> {
+        self.with_session(|c, _| {
+            Ok(c.directory()?
+                .partners
+                .into_iter()
+                .flat_map(|p| {
+                    let partner = p.name;
+                    p.services.into_iter().map(move |s| PartnerServiceDto {
+                        service_id: s.id,
+                        name: s.name,
+                        partner: partner.clone(),
+                        service_type: s.service_type,
+                        area: s.area,
+                        languages: s.languages,
+                        eligibility: s.eligibility,
+                        respond_within_working_days: s.respond_within_working_days,
+                    })
+                })
+                .collect())
+        })
+    }
+
+    /// Refers a case to a service of the directory: the partner answers it itself.
+    fn send_partner_referral(&self, form: PartnerReferralForm) -> Done {
+        let id = parse_id("case", &form.case_id)?;
+        self.with_session(|c, s| {
+            c.send_partner_referral(s, id, &form.service_id, &form.note, &form.consent)
+        })
     }
 
     /// Searches as the user types, with the kinds the role may see.

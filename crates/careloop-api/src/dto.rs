@@ -516,6 +516,32 @@ pub struct ReferralUpdateForm {
     pub on: Option<String>,
 }
 
+/// A service of the directory, as the referral form lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PartnerServiceDto {
+    pub service_id: String,
+    pub name: String,
+    /// The partner organisation's name.
+    pub partner: String,
+    pub service_type: String,
+    pub area: String,
+    pub languages: Vec<String>,
+    pub eligibility: String,
+    pub respond_within_working_days: u32,
+}
+
+/// A referral to a service of the directory (the partner answers it itself).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, TS)]
+#[ts(export)]
+pub struct PartnerReferralForm {
+    pub case_id: String,
+    pub service_id: String,
+    pub note: String,
+    /// The person's consent to share the referral with the partner, as recorded.
+    pub consent: String,
+}
+
 /// A global search as the user types.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, TS)]
 #[ts(export)]

@@ -1146,6 +1146,131 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
         });
     }
 
+    // Referrals of the four weeks ending with this one, by receiving service.
+    let since = end - chrono::Duration::days(28);
+    let mut by_service: BTreeMap<(String, String), Vec<&careloop_ops::Referral>> = BTreeMap::new();
+    for r in state.referrals.values().filter(|r| r.sent_at >= since) {
+        let key = match &r.partner {
+            Some(p) => (p.organization_name.clone(), p.service_name.clone()),
+            None => ("recorded by coordinators".to_owned(), r.service.to_string()),
+        };
+        by_service.entry(key).or_default().push(r);
+    }
+    let mut referrals_by_partner = Vec::new();
+    for ((partner, service), referrals) in by_service {
+        let step = |r: &careloop_ops::Referral, statuses: &[ReferralStatus]| {
+            r.history
+                .iter()
+                .find(|h| statuses.contains(&h.status))
+                .cloned()
+        };
+        let mut row = PartnerRow {
+            partner: partner.clone(),
+            service: service.clone(),
+            sent: referrals.len() as u32,
+            ..PartnerRow::default()
+        };
+        let mut response_hours = Vec::new();
+        let (mut judged, mut start_judged) = (0, 0);
+        for r in &referrals {
+            match step(r, &[ReferralStatus::Accepted, ReferralStatus::Declined]) {
+                Some(answer) => {
+                    row.answered += 1;
+                    judged += 1;
+                    response_hours.push(hours_between(r.sent_at, answer.at));
+                    if answer.at <= r.response_deadline {
+                        row.answered_in_time += 1;
+                    }
+                    if answer.status == ReferralStatus::Declined {
+                        row.declined += 1;
+                        if !answer.note.trim().is_empty() {
+                            row.decline_reasons.push(answer.note.trim().to_owned());
+                        }
+                    } else {
+                        row.accepted += 1;
+                    }
+                }
+                None if r.response_deadline < end => judged += 1,
+                None => {}
+            }
+            if let Some(deadline) = r.start_deadline {
+                match step(r, &[ReferralStatus::Started]) {
+                    Some(started) => {
+                        row.started += 1;
+                        start_judged += 1;
+                        if started.at <= deadline {
+                            row.started_in_time += 1;
+                        }
+                    }
+                    None if deadline < end => start_judged += 1,
+                    None => {}
+                }
+            }
+            if r.status == ReferralStatus::Completed {
+                row.completed += 1;
+            }
+        }
+        row.median_response_hours = median_p90(response_hours).0;
+        row.rate_answered_in_time = rate(row.answered_in_time, judged);
+        row.rate_started_in_time = rate(row.started_in_time, start_judged);
+        row.drill = b.drill(
+            format!("referrals:{partner}:{service}"),
+            referrals
+                .iter()
+                .map(|r| (r.patient_id.clone(), Some(r.case_id)))
+                .collect::<Vec<_>>(),
+        );
+        referrals_by_partner.push(row);
+    }
+
+    // Care plans at the end of the week.
+    let mut care_plans = CarePlansReview {
+        active_plans: state.care_plans.len() as u32,
+        ..CarePlansReview::default()
+    };
+    // Each owner's row, and the cases of their overdue actions (for the drill).
+    type OwnerRow = (PlanOwnerRow, Vec<(String, Option<Uuid>)>);
+    let mut owners: BTreeMap<String, OwnerRow> = BTreeMap::new();
+    for plan in state.care_plans.values() {
+        for a in plan.actions.values() {
+            let (row, people) = owners.entry(a.owner.clone()).or_insert_with(|| {
+                (
+                    PlanOwnerRow {
+                        owner: a.owner.clone(),
+                        ..PlanOwnerRow::default()
+                    },
+                    Vec::new(),
+                )
+            });
+            match a.status {
+                careloop_ops::careplan::ActionStatus::Open => {
+                    row.open += 1;
+                    if a.overdue(sunday) {
+                        row.overdue += 1;
+                        people.push((plan.patient_id.clone(), Some(plan.case_id)));
+                    }
+                }
+                careloop_ops::careplan::ActionStatus::Done => {
+                    if a.closed_at.is_some_and(in_week) {
+                        row.done_in_week += 1;
+                    }
+                }
+                careloop_ops::careplan::ActionStatus::Cancelled => {}
+            }
+        }
+        for review in plan.reviews.values() {
+            if review.held_at.is_some_and(in_week) {
+                care_plans.reviews_held += 1;
+            } else if review.held_at.is_none() && review.on > sunday {
+                care_plans.reviews_upcoming += 1;
+            }
+        }
+    }
+    for (owner, (mut row, people)) in owners {
+        row.drill = b.drill(format!("plan-overdue:{owner}"), people);
+        care_plans.actions_by_owner.push(row);
+    }
+
     let run_ref = |r: Option<&CohortRun>| {
         r.map(|r| RunRef {
             id: r.id,
@@ -1171,6 +1296,8 @@ pub fn compute(input: &Input<'_>) -> Result<(WeeklyReview, Drills)> {
         response_by_segment,
         retention,
         timeliness,
+        referrals_by_partner,
+        care_plans,
     };
     let Builder { people, keys, .. } = b;
     Ok((

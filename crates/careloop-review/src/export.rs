@@ -398,6 +398,76 @@ pub fn tables(review: &WeeklyReview) -> Vec<Table> {
             })
             .collect(),
     });
+    out.push(Table {
+        name: "referrals_by_partner",
+        title: "Referrals by partner and service (sent in the last four weeks)",
+        columns: vec![
+            "partner",
+            "service",
+            "sent",
+            "answered",
+            "median_response_hours",
+            "answered_in_time",
+            "rate_answered_in_time",
+            "accepted",
+            "declined",
+            "decline_reasons",
+            "started",
+            "started_in_time",
+            "rate_started_in_time",
+            "completed",
+        ],
+        rows: review
+            .referrals_by_partner
+            .iter()
+            .map(|r| {
+                vec![
+                    r.partner.clone(),
+                    r.service.clone(),
+                    num(r.sent),
+                    num(r.answered),
+                    hours(r.median_response_hours),
+                    num(r.answered_in_time),
+                    frac(r.rate_answered_in_time),
+                    num(r.accepted),
+                    num(r.declined),
+                    r.decline_reasons.join("; "),
+                    num(r.started),
+                    num(r.started_in_time),
+                    frac(r.rate_started_in_time),
+                    num(r.completed),
+                ]
+            })
+            .collect(),
+    });
+    out.push(Table {
+        name: "care_plans",
+        title: "Shared care plans (at the end of the week)",
+        columns: vec!["active_plans", "reviews_held", "reviews_upcoming"],
+        rows: vec![vec![
+            num(review.care_plans.active_plans),
+            num(review.care_plans.reviews_held),
+            num(review.care_plans.reviews_upcoming),
+        ]],
+    });
+    out.push(Table {
+        name: "care_plan_actions",
+        title: "Care plan actions by owner",
+        columns: vec!["owner", "open", "overdue", "done_in_week"],
+        rows: review
+            .care_plans
+            .actions_by_owner
+            .iter()
+            .map(|r| {
+                vec![
+                    r.owner.clone(),
+                    num(r.open),
+                    num(r.overdue),
+                    num(r.done_in_week),
+                ]
+            })
+            .collect(),
+    });
     out
 }
 

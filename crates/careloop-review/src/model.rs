@@ -37,6 +37,64 @@ pub struct WeeklyReview {
     pub response_by_segment: Vec<ResponseRow>,
     pub retention: Vec<RetentionRow>,
     pub timeliness: Vec<TimelinessRow>,
+    /// Referrals sent in the four weeks ending with this one, by partner and service.
+    #[serde(default)]
+    pub referrals_by_partner: Vec<PartnerRow>,
+    /// Shared care plans at the end of the week.
+    #[serde(default)]
+    pub care_plans: CarePlansReview,
+}
+
+/// Referral turnaround for one receiving service: a partner's service of the directory
+/// (answered through the exchange), or a service type the coordinators record answers for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PartnerRow {
+    /// The partner organisation's name, or "recorded by coordinators".
+    pub partner: String,
+    pub service: String,
+    pub sent: u32,
+    /// Accepted or declined by the end of the week.
+    pub answered: u32,
+    pub median_response_hours: Option<f64>,
+    /// Answered by the response deadline.
+    pub answered_in_time: u32,
+    /// answered_in_time / (answered + unanswered past the deadline).
+    pub rate_answered_in_time: Option<f64>,
+    pub accepted: u32,
+    pub declined: u32,
+    /// The declines' reasons, as the partner gave them.
+    pub decline_reasons: Vec<String>,
+    pub started: u32,
+    /// Started by the start deadline.
+    pub started_in_time: u32,
+    pub rate_started_in_time: Option<f64>,
+    pub completed: u32,
+    pub drill: String,
+}
+
+/// Care plans at the end of the week: overdue actions by owner, reviews held.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CarePlansReview {
+    pub active_plans: u32,
+    pub actions_by_owner: Vec<PlanOwnerRow>,
+    /// Case reviews recorded in the week.
+    pub reviews_held: u32,
+    /// Case reviews scheduled on a day after the week, not held yet.
+    pub reviews_upcoming: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PlanOwnerRow {
+    /// A user, or partner:ID.
+    pub owner: String,
+    pub open: u32,
+    /// Open past their due day at the end of the week.
+    pub overdue: u32,
+    pub done_in_week: u32,
+    pub drill: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

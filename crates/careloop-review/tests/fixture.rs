@@ -1440,3 +1440,242 @@ mod any_server_order {
         }
     }
 }
+
+/// Referrals by partner and service, and care plans, from the week's log: a referral
+/// through the exchange answered late and started in time, another declined with its
+/// reason; a care plan with an overdue action of a partner, an action done in the week, a
+/// review held and one upcoming.
+#[test]
+fn referrals_by_partner_and_care_plans() {
+    use careloop_ops::careplan::{ActionStatus, NewAction, PlanChange};
+    let mut f = fixture();
+    let mut n = 0xAB00;
+    let mut push = |at: &str, actor: &str, role: Role, patient: &str, event: OpEvent| {
+        n += 1;
+        f.log.push(Recorded {
+            id: id(n),
+            at: t(at),
+            actor: actor.to_owned(),
+            role,
+            patient_id: patient.to_owned(),
+            event,
+        });
+    };
+    let harbor = |service: &str| careloop_ops::PartnerRef {
+        organization: "harbor".into(),
+        organization_name: "Harbor Home Care".into(),
+        service_id: service.into(),
+        service_name: "Home care".into(),
+        respond_within_working_days: 2,
+        start_within_working_days: 5,
+        consent: "verbal".into(),
+    };
+    // H1 (p4): sent Monday 10:30, due Wednesday 10:30; accepted Thursday (late); started
+    // Friday (start due 5 working days after Thursday: in time).
+    push(
+        "2026-11-16T10:30",
+        "ana",
+        Role::Coordinator,
+        "p4",
+        OpEvent::ReferralSent {
+            referral_id: id(0xAB90),
+            case_id: c(4),
+            service: ServiceType::HomeCare,
+            note: "bathing".into(),
+            partner: Some(harbor("harbor-home")),
+        },
+    );
+    let answer =
+        |referral: u128, case: Uuid, status: ReferralStatus, note: &str| OpEvent::ReferralUpdated {
+            referral_id: id(referral),
+            case_id: case,
+            status,
+            note: note.into(),
+            on: None,
+        };
+    push(
+        "2026-11-19T09:00",
+        "harbor-ehr@harbor",
+        Role::Partner,
+        "p4",
+        answer(0xAB90, c(4), ReferralStatus::Accepted, ""),
+    );
+    push(
+        "2026-11-20T09:00",
+        "harbor-ehr@harbor",
+        Role::Partner,
+        "p4",
+        OpEvent::ReferralUpdated {
+            referral_id: id(0xAB90),
+            case_id: c(4),
+            status: ReferralStatus::Started,
+            note: "first visit".into(),
+            on: Some(d("2026-11-20")),
+        },
+    );
+    // H2 (p2): sent Monday 11:00, declined Tuesday with a reason (in time).
+    push(
+        "2026-11-16T11:00",
+        "ana",
+        Role::Coordinator,
+        "p2",
+        OpEvent::ReferralSent {
+            referral_id: id(0xAB91),
+            case_id: c(3),
+            service: ServiceType::HomeCare,
+            note: "meals".into(),
+            partner: Some(harbor("harbor-home")),
+        },
+    );
+    push(
+        "2026-11-17T11:00",
+        "lena@harbor",
+        Role::Partner,
+        "p2",
+        answer(
+            0xAB91,
+            c(3),
+            ReferralStatus::Declined,
+            "no capacity until January",
+        ),
+    );
+
+    // A care plan for p4.
+    let plan = id(0xAB50);
+    let change = |change: PlanChange| OpEvent::CarePlan {
+        plan_id: plan,
+        case_id: c(4),
+        change,
+    };
+    push(
+        "2026-11-16T12:00",
+        "ana",
+        Role::Coordinator,
+        "p4",
+        change(PlanChange::Started { lead: "ana".into() }),
+    );
+    for (domain, owner) in [("housing", "partner:harbor"), ("caregiver_support", "ana")] {
+        push(
+            "2026-11-16T12:01",
+            "ana",
+            Role::Coordinator,
+            "p4",
+            change(PlanChange::DomainSet {
+                domain: domain.into(),
+                owner: owner.into(),
+                goal: "a goal".into(),
+            }),
+        );
+    }
+    let action = |n: u128, domain: &str, owner: &str, due: &str| NewAction {
+        action_id: id(n),
+        domain: domain.into(),
+        text: "something".into(),
+        owner: owner.into(),
+        due: d(due),
+    };
+    push(
+        "2026-11-16T12:02",
+        "ana",
+        Role::Coordinator,
+        "p4",
+        change(PlanChange::ActionAdded {
+            action: action(0xAB60, "housing", "partner:harbor", "2026-11-18"),
+        }),
+    );
+    push(
+        "2026-11-16T12:03",
+        "ana",
+        Role::Coordinator,
+        "p4",
+        change(PlanChange::ActionAdded {
+            action: action(0xAB61, "caregiver_support", "ana", "2026-11-19"),
+        }),
+    );
+    push(
+        "2026-11-19T15:00",
+        "ana",
+        Role::Coordinator,
+        "p4",
+        change(PlanChange::ActionClosed {
+            action_id: id(0xAB61),
+            status: ActionStatus::Done,
+            note: String::new(),
+        }),
+    );
+    push(
+        "2026-11-17T08:00",
+        "sue",
+        Role::Supervisor,
+        "p4",
+        change(PlanChange::ReviewScheduled {
+            review_id: id(0xAB70),
+            on: d("2026-11-20"),
+            participants: vec!["ana".into()],
+        }),
+    );
+    push(
+        "2026-11-20T16:00",
+        "ana",
+        Role::Coordinator,
+        "p4",
+        change(PlanChange::ReviewHeld {
+            review_id: id(0xAB70),
+            decisions: "monitor weekly".into(),
+            actions: vec![],
+        }),
+    );
+    push(
+        "2026-11-20T16:05",
+        "ana",
+        Role::Coordinator,
+        "p4",
+        change(PlanChange::ReviewScheduled {
+            review_id: id(0xAB71),
+            on: d("2026-11-27"),
+            participants: vec!["ana".into()],
+        }),
+    );
+
+    let (review, drills) = review_of(&f);
+    let row = review
+        .referrals_by_partner
+        .iter()
+        .find(|r| r.partner == "Harbor Home Care")
+        .expect("a row for Harbor");
+    assert_eq!(
+        (row.sent, row.answered, row.accepted, row.declined),
+        (2, 2, 1, 1)
+    );
+    assert_eq!(row.decline_reasons, ["no capacity until January"]);
+    // H2 in time, H1 late.
+    assert_eq!(row.answered_in_time, 1);
+    assert!(close(row.rate_answered_in_time, 0.5));
+    assert_eq!((row.started, row.started_in_time), (1, 1));
+    // Response hours: H2 24, H1 70.5: median 47.25.
+    assert!(close(row.median_response_hours, 47.25), "{row:?}");
+    assert_eq!(drills.rows(&row.drill).unwrap().len(), 2);
+    // Referrals the coordinators answer stay apart (R3 was sent in the four weeks).
+    assert!(review
+        .referrals_by_partner
+        .iter()
+        .any(|r| r.partner == "recorded by coordinators" && r.service == "emergency_assistance"));
+
+    let plans = &review.care_plans;
+    assert_eq!(
+        (
+            plans.active_plans,
+            plans.reviews_held,
+            plans.reviews_upcoming
+        ),
+        (1, 1, 1)
+    );
+    let by_owner: Vec<(&str, u32, u32, u32)> = plans
+        .actions_by_owner
+        .iter()
+        .map(|r| (r.owner.as_str(), r.open, r.overdue, r.done_in_week))
+        .collect();
+    assert_eq!(by_owner, [("ana", 0, 0, 1), ("partner:harbor", 1, 1, 0)]);
+    let overdue = &plans.actions_by_owner[1].drill;
+    assert_eq!(drills.rows(overdue).unwrap()[0].patient_id, "p4");
+}

@@ -11,6 +11,8 @@ import type { EscalationStepForm } from "./EscalationStepForm";
 import type { ExplanationDto } from "./ExplanationDto";
 import type { ListsChanged } from "./ListsChanged";
 import type { ListsStatus } from "./ListsStatus";
+import type { PartnerReferralForm } from "./PartnerReferralForm";
+import type { PartnerServiceDto } from "./PartnerServiceDto";
 import type { PatientPage } from "./PatientPage";
 import type { PatientQuery } from "./PatientQuery";
 import type { PersonCase } from "./PersonCase";
@@ -128,6 +130,14 @@ export interface Commands {
    */
   updateReferral(form: ReferralUpdateForm): Promise<Done>;
   /**
+   * The services of the directory a referral can go to (as the last sync brought them).
+   */
+  partnerServices(): Promise<Array<PartnerServiceDto>>;
+  /**
+   * Refers a case to a service of the directory: the partner answers it itself.
+   */
+  sendPartnerReferral(form: PartnerReferralForm): Promise<Done>;
+  /**
    * Searches as the user types, with the kinds the role may see.
    */
   search(request: SearchRequest): Promise<Array<SearchHit>>;
@@ -211,6 +221,8 @@ export const COMMAND_NAMES = [
   "escalation_step",
   "referrals",
   "update_referral",
+  "partner_services",
+  "send_partner_referral",
   "search",
   "open_search_result",
   "cases_of_person",
@@ -251,6 +263,8 @@ export function commandClient(call: <T>(command: string, args?: Record<string, u
     escalationStep: (form) => call("escalation_step", { form }),
     referrals: () => call("referrals"),
     updateReferral: (form) => call("update_referral", { form }),
+    partnerServices: () => call("partner_services"),
+    sendPartnerReferral: (form) => call("send_partner_referral", { form }),
     search: (request) => call("search", { request }),
     openSearchResult: (hit) => call("open_search_result", { hit }),
     casesOfPerson: (patientId) => call("cases_of_person", { patientId }),

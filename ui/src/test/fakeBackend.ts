@@ -333,6 +333,21 @@ export function fakeBackend(patients: PatientRow[] = makePatients(250), worklist
     escalationStep: mock<"escalationStep">(() => Promise.resolve(DONE)),
     referrals: mock<"referrals">(() => Promise.resolve([])),
     updateReferral: mock<"updateReferral">(() => Promise.resolve(DONE)),
+    partnerServices: mock<"partnerServices">(() =>
+      Promise.resolve([
+        {
+          service_id: "harbor-home",
+          name: "Home care",
+          partner: "Harbor Home Care",
+          service_type: "home_care",
+          area: "North district",
+          languages: ["en", "es"],
+          eligibility: "adults in the district",
+          respond_within_working_days: 2,
+        },
+      ]),
+    ),
+    sendPartnerReferral: mock<"sendPartnerReferral">(() => Promise.resolve({ ...DONE, case_status: "referred", created: "r1" })),
     search: mock<"search">(() => Promise.resolve([])),
     openSearchResult: mock<"openSearchResult">(() => Promise.resolve(null)),
     casesOfPerson: mock<"casesOfPerson">(() => Promise.resolve([])),

@@ -231,6 +231,31 @@ export function makeReview(patch: Partial<WeeklyReview> = {}): WeeklyReview {
         drill: "timeliness:callback",
       },
     ],
+    referrals_by_partner: [
+      {
+        partner: "Harbor Home Care",
+        service: "Home care",
+        sent: 4,
+        answered: 3,
+        median_response_hours: 26,
+        answered_in_time: 2,
+        rate_answered_in_time: 0.6667,
+        accepted: 2,
+        declined: 1,
+        decline_reasons: ["no capacity until January"],
+        started: 1,
+        started_in_time: 1,
+        rate_started_in_time: 1,
+        completed: 0,
+        drill: "referrals:Harbor Home Care:Home care",
+      },
+    ],
+    care_plans: {
+      active_plans: 2,
+      actions_by_owner: [{ owner: "partner:harbor", open: 2, overdue: 1, done_in_week: 0, drill: "plan-overdue:partner:harbor" }],
+      reviews_held: 1,
+      reviews_upcoming: 0,
+    },
     ...patch,
   };
 }
