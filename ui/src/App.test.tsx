@@ -49,6 +49,15 @@ describe("App", () => {
     expect(screen.queryByTestId("tab-callbacks")).toBeNull();
   });
 
+  it("lands a clinician on the callback queue, not on a worklist they cannot claim from", async () => {
+    const backend = fakeBackend();
+    render(<App backend={backend} />);
+    await signIn("cleo");
+    expect((await screen.findByTestId("signed-in-as")).textContent).toBe("cleo · Clinician");
+    expect(await screen.findAllByTestId("callback-item")).not.toHaveLength(0);
+    expect(screen.getByTestId("tab-callbacks").getAttribute("aria-current")).toBe("page");
+  });
+
   it("keeps the patient list one tab away", async () => {
     const backend = fakeBackend(makePatients(1000));
     render(<App backend={backend} />);

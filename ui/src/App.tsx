@@ -7,7 +7,7 @@ import type { Progress } from "./bindings/Progress";
 import type { SessionInfo } from "./bindings/SessionInfo";
 import { watchIdle } from "./idle";
 import { SignIn } from "./SignIn";
-import { Workspace, type Route } from "./Workspace";
+import { landingTab, Workspace, type Route } from "./Workspace";
 import { ProgressView, StartupErrorView } from "./StartupView";
 
 type Phase =
@@ -89,8 +89,9 @@ export function App({ backend, idleTarget = window }: { backend: Backend; idleTa
             backend={backend}
             lockedUser={session?.user ?? null}
             onSignedIn={(info) => {
-              // Someone else signing in starts from their own worklist.
-              if (info.user !== session?.user) setRoute({ tab: "worklist", caseId: null });
+              // Someone else signing in starts from their own landing (a clinician's is the
+              // callback queue: clinicians answer callbacks, they do not claim cases).
+              if (info.user !== session?.user) setRoute({ tab: landingTab(info.role), caseId: null });
               setSession(info);
             }}
           />

@@ -345,7 +345,7 @@ function CaseSummary({ detail }: { detail: CaseDetail }) {
       <h3 id="summary-title">Summary</h3>
       <dl className="facts">
         <dt>Segment</dt>
-        <dd>{humanize(detail.segment_id)}</dd>
+        <dd>{detail.segment_name}</dd>
         <dt>Why</dt>
         <dd data-testid="case-why">{detail.summary}</dd>
         <dt>Status</dt>

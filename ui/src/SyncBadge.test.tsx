@@ -38,6 +38,16 @@ describe("SyncBadge", () => {
     expect(screen.queryByRole("button")).toBeNull();
   });
 
+  it("stays neutral without a server, even when a background round said there is none", async () => {
+    const backend = fakeBackend();
+    backend.syncStatus.mockResolvedValue(makeSyncStatus({ last_error: "no server is set for this workstation" }));
+    render(<SyncBadge backend={backend} />);
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Local only"));
+    const badge = screen.getByTestId("sync-badge");
+    expect(badge.className).not.toContain("attention");
+    expect(badge.getAttribute("title")).toBe("This workstation works on its own: no sync server is set.");
+  });
+
   it("shows offline with the events waiting, and the last error as the tooltip", async () => {
     const backend = fakeBackend();
     backend.syncStatus.mockResolvedValue(synced({ offline: true, pending: 3, last_error: "cannot reach https://sync.example.org" }));

@@ -39,8 +39,9 @@ export function syncProgress(status: SyncStatus | null, since: number): string {
 function syncDetail(status: SyncStatus | null, error: UiError | null): string | undefined {
   if (error) return formatApiError("Cannot sync", error);
   if (!status) return undefined;
+  // Working without a server is a setting, not a failure.
+  if (!status.configured) return "This workstation works on its own: no sync server is set.";
   if (status.last_error) return `Last sync failed: ${status.last_error}`;
-  if (!status.configured) return "No sync server is set for this workstation.";
   return status.server ? `Server: ${status.server}` : undefined;
 }
 
@@ -125,7 +126,10 @@ export function SyncBadge({ backend, onReceived }: { backend: Backend; onReceive
       : error
         ? "Sync status unavailable"
         : "Checking sync…";
-  const attention = error !== null || (status !== null && (status.offline || status.last_error !== null || status.open_conflicts > 0));
+  // A workstation without a server is neutral, whatever a background round last said.
+  const attention =
+    error !== null ||
+    (status !== null && (status.open_conflicts > 0 || (status.configured && (status.offline || status.last_error !== null))));
 
   return (
     <div className={`sync-badge${attention ? " attention" : ""}${status?.configured ? "" : " local"}`} title={syncDetail(status, error)} data-testid="sync-badge">

@@ -19,6 +19,9 @@ describe("Worklist", () => {
     expect(rows.length).toBeLessThan(40);
     const first = rows[0] as HTMLElement;
     expect(within(first).getByTestId("worklist-summary").textContent).toBe("Reason 0: discharged recently");
+    // The segment by its title, not its id.
+    expect(first.querySelector(".segment")?.textContent).toBe("Post-discharge follow-up");
+    expect(screen.getByRole("option", { name: "Diabetes HbA1c gap" })).toBeTruthy();
     expect(within(first).getByTestId("worklist-due").textContent).toMatch(/^Overdue · /);
     expect(backend.worklist).toHaveBeenCalledWith(expect.objectContaining({ owner: null, limit: 5000 }));
   });

@@ -144,7 +144,7 @@ export function Worklist({
             <option value="">All segments</option>
             {segments.map((s) => (
               <option key={s} value={s}>
-                {humanize(s)}
+                {all.find((r) => r.segment_id === s)?.segment_name ?? humanize(s)}
               </option>
             ))}
           </select>
@@ -246,7 +246,7 @@ export function Worklist({
                     </button>
                   </div>
                   <div role="gridcell" className="vcell col-segment">
-                    <span className="segment">{humanize(row.segment_id)}</span>
+                    <span className="segment">{row.segment_name}</span>
                     <span className="summary" data-testid="worklist-summary">
                       {row.summary}
                     </span>

@@ -28,6 +28,11 @@ const TABS: { tab: Tab; label: string; roles: RoleName[] }[] = [
   { tab: "patients", label: "Patients", roles: ["coordinator", "clinician", "supervisor", "admin"] },
 ];
 
+/** Where a role starts: a clinician's work is the callback queue; everyone else's the worklist. */
+export function landingTab(role: RoleName | null): Tab {
+  return role === "clinician" ? "callbacks" : "worklist";
+}
+
 export function tabsFor(role: RoleName | null): Tab[] {
   return TABS.filter((t) => role !== null && t.roles.includes(role)).map((t) => t.tab);
 }

@@ -14,6 +14,7 @@ function rows(n: number): WorklistRow[] {
     patient_id: `p${i}`,
     name: `Person ${(i * 7919) % n}`,
     segment_id: SEGMENTS[i % SEGMENTS.length] ?? "dormant",
+    segment_name: "Segment",
     status: STATUSES[(i * 3) % STATUSES.length] ?? "assigned",
     owner: "ana",
     priority: (i * 31) % 12,

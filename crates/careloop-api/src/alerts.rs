@@ -37,6 +37,9 @@ pub struct AlertSettings {
 pub struct AlertKindSettings {
     pub title: String,
     pub review_within_hours: u32,
+    /// For a person with a shared care plan, proposes a case review to the plan's lead.
+    #[serde(default)]
+    pub high_concern: bool,
 }
 
 impl AlertSettings {
@@ -50,7 +53,13 @@ impl AlertSettings {
         self.kinds.get(kind).cloned().unwrap_or(AlertKindSettings {
             title: kind.replace('_', " "),
             review_within_hours: 24,
+            high_concern: false,
         })
+    }
+
+    /// Whether an alert of this kind is of high concern.
+    pub fn high_concern(&self, kind: &str) -> bool {
+        self.kinds.get(kind).is_some_and(|k| k.high_concern)
     }
 }
 

@@ -84,7 +84,8 @@ pub struct CaseReviewDto {
 pub struct PlanWorkItem {
     /// `overdue_action` (the lead's view of every owner's), `action_due` (mine, due today or
     /// before), `monitoring_due` (a contact the rhythm asks for), `alert` (an unacknowledged
-    /// alert about the plan's person, for the lead).
+    /// alert about the plan's person, for the lead), `review_proposed` (an alert of high
+    /// concern since the last case review was scheduled: the lead should schedule one).
     pub kind: String,
     pub plan_id: String,
     pub patient_id: String,
@@ -512,20 +513,49 @@ impl Careloop {
                 }
             }
             if lead {
-                let alerts: Vec<_> = self
+                let settings = crate::alerts::AlertSettings::builtin();
+                let alerts: Vec<careloop_ops::Alert> = self
                     .ops()?
                     .state
                     .alerts
                     .values()
-                    .filter(|a| a.patient_id == plan.patient_id && a.acknowledged_by.is_none())
-                    .map(|a| (a.due, a.kind.clone(), a.assignee.clone()))
+                    .filter(|a| a.patient_id == plan.patient_id)
+                    .cloned()
                     .collect();
-                for (due, kind, assignee) in alerts {
+                for a in alerts.iter().filter(|a| a.acknowledged_by.is_none()) {
                     items.push(item(
                         "alert",
-                        &assignee,
-                        due.to_rfc3339_opts(SecondsFormat::Secs, true),
-                        format!("alert: {kind}"),
+                        &a.assignee,
+                        a.due.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        format!(
+                            "alert: {}",
+                            settings
+                                .kinds
+                                .get(&a.kind)
+                                .map_or(a.kind.as_str(), |k| k.title.as_str())
+                        ),
+                    ));
+                }
+                // A high-concern event after the last scheduled review proposes another.
+                let last_review = plan.reviews.values().map(|r| r.on).max();
+                if let Some(a) = alerts
+                    .iter()
+                    .filter(|a| settings.high_concern(&a.kind))
+                    .filter(|a| last_review.is_none_or(|on| on < a.occurred))
+                    .max_by_key(|a| a.occurred)
+                {
+                    items.push(item(
+                        "review_proposed",
+                        &plan.lead,
+                        a.occurred.to_string(),
+                        format!(
+                            "{} on {}: schedule a multidisciplinary case review",
+                            settings
+                                .kinds
+                                .get(&a.kind)
+                                .map_or(a.kind.as_str(), |k| k.title.as_str()),
+                            a.occurred
+                        ),
                     ));
                 }
             }

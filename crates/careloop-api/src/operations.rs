@@ -103,6 +103,8 @@ pub struct WorklistRow {
     pub patient_id: String,
     pub name: String,
     pub segment_id: String,
+    /// The segment's title, from its definition.
+    pub segment_name: String,
     pub status: String,
     pub owner: Option<String>,
     pub priority: i32,
@@ -961,6 +963,7 @@ impl Careloop {
                     patient_id: c.patient_id.clone(),
                     name: person.map_or_else(String::new, |p| p.name.clone()),
                     segment_id: c.segment_id.clone(),
+                    segment_name: segment_name(&catalog, &c.segment_id),
                     status: c.status.to_string(),
                     owner: c.owner.clone(),
                     priority: c.priority,
@@ -1003,6 +1006,7 @@ impl Careloop {
             Some(case_id.to_string()),
         )?;
         let script_id = self.segment_script(&segment_id)?;
+        let segment_title = segment_name(&self.catalog(None)?, &segment_id);
         let clinical = if rbac::visible(session.role, Field::ClinicalHistory) {
             Some(self.clinical_summary(&patient)?)
         } else {
@@ -1047,6 +1051,7 @@ impl Careloop {
             birth_date: person.as_ref().and_then(|p| p.birth_date.clone()),
             preferred_language: person.as_ref().and_then(|p| p.preferred_language.clone()),
             segment_id: case.segment_id.clone(),
+            segment_name: segment_title,
             status: case.status.to_string(),
             owner: case.owner.clone(),
             priority: case.priority,
@@ -1562,16 +1567,24 @@ impl Careloop {
 
     fn clinical_summary(&self, patient_id: &str) -> Result<Vec<String>> {
         let facts = self.patient_facts(patient_id)?;
+        let names = self.code_names(patient_id)?;
+        let name = |codes: &[careloop_segment::codes::Coding], fallback: &str| {
+            codes
+                .iter()
+                .find_map(|k| names.get(k.code.as_str()).cloned())
+                .unwrap_or_else(|| {
+                    codes
+                        .first()
+                        .map_or(fallback.to_owned(), |k| format!("code {}", k.code))
+                })
+        };
         let mut lines: Vec<String> = facts
             .conditions
             .iter()
             .filter(|c| c.abatement.is_none() && !c.resolved_status)
-            .map(|c| {
-                format!(
-                    "condition {} since {}",
-                    c.codes.first().map_or("?", |k| k.code.as_str()),
-                    c.onset.map_or("?".into(), |d| d.to_string())
-                )
+            .map(|c| match c.onset {
+                Some(onset) => format!("{} (since {onset})", name(&c.codes, "a condition")),
+                None => name(&c.codes, "a condition"),
             })
             .collect();
         lines.extend(
@@ -1579,9 +1592,41 @@ impl Careloop {
                 .medications
                 .iter()
                 .filter(|m| m.status.as_deref() == Some("active"))
-                .map(|m| format!("medication {}", m.key)),
+                .map(|m| format!("Medication: {}", name(&m.codes, &m.key))),
         );
         Ok(lines)
+    }
+
+    /// The display text of each code in the person's conditions and medication requests, as
+    /// their resources give it (`code.text`, else the coding's `display`).
+    fn code_names(&self, patient_id: &str) -> Result<HashMap<String, String>> {
+        let mut names = HashMap::new();
+        for (kind, body) in self.store.patient_resources(patient_id)? {
+            let field = match kind.as_str() {
+                "Condition" => "code",
+                "MedicationRequest" => "medicationCodeableConcept",
+                _ => continue,
+            };
+            let Ok(resource) = serde_json::from_str::<serde_json::Value>(&body) else {
+                continue;
+            };
+            let concept = &resource[field];
+            let codings = concept["coding"].as_array().cloned().unwrap_or_default();
+            let text = concept["text"]
+                .as_str()
+                .or_else(|| codings.iter().find_map(|c| c["display"].as_str()));
+            let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+                continue;
+            };
+            for coding in &codings {
+                if let Some(code) = coding["code"].as_str() {
+                    names
+                        .entry(code.to_owned())
+                        .or_insert_with(|| text.trim().to_owned());
+                }
+            }
+        }
+        Ok(names)
     }
 }
 
@@ -1610,15 +1655,15 @@ fn describe(event: &OpEvent, callback_notes: bool) -> String {
         OpEvent::CaseAssigned { to, .. } => format!("assigned to {to}"),
         OpEvent::AttemptRecorded(a) => format!(
             "{} attempt, {}: {}; next: {}{}",
-            a.channel,
+            words(a.channel),
             if a.reached { "reached" } else { "not reached" },
-            a.outcome,
+            words(a.outcome),
             match &a.next {
-                NextAction::Close { reason } => format!("close ({reason})"),
+                NextAction::Close { reason } => format!("close ({})", words(reason)),
                 NextAction::FollowUp { on } => format!("follow up on {on}"),
                 NextAction::ClinicianCallback { .. } => "clinician callback".into(),
-                NextAction::Escalate { kind, .. } => format!("escalate ({kind})"),
-                NextAction::Refer { service, .. } => format!("refer ({service})"),
+                NextAction::Escalate { kind, .. } => format!("escalate ({})", words(kind)),
+                NextAction::Refer { service, .. } => format!("refer to {}", words(service)),
             },
             if a.contact_limit_override.is_some() {
                 "; contact limit overridden"
@@ -1643,14 +1688,14 @@ fn describe(event: &OpEvent, callback_notes: bool) -> String {
                 "callback documented".into()
             }
         }
-        OpEvent::EscalationRaised { kind, .. } => format!("escalated ({kind})"),
+        OpEvent::EscalationRaised { kind, .. } => format!("escalated ({})", words(kind)),
         OpEvent::EscalationAcknowledged { .. } => "escalation acknowledged".into(),
         OpEvent::EscalationResolved { .. } => "escalation resolved".into(),
         OpEvent::ReferralSent {
             service,
             partner: None,
             ..
-        } => format!("referred to {service}"),
+        } => format!("referred to {}", words(service)),
         OpEvent::ReferralSent {
             partner: Some(p), ..
         } => format!(
@@ -1667,11 +1712,27 @@ fn describe(event: &OpEvent, callback_notes: bool) -> String {
                 format!("referral {status}{on}: {note}")
             }
         }
-        OpEvent::CaseClosed { reason, .. } => format!("closed: {reason}"),
-        OpEvent::AlertRaised { kind, occurred, .. } => format!("alert raised ({kind}, {occurred})"),
+        OpEvent::CaseClosed { reason, .. } => format!("closed: {}", words(reason)),
+        OpEvent::AlertRaised { kind, occurred, .. } => {
+            format!("alert raised ({}, {occurred})", words(kind))
+        }
         OpEvent::AlertAcknowledged { .. } => "alert acknowledged".into(),
         OpEvent::CarePlan { change, .. } => change.describe(),
     }
+}
+
+/// A segment's title from its definition (its id in words when the catalogue has none).
+pub(crate) fn segment_name(catalog: &careloop_segment::Catalog, id: &str) -> String {
+    catalog
+        .segments
+        .iter()
+        .find(|s| s.definition.id == id)
+        .map_or_else(|| words(id), |s| s.definition.name.clone())
+}
+
+/// A stable name as words for people ("needs_different_pathway" → "needs different pathway").
+fn words(name: impl std::fmt::Display) -> String {
+    name.to_string().replace('_', " ")
 }
 
 /// A case as a role may see it.
@@ -1684,6 +1745,8 @@ pub struct CaseDetail {
     pub birth_date: Option<String>,
     pub preferred_language: Option<String>,
     pub segment_id: String,
+    /// The segment's title, from its definition.
+    pub segment_name: String,
     pub status: String,
     pub owner: Option<String>,
     pub priority: i32,

@@ -33,6 +33,8 @@ fn panel(root: &Path) -> Careloop {
     let lines = [
         r#"{"resourceType":"Patient","id":"dis","birthDate":"1950-01-01","gender":"male","name":[{"family":"Díaz","given":["Adán"]}],"telecom":[{"system":"phone","value":"555-0142"}]}"#,
         r#"{"resourceType":"Encounter","id":"stay","status":"finished","class":{"code":"IMP"},"subject":{"reference":"Patient/dis"},"period":{"start":"2021-03-05","end":"2021-03-10"}}"#,
+        r#"{"resourceType":"Condition","id":"dm","clinicalStatus":{"coding":[{"code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Diabetes mellitus type 2 (disorder)"}],"text":"Type 2 diabetes"},"subject":{"reference":"Patient/dis"},"onsetDateTime":"2015-01-01"}"#,
+        r#"{"resourceType":"MedicationRequest","id":"met","status":"active","intent":"order","authoredOn":"2020-01-01","subject":{"reference":"Patient/dis"},"medicationCodeableConcept":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"860975","display":"24 HR Metformin hydrochloride 500 MG Extended Release Oral Tablet"}]}}"#,
     ];
     std::fs::write(input.join("panel.ndjson"), lines.join("\n")).unwrap();
     let mut careloop = Careloop::open(&config(root)).unwrap();
@@ -299,6 +301,20 @@ fn a_shared_care_plan_reaches_every_owner_the_lead_and_its_review() {
         plan.to_string()
     );
 
+    // A clinician reads problems and medications by name, not by code.
+    let clinical = careloop
+        .case_detail(&cleo("2021-04-20"), case)
+        .unwrap()
+        .clinical
+        .unwrap();
+    assert_eq!(
+        clinical,
+        [
+            "Type 2 diabetes (since 2015-01-01)",
+            "Medication: 24 HR Metformin hydrochloride 500 MG Extended Release Oral Tablet"
+        ]
+    );
+
     // The case's timeline shows the plan's changes.
     let detail = careloop.case_detail(&ana("2021-04-20"), case).unwrap();
     let lines: Vec<&str> = detail.timeline.iter().map(|t| t.detail.as_str()).collect();
@@ -324,6 +340,55 @@ fn a_shared_care_plan_reaches_every_owner_the_lead_and_its_review() {
         .collect();
     let count = |t: &str| resources.iter().filter(|r| r["resourceType"] == t).count();
     assert_eq!((count("CarePlan"), count("Goal"), count("Task")), (1, 3, 3));
+
+    // An ED visit after the last case review: the lead gets the alert and a proposal to
+    // review the plan, until a review is scheduled after it.
+    careloop
+        .bring_lists_current(at("2021-04-20"), Some(&sue("2021-04-20")))
+        .unwrap();
+    let delta = root.path().join("delta");
+    std::fs::create_dir_all(&delta).unwrap();
+    std::fs::write(
+        delta.join("ed.ndjson"),
+        r#"{"resourceType":"Encounter","id":"ed-1","status":"finished","class":{"code":"EMER"},"subject":{"reference":"Patient/dis"},"period":{"start":"2021-04-21T02:00:00Z","end":"2021-04-21T05:00:00Z"}}"#,
+    )
+    .unwrap();
+    assert!(careloop
+        .import(&[delta], false, &mut |_| {})
+        .unwrap()
+        .files_failed
+        .is_empty());
+    let changed = careloop
+        .bring_lists_current(at("2021-04-22"), Some(&sue("2021-04-22")))
+        .unwrap();
+    assert_eq!(changed.alerts, 1, "{changed:?}");
+    let lead_sees = |careloop: &mut Careloop, day: &str| {
+        careloop
+            .care_plan_work(&ana(day))
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.kind == "alert" || i.kind == "review_proposed")
+            .map(|i| (i.kind, i.detail))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lead_sees(&mut careloop, "2021-04-22"),
+        vec![
+            (
+                "review_proposed".to_owned(),
+                "ED visit on 2021-04-21: schedule a multidisciplinary case review".to_owned()
+            ),
+            ("alert".to_owned(), "alert: ED visit".to_owned()),
+        ]
+    );
+    careloop
+        .schedule_case_review(&ana("2021-04-22"), plan, date("2021-04-26"), &participants)
+        .unwrap();
+    assert_eq!(
+        lead_sees(&mut careloop, "2021-04-22"),
+        vec![("alert".to_owned(), "alert: ED visit".to_owned())]
+    );
+    let shown = careloop.care_plan(&ana("2021-04-20"), plan).unwrap();
 
     // Reopened: the plan is rebuilt from the log as it was.
     drop(careloop);

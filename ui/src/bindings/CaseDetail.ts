@@ -5,7 +5,11 @@ import type { TimelineEntry } from "./TimelineEntry";
 /**
  * A case as a role may see it.
  */
-export type CaseDetail = { case_id: string, patient_id: string, name: string | null, birth_date: string | null, preferred_language: string | null, segment_id: string, status: string, owner: string | null, priority: number, due: string, overdue: boolean, summary: string, attempts: number, script_id: string, 
+export type CaseDetail = { case_id: string, patient_id: string, name: string | null, birth_date: string | null, preferred_language: string | null, segment_id: string, 
+/**
+ * The segment's title, from its definition.
+ */
+segment_name: string, status: string, owner: string | null, priority: number, due: string, overdue: boolean, summary: string, attempts: number, script_id: string, 
 /**
  * The language the script is given in for this person.
  */

@@ -7,6 +7,7 @@ export type PlanWorkItem = {
 /**
  * `overdue_action` (the lead's view of every owner's), `action_due` (mine, due today or
  * before), `monitoring_due` (a contact the rhythm asks for), `alert` (an unacknowledged
- * alert about the plan's person, for the lead).
+ * alert about the plan's person, for the lead), `review_proposed` (an alert of high
+ * concern since the last case review was scheduled: the lead should schedule one).
  */
 kind: string, plan_id: string, patient_id: string, name: string, owner: string, due: string, detail: string, };

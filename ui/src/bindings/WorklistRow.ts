@@ -4,7 +4,11 @@ import type { SuggestionDto } from "./SuggestionDto";
 /**
  * One worklist row.
  */
-export type WorklistRow = { case_id: string, patient_id: string, name: string, segment_id: string, status: string, owner: string | null, priority: number, due: string, overdue: boolean, 
+export type WorklistRow = { case_id: string, patient_id: string, name: string, segment_id: string, 
+/**
+ * The segment's title, from its definition.
+ */
+segment_name: string, status: string, owner: string | null, priority: number, due: string, overdue: boolean, 
 /**
  * Why the person is on the list.
  */

@@ -82,6 +82,7 @@ export const ALERT: AlertDto = {
 export const report: StartupReport = { created: false, demo_loaded: false, patients: 0, events: 0 };
 
 const SEGMENTS = ["post_discharge_30d", "diabetes_hba1c_gap", "dormant"];
+const SEGMENT_NAMES = ["Post-discharge follow-up", "Diabetes HbA1c gap", "Dormant patients"];
 const STATUSES = ["assigned", "in_progress", "awaiting_callback"];
 
 /** `count` worklist rows; every seventh is overdue. Row i is due i hours after 2026-06-30T09:00Z. */
@@ -92,6 +93,7 @@ export function makeWorklist(count: number): WorklistRow[] {
     patient_id: `p${String(i).padStart(5, "0")}`,
     name: `Person ${String(i).padStart(5, "0")}`,
     segment_id: SEGMENTS[i % 3] as string,
+    segment_name: SEGMENT_NAMES[i % 3] as string,
     status: STATUSES[i % 3] as string,
     owner: "ana",
     priority: (i * 7) % 50,
@@ -194,6 +196,7 @@ export function makeCase(caseId = "c00000", owner: string | null = "ana"): CaseD
     birth_date: "1950-02-03",
     preferred_language: "es",
     segment_id: "post_discharge_30d",
+    segment_name: "Post-discharge follow-up",
     status: owner ? "assigned" : "open",
     owner,
     priority: 12,
