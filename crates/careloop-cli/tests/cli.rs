@@ -625,11 +625,11 @@ fn demo_activity_then_the_weekly_review_as_text_json_csv_and_pdf() {
     let out = review(&["--format", "csv", "--out", csv_dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let written = files(&csv_dir);
-    assert_eq!(written.len(), 17, "one file per table");
+    assert_eq!(written.len(), 19, "one file per table");
     assert!(written
         .iter()
         .all(|(name, _)| name.starts_with("2026-W26-") && name.ends_with(".csv")));
-    assert_eq!(stdout(&out).lines().count(), 17, "the paths are printed");
+    assert_eq!(stdout(&out).lines().count(), 19, "the paths are printed");
 
     let pdf = env.path("review.pdf");
     let out = review(&["--format", "pdf", "--out", pdf.to_str().unwrap()]);

@@ -399,23 +399,16 @@ pub fn tables(review: &WeeklyReview) -> Vec<Table> {
             .collect(),
     });
     out.push(Table {
-        name: "referrals_by_partner",
-        title: "Referrals by partner and service (sent in the last four weeks)",
+        name: "referral_answers",
+        title: "Referrals by partner: answers (sent in the last four weeks)",
         columns: vec![
             "partner",
             "service",
             "sent",
             "answered",
-            "median_response_hours",
-            "answered_in_time",
-            "rate_answered_in_time",
-            "accepted",
-            "declined",
-            "decline_reasons",
-            "started",
-            "started_in_time",
-            "rate_started_in_time",
-            "completed",
+            "median_hours",
+            "in_time",
+            "rate_in_time",
         ],
         rows: review
             .referrals_by_partner
@@ -429,14 +422,51 @@ pub fn tables(review: &WeeklyReview) -> Vec<Table> {
                     hours(r.median_response_hours),
                     num(r.answered_in_time),
                     frac(r.rate_answered_in_time),
+                ]
+            })
+            .collect(),
+    });
+    out.push(Table {
+        name: "referral_outcomes",
+        title: "Referrals by partner: outcomes",
+        columns: vec![
+            "partner",
+            "service",
+            "accepted",
+            "declined",
+            "started",
+            "started_in_time",
+            "rate_started",
+            "completed",
+        ],
+        rows: review
+            .referrals_by_partner
+            .iter()
+            .map(|r| {
+                vec![
+                    r.partner.clone(),
+                    r.service.clone(),
                     num(r.accepted),
                     num(r.declined),
-                    r.decline_reasons.join("; "),
                     num(r.started),
                     num(r.started_in_time),
                     frac(r.rate_started_in_time),
                     num(r.completed),
                 ]
+            })
+            .collect(),
+    });
+    out.push(Table {
+        name: "referral_declines",
+        title: "Referrals declined, with the partner's reason",
+        columns: vec!["partner", "service", "reason"],
+        rows: review
+            .referrals_by_partner
+            .iter()
+            .flat_map(|r| {
+                r.decline_reasons
+                    .iter()
+                    .map(|reason| vec![r.partner.clone(), r.service.clone(), reason.clone()])
             })
             .collect(),
     });
