@@ -26,8 +26,38 @@ describe("QueueBoard", () => {
     render(<QueueBoard backend={backend} kind="escalations" onOpenCase={() => {}} />);
     const row = await screen.findByTestId("escalations-row");
     expect(row.textContent).toContain("Overdue · ");
+    // One click asks for confirmation (and an optional note); nothing is sent yet.
     fireEvent.click(screen.getByRole("button", { name: "Acknowledge" }));
-    await waitFor(() => expect(backend.escalationStep).toHaveBeenCalledWith({ escalation_id: "x1", resolve: false, note: "" }));
+    expect(backend.escalationStep).not.toHaveBeenCalled();
+    fireEvent.change(screen.getByLabelText("Note (optional)"), { target: { value: "calling her daughter" } });
+    fireEvent.click(screen.getByRole("button", { name: "Acknowledge" }));
+    await waitFor(() =>
+      expect(backend.escalationStep).toHaveBeenCalledWith({ escalation_id: "x1", resolve: false, note: "calling her daughter" }),
+    );
+  });
+
+  it("resolves only with a note, and Cancel sends nothing", async () => {
+    const backend = fakeBackend();
+    backend.escalations.mockResolvedValue([item({ status: "acknowledged" })]);
+    render(<QueueBoard backend={backend} kind="escalations" onOpenCase={() => {}} />);
+    fireEvent.click(await screen.findByRole("button", { name: "Resolve" }));
+    fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByTestId("confirm-action")).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Resolve" }));
+    const confirm = screen.getByRole("button", { name: "Resolve" }) as HTMLButtonElement;
+    expect(confirm.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("Note (required)"), { target: { value: "housing found" } });
+    expect(confirm.disabled).toBe(false);
+    fireEvent.click(confirm);
+    await waitFor(() => expect(backend.escalationStep).toHaveBeenCalledWith({ escalation_id: "x1", resolve: true, note: "housing found" }));
+  });
+
+  it("leaves a partner's referral to the partner", async () => {
+    const backend = fakeBackend();
+    backend.referrals.mockResolvedValue([item({ kind: "Home care (Harbor Home Care)", status: "sent", owner: "Harbor Home Care" })]);
+    render(<QueueBoard backend={backend} kind="referrals" onOpenCase={() => {}} />);
+    expect((await screen.findByTestId("referrals-row")).textContent).toContain("Answered by Harbor Home Care");
+    expect(screen.queryByRole("button", { name: "Accepted" })).toBeNull();
   });
 
   it("offers the referral steps of each state", async () => {
@@ -38,6 +68,7 @@ describe("QueueBoard", () => {
     backend.referrals.mockResolvedValue([item({ kind: "housing", status: "sent", overdue: false })]);
     render(<QueueBoard backend={backend} kind="referrals" onOpenCase={() => {}} />);
     fireEvent.click(await screen.findByRole("button", { name: "Accepted" }));
+    fireEvent.click(screen.getByRole("button", { name: "Accepted" }));
     await waitFor(() =>
       expect(backend.updateReferral).toHaveBeenCalledWith({ referral_id: "x1", status: "accepted", note: "", on: null }),
     );

@@ -10,6 +10,16 @@ import { dueLabel, humanize } from "./worklistModel";
 
 type Kind = "escalations" | "referrals";
 
+/** An action waiting for its confirmation (and note). */
+type Confirming = {
+  id: string;
+  label: string;
+  done: string;
+  noteRequired: boolean;
+  dateLabel: string | null;
+  run: (note: string, on: string | null) => Promise<unknown>;
+};
+
 /** The referral steps that may follow a status. */
 export function referralSteps(status: string): ReferralStatusName[] {
   switch (status) {
@@ -54,11 +64,23 @@ export function QueueBoard({
   const act = (what: Promise<unknown>, message: string) =>
     what.then(
       () => {
+        setConfirming(null);
         setNotice(message);
         load();
       },
       (reason: unknown) => setError(toApiError(reason)),
     );
+
+  // An action that closes, declines or moves something on is confirmed first, with a note
+  // (required where the note is the record: resolving, declining, completing).
+  const [confirming, setConfirming] = useState<Confirming | null>(null);
+  const [note, setNote] = useState("");
+  const [on, setOn] = useState("");
+  const ask = (c: Confirming) => {
+    setNote("");
+    setOn("");
+    setConfirming(c);
+  };
 
   const title = kind === "escalations" ? "Escalations" : "Referrals";
   return (
@@ -108,13 +130,61 @@ export function QueueBoard({
               <td>{humanize(item.owner)}</td>
               <td>{item.deadline ? dueLabel(item.deadline, item.overdue) : item.overdue ? "Overdue" : "—"}</td>
               <td className="actions">
-                {kind === "escalations" ? (
+                {confirming?.id === item.id ? (
+                  <form
+                    className="confirm"
+                    data-testid="confirm-action"
+                    onSubmit={(e) => {
+                      e.preventDefault();
+                      void act(confirming.run(note.trim(), on || null), confirming.done);
+                    }}
+                  >
+                    <label htmlFor={`note-${item.id}`}>{confirming.noteRequired ? "Note (required)" : "Note (optional)"}</label>
+                    <input id={`note-${item.id}`} value={note} required={confirming.noteRequired} onChange={(e) => setNote(e.target.value)} />
+                    {confirming.dateLabel && (
+                      <>
+                        <label htmlFor={`on-${item.id}`}>{confirming.dateLabel}</label>
+                        <input id={`on-${item.id}`} type="date" value={on} required onChange={(e) => setOn(e.target.value)} />
+                      </>
+                    )}
+                    <button type="submit" className="primary" disabled={(confirming.noteRequired && note.trim() === "") || (confirming.dateLabel !== null && on === "")}>
+                      {confirming.label}
+                    </button>
+                    <button type="button" onClick={() => setConfirming(null)}>
+                      Cancel
+                    </button>
+                  </form>
+                ) : kind === "escalations" ? (
                   item.status === "raised" ? (
-                    <button type="button" onClick={() => act(backend.escalationStep({ escalation_id: item.id, resolve: false, note: "" }), "Acknowledged.")}>
+                    <button
+                      type="button"
+                      onClick={() =>
+                        ask({
+                          id: item.id,
+                          label: "Acknowledge",
+                          done: "Acknowledged.",
+                          noteRequired: false,
+                          dateLabel: null,
+                          run: (n) => backend.escalationStep({ escalation_id: item.id, resolve: false, note: n }),
+                        })
+                      }
+                    >
                       Acknowledge
                     </button>
                   ) : (
-                    <button type="button" onClick={() => act(backend.escalationStep({ escalation_id: item.id, resolve: true, note: "" }), "Resolved.")}>
+                    <button
+                      type="button"
+                      onClick={() =>
+                        ask({
+                          id: item.id,
+                          label: "Resolve",
+                          done: "Resolved.",
+                          noteRequired: true,
+                          dateLabel: null,
+                          run: (n) => backend.escalationStep({ escalation_id: item.id, resolve: true, note: n }),
+                        })
+                      }
+                    >
                       Resolve
                     </button>
                   )
@@ -126,7 +196,16 @@ export function QueueBoard({
                     <button
                       key={step}
                       type="button"
-                      onClick={() => act(backend.updateReferral({ referral_id: item.id, status: step, note: "", on: null }), `Referral ${step}.`)}
+                      onClick={() =>
+                        ask({
+                          id: item.id,
+                          label: humanize(step),
+                          done: `Referral ${step}.`,
+                          noteRequired: step === "declined" || step === "completed",
+                          dateLabel: step === "started" ? "Started on" : null,
+                          run: (n, date) => backend.updateReferral({ referral_id: item.id, status: step, note: n, on: date }),
+                        })
+                      }
                     >
                       {humanize(step)}
                     </button>

@@ -3,6 +3,7 @@
 import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { Worklist } from "./Worklist";
+import { applyView, DEFAULT_VIEW } from "./worklistModel";
 import { fakeBackend, makePatients, makeWorklist } from "./test/fakeBackend";
 import { withLayout } from "./test/layout";
 
@@ -18,9 +19,11 @@ describe("Worklist", () => {
     expect(rows.length).toBeGreaterThan(5);
     expect(rows.length).toBeLessThan(40);
     const first = rows[0] as HTMLElement;
-    expect(within(first).getByTestId("worklist-summary").textContent).toBe("Reason 0: discharged recently");
+    // Who to call first: an overdue case of mine with the highest priority (row 7: priority 49).
+    expect(within(first).getByTestId("worklist-summary").textContent).toBe("Reason 7: discharged recently");
+    expect(first.getAttribute("title")).toBe("Yours to act on, overdue");
     // The segment by its title, not its id.
-    expect(first.querySelector(".segment")?.textContent).toBe("Post-discharge follow-up");
+    expect(first.querySelector(".segment")?.textContent).toBe("Diabetes HbA1c gap");
     expect(screen.getByRole("option", { name: "Diabetes HbA1c gap" })).toBeTruthy();
     expect(within(first).getByTestId("worklist-due").textContent).toMatch(/^Overdue · /);
     expect(backend.worklist).toHaveBeenCalledWith(expect.objectContaining({ owner: null, limit: 5000 }));
@@ -35,9 +38,10 @@ describe("Worklist", () => {
     fireEvent.keyDown(body, { key: "j" });
     fireEvent.keyDown(body, { key: "ArrowDown" });
     fireEvent.keyDown(body, { key: "k" });
-    expect(body.getAttribute("aria-activedescendant")).toBe("wl-c00001");
+    const second = applyView(makeWorklist(50), DEFAULT_VIEW, now())[1]!.case_id;
+    expect(body.getAttribute("aria-activedescendant")).toBe(`wl-${second}`);
     fireEvent.keyDown(body, { key: "Enter" });
-    expect(onOpen).toHaveBeenCalledWith("c00001");
+    expect(onOpen).toHaveBeenCalledWith(second);
   });
 
   it("filters by segment and sorts by a column header", async () => {

@@ -14,6 +14,7 @@ import {
   distinct,
   dueLabel,
   humanize,
+  orderReason,
   toggleSort,
   type DueFilter,
   type SortKey,
@@ -193,6 +194,13 @@ export function Worklist({
       )}
 
       <p className="hint" id="worklist-help">
+        {view.sort === "action" ? (
+          <span data-testid="worklist-order">Who to call first: cases waiting on you, overdue first, then by priority. </span>
+        ) : (
+          <button type="button" className="link" onClick={() => set({ sort: "action", direction: "asc" })} data-testid="worklist-order-reset">
+            Back to who to call first
+          </button>
+        )}{" "}
         Keys: j/k or arrows move, Enter opens the case, / or Ctrl+K searches.
       </p>
       <div className="vtable" role="grid" aria-rowcount={shown.length + 1} aria-labelledby="worklist-title">
@@ -234,6 +242,7 @@ export function Worklist({
                   aria-selected={item.index === active}
                   className={`vrow${item.index === active ? " active" : ""}${row.overdue ? " overdue" : ""}`}
                   data-testid="worklist-row"
+                  title={orderReason(row)}
                   data-case-id={row.case_id}
                   data-segment={row.segment_id}
                   style={{ position: "absolute", top: 0, left: 0, right: 0, height: item.size, transform: `translateY(${item.start}px)` }}

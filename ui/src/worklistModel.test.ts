@@ -1,6 +1,6 @@
 // Tests for the worklist's filtering, sorting and due labels.
 import { describe, expect, it } from "vitest";
-import { applyView, DEFAULT_VIEW, distinct, dueLabel, humanize, matchesDue, toggleSort } from "./worklistModel";
+import { applyView, DEFAULT_VIEW, distinct, dueLabel, humanize, matchesDue, orderReason, toggleSort, WAITING_ON_OTHERS } from "./worklistModel";
 import { makeWorklist } from "./test/fakeBackend";
 
 const now = new Date("2026-06-30T08:00:00Z");
@@ -8,9 +8,24 @@ const now = new Date("2026-06-30T08:00:00Z");
 describe("worklist model", () => {
   const rows = makeWorklist(300);
 
-  it("sorts by due date by default and breaks ties stably", () => {
+  it("puts who to call first by default: cases waiting on me, overdue first, then by priority", () => {
     const shown = applyView(rows, DEFAULT_VIEW, now);
     expect(shown).toHaveLength(300);
+    const firstWaiting = shown.findIndex((r) => WAITING_ON_OTHERS.has(r.status));
+    expect(firstWaiting).toBeGreaterThan(0);
+    expect(shown.slice(firstWaiting).every((r) => WAITING_ON_OTHERS.has(r.status))).toBe(true);
+    const mine = shown.slice(0, firstWaiting);
+    const firstOnTime = mine.findIndex((r) => !r.overdue);
+    expect(mine.slice(0, firstOnTime).every((r) => r.overdue)).toBe(true);
+    expect(mine.slice(firstOnTime).every((r) => !r.overdue)).toBe(true);
+    const overduePriorities = mine.slice(0, firstOnTime).map((r) => r.priority);
+    expect(overduePriorities).toEqual([...overduePriorities].sort((a, b) => b - a));
+    expect(orderReason(shown[0]!)).toBe("Yours to act on, overdue");
+    expect(orderReason(shown[shown.length - 1]!)).toBe("Waiting: awaiting callback");
+  });
+
+  it("sorts by due date and breaks ties stably", () => {
+    const shown = applyView(rows, { ...DEFAULT_VIEW, sort: "due" }, now);
     expect(shown.map((r) => r.due)).toEqual([...shown.map((r) => r.due)].sort());
   });
 

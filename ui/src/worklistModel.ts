@@ -1,7 +1,7 @@
 // Worklist logic without React: filtering by segment, status and due, sorting, and due labels.
 import type { WorklistRow } from "./bindings/WorklistRow";
 
-export type SortKey = "due" | "priority" | "name" | "segment" | "status";
+export type SortKey = "action" | "due" | "priority" | "name" | "segment" | "status";
 export type SortDirection = "asc" | "desc";
 export type DueFilter = "all" | "overdue" | "today" | "week";
 
@@ -13,7 +13,17 @@ export type WorklistView = {
   direction: SortDirection;
 };
 
-export const DEFAULT_VIEW: WorklistView = { segment: "", status: "", due: "all", sort: "due", direction: "asc" };
+/** Who to call first: the default order. */
+export const DEFAULT_VIEW: WorklistView = { segment: "", status: "", due: "all", sort: "action", direction: "asc" };
+
+/** Statuses whose next step is someone else's: a clinician's callback, an escalation's owner, a service. */
+export const WAITING_ON_OTHERS: ReadonlySet<string> = new Set(["awaiting_callback", "escalated", "referred"]);
+
+/** Why a row stands where it does in the default order, in words. */
+export function orderReason(row: WorklistRow): string {
+  if (WAITING_ON_OTHERS.has(row.status)) return `Waiting: ${humanize(row.status).toLowerCase()}`;
+  return row.overdue ? "Yours to act on, overdue" : "Yours to act on";
+}
 
 function endOfDay(now: Date, days: number): number {
   const end = new Date(now);
@@ -40,6 +50,13 @@ const collator = new Intl.Collator("en", { sensitivity: "base" });
 
 function compare(a: WorklistRow, b: WorklistRow, key: SortKey): number {
   switch (key) {
+    case "action":
+      // Cases waiting on me first, then overdue first, then the highest priority.
+      return (
+        Number(WAITING_ON_OTHERS.has(a.status)) - Number(WAITING_ON_OTHERS.has(b.status)) ||
+        Number(b.overdue) - Number(a.overdue) ||
+        b.priority - a.priority
+      );
     case "due":
       return a.due.localeCompare(b.due);
     case "priority":
