@@ -89,8 +89,9 @@ impl Default for DesktopSettings {
             demo_patients: DEFAULT_DEMO_PATIENTS,
             demo_activity_weeks: DEFAULT_DEMO_ACTIVITY_WEEKS,
             idle_lock_seconds: DEFAULT_IDLE_LOCK_SECONDS,
-            clinic_name: "your care team".to_owned(),
-            clinic_phone: "the number on your appointment letter".to_owned(),
+            // Unset: the scripts read a default in their own language.
+            clinic_name: String::new(),
+            clinic_phone: String::new(),
             demo_accounts_for_existing_cache: false,
             export_dir: None,
             server_url: None,

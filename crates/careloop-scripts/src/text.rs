@@ -73,11 +73,13 @@ impl Text {
         self.0.keys().map(String::as_str)
     }
 
-    /// The text in `language` (with [`Text::get`]'s fallback) with the placeholders filled in.
+    /// The text in `language` (with [`Text::get`]'s fallback) with the placeholders filled in
+    /// (a clinic name or phone that is not set reads as [`clinic_defaults`] in the text's own
+    /// language, so a text never mixes languages).
     pub fn render(&self, language: &str, placeholders: &Placeholders) -> RenderedText {
         let (text, used) = self.get(language);
         RenderedText {
-            text: placeholders.fill(text),
+            text: placeholders.with_defaults(used).fill(text),
             language: used.to_owned(),
         }
     }
@@ -91,7 +93,33 @@ pub struct Placeholders {
     pub clinic_phone: String,
 }
 
+/// What `{clinic_name}` and `{clinic_phone}` read as when the workstation has not set them,
+/// per language (English for a language without its own).
+pub fn clinic_defaults(language: &str) -> (&'static str, &'static str) {
+    match language {
+        "es" => ("su centro de salud", "número de su carta de cita"),
+        _ => ("your clinic", "the number on your appointment letter"),
+    }
+}
+
 impl Placeholders {
+    /// These values, with the clinic's name and phone defaulted in `language` when unset.
+    pub fn with_defaults(&self, language: &str) -> Placeholders {
+        let (name, phone) = clinic_defaults(language);
+        let or = |value: &str, default: &str| {
+            if value.trim().is_empty() {
+                default.to_owned()
+            } else {
+                value.to_owned()
+            }
+        };
+        Placeholders {
+            first_name: self.first_name.clone(),
+            clinic_name: or(&self.clinic_name, name),
+            clinic_phone: or(&self.clinic_phone, phone),
+        }
+    }
+
     /// `template` with every placeholder replaced by its value, in one pass: a value that
     /// itself contains `{clinic_name}` (a name typed by someone) is not expanded again. Braces
     /// that are not a placeholder are kept as they are.
@@ -280,5 +308,30 @@ mod tests {
         for bad in ["", "e", "EN", "english", "es_MX", "es-", "es-M", "-es"] {
             assert!(!is_language_code(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_unset_clinic_reads_in_the_texts_own_language() {
+        let text = text(&[
+            ("en", "Call {clinic_phone}, {clinic_name}."),
+            ("es", "Llame al {clinic_phone}, {clinic_name}."),
+        ]);
+        let unset = Placeholders::default();
+        assert_eq!(
+            text.render("es", &unset).text,
+            "Llame al número de su carta de cita, su centro de salud."
+        );
+        assert_eq!(
+            text.render("en", &unset).text,
+            "Call the number on your appointment letter, your clinic."
+        );
+        // A language without a translation falls back to English, defaults included.
+        assert_eq!(text.render("vi", &unset).language, "en");
+        assert!(text.render("vi", &unset).text.contains("your clinic"));
+        let set = Placeholders {
+            clinic_name: "Riverside".into(),
+            ..Placeholders::default()
+        };
+        assert!(text.render("es", &set).text.ends_with("Riverside."));
     }
 }
