@@ -2,7 +2,9 @@
 
 import os
 import re
+import socket
 import sys
+import time
 import traceback
 import unicodedata
 from collections.abc import Callable
@@ -19,6 +21,27 @@ DRIVER_URL = os.environ.get("CARELOOP_E2E_DRIVER_URL", "http://127.0.0.1:4444")
 STARTUP_TIMEOUT_S = 120
 STEP_TIMEOUT_S = 20
 
+
+def free_ports(n: int) -> list[int]:
+    """`n` loopback ports free right now (for servers and drivers a test starts)."""
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def wait_until(condition, what: str, timeout: float = 30.0):
+    """Polls `condition` (outside a browser) until it returns something true; returns it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
 
 def app_path(test_file: str) -> str | None:
     """The app binary the test drives (first argument or CARELOOP_APP), or None after a usage line."""

@@ -8,7 +8,7 @@ at /partner (a wrong password first), sees the referral with its reason and cons
 it, records the start and completes it. Mo (Meadow) sees none of it. Ana's next sync shows each
 step on the case, by lena@harbor.
 
-Usage: test_partner_page.py CAREloop_CLI (the `careloop` binary); needs /usr/bin/chromium and
+Usage: test_partner_page.py CARELOOP_CLI (the `careloop` binary); needs /usr/bin/chromium and
 /usr/bin/chromedriver (apt-get install chromium chromium-driver).
 """
 
@@ -16,11 +16,9 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 
 from selenium import webdriver
@@ -29,28 +27,14 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from common import free_ports, wait_until
+
 PASSWORD = "e2e partner password"
 PANEL_DATE = "2026-11-20"
 STEP_TIMEOUT_S = 20
 SHOTS = os.environ.get("CARELOOP_E2E_SCREENSHOTS") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "target", "e2e-screenshots"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(condition, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Careloop:
@@ -85,7 +69,7 @@ class Careloop:
         log_path = os.path.join(self.tmp, "serve.txt")
         with open(log_path, "w") as log:
             self.proc = subprocess.Popen(
-                [self.cli, "--data-dir", self.server_dir, "serve", "--listen", f"127.0.0.1:{free_port()}"],
+                [self.cli, "--data-dir", self.server_dir, "serve", "--listen", f"127.0.0.1:{free_ports(1)[0]}"],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

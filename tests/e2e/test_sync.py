@@ -30,31 +30,11 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
 
-from common import STARTUP_TIMEOUT_S, app_path, find, open_session, run_in_window, screenshot, sign_in, verdict, wait_for
+from common import STARTUP_TIMEOUT_S, app_path, find, free_ports, open_session, run_in_window, screenshot, sign_in, verdict, wait_for, wait_until
 
 PASSWORD = "e2e sync password"
 PANEL_DATE = "2026-11-20"
 KEYRING_PASSWORD = "careloop-e2e"
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-def wait_until(condition, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Server:

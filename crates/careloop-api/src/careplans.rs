@@ -467,6 +467,7 @@ impl Careloop {
         )?;
         let today = session.at.date_naive();
         let plans: Vec<CarePlan> = self.ops()?.state.care_plans.values().cloned().collect();
+        let settings = crate::alerts::AlertSettings::builtin();
         let mut items = Vec::new();
         for plan in plans {
             let lead = plan.lead == session.user;
@@ -513,7 +514,6 @@ impl Careloop {
                 }
             }
             if lead {
-                let settings = crate::alerts::AlertSettings::builtin();
                 let alerts: Vec<careloop_ops::Alert> = self
                     .ops()?
                     .state

@@ -40,7 +40,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::error::{Result, ServerError};
-use crate::routes::{ApiJson, ApiQuery, AppState};
+use crate::routes::{blocking, ApiJson, ApiQuery, AppState};
 use store::{PartnerAccess, PartnerToken, TaskRow};
 
 /// How long a partner access token lives.
@@ -204,16 +204,6 @@ impl FromRequestParts<AppState> for PartnerAuthed {
         .await?;
         Ok(PartnerAuthed(found))
     }
-}
-
-async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&AppState) -> Result<T> + Send + 'static,
-) -> Result<T> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || f(&state))
-        .await
-        .map_err(|e| ServerError::Internal(format!("a worker failed: {e}")))?
 }
 
 /// Logs a partner call and passes its result on.
@@ -503,25 +493,22 @@ async fn put(
     Path(id): Path<String>,
     body: std::result::Result<ApiJson<Value>, ServerError>,
 ) -> FhirResult<impl IntoResponse> {
-    let body = blocking(&state, move |s| {
-        let result = (|| {
-            let ApiJson(task) = body?;
-            if task.get("resourceType") != Some(&json!("Task")) {
-                return Err(ServerError::BadRequest(
-                    "the body must be a Task (resourceType \"Task\")".into(),
-                ));
-            }
-            if task.get("id").is_some_and(|given| given != &json!(id)) {
-                return Err(ServerError::BadRequest(format!(
-                    "the Task's id must be {id}, the id in the URL"
-                )));
-            }
-            answer(s, &caller, &id, |_| Ok(task))
-        })();
-        logged(s, &caller, "answer", Some(&id), result)
+    let url_id = id.clone();
+    answer_request(state, caller, id, move |_| {
+        let ApiJson(task) = body?;
+        if task.get("resourceType") != Some(&json!("Task")) {
+            return Err(ServerError::BadRequest(
+                "the body must be a Task (resourceType \"Task\")".into(),
+            ));
+        }
+        if task.get("id").is_some_and(|given| given != &json!(url_id)) {
+            return Err(ServerError::BadRequest(format!(
+                "the Task's id must be {url_id}, the id in the URL"
+            )));
+        }
+        Ok(task)
     })
-    .await?;
-    Ok(fhir_json(body))
+    .await
 }
 
 async fn patch(
@@ -530,14 +517,24 @@ async fn patch(
     Path(id): Path<String>,
     body: std::result::Result<ApiJson<Value>, ServerError>,
 ) -> FhirResult<impl IntoResponse> {
+    answer_request(state, caller, id, move |mut current| {
+        let ApiJson(ops) = body?;
+        json_patch(&mut current, &ops)?;
+        Ok(current)
+    })
+    .await
+}
+
+/// PUT and PATCH: `change` turns the Task as it is into the Task as the partner sends it;
+/// then [`answer`], logged.
+async fn answer_request(
+    state: AppState,
+    caller: PartnerToken,
+    id: String,
+    change: impl FnOnce(Value) -> Result<Value> + Send + 'static,
+) -> FhirResult<impl IntoResponse> {
     let body = blocking(&state, move |s| {
-        let result = (|| {
-            let ApiJson(ops) = body?;
-            answer(s, &caller, &id, |mut current| {
-                json_patch(&mut current, &ops)?;
-                Ok(current)
-            })
-        })();
+        let result = answer(s, &caller, &id, change);
         logged(s, &caller, "answer", Some(&id), result)
     })
     .await?;

@@ -181,7 +181,7 @@ async fn home(
     headers: HeaderMap,
     Query(notice): Query<Notice>,
 ) -> Response {
-    let result = super::blocking(&state, move |s| {
+    let result = crate::routes::blocking(&state, move |s| {
         let Some(session) = session(s, &headers)? else {
             return Ok(sign_in_page(StatusCode::OK, None));
         };
@@ -416,7 +416,7 @@ async fn login(
         }
         Ok(tokens) => {
             // Signed in, but not a partner's user: nothing here for them.
-            let _ = super::blocking(&state, move |s| {
+            let _ = crate::routes::blocking(&state, move |s| {
                 auth::logout(s.storage.as_ref(), &tokens.refresh_token)
             })
             .await;
@@ -443,7 +443,7 @@ async fn logout(
     headers: HeaderMap,
     Form(f): Form<LogoutForm>,
 ) -> Response {
-    let _ = super::blocking(&state, move |s| {
+    let _ = crate::routes::blocking(&state, move |s| {
         if let Some(session) = session(s, &headers)? {
             if f.form == form_token(&session.access) {
                 s.storage.revoke_token(&auth::digest(&session.access))?;
@@ -482,7 +482,7 @@ async fn act(
     Path(id): Path<String>,
     form: std::result::Result<Form<ActForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let result = super::blocking(&state, move |s| {
+    let result = crate::routes::blocking(&state, move |s| {
         let Some(session) = session(s, &headers)? else {
             return Ok(sign_in_page(
                 StatusCode::UNAUTHORIZED,

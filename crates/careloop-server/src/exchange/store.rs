@@ -3,12 +3,12 @@
 //! [`crate::storage::Storage`] (its supertrait), so a PostgreSQL backend implements it too.
 
 use careloop_wire::{Directory, PartnerWire, ServiceWire, WireEvent};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use crate::error::{Result, ServerError};
-use crate::storage::SqliteStorage;
+use crate::storage::{parse_time, time, SqliteStorage};
 
 /// A referral as the partner sees it: a FHIR Task, kept by the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,18 +109,6 @@ pub trait ExchangeStorage {
     fn patient_json(&self, team: &str, patient_id: &str) -> Result<Option<String>>;
 }
 
-fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn parse_time(text: &str) -> rusqlite::Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-        })
-}
-
 fn parse_uuid(text: &str) -> rusqlite::Result<Uuid> {
     Uuid::parse_str(text).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
@@ -176,6 +164,23 @@ fn read_service(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, ServiceWire)
     ))
 }
 
+/// Refuses an organisation the directory does not have.
+fn require_partner(conn: &rusqlite::Connection, org: &str) -> Result<()> {
+    let known: Option<String> = conn
+        .query_row(
+            "SELECT id FROM partner_org WHERE id = ?1",
+            params![org],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match known {
+        Some(_) => Ok(()),
+        None => Err(ServerError::NotFound(format!(
+            "no partner {org}: add it first (careloop admin partner add)"
+        ))),
+    }
+}
+
 /// Adds the Task a pushed event makes (a referral sent to a directory service), inside the
 /// push's transaction; a Task already there is kept (a retried push).
 pub(crate) fn insert_task(tx: &Transaction<'_>, task: &TaskRow) -> Result<()> {
@@ -218,18 +223,7 @@ impl ExchangeStorage for SqliteStorage {
     fn put_partner_service(&self, org: &str, s: &ServiceWire) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let partner: Option<String> = tx
-            .query_row(
-                "SELECT id FROM partner_org WHERE id = ?1",
-                params![org],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if partner.is_none() {
-            return Err(ServerError::NotFound(format!(
-                "no partner {org}: add it first (careloop admin partner add)"
-            )));
-        }
+        require_partner(&tx, org)?;
         let owner: Option<String> = tx
             .query_row(
                 "SELECT org FROM partner_service WHERE id = ?1",
@@ -301,16 +295,7 @@ impl ExchangeStorage for SqliteStorage {
 
     fn add_partner_client(&self, client: &PartnerClient) -> Result<()> {
         let conn = self.conn();
-        let partner: Option<String> = conn
-            .query_row(
-                "SELECT id FROM partner_org WHERE id = ?1",
-                params![client.org],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if partner.is_none() {
-            return Err(ServerError::NotFound(format!("no partner {}", client.org)));
-        }
+        require_partner(&conn, &client.org)?;
         let inserted = conn.execute(
             "INSERT INTO partner_client (client_id, org, jwks, disabled) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (client_id) DO NOTHING",
