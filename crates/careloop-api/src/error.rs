@@ -83,7 +83,9 @@ impl From<StoreError> for ApiError {
             | StoreError::InvalidEvent(_)
             | StoreError::VersionNotNewer { .. } => ErrorCode::BadInput,
             StoreError::Io { .. } => ErrorCode::Io,
-            StoreError::Migration { .. } | StoreError::Sqlite(_) => ErrorCode::Internal,
+            StoreError::Migration { .. } | StoreError::Sqlite(_) | StoreError::Body(_) => {
+                ErrorCode::Internal
+            }
         };
         ApiError::new(code, e.to_string())
     }

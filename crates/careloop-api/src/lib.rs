@@ -141,6 +141,15 @@ impl Careloop {
             }
             demo_loaded = true;
         }
+        // The bodies a release before schema 14 stored plain.
+        careloop.compress_stored_bodies(&mut |done, total| {
+            progress(&Progress {
+                stage: "bodies".to_owned(),
+                done,
+                total: Some(total),
+                message: "Compressing the stored records…".to_owned(),
+            })
+        })?;
         // The facts of a new panel, or of everyone after an upgrade to another fact encoding
         // (a rebuild stopped midway goes on from where it was).
         careloop.refresh_facts(&mut |done, total| {
@@ -179,7 +188,26 @@ impl Careloop {
         // The facts of the people the import touched, derived once now rather than at the
         // next segmentation.
         self.refresh_facts(&mut |_, _| {})?;
+        self.compress_stored_bodies(&mut |_, _| {})?;
         Ok(summary)
+    }
+
+    /// Compresses the resource bodies a release before schema 14 stored plain, a batch per
+    /// transaction, reporting (done, total). Stopped midway, the rest stay plain (and
+    /// readable) and the next call goes on; with none left it is one indexed count.
+    pub fn compress_stored_bodies(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Result<()> {
+        const BATCH: usize = 5_000;
+        let total = self.store.plain_body_count()?;
+        let mut done = 0;
+        while done < total {
+            let compressed = self.store.compress_plain_bodies(BATCH)?;
+            done += compressed as u64;
+            progress(done.min(total), total);
+            if compressed < BATCH {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// What is stored.

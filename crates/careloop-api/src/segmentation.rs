@@ -1026,6 +1026,89 @@ mod fact_store_tests {
         assert_eq!(careloop.store.fact_schema().unwrap(), facts::FACTS_SCHEMA);
     }
 
+    /// A cache from the release before compressed bodies (schema 13, bodies as plain JSON)
+    /// opens in this build; its bodies are compressed in batches, read back byte for byte,
+    /// and nobody's facts become stale for it (one person listed before stays listed).
+    #[test]
+    fn plain_bodies_of_an_older_cache_are_compressed_without_staling_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(open(dir.path()));
+        std::fs::remove_dir_all(dir.path().join("data")).unwrap();
+        let key = careloop_store::CacheKey::read_key_file(&dir.path().join("key")).unwrap();
+        let mut old =
+            careloop_store::Store::open_at_schema_for_tests(&dir.path().join("data"), &key, 13)
+                .unwrap();
+        let demo = careloop_demo::DemoConfig {
+            patients: 40,
+            seed: 3,
+            as_of: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+        };
+        let (inputs, _) = careloop_demo::generate_in_memory(&demo).unwrap();
+        careloop_fhir::import_named_inputs(
+            &mut old,
+            &inputs,
+            ImportOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        let bodies = |store: &careloop_store::Store| {
+            let mut all = Vec::new();
+            store
+                .for_each_stored_resource(|kind, id, patient, body| {
+                    all.push((
+                        kind.to_owned(),
+                        id.to_owned(),
+                        patient.map(str::to_owned),
+                        body.to_owned(),
+                    ));
+                    Ok(())
+                })
+                .unwrap();
+            all
+        };
+        drop(old);
+
+        let mut careloop = open(dir.path());
+        let before = bodies(&careloop.store);
+        assert!(before.len() > 1_000);
+        careloop.refresh_facts(&mut |_, _| {}).unwrap();
+        assert_eq!(careloop.store.stale_fact_count().unwrap(), 0);
+        let total = careloop.store.plain_body_count().unwrap();
+        assert_eq!(total, before.len() as u64, "every old row is plain");
+        // One person with a real change waiting stays listed.
+        let waiting = careloop.panel_facts().unwrap()[0].id.to_string();
+        careloop
+            .store
+            .begin_import()
+            .and_then(|mut tx| {
+                tx.put_engagement_signal(&waiting, "portal_login", "2026-06-01", None)?;
+                tx.commit()
+            })
+            .unwrap();
+        let mut seen = Vec::new();
+        careloop
+            .compress_stored_bodies(&mut |done, total| seen.push((done, total)))
+            .unwrap();
+        assert_eq!(seen.last(), Some(&(total, total)));
+        assert_eq!(careloop.store.plain_body_count().unwrap(), 0);
+        assert_eq!(
+            bodies(&careloop.store),
+            before,
+            "compressed rows read the same"
+        );
+        let stale: Vec<String> = careloop
+            .store
+            .stale_fact_sources(100)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.patient_id)
+            .collect();
+        assert_eq!(stale, vec![waiting]);
+        // New rows are compressed as they are written.
+        import_demo(&mut careloop, 10, 77);
+        assert_eq!(careloop.store.plain_body_count().unwrap(), 0);
+    }
+
     #[test]
     fn another_fact_encoding_derives_everyone_again() {
         let dir = tempfile::tempdir().unwrap();

@@ -45,6 +45,8 @@ pub enum StoreError {
     },
     #[error("local cache: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("local cache: {0}")]
+    Body(#[from] crate::body::BodyError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod body;
 pub mod cohorts;
 mod error;
 pub mod events;
@@ -57,6 +58,9 @@ enum Encryption {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Whether bodies are written compressed: from schema 14 on. Only a cache held at an
+    /// older schema (upgrade tests) writes them as that release did.
+    compress_bodies: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -163,8 +167,13 @@ impl Store {
         if !existed {
             conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID};"))?;
         }
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            compress_bodies: false,
+        };
         migrate::apply_pending(&mut store.conn, schema)?;
+        store.compress_bodies = migrate::current_version(&store.conn)? >= body::SCHEMA;
         Ok(store)
     }
 

@@ -75,6 +75,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0013_alerts_are_events",
         include_str!("../../../schema/migrations/0013_alerts_are_events.sql"),
     ),
+    (
+        14,
+        "0014_compressed_bodies",
+        include_str!("../../../schema/migrations/0014_compressed_bodies.sql"),
+    ),
 ];
 
 /// The newest schema this build knows.

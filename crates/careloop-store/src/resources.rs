@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 
 use rusqlite::{params, OptionalExtension};
 
-use crate::{Result, Store};
+use crate::{body, Result, Store};
 
 /// One resource to store. `body` is the resource as compact JSON.
 #[derive(Clone, Copy, Debug)]
@@ -59,6 +59,7 @@ pub enum PutOutcome {
 /// every write made through it.
 pub struct ImportTx<'s> {
     tx: rusqlite::Transaction<'s>,
+    compress: bool,
 }
 
 impl Store {
@@ -66,6 +67,7 @@ impl Store {
     pub fn begin_import(&mut self) -> Result<ImportTx<'_>> {
         Ok(ImportTx {
             tx: self.conn.transaction()?,
+            compress: self.compress_bodies,
         })
     }
 
@@ -125,7 +127,7 @@ impl Store {
         mut visit: impl FnMut(&str, &[(String, String)]) -> Result<()>,
     ) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT patient_id, resource_type, body FROM resource
+            "SELECT patient_id, resource_type, codec, body FROM resource
              WHERE patient_id IS NOT NULL ORDER BY patient_id, resource_type, id",
         )?;
         let mut rows = stmt.query([])?;
@@ -140,7 +142,7 @@ impl Store {
                 }
                 current = Some(patient);
             }
-            batch.push((row.get(1)?, row.get(2)?));
+            batch.push((row.get(1)?, body::column(row, 2, 3)?));
         }
         if let Some(previous) = current {
             visit(&previous, &batch)?;
@@ -151,9 +153,11 @@ impl Store {
     /// One patient's stored resources as (resource type, body), the Patient resource included.
     pub fn patient_resources(&self, patient_id: &str) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT resource_type, body FROM resource WHERE patient_id = ?1 ORDER BY resource_type, id",
+            "SELECT resource_type, codec, body FROM resource WHERE patient_id = ?1 ORDER BY resource_type, id",
         )?;
-        let rows = stmt.query_map(params![patient_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map(params![patient_id], |r| {
+            Ok((r.get(0)?, body::column(r, 1, 2)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -170,9 +174,11 @@ impl Store {
     /// (id, body).
     pub fn shared_resources(&self, resource_type: &str) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, body FROM resource WHERE resource_type = ?1 AND patient_id IS NULL ORDER BY id",
+            "SELECT id, codec, body FROM resource WHERE resource_type = ?1 AND patient_id IS NULL ORDER BY id",
         )?;
-        let rows = stmt.query_map(params![resource_type], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map(params![resource_type], |r| {
+            Ok((r.get(0)?, body::column(r, 1, 2)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -185,11 +191,11 @@ impl Store {
     ) -> Result<()> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, body FROM resource WHERE resource_type = ?1 ORDER BY id")?;
+            .prepare("SELECT id, codec, body FROM resource WHERE resource_type = ?1 ORDER BY id")?;
         let mut rows = stmt.query(params![resource_type])?;
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
-            let body: String = row.get(1)?;
+            let body = body::column(row, 1, 2)?;
             visit(&id, &body)?;
         }
         Ok(())
@@ -203,12 +209,12 @@ impl Store {
         mut visit: impl FnMut(&str, &str) -> Result<()>,
     ) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT patient_id, body FROM resource WHERE resource_type = ?1 AND patient_id IS NOT NULL ORDER BY patient_id, id",
+            "SELECT patient_id, codec, body FROM resource WHERE resource_type = ?1 AND patient_id IS NOT NULL ORDER BY patient_id, id",
         )?;
         let mut rows = stmt.query(params![resource_type])?;
         while let Some(row) = rows.next()? {
             let patient: String = row.get(0)?;
-            let body: String = row.get(1)?;
+            let body = body::column(row, 1, 2)?;
             visit(&patient, &body)?;
         }
         Ok(())
@@ -221,7 +227,7 @@ impl Store {
         mut visit: impl FnMut(&str, &str, Option<&str>, &str) -> Result<()>,
     ) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT resource_type, id, patient_id, body FROM resource
+            "SELECT resource_type, id, patient_id, codec, body FROM resource
              ORDER BY resource_type <> 'Patient', resource_type, id",
         )?;
         let mut rows = stmt.query([])?;
@@ -229,7 +235,7 @@ impl Store {
             let kind: String = row.get(0)?;
             let id: String = row.get(1)?;
             let patient: Option<String> = row.get(2)?;
-            let body: String = row.get(3)?;
+            let body = body::column(row, 3, 4)?;
             visit(&kind, &id, patient.as_deref(), &body)?;
         }
         Ok(())
@@ -265,11 +271,70 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT body FROM resource WHERE resource_type = ?1 AND id = ?2",
+                "SELECT codec, body FROM resource WHERE resource_type = ?1 AND id = ?2",
                 params![resource_type, id],
-                |r| r.get(0),
+                |r| body::column(r, 0, 1),
             )
             .optional()?)
+    }
+
+    /// How many bodies are still stored plain (written before schema 14).
+    pub fn plain_body_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM resource WHERE codec = 0", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
+    }
+
+    /// Compresses up to `batch` bodies still stored plain, in one transaction; returns how
+    /// many it compressed (fewer than `batch`: none are left). The content does not change, so the facts stay valid: the people the
+    /// update trigger lists as stale are taken off the list again unless they were on it
+    /// before, and the shared flag is put back. Stopped midway, the rest stay plain (and
+    /// readable) until the next call.
+    pub fn compress_plain_bodies(&mut self, batch: usize) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let compressed = {
+            let rows: Vec<(i64, Option<String>, String)> = tx
+                .prepare_cached(
+                    "SELECT rowid, patient_id, body FROM resource WHERE codec = 0 LIMIT ?1",
+                )?
+                .query_map(params![batch as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, body::column_as(r, body::PLAIN, 2)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let shared_dirty: i64 = tx.query_row(
+                "SELECT shared_dirty FROM fact_state WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )?;
+            let mut listed = tx.prepare_cached("SELECT 1 FROM fact_dirty WHERE patient_id = ?1")?;
+            let mut update =
+                tx.prepare_cached("UPDATE resource SET codec = ?2, body = ?3 WHERE rowid = ?1")?;
+            let mut unlist = tx.prepare_cached("DELETE FROM fact_dirty WHERE patient_id = ?1")?;
+            let mut was_listed = std::collections::HashMap::new();
+            for (rowid, patient, json) in &rows {
+                if let Some(patient) = patient {
+                    if !was_listed.contains_key(patient) {
+                        let on_list = listed.exists(params![patient])?;
+                        was_listed.insert(patient.clone(), on_list);
+                    }
+                }
+                update.execute(params![rowid, body::CURRENT, body::encode(json)?])?;
+            }
+            for (patient, on_list) in was_listed {
+                if !on_list {
+                    unlist.execute(params![patient])?;
+                }
+            }
+            tx.execute(
+                "UPDATE fact_state SET shared_dirty = ?1 WHERE id = 1",
+                params![shared_dirty],
+            )?;
+            rows.len()
+        };
+        tx.commit()?;
+        Ok(compressed)
     }
 
     /// The patient a stored resource is attached to.
@@ -294,31 +359,49 @@ impl ImportTx<'_> {
         record: &ResourceRecord<'_>,
         patient: Option<&PatientSummary>,
     ) -> Result<PutOutcome> {
-        // Insert first: on a new resource (the common case) that is one B-tree walk, not two.
-        let inserted = self
-            .tx
-            .prepare_cached(
+        // A cache held at a schema before 14 (upgrade tests) gets rows as that release wrote
+        // them: plain text, no codec column.
+        let (codec, stored) = if self.compress {
+            (body::CURRENT, body::encode(record.body)?)
+        } else {
+            (body::PLAIN, record.body.as_bytes().to_vec())
+        };
+        let (insert, select, update) = if self.compress {
+            (
+                "INSERT INTO resource (resource_type, id, patient_id, version_id, last_updated, codec, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (resource_type, id) DO NOTHING",
+                "SELECT rowid, version_id, last_updated, codec, body FROM resource
+                 WHERE resource_type = ?1 AND id = ?2",
+                "UPDATE resource SET patient_id = ?2, version_id = ?3, last_updated = ?4,
+                 codec = ?5, body = ?6 WHERE rowid = ?1",
+            )
+        } else {
+            (
                 "INSERT INTO resource (resource_type, id, patient_id, version_id, last_updated, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (resource_type, id) DO NOTHING",
-            )?
-            .execute(params![
-                record.resource_type,
-                record.id,
-                record.patient_id,
-                record.version_id,
-                record.last_updated,
-                record.body
-            ])?;
+                 VALUES (?1, ?2, ?3, ?4, ?5, CAST(?7 AS TEXT)) ON CONFLICT (resource_type, id) DO NOTHING",
+                "SELECT rowid, version_id, last_updated, 0, body FROM resource
+                 WHERE resource_type = ?1 AND id = ?2",
+                "UPDATE resource SET patient_id = ?2, version_id = ?3, last_updated = ?4,
+                 body = CAST(?6 AS TEXT) WHERE rowid = ?1 AND ?5 = 0",
+            )
+        };
+        // Insert first: on a new resource (the common case) that is one B-tree walk, not two.
+        let inserted = self.tx.prepare_cached(insert)?.execute(params![
+            record.resource_type,
+            record.id,
+            record.patient_id,
+            record.version_id,
+            record.last_updated,
+            codec,
+            stored
+        ])?;
         let existing: Option<(i64, Option<String>, Option<String>, String)> = if inserted == 1 {
             None
         } else {
             self.tx
-                .prepare_cached(
-                    "SELECT rowid, version_id, last_updated, body FROM resource
-                     WHERE resource_type = ?1 AND id = ?2",
-                )?
+                .prepare_cached(select)?
                 .query_row(params![record.resource_type, record.id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, body::column(r, 3, 4)?))
                 })
                 .optional()?
         };
@@ -332,18 +415,14 @@ impl ImportTx<'_> {
                     Ordering::Less => return Ok(PutOutcome::Older(rowid)),
                     _ if body == record.body => return Ok(PutOutcome::Unchanged(rowid)),
                     _ => {
-                        self.tx
-                            .prepare_cached(
-                                "UPDATE resource SET patient_id = ?2, version_id = ?3,
-                                 last_updated = ?4, body = ?5 WHERE rowid = ?1",
-                            )?
-                            .execute(params![
-                                rowid,
-                                record.patient_id,
-                                record.version_id,
-                                record.last_updated,
-                                record.body
-                            ])?;
+                        self.tx.prepare_cached(update)?.execute(params![
+                            rowid,
+                            record.patient_id,
+                            record.version_id,
+                            record.last_updated,
+                            codec,
+                            stored
+                        ])?;
                         PutOutcome::Replaced(rowid)
                     }
                 }
