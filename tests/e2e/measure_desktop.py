@@ -51,6 +51,8 @@ def main(app: str) -> None:
 
         started = time.monotonic()
         sign_in(driver, "sue", timeout=180)
+        # A supervisor lands on the team view; the pool is on the worklist.
+        find(driver, "[data-testid=tab-worklist]", "the worklist tab", timeout=180).click()
         find(driver, "#worklist-scope", "the worklist", timeout=180)
         select_value(driver, "#worklist-scope", "pool")
         wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=worklist-row]"), "pool rows", timeout=180)

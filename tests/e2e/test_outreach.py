@@ -1,8 +1,8 @@
 """End-to-end test of outreach in the real Careloop window through tauri-driver.
 
 A coordinator (ana) opens the unassigned pool, opens a case with the keyboard, claims it, runs
-the script in the person's language, has an SMS with a sensitive template refused with the
-reason shown, and documents a phone attempt whose outcome routes a clinician callback; the
+the script in the person's language, is not offered an SMS with a sensitive template (the
+reason shown beside the choices), documents a phone attempt whose outcome routes a clinician callback; the
 clinician (cleo) documents the callback with the review sign-off; search finds the person by
 part of an accented name typed without accents; and, left idle (CARELOOP_IDLE_LOCK_SECONDS is
 short in tests/e2e/run.sh), the session locks and the record leaves the page. Each main screen
@@ -116,16 +116,20 @@ def coordinator_documents_attempt(driver: WebDriver) -> str:
     count = answer_script(driver)
     print(f"answered {count} questions for the case of {len(name)}-letter name")
 
-    # The channel rule: a sensitive template by SMS is refused, with the reason.
+    # The channel rule is in the choices: by SMS a sensitive template cannot be picked, and the
+    # form says why; by portal it can, and then SMS is the choice not offered.
     select_value(driver, "#attempt-channel", "sms")
     sensitive = [o for o in Select(driver.find_element(By.CSS_SELECTOR, "#attempt-message")).options if "sensitive" in o.text]
     assert sensitive, "the script has a sensitive template"
+    assert not sensitive[0].is_enabled(), "a sensitive template is not offered by SMS"
+    rule = find(driver, "[data-testid=channel-rule]", "the channel rule beside the choices").text
+    assert "portal only" in rule, f"the form says why: {rule!r}"
+    select_value(driver, "#attempt-channel", "portal")
     select_value(driver, "#attempt-message", sensitive[0].get_attribute("value"))
-    set_input_value(driver, driver.find_element(By.CSS_SELECTOR, "#attempt-follow-up"), "2026-12-02")
-    driver.find_element(By.CSS_SELECTOR, "[data-testid=record-attempt]").click()
-    error = find(driver, "[data-testid=attempt-error]", "the channel rule's refusal").text
-    assert "(refused)" in error and "portal" in error, f"the refusal names the rule: {error!r}"
-    screenshot(driver, "02-case-sms-refused")
+    sms = [o for o in Select(driver.find_element(By.CSS_SELECTOR, "#attempt-channel")).options if o.get_attribute("value") == "sms"]
+    assert sms and not sms[0].is_enabled(), "SMS is not offered for a sensitive template"
+    screenshot(driver, "02-case-channel-rule")
+    select_value(driver, "#attempt-message", "")
 
     # A phone attempt whose outcome routes a clinician callback.
     select_value(driver, "#attempt-channel", "phone")
@@ -214,6 +218,15 @@ def idle_lock_hides_the_record(driver: WebDriver, case_name: str) -> None:
         "the case's person in search",
     )
     hit.click()
+    # A person with one case opens it; with several, their cases are listed: open the first.
+    opened = wait_for(
+        driver,
+        lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=person-case] button")
+        or [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=case-name]") if case_name in e.text],
+        "the case, or the person's cases, opened from search",
+    )
+    if opened[0].tag_name.lower() == "button":
+        opened[0].click()
     # The case view may still show the previous case while this one loads: wait for its name.
     wait_for(
         driver,

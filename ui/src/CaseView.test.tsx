@@ -22,7 +22,7 @@ describe("CaseView", () => {
     const why = await screen.findByTestId("case-explanation");
     expect(why.textContent).toContain("Met: days_since_discharge <= 30");
     expect(why.textContent).toContain("Days since discharge: 3");
-    expect(why.textContent).toContain("Evidence: Encounter on 2026-06-27");
+    expect(why.textContent).toContain("Evidence: Encounter on 27 Jun 2026");
     expect(why.textContent).toContain("Priority 12 points");
     expect(why.textContent).toContain("+10: Medicines changed at discharge");
   });
@@ -93,12 +93,29 @@ describe("CaseView", () => {
     fireEvent.click(screen.getByLabelText("Mejor"));
     fireEvent.change(screen.getByLabelText("Channel"), { target: { value: "sms" } });
     fireEvent.change(screen.getByLabelText("Message template"), { target: { value: "medicines_check" } });
-    expect(screen.getByRole("option", { name: "Medicines check (sensitive: portal only)" })).toBeTruthy();
+    expect(screen.getByRole("option", { name: "Medicines check (sensitive: portal only, not by this channel)" })).toBeTruthy();
     fireEvent.change(screen.getByLabelText("Follow-up date"), { target: { value: "2026-07-03" } });
     fireEvent.click(screen.getByTestId("record-attempt"));
     expect((await screen.findByTestId("attempt-error")).textContent).toBe(
       "Cannot record the attempt (refused): message medicines_check is sensitive and may only go through the patient portal, not sms",
     );
+  });
+
+  it("offers only the channels and templates the channel rule allows, saying why", async () => {
+    const backend = fakeBackend();
+    render(<CaseView backend={backend} caseId="c00000" session={ana} onBack={() => {}} />);
+    await screen.findByTestId("script-runner");
+    fireEvent.change(screen.getByLabelText("Channel"), { target: { value: "sms" } });
+    const sensitive = screen.getByRole("option", { name: "Medicines check (sensitive: portal only, not by this channel)" }) as HTMLOptionElement;
+    expect(sensitive.disabled).toBe(true);
+    expect(screen.getByTestId("channel-rule").textContent).toContain("portal only");
+    // By portal the template can be chosen; then the other channels are the ones not offered.
+    fireEvent.change(screen.getByLabelText("Channel"), { target: { value: "portal" } });
+    expect((screen.getByRole("option", { name: "Medicines check (sensitive: portal only)" }) as HTMLOptionElement).disabled).toBe(false);
+    fireEvent.change(screen.getByLabelText("Message template"), { target: { value: "medicines_check" } });
+    expect((screen.getByRole("option", { name: "SMS (not for a sensitive template)" }) as HTMLOptionElement).disabled).toBe(true);
+    expect((screen.getByRole("option", { name: "Portal" }) as HTMLOptionElement).disabled).toBe(false);
+    expect(screen.queryByTestId("channel-rule")).toBeNull();
   });
 
   it("offers to claim an unassigned case and hides the attempt form until then", async () => {

@@ -18,7 +18,8 @@ import type { PartnerServiceDto } from "./bindings/PartnerServiceDto";
 import type { ScriptDto } from "./bindings/ScriptDto";
 import type { ServiceTypeName } from "./bindings/ServiceTypeName";
 import type { SessionInfo } from "./bindings/SessionInfo";
-import { formatApiError, formatLanguage } from "./format";
+import { AssignForm } from "./AssignForm";
+import { formatApiError, formatChannel, formatDateTime, formatDay, formatLanguage, pickedDay } from "./format";
 import { ScriptRunner } from "./ScriptRunner";
 import { answersToSend, missingRequired, type Answers } from "./scriptModel";
 import { dueLabel, humanize } from "./worklistModel";
@@ -193,6 +194,18 @@ export function CaseView({
             Claim case
           </button>
         )}
+        {detail && session.role === "supervisor" && detail.status !== "closed" && (
+          <AssignForm
+            backend={backend}
+            caseIds={[caseId]}
+            bulk={false}
+            exclude={detail.owner}
+            onAssigned={(message) => {
+              setNotice(message);
+              void load();
+            }}
+          />
+        )}
       </div>
       {error && (
         <p role="alert" className="error-text">
@@ -359,7 +372,7 @@ function CaseSummary({ detail }: { detail: CaseDetail }) {
         {detail.birth_date && (
           <>
             <dt>Birth date</dt>
-            <dd>{detail.birth_date}</dd>
+            <dd>{formatDay(detail.birth_date)}</dd>
           </>
         )}
         <dt>Language</dt>
@@ -565,7 +578,7 @@ function Explanation({ explanation }: { explanation: ExplanationDto }) {
                   <li key={`${e.resource_type}/${e.id}`}>
                     Evidence: {e.resource_type}
                     {e.code ? ` ${e.code}` : ""}
-                    {e.date ? ` on ${e.date}` : ""}
+                    {e.date ? ` on ${formatDay(e.date)}` : ""}
                   </li>
                 ))}
               </ul>
@@ -597,7 +610,7 @@ function Timeline({ detail }: { detail: CaseDetail }) {
       <ol className="timeline" data-testid="timeline">
         {detail.timeline.map((t, i) => (
           <li key={i}>
-            <time dateTime={t.at}>{new Date(t.at).toLocaleString("en-GB")}</time> · {t.actor} ({t.role}): {t.detail}
+            <time dateTime={t.at}>{formatDateTime(t.at)}</time> · {t.actor} ({t.role}): {t.detail}
           </li>
         ))}
       </ol>
@@ -674,6 +687,8 @@ function AttemptPanel({
       );
   };
 
+  const sensitiveChosen = script.messages.some((m) => m.id === draft.messageId && m.sensitive);
+
   return (
     <form className="attempt-form" onSubmit={submit} aria-labelledby="attempt-title" noValidate>
       <ScriptRunner script={script} answers={answers} onChange={setAnswers} missing={missing} />
@@ -683,8 +698,10 @@ function AttemptPanel({
           <label htmlFor="attempt-channel">Channel</label>
           <select id="attempt-channel" value={draft.channel} onChange={(e) => set({ channel: e.target.value as ChannelName })}>
             {CHANNELS.map((c) => (
-              <option key={c} value={c}>
-                {humanize(c)}
+              // The channel rule in the choices: a sensitive template goes by portal only.
+              <option key={c} value={c} disabled={sensitiveChosen && c !== "portal"}>
+                {formatChannel(c)}
+                {sensitiveChosen && c !== "portal" ? " (not for a sensitive template)" : ""}
               </option>
             ))}
           </select>
@@ -692,12 +709,17 @@ function AttemptPanel({
           <select id="attempt-message" value={draft.messageId} onChange={(e) => set({ messageId: e.target.value })}>
             <option value="">None</option>
             {script.messages.map((m) => (
-              <option key={m.id} value={m.id}>
+              <option key={m.id} value={m.id} disabled={m.sensitive && draft.channel !== "portal"}>
                 {humanize(m.id)}
-                {m.sensitive ? " (sensitive: portal only)" : ""}
+                {m.sensitive ? (draft.channel === "portal" ? " (sensitive: portal only)" : " (sensitive: portal only, not by this channel)") : ""}
               </option>
             ))}
           </select>
+          {script.messages.some((m) => m.sensitive) && draft.channel !== "portal" && (
+            <p className="hint form-note" data-testid="channel-rule">
+              Sensitive templates go by portal only: choose Portal to send one.
+            </p>
+          )}
           <span />
           <label className="choice">
             <input type="checkbox" id="attempt-reached" checked={draft.reached} onChange={(e) => set({ reached: e.target.checked })} />
@@ -723,6 +745,7 @@ function AttemptPanel({
             <>
               <label htmlFor="attempt-follow-up">Follow-up date</label>
               <input id="attempt-follow-up" type="date" value={draft.followUpOn} onChange={(e) => set({ followUpOn: e.target.value })} />
+              <span className="picked-day" aria-live="polite">{pickedDay(draft.followUpOn)}</span>
             </>
           )}
           {draft.next === "clinician_callback" && (

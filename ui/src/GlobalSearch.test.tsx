@@ -24,7 +24,7 @@ describe("GlobalSearch", () => {
     const backend = fakeBackend();
     backend.search.mockResolvedValue([note, person]);
     backend.casesOfPerson.mockResolvedValue([
-      { case_id: "c9", segment_id: "dormant", status: "assigned", owner: "ana", due: "2026-07-01T17:00:00Z", overdue: false },
+      { case_id: "c9", segment_id: "dormant", segment_name: "Dormant", status: "assigned", owner: "ana", due: "2026-07-01T17:00:00Z", overdue: false },
     ]);
     const onOpen = vi.fn();
     render(<GlobalSearch backend={backend} inputRef={createRef()} onOpenCase={onOpen} />);

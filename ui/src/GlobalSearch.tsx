@@ -44,10 +44,13 @@ export function GlobalSearch({
   backend,
   inputRef,
   onOpenCase,
+  onOpenPerson,
 }: {
   backend: Backend;
   inputRef: RefObject<HTMLInputElement>;
   onOpenCase: (caseId: string) => void;
+  /** A person with no case or several: their cases are listed. */
+  onOpenPerson?: (person: { id: string; name: string }) => void;
 }) {
   const [text, setText] = useState("");
   const [hits, setHits] = useState<SearchHit[] | null>(null);
@@ -85,14 +88,22 @@ export function GlobalSearch({
         setMessage("Scripts open from a case.");
         return;
       }
-      const [first] = await backend.casesOfPerson(hit.patient_id);
-      if (!first) {
-        setMessage(`${hit.title} has no case.`);
+      const cases = await backend.casesOfPerson(hit.patient_id);
+      const [first] = cases;
+      if (cases.length === 1 && first) {
+        setText("");
+        setHits(null);
+        onOpenCase(first.case_id);
+        return;
+      }
+      if (!onOpenPerson) {
+        setMessage(cases.length === 0 ? `${hit.title} has no case.` : `${hit.title} has ${cases.length} cases.`);
         return;
       }
       setText("");
       setHits(null);
-      onOpenCase(first.case_id);
+      // A person hit's title is their name; another hit (a note) names them through its person.
+      onOpenPerson({ id: hit.patient_id, name: hit.kind === "person" ? hit.title : hit.patient_id });
     } catch (reason) {
       setError(toApiError(reason));
     }

@@ -7,7 +7,7 @@ describe("ListsBar", () => {
   it("says what the lists last changed, in words, and when", () => {
     expect(listsLine(LISTS_STATUS)).toBe("Lists changed today: 3 new in Post-discharge · 1 closed by new data · 1 new alert");
     expect(listsLine({ ...LISTS_STATUS, as_of: "2026-07-02" })).toBe(
-      "Lists changed on 2026-07-01: 3 new in Post-discharge · 1 closed by new data · 1 new alert",
+      "Lists changed on 1 Jul 2026: 3 new in Post-discharge · 1 closed by new data · 1 new alert",
     );
     expect(listsLine({ ...LISTS_STATUS, last_change: null, last_change_on: null })).toBeNull();
   });

@@ -10,13 +10,13 @@ import { toApiError, type Backend, type UiError } from "./backend";
 import type { AlertDto } from "./bindings/AlertDto";
 import type { ListsChanged } from "./bindings/ListsChanged";
 import type { ListsStatus } from "./bindings/ListsStatus";
-import { formatApiError, formatCount } from "./format";
+import { formatApiError, formatCount, formatDay } from "./format";
 import { dueLabel } from "./worklistModel";
 
-/** "Lists changed on 2026-07-01: 3 new in Post-discharge", or nothing before a change. */
+/** "Lists changed on 1 Jul 2026: 3 new in Post-discharge", or nothing before a change. */
 export function listsLine(status: ListsStatus): string | null {
   if (!status.last_change) return null;
-  const on = status.last_change_on === status.as_of ? "today" : `on ${status.last_change_on}`;
+  const on = status.last_change_on === status.as_of ? "today" : `on ${formatDay(status.last_change_on ?? "")}`;
   return `Lists changed ${on}: ${status.last_change}`;
 }
 

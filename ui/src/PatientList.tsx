@@ -3,14 +3,21 @@ import { useEffect, useRef, useState, type ReactNode } from "react";
 import { toApiError, type Backend, type UiError } from "./backend";
 import type { PatientPage } from "./bindings/PatientPage";
 import type { PatientRow } from "./bindings/PatientRow";
-import { formatApiError, formatLanguage, formatPatientCount, formatRange, formatSex } from "./format";
+import { formatApiError, formatDay, formatLanguage, formatPatientCount, formatRange, formatSex } from "./format";
 
 export const PAGE_SIZE = 100;
 export const SEARCH_DEBOUNCE_MS = 150;
 
 type Query = { text: string; offset: number };
 
-export function PatientList({ backend }: { backend: Backend }) {
+export function PatientList({
+  backend,
+  onOpenPerson,
+}: {
+  backend: Backend;
+  /** Opens a person's cases (roles that work cases; absent for administrators). */
+  onOpenPerson?: (person: { id: string; name: string }) => void;
+}) {
   const [searchText, setSearchText] = useState("");
   const [query, setQuery] = useState<Query>({ text: "", offset: 0 });
   const [page, setPage] = useState<PatientPage | null>(null);
@@ -118,7 +125,7 @@ export function PatientList({ backend }: { backend: Backend }) {
           </thead>
           <tbody>
             {rows.map((row) => (
-              <PatientTableRow key={row.id} row={row} />
+              <PatientTableRow key={row.id} row={row} onOpen={onOpenPerson} />
             ))}
             {page && rows.length === 0 && (
               <tr>
@@ -144,13 +151,19 @@ function PagerButton({ label, enabled, onClick }: { label: string; enabled: bool
   );
 }
 
-function PatientTableRow({ row }: { row: PatientRow }) {
+function PatientTableRow({ row, onOpen }: { row: PatientRow; onOpen?: (person: { id: string; name: string }) => void }) {
   return (
     <tr data-testid="patient-row" data-patient-id={row.id}>
       <th scope="row" data-testid="patient-name">
-        {row.name}
+        {onOpen ? (
+          <button type="button" className="link" onClick={() => onOpen({ id: row.id, name: row.name })}>
+            {row.name}
+          </button>
+        ) : (
+          row.name
+        )}
       </th>
-      <td>{orMissing(row.birth_date)}</td>
+      <td>{orMissing(row.birth_date && formatDay(row.birth_date))}</td>
       <td>{orMissing(row.gender && formatSex(row.gender))}</td>
       <td>{orMissing(row.preferred_language && formatLanguage(row.preferred_language))}</td>
     </tr>

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState } from "react";
 import { toApiError, type Backend, type UiError } from "./backend";
 import type { QueueItem } from "./bindings/QueueItem";
 import type { ReferralStatusName } from "./bindings/ReferralStatusName";
-import { formatApiError } from "./format";
+import { formatApiError, pickedDay } from "./format";
 import { dueLabel, humanize } from "./worklistModel";
 
 type Kind = "escalations" | "referrals";
@@ -145,6 +145,7 @@ export function QueueBoard({
                       <>
                         <label htmlFor={`on-${item.id}`}>{confirming.dateLabel}</label>
                         <input id={`on-${item.id}`} type="date" value={on} required onChange={(e) => setOn(e.target.value)} />
+                        <span className="picked-day" aria-live="polite">{pickedDay(on)}</span>
                       </>
                     )}
                     <button type="submit" className="primary" disabled={(confirming.noteRequired && note.trim() === "") || (confirming.dateLabel !== null && on === "")}>

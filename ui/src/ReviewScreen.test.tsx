@@ -28,7 +28,7 @@ describe("ReviewScreen", () => {
     const { backend } = await renderReview();
     expect(backend.weeklyReview).toHaveBeenCalledWith(null);
     expect(text("review-week")).toBe("2026-W01");
-    expect(text("headline-cohort_members")).toBe("Cohort sizes (total)420");
+    expect(text("headline-cohort_members")).toBe("List memberships (a person in two lists counts twice)420");
     expect(within(screen.getByTestId("headline-overdue_cases")).getByRole("definition").textContent).toBe("2");
     expect(within(screen.getByTestId("headline-unacknowledged_escalations")).getByRole("definition").textContent).toBe("1");
     expect(within(screen.getByTestId("headline-overdue_referrals")).getByRole("definition").textContent).toBe("0");
@@ -180,12 +180,13 @@ describe("ReviewScreen", () => {
 
   it("draws the charts from the review", async () => {
     const { container } = await renderReview();
-    expect(screen.getByTestId("chart-trend").querySelectorAll("[data-series]")).toHaveLength(2);
+    // A small chart per segment rather than every line in one plot.
+    expect(screen.getByTestId("trend-multiples").querySelectorAll("[data-series]")).toHaveLength(2);
     expect(screen.getByTestId("chart-closure").querySelectorAll("[data-series]")).toHaveLength(1);
     expect(screen.getByTestId("chart-contacts").querySelectorAll("rect.bar")).toHaveLength(10);
     // Four groups in the default selection; the one without a ratio has no bar.
     expect(screen.getByTestId("chart-equity").querySelectorAll("rect.bar")).toHaveLength(3);
-    expect(container.querySelectorAll("svg[role=img] > title")).toHaveLength(4);
+    expect(container.querySelectorAll("svg[role=img] > title")).toHaveLength(5);
   });
 
   it("lists conflicting outcomes to resolve and says how many actions changed nothing", async () => {

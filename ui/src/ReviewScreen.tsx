@@ -22,7 +22,7 @@ import type { SegmentRow } from "./bindings/SegmentRow";
 import type { TimelinessRow } from "./bindings/TimelinessRow";
 import type { WeeklyReview } from "./bindings/WeeklyReview";
 import { formatApiError, formatCount } from "./format";
-import { ClosureCurveChart, ContactsChart, EquityChart, TrendChart } from "./reviewCharts";
+import { ClosureCurveChart, ContactsChart, EquityChart, TrendMultiples } from "./reviewCharts";
 import {
   compareWeeks,
   currentWeek,
@@ -39,6 +39,7 @@ import {
   formatRatio,
   formatWeekRange,
   formatWhen,
+  groupLabel,
   headline,
   parseIsoWeek,
   segmentNames,
@@ -402,7 +403,7 @@ const CohortSection = memo(function CohortSection({
           ))}
         </tbody>
       </table>
-      <TrendChart series={trend} />
+      <TrendMultiples series={trend} />
     </Section>
   );
 });
@@ -622,11 +623,11 @@ const EquitySection = memo(function EquitySection({ equity, names, onDrill }: { 
               {filter.segment === "" && <td>{segmentLabel(row.segment_id)}</td>}
               {filter.population === "" && <td>{POPULATIONS[row.population] ?? humanize(row.population)}</td>}
               <td>{humanize(row.dimension)}</td>
-              <th scope="row">{row.group}</th>
+              <th scope="row">{groupLabel(row.dimension, row.group)}</th>
               <td className="num">
                 <DrillNumber
                   drill={row.drill}
-                  title={`${segmentLabel(row.segment_id)}, ${humanize(row.dimension).toLowerCase()} ${row.group} (${formatCount(row.count)})`}
+                  title={`${segmentLabel(row.segment_id)}, ${humanize(row.dimension).toLowerCase()} ${groupLabel(row.dimension, row.group)} (${formatCount(row.count)})`}
                   onDrill={onDrill}
                 >
                   {formatCount(row.count)}

@@ -3,7 +3,7 @@
 import type { AnswerDto } from "./bindings/AnswerDto";
 import type { QuestionDto } from "./bindings/QuestionDto";
 import type { ScriptDto } from "./bindings/ScriptDto";
-import { formatLanguage } from "./format";
+import { formatLanguage, pickedDay } from "./format";
 import { visibleQuestions, type Answers } from "./scriptModel";
 
 export function ScriptRunner({
@@ -149,6 +149,7 @@ function Question({
             value={answer?.kind === "date" ? answer.value : ""}
             onChange={(e) => onAnswer(e.target.value ? { kind: "date", value: e.target.value } : undefined)}
           />
+          <span className="picked-day" aria-live="polite">{pickedDay(answer?.kind === "date" ? answer.value : "")}</span>
           {problem}
         </div>
       );

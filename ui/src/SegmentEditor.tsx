@@ -5,7 +5,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { toApiError, type Backend, type UiError } from "./backend";
 import type { PreviewDto } from "./bindings/PreviewDto";
 import type { SegmentDefinitionDto } from "./bindings/SegmentDefinitionDto";
-import { formatApiError, formatCount } from "./format";
+import { formatApiError, formatCount, formatDateTime } from "./format";
 
 /** Where a definition error points ("draft:12:5: …"), if it says. */
 export function errorPosition(message: string): { line: number; column: number } | null {
@@ -198,7 +198,7 @@ export function SegmentEditor({ backend }: { backend: Backend }) {
               <ol className="timeline" data-testid="segment-history">
                 {current?.history.map((h) => (
                   <li key={h.version}>
-                    v{h.version} by {h.published_by} on {h.published_at}
+                    v{h.version} by {h.published_by} on {formatDateTime(h.published_at)}
                   </li>
                 ))}
               </ol>

@@ -7,6 +7,7 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react"
 import { toApiError, type Backend, type UiError } from "./backend";
 import type { WorklistRow } from "./bindings/WorklistRow";
 import { formatApiError, formatCount } from "./format";
+import { AssignForm } from "./AssignForm";
 import { ListsBar } from "./ListsBar";
 import {
   applyView,
@@ -56,6 +57,7 @@ export function Worklist({
   const [view, setView] = useState<WorklistView>(DEFAULT_VIEW);
   const [active, setActive] = useState(0);
   const [reloads, setReloads] = useState(0);
+  const [assigned, setAssigned] = useState<string | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   // The scope whose rows are shown: another scope starts empty, while a reload after a sync
   // keeps the rows (and the scroll position) until the new ones arrive.
@@ -183,6 +185,23 @@ export function Worklist({
         canRefresh={supervisor}
         onRefreshed={() => setReloads((n) => n + 1)}
       />
+
+      {supervisor && scope === "pool" && shown.length > 0 && (
+        <AssignForm
+          backend={backend}
+          caseIds={shown.map((r) => r.case_id)}
+          bulk
+          onAssigned={(message) => {
+            setAssigned(message);
+            setReloads((n) => n + 1);
+          }}
+        />
+      )}
+      {assigned && (
+        <p role="status" className="notice" data-testid="bulk-assigned">
+          {assigned}
+        </p>
+      )}
 
       {error && (
         <div className="error-banner" role="alert">

@@ -8,17 +8,20 @@ import { CallbackQueue } from "./CallbackQueue";
 import { CaseView } from "./CaseView";
 import { GlobalSearch } from "./GlobalSearch";
 import { PatientList } from "./PatientList";
+import { PersonCases, type Person } from "./PersonCases";
 import { QueueBoard } from "./QueueBoard";
 import { ReviewScreen } from "./ReviewScreen";
 import { SegmentEditor } from "./SegmentEditor";
 import { SyncBadge } from "./SyncBadge";
+import { TeamView } from "./TeamView";
 import { Worklist } from "./Worklist";
 import { humanize } from "./worklistModel";
 
-export type Tab = "worklist" | "callbacks" | "escalations" | "referrals" | "segments" | "review" | "patients";
+export type Tab = "team" | "worklist" | "callbacks" | "escalations" | "referrals" | "segments" | "review" | "patients";
 export type Route = { tab: Tab; caseId: string | null };
 
 const TABS: { tab: Tab; label: string; roles: RoleName[] }[] = [
+  { tab: "team", label: "Team", roles: ["supervisor"] },
   { tab: "worklist", label: "Worklist", roles: ["coordinator", "clinician", "supervisor"] },
   { tab: "callbacks", label: "Callbacks", roles: ["clinician", "supervisor"] },
   { tab: "escalations", label: "Escalations", roles: ["coordinator", "clinician", "supervisor"] },
@@ -28,9 +31,14 @@ const TABS: { tab: Tab; label: string; roles: RoleName[] }[] = [
   { tab: "patients", label: "Patients", roles: ["coordinator", "clinician", "supervisor", "admin"] },
 ];
 
-/** Where a role starts: a clinician's work is the callback queue; everyone else's the worklist. */
+/**
+ * Where a role starts: a clinician's work is the callback queue, a supervisor's the team
+ * view; everyone else's the worklist.
+ */
 export function landingTab(role: RoleName | null): Tab {
-  return role === "clinician" ? "callbacks" : "worklist";
+  if (role === "clinician") return "callbacks";
+  if (role === "supervisor") return "team";
+  return "worklist";
 }
 
 export function tabsFor(role: RoleName | null): Tab[] {
@@ -66,6 +74,9 @@ export function Workspace({
   // What syncs have brought in so far: the screen shown reloads (quietly) when it grows.
   const [received, setReceived] = useState(0);
   const tab = tabs.includes(route.tab) ? route.tab : (tabs[0] ?? "patients");
+  // A person opened from search or the Patients list (their cases), until a case or a tab is chosen.
+  const [person, setPerson] = useState<Person | null>(null);
+  const worksCases = session.role !== "admin" && session.role !== null;
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -78,13 +89,20 @@ export function Workspace({
     return () => window.removeEventListener("keydown", onKey);
   }, []);
 
-  const openCase = (caseId: string) => onRoute({ tab, caseId });
+  const openPerson = (p: Person) => {
+    setPerson(p);
+    if (route.caseId !== null) onRoute({ tab, caseId: null });
+  };
+  const openCase = (caseId: string) => {
+    setPerson(null);
+    onRoute({ tab, caseId });
+  };
 
   return (
     <div className="app">
       <header className="app-header workspace-header">
         <h1>Careloop</h1>
-        <GlobalSearch backend={backend} inputRef={searchBox} onOpenCase={openCase} />
+        <GlobalSearch backend={backend} inputRef={searchBox} onOpenCase={openCase} onOpenPerson={openPerson} />
         <p className="who" data-testid="signed-in-as">
           {session.user} · {humanize(session.role ?? "")}
         </p>
@@ -101,14 +119,19 @@ export function Workspace({
             className="tab"
             aria-current={t === tab && route.caseId === null ? "page" : undefined}
             data-testid={`tab-${t}`}
-            onClick={() => onRoute({ tab: t, caseId: null })}
+            onClick={() => {
+              setPerson(null);
+              onRoute({ tab: t, caseId: null });
+            }}
           >
             {TABS.find((x) => x.tab === t)?.label}
           </button>
         ))}
       </nav>
       <main className="workspace-main">
-        {route.caseId !== null ? (
+        {person !== null && route.caseId === null ? (
+          <PersonCases backend={backend} person={person} onOpenCase={openCase} onBack={() => setPerson(null)} />
+        ) : route.caseId !== null ? (
           <CaseView
             key={route.caseId}
             backend={backend}
@@ -117,6 +140,8 @@ export function Workspace({
             session={session}
             onBack={() => onRoute({ tab, caseId: null })}
           />
+        ) : tab === "team" ? (
+          <TeamView backend={backend} onGo={(t) => onRoute({ tab: t, caseId: null })} revision={received} />
         ) : tab === "worklist" ? (
           <Worklist backend={backend} onOpenCase={openCase} revision={received} supervisor={session.role === "supervisor"} />
         ) : tab === "callbacks" ? (
@@ -130,7 +155,7 @@ export function Workspace({
         ) : tab === "review" ? (
           <ReviewScreen backend={backend} week={reviewWeek} onWeekChange={setReviewWeek} onOpenCase={openCase} />
         ) : (
-          <PatientList backend={backend} />
+          <PatientList backend={backend} onOpenPerson={worksCases ? openPerson : undefined} />
         )}
       </main>
     </div>

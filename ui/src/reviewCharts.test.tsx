@@ -3,7 +3,7 @@
 import { render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { EquityRow } from "./bindings/EquityRow";
-import { ClosureCurveChart, ContactsChart, EquityChart, niceTicks, seriesStyle, TrendChart } from "./reviewCharts";
+import { ClosureCurveChart, ContactsChart, EquityChart, niceTicks, seriesStyle, TrendChart, TrendMultiples } from "./reviewCharts";
 import type { Series } from "./reviewModel";
 
 const day = (d: string) => Date.parse(d);
@@ -39,6 +39,20 @@ describe("charts", () => {
     // The one-point series is a marker; the legend names every series.
     expect(container.querySelector('[data-series="c"] circle')).not.toBeNull();
     expect(container.querySelector(".chart-legend")?.textContent).toBe("ABC");
+  });
+
+  it("draws one small chart per segment on the same time axis", () => {
+    const series: Series[] = [
+      { id: "a", label: "Post-discharge", points: [{ x: day("2026-01-01"), y: 3 }, { x: day("2026-01-08"), y: 5 }] },
+      { id: "b", label: "Dormant", points: [{ x: day("2026-01-08"), y: 200 }] },
+    ];
+    render(<TrendMultiples series={series} />);
+    expect(screen.getByRole("img", { name: "Post-discharge: size by run" })).not.toBeNull();
+    expect(screen.getByRole("img", { name: "Dormant: size by run" })).not.toBeNull();
+    expect(screen.getByTestId("trend-multiples").querySelectorAll("svg[role=img]")).toHaveLength(2);
+    // Both use both runs' dates: the x ticks are the same.
+    const ticks = (id: string) => [...screen.getByTestId(id).querySelectorAll("text")].map((t) => t.textContent).filter((t) => /Jan/.test(t ?? ""));
+    expect(ticks("chart-trend-a")).toEqual(ticks("chart-trend-b"));
   });
 
   it("copes with a single run and with nothing at all", () => {

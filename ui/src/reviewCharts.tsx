@@ -7,8 +7,8 @@
 import { memo, useId, type ReactNode } from "react";
 import type { Bucket } from "./bindings/Bucket";
 import type { EquityRow } from "./bindings/EquityRow";
-import { formatCount } from "./format";
-import { formatRatio, type Series } from "./reviewModel";
+import { formatCount, formatDayMonth } from "./format";
+import { formatRatio, groupLabel, type Series } from "./reviewModel";
 import { humanize } from "./worklistModel";
 
 /** Okabe–Ito, without the yellow (too light on white for lines and text). */
@@ -183,11 +183,23 @@ export const LineChart = memo(function LineChart({
   );
 });
 
-const shortDate = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
 
-/** Cohort size per segment over the recorded runs. */
-export function TrendChart({ series }: { series: Series[] }) {
-  const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+/**
+ * Cohort size per segment over the recorded runs. `runs` (every run's date, when the chart is
+ * one of several) keeps the same time axis under each.
+ */
+export function TrendChart({
+  series,
+  title = "Cohort size by run",
+  runs,
+  testId = "chart-trend",
+}: {
+  series: Series[];
+  title?: string;
+  runs?: number[];
+  testId?: string;
+}) {
+  const xs = runs ?? [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
   const ys = series.flatMap((s) => s.points.map((p) => p.y));
   const min = xs[0] ?? 0;
   const max = xs[xs.length - 1] ?? 0;
@@ -197,13 +209,29 @@ export function TrendChart({ series }: { series: Series[] }) {
   const yMax = niceMax(Math.max(0, ...ys));
   return (
     <LineChart
-      title="Cohort size by run"
-      description={`${series.length} segments over ${xs.length} recorded runs.`}
+      title={title}
+      description={`${series.length === 1 ? "One segment" : `${series.length} segments`} over ${xs.length} recorded runs.`}
       series={series}
-      testId="chart-trend"
-      x={{ min: min - pad, max: max + pad, ticks: xs.filter((_, i) => i % every === 0), format: (v) => shortDate.format(v) }}
+      testId={testId}
+      x={{ min: min - pad, max: max + pad, ticks: xs.filter((_, i) => i % every === 0), format: (v) => formatDayMonth(new Date(v).toISOString()) }}
       y={{ min: 0, max: yMax, ticks: niceTicks(0, yMax, 4), format: formatCount }}
     />
+  );
+}
+
+/**
+ * One small trend chart per segment, side by side on the same time axis, each with its own
+ * scale: twelve lines in one plot cannot be told apart.
+ */
+export function TrendMultiples({ series }: { series: Series[] }) {
+  const runs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+  if (series.length <= 1) return <TrendChart series={series} />;
+  return (
+    <div className="small-multiples" data-testid="trend-multiples">
+      {series.map((s) => (
+        <TrendChart key={s.id} series={[s]} title={`${s.label}: size by run`} runs={runs} testId={`chart-trend-${s.id}`} />
+      ))}
+    </div>
   );
 }
 
@@ -223,7 +251,7 @@ export function ClosureCurveChart({ series }: { series: Series[] }) {
 
 /** Equity ratios on a log scale around 1.0; the band between 1/threshold and threshold is not flagged. */
 export const EquityChart = memo(function EquityChart({ rows, threshold }: { rows: EquityRow[]; threshold: number }) {
-  const label = (r: EquityRow) => `${humanize(r.dimension)}: ${r.group}`;
+  const label = (r: EquityRow) => `${humanize(r.dimension)}: ${groupLabel(r.dimension, r.group)}`;
   const band = threshold > 1 ? threshold : 1 / Math.max(threshold, 1e-9);
   const extreme = rows.reduce((m, r) => (r.ratio !== null && r.ratio > 0 ? Math.max(m, r.ratio, 1 / r.ratio) : m), band * 1.5);
   const limit = Math.min(8, extreme);

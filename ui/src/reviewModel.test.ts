@@ -16,6 +16,7 @@ import {
   formatRate,
   formatRatio,
   formatWeekRange,
+  groupLabel,
   headline,
   isoWeekOf,
   mondayOf,
@@ -153,5 +154,13 @@ describe("derived data", () => {
     const curve = curveSeries([...review.closure_curve].reverse(), names);
     expect(curve).toHaveLength(1);
     expect(curve[0]?.points.map((p) => p.x)).toEqual([0, 30, 60]);
+  });
+});
+
+describe("equity groups", () => {
+  it("names languages by their name, other groups as given", () => {
+    expect(groupLabel("language", "ht")).toBe("Haitian Creole");
+    expect(groupLabel("language", "ar")).toBe("Arabic");
+    expect(groupLabel("sex", "female")).toBe("female");
   });
 });

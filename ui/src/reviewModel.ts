@@ -6,7 +6,7 @@ import type { EquityRow } from "./bindings/EquityRow";
 import type { HorizonCell } from "./bindings/HorizonCell";
 import type { TrendPoint } from "./bindings/TrendPoint";
 import type { WeeklyReview } from "./bindings/WeeklyReview";
-import { formatCount } from "./format";
+import { formatCount, formatDay, formatDayMonth, formatLanguage, formatShortDateTime } from "./format";
 
 // ---- ISO 8601 weeks (UTC, as the backend computes them) ----
 
@@ -85,12 +85,9 @@ export function formatWeekRange(starts: string, ends: string): string {
   const s = Date.parse(starts);
   const e = Date.parse(ends);
   if (Number.isNaN(s) || Number.isNaN(e)) return `${starts} – ${ends}`;
-  return `${dayMonth.format(s)} – ${dayMonthYear.format(e)}`;
+  return `${formatDayMonth(starts)} – ${formatDay(ends)}`;
 }
 
-const dayMonth = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
-const dayMonthYear = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-const dateTime = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 
 // ---- Numbers ----
 
@@ -133,7 +130,7 @@ export function formatExpected(expected: number): string {
 export function formatWhen(iso: string | null): string {
   if (iso === null || iso === "") return "—";
   const t = Date.parse(iso);
-  return Number.isNaN(t) ? iso : dateTime.format(t);
+  return Number.isNaN(t) ? iso : formatShortDateTime(iso);
 }
 
 // ---- Derived data ----
@@ -147,13 +144,18 @@ export type Headline = {
 /** The six figures the meeting starts with. */
 export function headline(review: WeeklyReview): Headline[] {
   return [
-    { key: "cohort_members", label: "Cohort sizes (total)", value: review.segments.reduce((sum, s) => sum + s.size, 0) },
+    { key: "cohort_members", label: "List memberships (a person in two lists counts twice)", value: review.segments.reduce((sum, s) => sum + s.size, 0) },
     { key: "overdue_cases", label: "Overdue cases", value: review.pending.overdue_cases.length },
     { key: "unacknowledged_escalations", label: "Unacknowledged escalations", value: review.pending.unacknowledged_escalations.length },
     { key: "overdue_referrals", label: "Overdue referrals", value: review.pending.overdue_referrals.length },
     { key: "waiting_callbacks", label: "Waiting callbacks", value: review.pending.waiting_callbacks.length },
     { key: "overrides", label: "Over-contact overrides", value: review.contacts.overrides.length },
   ];
+}
+
+/** An equity group as people read it: a language by its name ("Haitian Creole", not "ht"). */
+export function groupLabel(dimension: string, group: string): string {
+  return dimension === "language" ? formatLanguage(group) : group;
 }
 
 /** Segment id → display name, from every table that names segments. */

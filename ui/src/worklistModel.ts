@@ -1,5 +1,6 @@
 // Worklist logic without React: filtering by segment, status and due, sorting, and due labels.
 import type { WorklistRow } from "./bindings/WorklistRow";
+import { formatShortDateTime } from "./format";
 
 export type SortKey = "action" | "due" | "priority" | "name" | "segment" | "status";
 export type SortDirection = "asc" | "desc";
@@ -100,11 +101,10 @@ export function toggleSort(view: WorklistView, key: SortKey): WorklistView {
   return { ...view, sort: key, direction: key === "priority" ? "desc" : "asc" };
 }
 
-const dateTime = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 
 /** "Overdue · 3 Jun, 17:00" or "Due 3 Jun, 17:00": the word says it, colour only repeats it. */
 export function dueLabel(due: string, overdue: boolean): string {
-  const when = Number.isNaN(Date.parse(due)) ? due : dateTime.format(new Date(due));
+  const when = formatShortDateTime(due);
   return overdue ? `Overdue · ${when}` : `Due ${when}`;
 }
 

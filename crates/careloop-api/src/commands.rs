@@ -40,6 +40,7 @@ pub use crate::review::{DrillRow, ReviewExportFormat, WeeklyReview};
 pub use crate::search::SearchHit;
 use crate::search::SearchQuery;
 pub use crate::sync::SyncStatus;
+pub use crate::team::{BulkAssigned, TeamView};
 use crate::{ApiError, ErrorCode, Result};
 pub use crate::{PatientPage, PatientQuery};
 
@@ -173,6 +174,30 @@ commands! { $
             c.bring_lists_current(s.at, Some(s))?;
             c.worklist(s, &filter)
         })
+    }
+
+    /// A supervisor's team view: caseloads by owner against the weekly capacity, the
+    /// unassigned cases by segment, and the alerts, callbacks and escalations waiting.
+    fn team_view(&self) -> TeamView {
+        self.with_session(|c, s| {
+            c.bring_lists_current(s.at, Some(s))?;
+            c.team_view(s)
+        })
+    }
+
+    /// Who a supervisor can assign cases to (coordinators, and anyone holding open cases).
+    fn assignees(&self) -> Vec<String> {
+        self.with_session(|c, s| c.assignees(s))
+    }
+
+    /// Assigns cases to one person in the order given (a supervisor: from the pool in bulk,
+    /// or one case reassigned); each within the caseload, refusals listed (audited).
+    fn assign_cases(&self, case_ids: Vec<String>, to: String) -> BulkAssigned {
+        let ids = case_ids
+            .iter()
+            .map(|id| parse_id("case", id))
+            .collect::<Result<Vec<_>>>()?;
+        self.with_session(|c, s| c.assign_cases(s, &ids, &to))
     }
 
     /// The live lists brought current as of now: what they last changed, the open alerts

@@ -655,6 +655,8 @@ pub struct ScriptDto {
 pub struct PersonCase {
     pub case_id: String,
     pub segment_id: String,
+    /// The segment's title.
+    pub segment_name: String,
     pub status: String,
     pub owner: Option<String>,
     pub due: String,

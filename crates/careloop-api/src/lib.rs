@@ -19,6 +19,7 @@ pub mod review;
 pub mod search;
 mod segmentation;
 pub mod sync;
+pub mod team;
 
 use std::path::{Path, PathBuf};
 

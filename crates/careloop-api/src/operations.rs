@@ -1297,6 +1297,7 @@ impl Careloop {
             Some(patient_id),
             None,
         )?;
+        let catalog = self.catalog(None)?;
         let ops = self.ops()?;
         let now = session.at;
         let mut cases: Vec<&careloop_ops::Case> = ops
@@ -1311,6 +1312,7 @@ impl Careloop {
             .map(|c| crate::dto::PersonCase {
                 case_id: c.case_id.to_string(),
                 segment_id: c.segment_id.clone(),
+                segment_name: segment_name(&catalog, &c.segment_id),
                 status: c.status.to_string(),
                 owner: c.owner.clone(),
                 due: c.due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -610,3 +610,150 @@ fn the_api_enforces_the_whole_rbac_matrix() {
         }
     }
 }
+
+/// The supervisor's team view counts each open case once, under its owner or in the
+/// unassigned pool by segment, with overdue and due-today from the session's clock; the
+/// waiting callbacks are counted; coordinators may not read it (refused).
+#[test]
+fn the_team_view_counts_caseloads_the_pool_and_what_waits() {
+    let root = tempfile::tempdir().unwrap();
+    let mut careloop = panel(root.path());
+    let ana = who("ana", Role::Coordinator, "2021-04-01T09:00:00Z");
+    let sue = who("sue", Role::Supervisor, "2021-04-01T09:15:00Z");
+    let as_of = NaiveDate::from_ymd_opt(2021, 4, 1).unwrap();
+    careloop.open_cases(&ana, as_of, None).unwrap();
+    let pool = careloop
+        .worklist(
+            &ana,
+            &WorklistFilter {
+                owner: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let total = pool.len() as u32;
+    assert!(total >= 2);
+    let discharge = pool
+        .iter()
+        .find(|r| r.segment_id == "post_discharge_30d")
+        .unwrap();
+    let case_id: Uuid = discharge.case_id.parse().unwrap();
+    careloop.claim_case(&ana, case_id).unwrap();
+
+    assert_eq!(
+        careloop.team_view(&ana).unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    let view = careloop.team_view(&sue).unwrap();
+    assert_eq!(view.owners.len(), 1);
+    let row = &view.owners[0];
+    assert_eq!((row.owner.as_str(), row.open, row.overdue), ("ana", 1, 0));
+    // Due on Monday 5 April: not today.
+    assert_eq!(row.due_today, 0);
+    assert!(!row.at_capacity);
+    let unassigned: u32 = view.unassigned.iter().map(|u| u.open).sum();
+    assert_eq!(
+        unassigned,
+        total - 1,
+        "every other open case is in the pool"
+    );
+    assert!(view
+        .unassigned
+        .iter()
+        .all(|u| !u.segment_name.is_empty() && u.segment_name != u.segment_id));
+    assert_eq!(view.waiting.callbacks, 0);
+
+    // Two months later the pool is overdue; a callback asked for waits on the clinicians.
+    let mut call = attempt(
+        case_id,
+        Channel::Phone,
+        true,
+        Outcome::EmergingDeterioration,
+        NextAction::ClinicianCallback {
+            reason: "worse breathing".into(),
+        },
+    );
+    call.answers = answers(FULL_ANSWERS);
+    careloop.record_attempt(&ana, call).unwrap();
+    let later = who("sue", Role::Supervisor, "2021-06-01T09:00:00Z");
+    let view = careloop.team_view(&later).unwrap();
+    let overdue: u32 = view.unassigned.iter().map(|u| u.overdue).sum();
+    let expected = pool
+        .iter()
+        .filter(|r| r.case_id != discharge.case_id && t(&r.due) < later.at)
+        .count() as u32;
+    assert!(expected >= 1);
+    assert_eq!(overdue, expected);
+    assert_eq!(view.waiting.callbacks, 1);
+    assert_eq!(view.waiting.callbacks_overdue, 1);
+}
+
+/// A supervisor assigns from the pool in bulk: each case within the caseload (the rest
+/// refused with the reason, nothing undone), the coordinators listed as assignees; a
+/// coordinator may not assign.
+#[test]
+fn bulk_assignment_stops_at_the_caseload_and_says_why() {
+    let root = tempfile::tempdir().unwrap();
+    let mut careloop = panel(root.path());
+    let ana = who("ana", Role::Coordinator, "2021-04-01T09:00:00Z");
+    let sue = who("sue", Role::Supervisor, "2021-04-01T09:15:00Z");
+    let as_of = NaiveDate::from_ymd_opt(2021, 4, 1).unwrap();
+    careloop.open_cases(&ana, as_of, None).unwrap();
+    let pool: Vec<Uuid> = careloop
+        .worklist(
+            &sue,
+            &WorklistFilter {
+                owner: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.case_id.parse().unwrap())
+        .collect();
+    assert!(pool.len() >= 2);
+    careloop
+        .set_policy(careloop_api::Policy {
+            caseload_per_coordinator: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    careloop
+        .store_mut()
+        .put_account("ben", "coordinator", "demo", t("2021-04-01T08:00:00Z"))
+        .unwrap();
+    assert!(careloop
+        .assignees(&sue)
+        .unwrap()
+        .contains(&"ben".to_owned()));
+    assert_eq!(
+        careloop.assign_cases(&ana, &pool, "ben").unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    let done = careloop.assign_cases(&sue, &pool, "ben").unwrap();
+    assert_eq!(done.assigned, 1);
+    assert_eq!(done.refused.len(), pool.len() - 1);
+    assert!(
+        done.refused[0].contains("ben already has 1 open cases"),
+        "{:?}",
+        done.refused
+    );
+    let view = careloop.team_view(&sue).unwrap();
+    assert_eq!(view.owners.len(), 1);
+    assert_eq!(
+        (view.owners[0].owner.as_str(), view.owners[0].open),
+        ("ben", 1)
+    );
+    assert!(view.owners[0].at_capacity);
+    // Reassigning the one case to someone else moves it.
+    let ben_case = pool[0];
+    assert_eq!(
+        careloop
+            .assign_cases(&sue, &[ben_case], "ana")
+            .unwrap()
+            .assigned,
+        1
+    );
+    let view = careloop.team_view(&sue).unwrap();
+    assert_eq!(view.owners[0].owner, "ana");
+}

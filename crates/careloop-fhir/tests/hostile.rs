@@ -787,3 +787,60 @@ fn deeply_nested_json_is_refused_without_overflowing_the_stack() {
         summary.files_failed
     );
 }
+
+/// Files share a transaction (each a savepoint): a bad file in the middle of a directory is
+/// undone alone, with everything it wrote before failing, and the files before and after it
+/// stay; without keep_going the files before stay and nothing after is read. The store then
+/// holds exactly what importing the good files alone gives.
+#[test]
+fn a_bad_file_among_many_is_undone_alone_inside_the_shared_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("many");
+    std::fs::create_dir_all(&input).unwrap();
+    let person = |n: usize| {
+        format!(r#"{{"resourceType":"Patient","id":"p{n:03}","name":[{{"family":"F{n}"}}]}}"#)
+    };
+    for n in 0..40 {
+        write(&input, &format!("{n:03}-Patient.ndjson"), person(n));
+    }
+    // File 020 writes a person, then fails on its second line.
+    write(
+        &input,
+        "020-Patient.ndjson",
+        format!("{}\n{{broken\n", person(20)),
+    );
+
+    let mut store = open_store(&dir.path().join("data"));
+    let summary = import(&mut store, std::slice::from_ref(&input), true);
+    assert_eq!(summary.files_ok, 39);
+    assert!(only_failure(&summary)
+        .to_string()
+        .contains("020-Patient.ndjson"));
+    assert_eq!(store.patient_count().unwrap(), 39);
+    assert!(
+        store.patient("p020").unwrap().is_none(),
+        "the bad file's first line is undone"
+    );
+    assert!(
+        store.patient("p039").unwrap().is_some(),
+        "files after it stay"
+    );
+
+    // The same content as the good files imported alone.
+    let alone = dir.path().join("alone");
+    std::fs::create_dir_all(&alone).unwrap();
+    for n in (0..40).filter(|&n| n != 20) {
+        write(&alone, &format!("{n:03}-Patient.ndjson"), person(n));
+    }
+    let mut reference = open_store(&dir.path().join("reference"));
+    import(&mut reference, &[alone], false);
+    assert_eq!(snapshot(&store), snapshot(&reference));
+
+    // Without keep_going: the files before stay, the rest are not read.
+    let mut stopped = open_store(&dir.path().join("stopped"));
+    let summary = import(&mut stopped, &[input], false);
+    assert_eq!(summary.files_ok, 20);
+    assert_eq!(stopped.patient_count().unwrap(), 20);
+    assert!(stopped.patient("p019").unwrap().is_some());
+    assert!(stopped.patient("p021").unwrap().is_none());
+}

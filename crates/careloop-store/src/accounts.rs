@@ -297,6 +297,15 @@ impl Store {
             .optional()?)
     }
 
+    /// Every account's name with its role, by name (no credentials).
+    pub fn account_roles(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name, role FROM local_account ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// How many local accounts exist.
     pub fn account_count(&self) -> Result<u64> {
         Ok(self

@@ -309,3 +309,21 @@ fn the_cache_is_in_wal_mode_with_full_sync() {
     );
     assert!(dir.path().join("cache.db-wal").exists(), "WAL mode");
 }
+
+#[test]
+fn deferred_sync_is_only_inside_and_full_again_after_whatever_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path(), &key("12")).unwrap();
+    let inside = store
+        .with_deferred_sync(|s| s.pragma_synchronous().unwrap())
+        .unwrap();
+    assert_eq!(inside, 1, "NORMAL while importing");
+    assert_eq!(store.pragma_synchronous().unwrap(), 2, "FULL again after");
+    let failed: Result<(), &str> = store.with_deferred_sync(|_| Err("a file failed")).unwrap();
+    assert!(failed.is_err());
+    assert_eq!(
+        store.pragma_synchronous().unwrap(),
+        2,
+        "FULL again after a failure"
+    );
+}

@@ -3,4 +3,8 @@
 /**
  * One of a person's cases (opening a search result about the person).
  */
-export type PersonCase = { case_id: string, segment_id: string, status: string, owner: string | null, due: string, overdue: boolean, };
+export type PersonCase = { case_id: string, segment_id: string, 
+/**
+ * The segment's title.
+ */
+segment_name: string, status: string, owner: string | null, due: string, overdue: boolean, };

@@ -20,6 +20,7 @@ import type { SegmentDefinitionDto } from "../bindings/SegmentDefinitionDto";
 import type { SessionInfo } from "../bindings/SessionInfo";
 import type { StartupReport } from "../bindings/StartupReport";
 import type { SyncStatus } from "../bindings/SyncStatus";
+import type { TeamView } from "../bindings/TeamView";
 import type { WorklistRow } from "../bindings/WorklistRow";
 import { DRILL_ROWS, makeReview } from "./reviewFixture";
 
@@ -289,6 +290,20 @@ function mock<K extends Method>(impl: Backend[K]): Mock<Backend[K]> {
   return vi.fn(impl);
 }
 
+/** The team view of the fake backend: two owners (one full), two lists in the pool. */
+export const TEAM: TeamView = {
+  caseload_limit: 40,
+  owners: [
+    { owner: "ana", open: 40, overdue: 3, due_today: 5, at_capacity: true },
+    { owner: "ben", open: 12, overdue: 0, due_today: 1, at_capacity: false },
+  ],
+  unassigned: [
+    { segment_id: "post_discharge_30d", segment_name: "Post-discharge follow-up", open: 7, overdue: 2, top_priority: 12 },
+    { segment_id: "breast_cancer_screening_gap", segment_name: "Breast cancer screening gap", open: 30, overdue: 0, top_priority: 4 },
+  ],
+  waiting: { alerts: 2, alerts_overdue: 1, callbacks: 1, callbacks_overdue: 0, escalations: 0, escalations_overdue: 0 },
+};
+
 export type FakeBackend = Mocked<Backend> & {
   /** Sends a progress event to the current subscribers. */
   emitProgress(progress: Progress): void;
@@ -324,6 +339,9 @@ export function fakeBackend(patients: PatientRow[] = makePatients(250), worklist
     sessionInfo: mock<"sessionInfo">(() => Promise.resolve(fake.session)),
     keepAlive: mock<"keepAlive">(() => Promise.resolve(fake.session)),
     worklist: mock<"worklist">(() => Promise.resolve(worklistRows)),
+    teamView: mock<"teamView">(() => Promise.resolve(TEAM)),
+    assignees: mock<"assignees">(() => Promise.resolve(["ana", "ben"])),
+    assignCases: mock<"assignCases">((caseIds: string[]) => Promise.resolve({ assigned: caseIds.length, refused: [] })),
     caseDetail: mock<"caseDetail">((caseId: string) => Promise.resolve(makeCase(caseId))),
     caseScript: mock<"caseScript">(() => Promise.resolve(SCRIPT)),
     caseExplanation: mock<"caseExplanation">(() => Promise.resolve(EXPLANATION)),
