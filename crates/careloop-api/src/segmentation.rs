@@ -988,21 +988,19 @@ mod fact_store_tests {
         assert_eq!((cohorts, explanations), outcomes(&catalog, &stored, 1));
     }
 
-    /// A cache the release before the fact store made (schema 7: resources, no fact table)
-    /// opens in this build, which adds the fact store and derives everyone's facts.
-    #[test]
-    fn a_cache_from_the_release_before_the_fact_store_gets_its_facts() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(open(dir.path()));
-        std::fs::remove_dir_all(dir.path().join("data")).unwrap();
-        let key = careloop_store::CacheKey::read_key_file(&dir.path().join("key")).unwrap();
+    /// A cache in `dir` as the release at cache schema `schema` made it, holding a demo panel
+    /// of `patients` people (seed `seed`).
+    fn older_cache(dir: &Path, schema: i64, patients: u32, seed: u64) -> careloop_store::Store {
+        drop(open(dir));
+        std::fs::remove_dir_all(dir.join("data")).unwrap();
+        let key = careloop_store::CacheKey::read_key_file(&dir.join("key")).unwrap();
         let mut old =
-            careloop_store::Store::open_at_schema_for_tests(&dir.path().join("data"), &key, 7)
+            careloop_store::Store::open_at_schema_for_tests(&dir.join("data"), &key, schema)
                 .unwrap();
-        assert_eq!(old.schema_version().unwrap(), 7);
+        assert_eq!(old.schema_version().unwrap(), schema);
         let demo = careloop_demo::DemoConfig {
-            patients: 60,
-            seed: 9,
+            patients,
+            seed,
             as_of: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
         };
         let (inputs, _) = careloop_demo::generate_in_memory(&demo).unwrap();
@@ -1013,7 +1011,15 @@ mod fact_store_tests {
             &mut |_| {},
         )
         .unwrap();
-        drop(old);
+        old
+    }
+
+    /// A cache the release before the fact store made (schema 7: resources, no fact table)
+    /// opens in this build, which adds the fact store and derives everyone's facts.
+    #[test]
+    fn a_cache_from_the_release_before_the_fact_store_gets_its_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(older_cache(dir.path(), 7, 60, 9));
 
         let mut careloop = open(dir.path());
         assert_eq!(
@@ -1032,25 +1038,7 @@ mod fact_store_tests {
     #[test]
     fn plain_bodies_of_an_older_cache_are_compressed_without_staling_facts() {
         let dir = tempfile::tempdir().unwrap();
-        drop(open(dir.path()));
-        std::fs::remove_dir_all(dir.path().join("data")).unwrap();
-        let key = careloop_store::CacheKey::read_key_file(&dir.path().join("key")).unwrap();
-        let mut old =
-            careloop_store::Store::open_at_schema_for_tests(&dir.path().join("data"), &key, 13)
-                .unwrap();
-        let demo = careloop_demo::DemoConfig {
-            patients: 40,
-            seed: 3,
-            as_of: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
-        };
-        let (inputs, _) = careloop_demo::generate_in_memory(&demo).unwrap();
-        careloop_fhir::import_named_inputs(
-            &mut old,
-            &inputs,
-            ImportOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+        let old = older_cache(dir.path(), 13, 40, 3);
         let bodies = |store: &careloop_store::Store| {
             let mut all = Vec::new();
             store

@@ -49,6 +49,19 @@ fn panel(root: &Path) -> Careloop {
     careloop
 }
 
+/// The unassigned pool as `session` sees it.
+fn unassigned_pool(careloop: &mut Careloop, session: &Session) -> Vec<careloop_api::WorklistRow> {
+    careloop
+        .worklist(
+            session,
+            &WorklistFilter {
+                owner: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+}
+
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
@@ -119,15 +132,7 @@ fn a_case_from_worklist_to_closing_under_every_rule() {
 
     // The pool: the post-discharge case is due in 2 working days (Thursday → Monday close),
     // with the reason, the language and a mid-week suggestion.
-    let pool = careloop
-        .worklist(
-            &ana,
-            &WorklistFilter {
-                owner: Some(String::new()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let pool = unassigned_pool(&mut careloop, &ana);
     let row = pool
         .iter()
         .find(|r| r.patient_id == "dis" && r.segment_id == "post_discharge_30d")
@@ -465,15 +470,7 @@ fn the_api_enforces_the_whole_rbac_matrix() {
         let root = tempfile::tempdir().unwrap();
         let mut careloop = panel(root.path());
         careloop.open_cases(&sue, as_of, None).unwrap();
-        let pool = careloop
-            .worklist(
-                &sue,
-                &WorklistFilter {
-                    owner: Some(String::new()),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        let pool = unassigned_pool(&mut careloop, &sue);
         let case_id: Uuid = pool
             .iter()
             .find(|r| r.patient_id == "dis" && r.segment_id == "post_discharge_30d")
@@ -622,15 +619,7 @@ fn the_team_view_counts_caseloads_the_pool_and_what_waits() {
     let sue = who("sue", Role::Supervisor, "2021-04-01T09:15:00Z");
     let as_of = NaiveDate::from_ymd_opt(2021, 4, 1).unwrap();
     careloop.open_cases(&ana, as_of, None).unwrap();
-    let pool = careloop
-        .worklist(
-            &ana,
-            &WorklistFilter {
-                owner: Some(String::new()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let pool = unassigned_pool(&mut careloop, &ana);
     let total = pool.len() as u32;
     assert!(total >= 2);
     let discharge = pool
@@ -699,15 +688,7 @@ fn bulk_assignment_stops_at_the_caseload_and_says_why() {
     let sue = who("sue", Role::Supervisor, "2021-04-01T09:15:00Z");
     let as_of = NaiveDate::from_ymd_opt(2021, 4, 1).unwrap();
     careloop.open_cases(&ana, as_of, None).unwrap();
-    let pool: Vec<Uuid> = careloop
-        .worklist(
-            &sue,
-            &WorklistFilter {
-                owner: Some(String::new()),
-                ..Default::default()
-            },
-        )
-        .unwrap()
+    let pool: Vec<Uuid> = unassigned_pool(&mut careloop, &sue)
         .iter()
         .map(|r| r.case_id.parse().unwrap())
         .collect();

@@ -8,7 +8,8 @@
 //!   NDJSON line) larger than [`MAX_RESOURCE_BYTES`] is refused before it is held whole.
 //! - Each file as the user names it is one transaction, a `.tar.gz` archive included: a file
 //!   that turns out to be malformed leaves the cache exactly as it was before that file.
-//!   [`ImportConfig::all_or_nothing`] makes the whole import one transaction.
+//!   [`ImportConfig::all_or_nothing`] makes the whole import one transaction. The commits are
+//!   synced once, when the import ends.
 //! - Refused, with the file, the line or entry and the field: a resource id twice in one file
 //!   (both places named), a date field the segmentation reads that is not a FHIR date or
 //!   dateTime, a reference to a person neither in the same import nor already stored, text

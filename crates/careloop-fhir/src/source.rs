@@ -20,11 +20,6 @@ use crate::bundle::{self, Sink};
 use crate::error::{excerpt, Location};
 use crate::{engagement, FileCounts, ImportConfig, ImportError, ImportProgress, ImportSummary};
 
-/// Files kept in one transaction (each its own savepoint) before it commits.
-const FILES_PER_COMMIT: u32 = 500;
-/// Input bytes read in one transaction before it commits.
-const BYTES_PER_COMMIT: u64 = 64 * 1024 * 1024;
-
 /// What a file holds, told by its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -292,31 +287,15 @@ impl<'a> Run<'a> {
             }
             self.settle(tx, unit, result)?;
         } else {
-            // Each file is a savepoint: kept or undone alone, as its own transaction would be.
-            // The savepoints are committed together every few hundred files or tens of
-            // megabytes, and synced once at the end: a commit per one-person Bundle wrote
-            // every index page it touched again (about 4 MB each for 300 resources).
-            let mut sources = sources.iter().peekable();
+            // A transaction per file, synced once at the end of the import.
             store.with_deferred_sync(|store| -> Result<(), ImportError> {
-                'batches: while sources.peek().is_some() {
+                for source in sources {
                     let mut tx = store.begin_import()?;
-                    let (mut files, bytes_at_start) = (0, self.state.bytes_done);
-                    for source in sources.by_ref() {
-                        tx.begin_file()?;
-                        let mut unit = Unit::default();
-                        let result = self.read_source(&mut tx, &mut unit, source);
-                        if !self.settle_file(&mut tx, unit, result)? {
-                            tx.commit()?;
-                            break 'batches;
-                        }
-                        files += 1;
-                        if files >= FILES_PER_COMMIT
-                            || self.state.bytes_done - bytes_at_start >= BYTES_PER_COMMIT
-                        {
-                            break;
-                        }
+                    let mut unit = Unit::default();
+                    let result = self.read_source(&mut tx, &mut unit, source);
+                    if !self.settle(tx, unit, result)? {
+                        break;
                     }
-                    tx.commit()?;
                 }
                 Ok(())
             })??;
@@ -326,32 +305,11 @@ impl<'a> Run<'a> {
         Ok(self.summary)
     }
 
-    /// Keeps a file that was read whole and whose references resolve (its savepoint released
-    /// into the transaction); otherwise undoes it and lists the failure. `Ok(false)` when the
-    /// run must stop.
-    fn settle_file(
-        &mut self,
-        tx: &mut ImportTx<'_>,
-        unit: Unit,
-        result: Result<(), ImportError>,
-    ) -> Result<bool, ImportError> {
-        let result = result.and_then(|()| unit.check_references(tx));
-        match result {
-            Ok(()) => {
-                tx.keep_file()?;
-                self.state.resources_done += unit.counts.resources_seen;
-                self.summary.files_ok += unit.files;
-                self.summary.add_counts(unit.counts);
-                Ok(true)
-            }
-            // The store itself failing (disk full, I/O) ends the run; the transaction rolls back.
-            Err(e @ ImportError::Store(_)) => Err(e),
-            Err(e) => {
-                tx.undo_file()?;
-                self.summary.files_failed.push(e);
-                Ok(self.config.keep_going)
-            }
-        }
+    /// Counts a unit kept in the store.
+    fn count(&mut self, unit: Unit) {
+        self.state.resources_done += unit.counts.resources_seen;
+        self.summary.files_ok += unit.files;
+        self.summary.add_counts(unit.counts);
     }
 
     /// Commits a unit that was read whole and whose references resolve; otherwise rolls it
@@ -366,9 +324,7 @@ impl<'a> Run<'a> {
         match result {
             Ok(()) => {
                 tx.commit()?;
-                self.state.resources_done += unit.counts.resources_seen;
-                self.summary.files_ok += unit.files;
-                self.summary.add_counts(unit.counts);
+                self.count(unit);
                 Ok(true)
             }
             // The store itself failing (disk full, I/O) ends the run; the transaction rolls back.

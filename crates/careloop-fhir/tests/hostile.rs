@@ -788,12 +788,12 @@ fn deeply_nested_json_is_refused_without_overflowing_the_stack() {
     );
 }
 
-/// Files share a transaction (each a savepoint): a bad file in the middle of a directory is
-/// undone alone, with everything it wrote before failing, and the files before and after it
-/// stay; without keep_going the files before stay and nothing after is read. The store then
-/// holds exactly what importing the good files alone gives.
+/// A bad file in the middle of a directory is undone alone, with everything it wrote before
+/// failing, and the files before and after it stay (their commits synced once at the end);
+/// without keep_going the files before stay and nothing after is read. The store then holds
+/// exactly what importing the good files alone gives.
 #[test]
-fn a_bad_file_among_many_is_undone_alone_inside_the_shared_transaction() {
+fn a_bad_file_among_many_is_undone_alone() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("many");
     std::fs::create_dir_all(&input).unwrap();

@@ -372,8 +372,8 @@ impl ImportTx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (resource_type, id) DO NOTHING",
                 "SELECT rowid, version_id, last_updated, codec, body FROM resource
                  WHERE resource_type = ?1 AND id = ?2",
-                "UPDATE resource SET patient_id = ?2, version_id = ?3, last_updated = ?4,
-                 codec = ?5, body = ?6 WHERE rowid = ?1",
+                "UPDATE resource SET patient_id = ?3, version_id = ?4, last_updated = ?5,
+                 codec = ?6, body = ?7 WHERE resource_type = ?1 AND id = ?2",
             )
         } else {
             (
@@ -381,12 +381,12 @@ impl ImportTx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, CAST(?7 AS TEXT)) ON CONFLICT (resource_type, id) DO NOTHING",
                 "SELECT rowid, version_id, last_updated, 0, body FROM resource
                  WHERE resource_type = ?1 AND id = ?2",
-                "UPDATE resource SET patient_id = ?2, version_id = ?3, last_updated = ?4,
-                 body = CAST(?6 AS TEXT) WHERE rowid = ?1 AND ?5 = 0",
+                "UPDATE resource SET patient_id = ?3, version_id = ?4, last_updated = ?5,
+                 body = CAST(?7 AS TEXT) WHERE resource_type = ?1 AND id = ?2 AND ?6 = 0",
             )
         };
-        // Insert first: on a new resource (the common case) that is one B-tree walk, not two.
-        let inserted = self.tx.prepare_cached(insert)?.execute(params![
+        // The insert and the update take the same values.
+        let values = params![
             record.resource_type,
             record.id,
             record.patient_id,
@@ -394,7 +394,9 @@ impl ImportTx<'_> {
             record.last_updated,
             codec,
             stored
-        ])?;
+        ];
+        // Insert first: on a new resource (the common case) that is one B-tree walk, not two.
+        let inserted = self.tx.prepare_cached(insert)?.execute(values)?;
         let existing: Option<(i64, Option<String>, Option<String>, String)> = if inserted == 1 {
             None
         } else {
@@ -415,14 +417,7 @@ impl ImportTx<'_> {
                     Ordering::Less => return Ok(PutOutcome::Older(rowid)),
                     _ if body == record.body => return Ok(PutOutcome::Unchanged(rowid)),
                     _ => {
-                        self.tx.prepare_cached(update)?.execute(params![
-                            rowid,
-                            record.patient_id,
-                            record.version_id,
-                            record.last_updated,
-                            codec,
-                            stored
-                        ])?;
+                        self.tx.prepare_cached(update)?.execute(values)?;
                         PutOutcome::Replaced(rowid)
                     }
                 }
@@ -494,26 +489,6 @@ impl ImportTx<'_> {
             .query_row(params![id], |_| Ok(()))
             .optional()?
             .is_some())
-    }
-
-    /// Marks the start of one file in a transaction that holds several: what it writes is
-    /// kept with [`ImportTx::keep_file`] or undone alone with [`ImportTx::undo_file`].
-    pub fn begin_file(&mut self) -> Result<()> {
-        self.tx.execute_batch("SAVEPOINT import_file")?;
-        Ok(())
-    }
-
-    /// Keeps what the file wrote: it commits with the transaction.
-    pub fn keep_file(&mut self) -> Result<()> {
-        self.tx.execute_batch("RELEASE import_file")?;
-        Ok(())
-    }
-
-    /// Undoes everything written since [`ImportTx::begin_file`]; the files before stay.
-    pub fn undo_file(&mut self) -> Result<()> {
-        self.tx
-            .execute_batch("ROLLBACK TO import_file; RELEASE import_file")?;
-        Ok(())
     }
 
     /// Commits every write of this transaction.
