@@ -19,6 +19,7 @@ import type { ScriptDto } from "./bindings/ScriptDto";
 import type { ServiceTypeName } from "./bindings/ServiceTypeName";
 import type { SessionInfo } from "./bindings/SessionInfo";
 import { AssignForm } from "./AssignForm";
+import type { PlanTarget } from "./CarePlanView";
 import { formatApiError, formatChannel, formatDateTime, formatDay, formatLanguage, pickedDay } from "./format";
 import { ScriptRunner } from "./ScriptRunner";
 import { answersToSend, missingRequired, type Answers } from "./scriptModel";
@@ -109,12 +110,15 @@ export function CaseView({
   caseId,
   session,
   onBack,
+  onOpenPlan,
   revision = 0,
 }: {
   backend: Backend;
   caseId: string;
   session: SessionInfo;
   onBack: () => void;
+  /** Opens the person's shared care plan (or the form to start one from this case). */
+  onOpenPlan?: (target: PlanTarget) => void;
   /** Grows when a sync brought others' work in: the case reloads (a form being filled in stays). */
   revision?: number;
 }) {
@@ -192,6 +196,15 @@ export function CaseView({
         {detail && canWork && detail.owner === null && detail.status !== "closed" && (
           <button type="button" className="primary" onClick={claim} data-testid="claim-case">
             Claim case
+          </button>
+        )}
+        {detail && onOpenPlan && session.role !== "admin" && (
+          <button
+            type="button"
+            data-testid="open-care-plan"
+            onClick={() => onOpenPlan({ patientId: detail.patient_id, name: detail.name, caseId: detail.status === "closed" ? null : caseId })}
+          >
+            Care plan
           </button>
         )}
         {detail && session.role === "supervisor" && detail.status !== "closed" && (

@@ -5,6 +5,8 @@ import type { Backend } from "./backend";
 import type { RoleName } from "./bindings/RoleName";
 import type { SessionInfo } from "./bindings/SessionInfo";
 import { CallbackQueue } from "./CallbackQueue";
+import { CarePlanView, type PlanTarget } from "./CarePlanView";
+import { CarePlanWork } from "./CarePlanWork";
 import { CaseView } from "./CaseView";
 import { GlobalSearch } from "./GlobalSearch";
 import { PatientList } from "./PatientList";
@@ -17,7 +19,7 @@ import { TeamView } from "./TeamView";
 import { Worklist } from "./Worklist";
 import { humanize } from "./worklistModel";
 
-export type Tab = "team" | "worklist" | "callbacks" | "escalations" | "referrals" | "segments" | "review" | "patients";
+export type Tab = "team" | "worklist" | "callbacks" | "escalations" | "referrals" | "plans" | "segments" | "review" | "patients";
 export type Route = { tab: Tab; caseId: string | null };
 
 const TABS: { tab: Tab; label: string; roles: RoleName[] }[] = [
@@ -26,6 +28,7 @@ const TABS: { tab: Tab; label: string; roles: RoleName[] }[] = [
   { tab: "callbacks", label: "Callbacks", roles: ["clinician", "supervisor"] },
   { tab: "escalations", label: "Escalations", roles: ["coordinator", "clinician", "supervisor"] },
   { tab: "referrals", label: "Referrals", roles: ["coordinator", "clinician", "supervisor"] },
+  { tab: "plans", label: "Care plans", roles: ["coordinator", "clinician", "supervisor"] },
   { tab: "segments", label: "Segments", roles: ["supervisor"] },
   { tab: "review", label: "Weekly review", roles: ["supervisor"] },
   { tab: "patients", label: "Patients", roles: ["coordinator", "clinician", "supervisor", "admin"] },
@@ -76,6 +79,8 @@ export function Workspace({
   const tab = tabs.includes(route.tab) ? route.tab : (tabs[0] ?? "patients");
   // A person opened from search or the Patients list (their cases), until a case or a tab is chosen.
   const [person, setPerson] = useState<Person | null>(null);
+  // A person's shared care plan (from a case or the care plans' work), until a case or a tab is chosen.
+  const [plan, setPlan] = useState<PlanTarget | null>(null);
   const worksCases = session.role !== "admin" && session.role !== null;
 
   useEffect(() => {
@@ -90,11 +95,13 @@ export function Workspace({
   }, []);
 
   const openPerson = (p: Person) => {
+    setPlan(null);
     setPerson(p);
     if (route.caseId !== null) onRoute({ tab, caseId: null });
   };
   const openCase = (caseId: string) => {
     setPerson(null);
+    setPlan(null);
     onRoute({ tab, caseId });
   };
 
@@ -121,6 +128,7 @@ export function Workspace({
             data-testid={`tab-${t}`}
             onClick={() => {
               setPerson(null);
+              setPlan(null);
               onRoute({ tab: t, caseId: null });
             }}
           >
@@ -129,7 +137,16 @@ export function Workspace({
         ))}
       </nav>
       <main className="workspace-main">
-        {person !== null && route.caseId === null ? (
+        {plan !== null ? (
+          <CarePlanView
+            key={plan.patientId}
+            backend={backend}
+            session={session}
+            target={plan}
+            revision={received}
+            onBack={() => setPlan(null)}
+          />
+        ) : person !== null && route.caseId === null ? (
           <PersonCases backend={backend} person={person} onOpenCase={openCase} onBack={() => setPerson(null)} />
         ) : route.caseId !== null ? (
           <CaseView
@@ -139,6 +156,7 @@ export function Workspace({
             caseId={route.caseId}
             session={session}
             onBack={() => onRoute({ tab, caseId: null })}
+            onOpenPlan={setPlan}
           />
         ) : tab === "team" ? (
           <TeamView backend={backend} onGo={(t) => onRoute({ tab: t, caseId: null })} revision={received} />
@@ -150,6 +168,8 @@ export function Workspace({
           <QueueBoard backend={backend} kind="escalations" onOpenCase={openCase} revision={received} />
         ) : tab === "referrals" ? (
           <QueueBoard backend={backend} kind="referrals" onOpenCase={openCase} revision={received} />
+        ) : tab === "plans" ? (
+          <CarePlanWork backend={backend} onOpenPlan={setPlan} revision={received} />
         ) : tab === "segments" ? (
           <SegmentEditor backend={backend} />
         ) : tab === "review" ? (

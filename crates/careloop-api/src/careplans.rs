@@ -7,11 +7,14 @@ use careloop_ops::careplan::{self, ActionStatus, CarePlan, NewAction, PlanChange
 use careloop_ops::rbac::Operation;
 use careloop_ops::Role;
 use chrono::{NaiveDate, SecondsFormat};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::operations::{Done, Session};
+use careloop_ops::sync::LogEntry;
+use careloop_ops::OpEvent;
+
+use crate::operations::{Done, Session, TimelineEntry};
 use crate::{ApiError, Careloop, ErrorCode, Result};
 
 /// A care plan as its screens and the CLI show it.
@@ -29,6 +32,8 @@ pub struct CarePlanDto {
     pub actions: Vec<PlanActionDto>,
     pub monitoring: Option<MonitoringDto>,
     pub reviews: Vec<CaseReviewDto>,
+    /// The plan's changes, oldest first (who, when, what).
+    pub timeline: Vec<TimelineEntry>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -95,6 +100,30 @@ pub struct PlanWorkItem {
     pub detail: String,
 }
 
+/// What a care plan's forms offer: its domains, and who may own a domain or an action.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PlanChoices {
+    pub domains: Vec<PlanDomainKind>,
+    pub owners: Vec<PlanOwnerChoice>,
+}
+
+/// A domain a care plan may have (`schema/care-plan-domains.json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PlanDomainKind {
+    pub domain: String,
+    pub title: String,
+}
+
+/// An owner as stored (`value`: a user name, or `partner:ID`) and as people read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PlanOwnerChoice {
+    pub value: String,
+    pub label: String,
+}
+
 /// An action to add through the API.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionInput {
@@ -102,6 +131,76 @@ pub struct ActionInput {
     pub text: String,
     pub owner: String,
     pub due: NaiveDate,
+}
+
+/// A domain's owner and goal, from the desktop.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PlanDomainForm {
+    pub plan_id: String,
+    pub domain: String,
+    pub owner: String,
+    pub goal: String,
+}
+
+/// An action, from the desktop (`due`: YYYY-MM-DD).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PlanActionForm {
+    pub domain: String,
+    pub text: String,
+    pub owner: String,
+    pub due: String,
+}
+
+impl PlanActionForm {
+    pub fn to_input(&self) -> Result<ActionInput> {
+        Ok(ActionInput {
+            domain: self.domain.clone(),
+            text: self.text.clone(),
+            owner: self.owner.clone(),
+            due: crate::dto::parse_date("the action's due date", &self.due)?,
+        })
+    }
+}
+
+/// An action marked done (or cancelled, `done` false) with a note.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct CloseActionForm {
+    pub plan_id: String,
+    pub action_id: String,
+    pub done: bool,
+    pub note: String,
+}
+
+/// "Contact every N days until DATE" by `owner`, from today.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct MonitoringForm {
+    pub plan_id: String,
+    pub every_days: u32,
+    pub until: String,
+    pub owner: String,
+}
+
+/// A multidisciplinary case review to schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ScheduleReviewForm {
+    pub plan_id: String,
+    pub on: String,
+    pub participants: Vec<String>,
+}
+
+/// A case review held: its decisions and the actions they make.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct RecordReviewForm {
+    pub plan_id: String,
+    pub review_id: String,
+    pub decisions: String,
+    pub actions: Vec<PlanActionForm>,
 }
 
 fn not_found(plan_id: Uuid) -> ApiError {
@@ -386,6 +485,24 @@ impl Careloop {
         let today = session.at.date_naive();
         let last = self.last_contact(&plan.patient_id)?;
         let name = self.name_of(&plan.patient_id)?;
+        let timeline = self
+            .ops()?
+            .log
+            .iter()
+            .filter_map(LogEntry::recorded)
+            .filter_map(|r| match &r.event {
+                OpEvent::CarePlan {
+                    plan_id: p, change, ..
+                } if *p == plan_id => Some(TimelineEntry {
+                    at: r.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    actor: r.actor.clone(),
+                    role: r.role.to_string(),
+                    kind: r.event.kind().to_owned(),
+                    detail: change.describe(),
+                }),
+                _ => None,
+            })
+            .collect();
         Ok(CarePlanDto {
             plan_id: plan.plan_id.to_string(),
             case_id: plan.case_id.to_string(),
@@ -437,7 +554,47 @@ impl Careloop {
                     decisions: r.decisions.clone(),
                 })
                 .collect(),
+            timeline,
         })
+    }
+
+    /// The domains a plan may have and who may own them: the accounts that work cases
+    /// (coordinators, clinicians, supervisors) and the directory's partner organisations.
+    pub fn care_plan_choices(&mut self, session: &Session) -> Result<PlanChoices> {
+        self.authorize(
+            session,
+            Operation::ViewWorklist,
+            "list care plan owners",
+            None,
+            None,
+        )?;
+        let domains = careplan::domains()
+            .iter()
+            .map(|d| PlanDomainKind {
+                domain: d.id.clone(),
+                title: d.title.clone(),
+            })
+            .collect();
+        let mut owners: Vec<PlanOwnerChoice> = self
+            .store
+            .account_roles()?
+            .into_iter()
+            .filter(|(_, role)| matches!(role.as_str(), "coordinator" | "clinician" | "supervisor"))
+            .map(|(name, role)| PlanOwnerChoice {
+                label: format!("{name} ({role})"),
+                value: name,
+            })
+            .collect();
+        owners.extend(
+            self.directory()?
+                .partners
+                .into_iter()
+                .map(|p| PlanOwnerChoice {
+                    value: format!("partner:{}", p.id),
+                    label: format!("{} (partner)", p.name),
+                }),
+        );
+        Ok(PlanChoices { domains, owners })
     }
 
     /// The person's care plan, if they have one.

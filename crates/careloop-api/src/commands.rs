@@ -26,6 +26,10 @@ use careloop_ops::sync::Resolution;
 pub use super::sync::{CaseConflicts, ResolveConflictForm};
 use super::{make_export_folder, DesktopSession};
 pub use crate::alerts::AlertDto;
+pub use crate::careplans::{
+    CarePlanDto, CloseActionForm, MonitoringForm, PlanActionForm, PlanChoices, PlanDomainForm,
+    PlanWorkItem, RecordReviewForm, ScheduleReviewForm,
+};
 use crate::dto::{parse_date, parse_id};
 pub use crate::dto::{
     AttemptForm, CallbackForm, CloseCaseForm, EscalationStepForm, ExplanationDto,
@@ -338,6 +342,121 @@ commands! { $
         })
     }
 
+    /// The person's shared care plan, if they have one (the read is audited).
+    fn care_plan_of_person(&self, patient_id: String) -> Option<CarePlanDto> {
+        self.with_session(|c, s| c.care_plan_of(s, &patient_id))
+    }
+
+    /// The domains a care plan may have and who may own them (users, partner organisations).
+    fn care_plan_choices(&self) -> PlanChoices {
+        self.with_session(|c, s| c.care_plan_choices(s))
+    }
+
+    /// Starts the person's shared care plan from one of their cases, led by `lead` (empty:
+    /// the caller); answers with the plan.
+    fn start_care_plan(&self, case_id: String, lead: Option<String>) -> CarePlanDto {
+        let case_id = parse_id("case", &case_id)?;
+        self.with_session(|c, s| {
+            let lead = lead.as_deref().map(str::trim).filter(|l| !l.is_empty());
+            let done = c.start_care_plan(s, case_id, lead)?;
+            let plan = done.created.as_deref().unwrap_or_default();
+            c.care_plan(s, parse_id("care plan", plan)?)
+        })
+    }
+
+    /// Sets a domain's owner and goal; answers with the plan.
+    fn set_care_plan_domain(&self, form: PlanDomainForm) -> CarePlanDto {
+        let plan = parse_id("care plan", &form.plan_id)?;
+        self.with_session(|c, s| {
+            c.set_care_plan_domain(s, plan, &form.domain, &form.owner, &form.goal)?;
+            c.care_plan(s, plan)
+        })
+    }
+
+    /// Adds an action to a plan; answers with the plan.
+    fn add_care_plan_action(&self, plan_id: String, action: PlanActionForm) -> CarePlanDto {
+        let plan = parse_id("care plan", &plan_id)?;
+        let input = action.to_input()?;
+        self.with_session(|c, s| {
+            c.add_care_plan_action(s, plan, &input)?;
+            c.care_plan(s, plan)
+        })
+    }
+
+    /// Marks an action done or cancelled, with a note; answers with the plan.
+    fn close_care_plan_action(&self, form: CloseActionForm) -> CarePlanDto {
+        let plan = parse_id("care plan", &form.plan_id)?;
+        let action = parse_id("action", &form.action_id)?;
+        self.with_session(|c, s| {
+            c.close_care_plan_action(s, plan, action, form.done, &form.note)?;
+            c.care_plan(s, plan)
+        })
+    }
+
+    /// Sets the plan's time-bound monitoring ("contact every N days until DATE"); answers
+    /// with the plan.
+    fn set_care_plan_monitoring(&self, form: MonitoringForm) -> CarePlanDto {
+        let plan = parse_id("care plan", &form.plan_id)?;
+        let until = parse_date("the monitoring's end", &form.until)?;
+        self.with_session(|c, s| {
+            c.set_care_plan_monitoring(s, plan, form.every_days, until, &form.owner)?;
+            c.care_plan(s, plan)
+        })
+    }
+
+    /// Schedules a multidisciplinary case review (a supervisor or the plan's lead).
+    fn schedule_case_review(&self, form: ScheduleReviewForm) -> CarePlanDto {
+        let plan = parse_id("care plan", &form.plan_id)?;
+        let on = parse_date("the review's date", &form.on)?;
+        self.with_session(|c, s| {
+            c.schedule_case_review(s, plan, on, &form.participants)?;
+            c.care_plan(s, plan)
+        })
+    }
+
+    /// Records a case review's decisions and the actions they make (a supervisor or the
+    /// plan's lead).
+    fn record_case_review(&self, form: RecordReviewForm) -> CarePlanDto {
+        let plan = parse_id("care plan", &form.plan_id)?;
+        let review = parse_id("case review", &form.review_id)?;
+        let actions = form
+            .actions
+            .iter()
+            .map(PlanActionForm::to_input)
+            .collect::<Result<Vec<_>>>()?;
+        self.with_session(|c, s| {
+            c.record_case_review(s, plan, review, &form.decisions, &actions)?;
+            c.care_plan(s, plan)
+        })
+    }
+
+    /// What the user owes on care plans today: their actions due, the contacts their
+    /// monitoring asks for and, for a plan's lead, every owner's overdue actions, the
+    /// person's alerts and a review to schedule after an alert of high concern.
+    fn care_plan_work(&self) -> Vec<PlanWorkItem> {
+        self.with_session(|c, s| {
+            c.bring_lists_current(s.at, Some(s))?;
+            c.care_plan_work(s)
+        })
+    }
+
+    /// Writes the plan as a FHIR R4 Bundle (CarePlan, Goals, Tasks) into the export folder;
+    /// answers with the path written.
+    fn export_care_plan(&self, plan_id: String) -> String {
+        let plan = parse_id("care plan", &plan_id)?;
+        let dir = self.export_dir()?;
+        let out = dir.join(format!("careloop-care-plan-{plan}.json"));
+        self.with_session(|c, s| {
+            let bundle = c.care_plan_fhir(s, plan)?;
+            make_export_folder(&dir)?;
+            let text = serde_json::to_string_pretty(&bundle)
+                .map_err(|e| ApiError::internal(format!("the care plan's bundle: {e}")))?;
+            careloop_review::export::write_atomically(&out, text.as_bytes())
+                .map_err(|e| ApiError::new(ErrorCode::Io, format!("{}: {e}", out.display())))
+        })?;
+        Ok(out.display().to_string())
+    }
+
     /// Searches as the user types, with the kinds the role may see.
     fn search(&self, request: SearchRequest) -> Vec<SearchHit> {
         let query = SearchQuery {
@@ -408,12 +527,7 @@ commands! { $
             ReviewExportFormat::Csv => (ReviewFormat::Csv, format!("careloop-review-{week}")),
             ReviewExportFormat::Pdf => (ReviewFormat::Pdf, format!("careloop-review-{week}.pdf")),
         };
-        let dir = self.settings.export_dir.clone().ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Io,
-                "no folder to export to: set CARELOOP_EXPORT_DIR",
-            )
-        })?;
+        let dir = self.export_dir()?;
         let out = dir.join(name);
         self.with_session(|c, s| {
             // The configured export folder is made when missing (owner-only); nothing else.

@@ -175,6 +175,16 @@ fn poisoned() -> ApiError {
 }
 
 impl DesktopSession {
+    /// The configured export folder (`CARELOOP_EXPORT_DIR`), or why there is none.
+    pub(crate) fn export_dir(&self) -> Result<std::path::PathBuf> {
+        self.settings.export_dir.clone().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Io,
+                "no folder to export to: set CARELOOP_EXPORT_DIR",
+            )
+        })
+    }
+
     /// Reads the configuration from the environment (`CARELOOP_DATA_DIR`,
     /// `CARELOOP_KEY_FILE`, and [`DesktopSettings::from_env`]); nothing is opened yet. The
     /// session's clock is the system clock.

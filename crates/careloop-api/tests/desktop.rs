@@ -7,6 +7,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use careloop_api::commands::{
+    CloseActionForm, MonitoringForm, PlanActionForm, PlanDomainForm, RecordReviewForm,
+    ScheduleReviewForm,
+};
 use careloop_api::desktop::{DesktopSession, DesktopSettings, DEMO_ACCOUNTS};
 use careloop_api::dto::{
     AnswerDto, AttemptForm, CallbackForm, ChannelName, NextActionDto, OutcomeName,
@@ -48,17 +52,24 @@ fn config(root: &Path) -> Config {
 }
 
 fn open(idle_lock_seconds: u32) -> Fixture {
+    open_with(|settings| settings.idle_lock_seconds = idle_lock_seconds)
+}
+
+/// A session on a fresh demo cache, its settings changed by `configure` (the root is the
+/// fixture's temp dir).
+fn open_with(configure: impl FnOnce(&mut DesktopSettings)) -> Fixture {
     let root = tempfile::tempdir().unwrap();
     let now = Arc::new(AtomicI64::new(START));
     let clock = {
         let now = Arc::clone(&now);
         move || DateTime::<Utc>::from_timestamp(now.load(Ordering::SeqCst), 0).unwrap()
     };
-    let settings = DesktopSettings {
+    let mut settings = DesktopSettings {
         demo_patients: 150,
-        idle_lock_seconds,
+        export_dir: Some(root.path().join("exports")),
         ..DesktopSettings::default()
     };
+    configure(&mut settings);
     let session = DesktopSession::new(config(root.path()), settings, clock);
     let today = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
     let report = session.open(today, &mut |_| {}).unwrap();
@@ -629,4 +640,176 @@ fn five_failed_sign_ins_lock_the_name_for_15_minutes_across_restarts_and_are_aud
     assert!(entries
         .iter()
         .any(|e| e.actor == "mallory" && e.role == "unknown"));
+}
+
+#[test]
+fn a_care_plan_is_run_from_the_desktop_forms_and_each_answer_is_the_plan_as_it_stands() {
+    let f = open_with(|_| {});
+    sign_in(&f, "ana");
+    let case_id = f.session.worklist(pool()).unwrap()[0].case_id.clone();
+    f.session.claim_case(case_id.clone()).unwrap();
+    let patient = f.session.case_detail(case_id.clone()).unwrap().patient_id;
+    assert_eq!(
+        f.session.care_plan_of_person(patient.clone()).unwrap(),
+        None
+    );
+
+    let choices = f.session.care_plan_choices().unwrap();
+    assert!(choices
+        .domains
+        .iter()
+        .any(|d| d.domain == "housing" && d.title == "Housing"));
+    let owners: Vec<&str> = choices.owners.iter().map(|o| o.value.as_str()).collect();
+    assert!(
+        owners.contains(&"ana") && owners.contains(&"cleo") && owners.contains(&"sue"),
+        "{owners:?}"
+    );
+
+    // An empty lead is the caller.
+    let plan = f
+        .session
+        .start_care_plan(case_id.clone(), Some(" ".into()))
+        .unwrap();
+    assert_eq!(
+        (plan.lead.as_str(), plan.patient_id.as_str()),
+        ("ana", patient.as_str())
+    );
+    let plan_id = plan.plan_id.clone();
+    let plan = f
+        .session
+        .set_care_plan_domain(PlanDomainForm {
+            plan_id: plan_id.clone(),
+            domain: "housing".into(),
+            owner: "cleo".into(),
+            goal: "a safe place to live".into(),
+        })
+        .unwrap();
+    assert_eq!(plan.domains.len(), 1);
+    assert_eq!(plan.domains[0].owner, "cleo");
+
+    // A bad date names the field, and nothing is added.
+    let action = |due: &str| PlanActionForm {
+        domain: "housing".into(),
+        text: "call the housing office".into(),
+        owner: "ana".into(),
+        due: due.into(),
+    };
+    let bad = f
+        .session
+        .add_care_plan_action(plan_id.clone(), action("2 July"))
+        .unwrap_err();
+    assert_eq!(bad.code, ErrorCode::BadInput);
+    assert!(bad.message.contains("the action's due date"), "{bad}");
+    assert!(f
+        .session
+        .care_plan_of_person(patient.clone())
+        .unwrap()
+        .unwrap()
+        .actions
+        .is_empty());
+    let plan = f
+        .session
+        .add_care_plan_action(plan_id.clone(), action("2026-07-02"))
+        .unwrap();
+    let action_id = plan.actions[0].action_id.clone();
+    assert!(!plan.actions[0].overdue);
+
+    // Three days on, the lead sees it overdue in the care plans' work.
+    f.advance(3 * 86_400);
+    sign_in(&f, "ana");
+    let work = f.session.care_plan_work().unwrap();
+    assert!(
+        work.iter()
+            .any(|w| w.kind == "overdue_action" && w.plan_id == plan_id),
+        "{work:?}"
+    );
+    let plan = f
+        .session
+        .close_care_plan_action(CloseActionForm {
+            plan_id: plan_id.clone(),
+            action_id,
+            done: true,
+            note: "office called".into(),
+        })
+        .unwrap();
+    assert_eq!(plan.actions[0].status, "done");
+    assert!(!f
+        .session
+        .care_plan_work()
+        .unwrap()
+        .iter()
+        .any(|w| w.plan_id == plan_id));
+
+    let plan = f
+        .session
+        .set_care_plan_monitoring(MonitoringForm {
+            plan_id: plan_id.clone(),
+            every_days: 7,
+            until: "2026-08-31".into(),
+            owner: "ana".into(),
+        })
+        .unwrap();
+    assert_eq!(plan.monitoring.as_ref().map(|m| m.every_days), Some(7));
+
+    // Only a supervisor or the lead schedules a case review.
+    let review = ScheduleReviewForm {
+        plan_id: plan_id.clone(),
+        on: "2026-07-10".into(),
+        participants: vec!["ana".into(), "cleo".into()],
+    };
+    sign_in(&f, "cleo");
+    assert_eq!(
+        f.session
+            .schedule_case_review(review.clone())
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    sign_in(&f, "ana");
+    let plan = f.session.schedule_case_review(review).unwrap();
+    let review_id = plan.reviews[0].review_id.clone();
+    let plan = f
+        .session
+        .record_case_review(RecordReviewForm {
+            plan_id: plan_id.clone(),
+            review_id,
+            decisions: "benefits navigation".into(),
+            actions: vec![PlanActionForm {
+                domain: "housing".into(),
+                text: "check the housing benefit".into(),
+                owner: "cleo".into(),
+                due: "2026-07-20".into(),
+            }],
+        })
+        .unwrap();
+    assert!(plan.reviews[0].held);
+    assert!(plan
+        .actions
+        .iter()
+        .any(|a| a.from_review.is_some() && a.owner == "cleo"));
+    let kinds: Vec<&str> = plan.timeline.iter().map(|t| t.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "care_plan.started",
+            "care_plan.domain_set",
+            "care_plan.action_added",
+            "care_plan.action_closed",
+            "care_plan.monitoring_set",
+            "care_plan.review_scheduled",
+            "care_plan.review_held",
+        ]
+    );
+
+    // The export is the plan as FHIR, owner-only, in the export folder.
+    let path = f.session.export_care_plan(plan_id.clone()).unwrap();
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(bundle["entry"][0]["resource"]["resourceType"], "CarePlan");
+    assert_eq!(bundle["entry"][0]["resource"]["id"], plan_id.as_str());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 }

@@ -3,6 +3,7 @@ import type { CaseReviewDto } from "./CaseReviewDto";
 import type { MonitoringDto } from "./MonitoringDto";
 import type { PlanActionDto } from "./PlanActionDto";
 import type { PlanDomainDto } from "./PlanDomainDto";
+import type { TimelineEntry } from "./TimelineEntry";
 
 /**
  * A care plan as its screens and the CLI show it.
@@ -11,4 +12,8 @@ export type CarePlanDto = { plan_id: string, case_id: string, patient_id: string
 /**
  * YYYY-MM-DD.
  */
-started_on: string, domains: Array<PlanDomainDto>, actions: Array<PlanActionDto>, monitoring: MonitoringDto | null, reviews: Array<CaseReviewDto>, };
+started_on: string, domains: Array<PlanDomainDto>, actions: Array<PlanActionDto>, monitoring: MonitoringDto | null, reviews: Array<CaseReviewDto>, 
+/**
+ * The plan's changes, oldest first (who, when, what).
+ */
+timeline: Array<TimelineEntry>, };

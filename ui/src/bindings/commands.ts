@@ -3,8 +3,10 @@ import type { AlertDto } from "./AlertDto";
 import type { AttemptForm } from "./AttemptForm";
 import type { BulkAssigned } from "./BulkAssigned";
 import type { CallbackForm } from "./CallbackForm";
+import type { CarePlanDto } from "./CarePlanDto";
 import type { CaseConflicts } from "./CaseConflicts";
 import type { CaseDetail } from "./CaseDetail";
+import type { CloseActionForm } from "./CloseActionForm";
 import type { CloseCaseForm } from "./CloseCaseForm";
 import type { Done } from "./Done";
 import type { DrillRow } from "./DrillRow";
@@ -12,17 +14,24 @@ import type { EscalationStepForm } from "./EscalationStepForm";
 import type { ExplanationDto } from "./ExplanationDto";
 import type { ListsChanged } from "./ListsChanged";
 import type { ListsStatus } from "./ListsStatus";
+import type { MonitoringForm } from "./MonitoringForm";
 import type { PartnerReferralForm } from "./PartnerReferralForm";
 import type { PartnerServiceDto } from "./PartnerServiceDto";
 import type { PatientPage } from "./PatientPage";
 import type { PatientQuery } from "./PatientQuery";
 import type { PersonCase } from "./PersonCase";
+import type { PlanActionForm } from "./PlanActionForm";
+import type { PlanChoices } from "./PlanChoices";
+import type { PlanDomainForm } from "./PlanDomainForm";
+import type { PlanWorkItem } from "./PlanWorkItem";
 import type { PreviewDto } from "./PreviewDto";
 import type { PublishedDto } from "./PublishedDto";
 import type { QueueItem } from "./QueueItem";
+import type { RecordReviewForm } from "./RecordReviewForm";
 import type { ReferralUpdateForm } from "./ReferralUpdateForm";
 import type { ResolveConflictForm } from "./ResolveConflictForm";
 import type { ReviewExportFormat } from "./ReviewExportFormat";
+import type { ScheduleReviewForm } from "./ScheduleReviewForm";
 import type { ScriptDto } from "./ScriptDto";
 import type { SearchHit } from "./SearchHit";
 import type { SearchRequest } from "./SearchRequest";
@@ -154,6 +163,56 @@ export interface Commands {
    */
   sendPartnerReferral(form: PartnerReferralForm): Promise<Done>;
   /**
+   * The person's shared care plan, if they have one (the read is audited).
+   */
+  carePlanOfPerson(patientId: string): Promise<CarePlanDto | null>;
+  /**
+   * The domains a care plan may have and who may own them (users, partner organisations).
+   */
+  carePlanChoices(): Promise<PlanChoices>;
+  /**
+   * Starts the person's shared care plan from one of their cases, led by `lead` (empty:
+   * the caller); answers with the plan.
+   */
+  startCarePlan(caseId: string, lead: string | null): Promise<CarePlanDto>;
+  /**
+   * Sets a domain's owner and goal; answers with the plan.
+   */
+  setCarePlanDomain(form: PlanDomainForm): Promise<CarePlanDto>;
+  /**
+   * Adds an action to a plan; answers with the plan.
+   */
+  addCarePlanAction(planId: string, action: PlanActionForm): Promise<CarePlanDto>;
+  /**
+   * Marks an action done or cancelled, with a note; answers with the plan.
+   */
+  closeCarePlanAction(form: CloseActionForm): Promise<CarePlanDto>;
+  /**
+   * Sets the plan's time-bound monitoring ("contact every N days until DATE"); answers
+   * with the plan.
+   */
+  setCarePlanMonitoring(form: MonitoringForm): Promise<CarePlanDto>;
+  /**
+   * Schedules a multidisciplinary case review (a supervisor or the plan's lead).
+   */
+  scheduleCaseReview(form: ScheduleReviewForm): Promise<CarePlanDto>;
+  /**
+   * Records a case review's decisions and the actions they make (a supervisor or the
+   * plan's lead).
+   */
+  recordCaseReview(form: RecordReviewForm): Promise<CarePlanDto>;
+  /**
+   * What the user owes on care plans today: their actions due, the contacts their
+   * monitoring asks for and, for a plan's lead, every owner's overdue actions, the
+   * person's alerts and a review to schedule after an alert of high concern.
+   */
+  carePlanWork(): Promise<Array<PlanWorkItem>>;
+  /**
+   * Writes the plan as a FHIR R4 Bundle (CarePlan, Goals, Tasks) into the export folder;
+   * answers with the path written.
+   */
+  exportCarePlan(planId: string): Promise<string>;
+  /**
    * Searches as the user types, with the kinds the role may see.
    */
   search(request: SearchRequest): Promise<Array<SearchHit>>;
@@ -242,6 +301,17 @@ export const COMMAND_NAMES = [
   "update_referral",
   "partner_services",
   "send_partner_referral",
+  "care_plan_of_person",
+  "care_plan_choices",
+  "start_care_plan",
+  "set_care_plan_domain",
+  "add_care_plan_action",
+  "close_care_plan_action",
+  "set_care_plan_monitoring",
+  "schedule_case_review",
+  "record_case_review",
+  "care_plan_work",
+  "export_care_plan",
   "search",
   "open_search_result",
   "cases_of_person",
@@ -287,6 +357,17 @@ export function commandClient(call: <T>(command: string, args?: Record<string, u
     updateReferral: (form) => call("update_referral", { form }),
     partnerServices: () => call("partner_services"),
     sendPartnerReferral: (form) => call("send_partner_referral", { form }),
+    carePlanOfPerson: (patientId) => call("care_plan_of_person", { patientId }),
+    carePlanChoices: () => call("care_plan_choices"),
+    startCarePlan: (caseId, lead) => call("start_care_plan", { caseId, lead }),
+    setCarePlanDomain: (form) => call("set_care_plan_domain", { form }),
+    addCarePlanAction: (planId, action) => call("add_care_plan_action", { planId, action }),
+    closeCarePlanAction: (form) => call("close_care_plan_action", { form }),
+    setCarePlanMonitoring: (form) => call("set_care_plan_monitoring", { form }),
+    scheduleCaseReview: (form) => call("schedule_case_review", { form }),
+    recordCaseReview: (form) => call("record_case_review", { form }),
+    carePlanWork: () => call("care_plan_work"),
+    exportCarePlan: (planId) => call("export_care_plan", { planId }),
     search: (request) => call("search", { request }),
     openSearchResult: (hit) => call("open_search_result", { hit }),
     casesOfPerson: (patientId) => call("cases_of_person", { patientId }),

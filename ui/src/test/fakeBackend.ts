@@ -6,6 +6,9 @@ import type { AlertDto } from "../bindings/AlertDto";
 import type { ListsChanged } from "../bindings/ListsChanged";
 import type { ListsStatus } from "../bindings/ListsStatus";
 import type { CaseConflicts } from "../bindings/CaseConflicts";
+import type { CarePlanDto } from "../bindings/CarePlanDto";
+import type { PlanChoices } from "../bindings/PlanChoices";
+import type { PlanWorkItem } from "../bindings/PlanWorkItem";
 import type { CaseDetail } from "../bindings/CaseDetail";
 import type { Done } from "../bindings/Done";
 import type { ExplanationDto } from "../bindings/ExplanationDto";
@@ -304,6 +307,68 @@ export const TEAM: TeamView = {
   waiting: { alerts: 2, alerts_overdue: 1, callbacks: 1, callbacks_overdue: 0, escalations: 0, escalations_overdue: 0 },
 };
 
+export const PLAN_CHOICES: PlanChoices = {
+  domains: [
+    { domain: "health", title: "Health" },
+    { domain: "housing", title: "Housing" },
+  ],
+  owners: [
+    { value: "ana", label: "ana (coordinator)" },
+    { value: "carl", label: "carl (clinician)" },
+    { value: "partner:harbor", label: "Harbor Home Care (partner)" },
+  ],
+};
+
+export function makePlan(overrides: Partial<CarePlanDto> = {}): CarePlanDto {
+  return {
+    plan_id: "0190a000-0000-7000-8000-0000000000aa",
+    case_id: "c1",
+    patient_id: "p0001",
+    name: "Patient 0001",
+    lead: "ana",
+    started_on: "2026-06-01",
+    domains: [{ domain: "housing", title: "Housing", owner: "partner:harbor", goal: "Stable housing by autumn" }],
+    actions: [
+      {
+        action_id: "0190a000-0000-7000-8000-0000000000b1",
+        domain: "housing",
+        text: "Apply for the housing benefit",
+        owner: "ana",
+        due: "2026-06-20",
+        status: "open",
+        overdue: true,
+        note: "",
+        from_review: null,
+      },
+    ],
+    monitoring: null,
+    reviews: [
+      {
+        review_id: "0190a000-0000-7000-8000-0000000000c1",
+        on: "2026-07-10",
+        participants: ["ana", "carl"],
+        scheduled_by: "ana",
+        held: false,
+        decisions: null,
+      },
+    ],
+    timeline: [{ at: "2026-06-01T09:00:00Z", actor: "ana", role: "coordinator", kind: "care_plan.started", detail: "care plan started, led by ana" }],
+    ...overrides,
+  };
+}
+
+export const PLAN_WORK: PlanWorkItem[] = [
+  {
+    kind: "overdue_action",
+    plan_id: "0190a000-0000-7000-8000-0000000000aa",
+    patient_id: "p0001",
+    name: "Patient 0001",
+    owner: "ben",
+    due: "2026-06-20",
+    detail: "Housing: Apply for the housing benefit",
+  },
+];
+
 export type FakeBackend = Mocked<Backend> & {
   /** Sends a progress event to the current subscribers. */
   emitProgress(progress: Progress): void;
@@ -398,6 +463,21 @@ export function fakeBackend(patients: PatientRow[] = makePatients(250), worklist
     listsStatus: mock<"listsStatus">(() => Promise.resolve({ ...LISTS_STATUS })),
     refreshLists: mock<"refreshLists">(() => Promise.resolve({ ...LISTS_REFRESHED })),
     alerts: mock<"alerts">(() => Promise.resolve([ALERT])),
+    carePlanOfPerson: mock<"carePlanOfPerson">(() => Promise.resolve(makePlan())),
+    carePlanChoices: mock<"carePlanChoices">(() => Promise.resolve(PLAN_CHOICES)),
+    startCarePlan: mock<"startCarePlan">((_caseId, lead) => Promise.resolve(makePlan({ lead: lead ?? "ana", domains: [], actions: [], reviews: [] }))),
+    setCarePlanDomain: mock<"setCarePlanDomain">((form) =>
+      Promise.resolve(makePlan({ domains: [{ domain: form.domain, title: form.domain, owner: form.owner, goal: form.goal }] })),
+    ),
+    addCarePlanAction: mock<"addCarePlanAction">(() => Promise.resolve(makePlan())),
+    closeCarePlanAction: mock<"closeCarePlanAction">(() => Promise.resolve(makePlan())),
+    setCarePlanMonitoring: mock<"setCarePlanMonitoring">((form) =>
+      Promise.resolve(makePlan({ monitoring: { every_days: form.every_days, from: "2026-07-01", until: form.until, owner: form.owner, next_due: "2026-07-01" } })),
+    ),
+    scheduleCaseReview: mock<"scheduleCaseReview">(() => Promise.resolve(makePlan())),
+    recordCaseReview: mock<"recordCaseReview">(() => Promise.resolve(makePlan())),
+    carePlanWork: mock<"carePlanWork">(() => Promise.resolve(PLAN_WORK)),
+    exportCarePlan: mock<"exportCarePlan">((planId) => Promise.resolve(`/home/ana/Downloads/careloop-care-plan-${planId}.json`)),
     acknowledgeAlert: mock<"acknowledgeAlert">(() =>
       Promise.resolve({ ...ALERT, status: "acknowledged", acknowledged_by: "ana", note: null }),
     ),
