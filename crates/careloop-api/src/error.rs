@@ -100,3 +100,13 @@ impl From<ImportError> for ApiError {
         }
     }
 }
+
+impl From<careloop_lists::ListsError> for ApiError {
+    fn from(e: careloop_lists::ListsError) -> ApiError {
+        match e {
+            careloop_lists::ListsError::Store(e) => e.into(),
+            careloop_lists::ListsError::Segment(e) => e.into(),
+            e @ careloop_lists::ListsError::DecoderStopped => ApiError::internal(e),
+        }
+    }
+}

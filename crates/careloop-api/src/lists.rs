@@ -1,17 +1,15 @@
 //! Live lists: every segment in force keeps its membership current, and the cases follow.
 //!
 //! [`Careloop::bring_lists_current`] is the one entry point. It is called after an import and
-//! a sync, and by every command that reads lists, with the time it is asked at:
+//! a sync, and by every command that reads lists, with the time it is asked at. What to
+//! evaluate and the evaluation itself are `careloop_lists` (the server keeps each team's
+//! lists with the same two calls):
 //!
 //! - On a new day, with new definitions in force, or the first time: everyone is evaluated
 //!   as of the day (windows move: a mammogram turns 27 months old tonight).
 //! - Otherwise only the people whose facts were written since (`list_dirty`, kept by the fact
-//!   store) and those contacted since (the re-contact cooldown) are evaluated again; the
-//!   capacity split is redone from the stored priorities (`engine::place`, the one rule).
-//! - Each entry and exit is recorded with the evidence that caused it: for an entry, the
-//!   conditions met with their facts; for an exit, why (`gap_closed` with the fact that
-//!   closed it, `died`, `left_panel`, `no_longer_met` with the condition no longer met,
-//!   `segment_withdrawn`).
+//!   store) and those contacted since (the re-contact cooldown) are evaluated again.
+//! - Each entry and exit is recorded with the evidence that caused it.
 //!
 //! With a coordinator's or supervisor's session the cases are then reconciled with the
 //! memberships (idempotent, so a deferred reconciliation catches up): an `automatic` segment's
@@ -29,10 +27,9 @@ use std::sync::Arc;
 use careloop_ops::rbac::Operation;
 use careloop_ops::{decide, CloseReason, Role};
 use careloop_segment::definition::Opening;
-use careloop_segment::eval::ConditionOutcome;
-use careloop_segment::{engine, Catalog, PatientFacts};
+use careloop_segment::Catalog;
 use careloop_store::AuditOutcome;
-use careloop_store::{ListState, ListUpdate, Membership, MembershipChange, ReviewDismissal};
+use careloop_store::{ListUpdate, Membership, ReviewDismissal};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -100,8 +97,7 @@ const RECONCILED: &str = "lists_reconciled";
 /// The last change the lists made: "DAY\tSUMMARY".
 const LAST_CHANGE: &str = "lists_last_change";
 
-/// Every current membership: segment → person → membership.
-pub(crate) type Memberships = BTreeMap<String, BTreeMap<String, Membership>>;
+pub(crate) use careloop_lists::Memberships;
 
 /// The lists as the workstation's header shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -162,76 +158,63 @@ impl Careloop {
         session: Option<&Session>,
         everyone: bool,
     ) -> Result<ListsChanged> {
-        let today = at.date_naive();
-        let day = today.to_string();
         let catalog = self.catalog(None)?;
-        let state = self.store.list_state()?;
         let last_seq = self.store.last_event_seq()?;
-        let full = everyone
-            || state.as_of.as_deref() != Some(day.as_str())
-            || state.definitions_version.as_deref() != Some(catalog.version.as_str());
-        // Nothing new (the common case of a command reading lists): no panel to load.
-        let idle = !full
-            && last_seq == state.event_seq
-            && self.store.stale_fact_count()? == 0
-            && self.store.list_dirty_count()? == 0;
-        let panel = if idle {
-            std::sync::Arc::new(Vec::new())
+        let plan = careloop_lists::plan(&self.store, &catalog, at, last_seq, everyone)?;
+        let today = plan.today;
+        let panel = if plan.idle {
+            Arc::new(Vec::new())
         } else {
             self.panel_facts()?
         };
         let mut changed = ListsChanged {
-            as_of: day.clone(),
-            full,
+            as_of: today.to_string(),
+            full: plan.full,
             ..ListsChanged::default()
         };
-        let next_state = ListState {
-            as_of: Some(day.clone()),
-            definitions_version: Some(catalog.version.clone()),
-            event_seq: last_seq,
-        };
         // Whose data changed since the lists last looked (their key events alert; not on
-        // the first evaluation, whose data is all old news).
-        // The first evaluation that finds anyone is the baseline: its members are the backlog
-        // (not entrants: no case opened for them, no alert on their old news), whether the
-        // cache was just made or its panel just arrived from the server.
-        let baseline = !idle
-            && (state.as_of.is_none()
-                || (self.store.membership_count()? == 0 && self.store.last_membership_seq()? == 0));
-        // A baseline evaluates everyone.
-        let full = full || baseline;
-        changed.full = full;
-        let dirty: BTreeSet<String> = if idle || baseline {
-            BTreeSet::new()
+        // the baseline, whose data is all old news).
+        let dirty = plan.dirty(&self.store)?;
+        let people = if plan.full || plan.idle {
+            None
         } else {
-            self.store.list_dirty()?.into_iter().collect()
+            let mut people = dirty.clone();
+            people.extend(self.contacted_after(plan.event_seq_before)?);
+            Some(people)
         };
-        if full {
-            let update = self.evaluate_lists(
-                &catalog,
-                &panel,
-                None,
-                (today, at),
-                baseline,
-                next_state,
-                &mut changed,
-            )?;
+        let evaluate = plan.full
+            || people
+                .as_ref()
+                .is_some_and(|p| !p.is_empty() || last_seq != plan.event_seq_before);
+        if evaluate {
+            // The fold keeps each person's attempt times: no scan of the whole log.
+            let contacts: HashMap<String, NaiveDate> = self
+                .ops()?
+                .state
+                .contacts
+                .iter()
+                .filter_map(|(person, times)| {
+                    Some((person.clone(), times.iter().max()?.date_naive()))
+                })
+                .collect();
+            let memberships = self.resident_memberships()?;
+            let (update, counts) = careloop_lists::evaluate(
+                careloop_lists::Evaluation {
+                    catalog: &catalog,
+                    panel: &panel,
+                    people: people.as_ref(),
+                    contacts: &contacts,
+                    today,
+                    at,
+                    baseline: plan.baseline,
+                    memberships: &memberships,
+                },
+                plan.next.clone(),
+            );
+            changed.evaluated = counts.evaluated;
+            changed.entered = counts.entered;
+            changed.exited = counts.exited;
             self.apply_list_update(&update)?;
-        } else if !idle {
-            let mut people: BTreeSet<String> = dirty.clone();
-            people.extend(self.contacted_after(state.event_seq)?);
-            if !people.is_empty() || last_seq != state.event_seq {
-                let update = self.evaluate_lists(
-                    &catalog,
-                    &panel,
-                    Some(&people),
-                    (today, at),
-                    baseline,
-                    next_state,
-                    &mut changed,
-                )?;
-                self.apply_list_update(&update)?;
-            }
         }
         // Alerts are raised as the session's user (they are events that sync); without a
         // care role's session the lists move but raise none.
@@ -281,187 +264,6 @@ impl Careloop {
         Ok(people)
     }
 
-    /// Evaluates everyone (`people` = None) or those people, and works out the memberships,
-    /// placements and changes to write. `baseline`: the first evaluation of this cache,
-    /// whose members are recorded as they are, not as entries.
-    #[allow(clippy::too_many_arguments)]
-    fn evaluate_lists(
-        &mut self,
-        catalog: &Catalog,
-        panel: &[PatientFacts],
-        people: Option<&BTreeSet<String>>,
-        (today, at): (NaiveDate, DateTime<Utc>),
-        baseline: bool,
-        state: ListState,
-        changed: &mut ListsChanged,
-    ) -> Result<ListUpdate> {
-        // The fold keeps each person's attempt times: no scan of the whole log per evaluation.
-        let contacts: HashMap<String, NaiveDate> = self
-            .ops()?
-            .state
-            .contacts
-            .iter()
-            .filter_map(|(person, times)| Some((person.clone(), times.iter().max()?.date_naive())))
-            .collect();
-        let subset: Vec<PatientFacts>;
-        let evaluated: &[PatientFacts] = match people {
-            None => panel,
-            Some(people) => {
-                subset = people
-                    .iter()
-                    .filter_map(|id| facts_of(panel, id).cloned())
-                    .collect();
-                &subset
-            }
-        };
-        changed.evaluated = match people {
-            None => panel.len() as u32,
-            Some(people) => people.len() as u32,
-        };
-        let cohorts = engine::run(catalog, evaluated, &contacts, today);
-        let memberships = self.resident_memberships()?;
-        let mut old: BTreeMap<&str, &BTreeMap<String, Membership>> = memberships
-            .iter()
-            .map(|(segment, members)| (segment.as_str(), members))
-            .collect();
-        let day = today.to_string();
-        let at_text = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let mut update = ListUpdate {
-            state,
-            evaluated: people
-                .map(|p| p.iter().cloned().collect())
-                .unwrap_or_default(),
-            evaluated_everyone: people.is_none(),
-            ..ListUpdate::default()
-        };
-        let record = |update: &mut ListUpdate,
-                      segment_id: &str,
-                      patient_id: &str,
-                      change: &str,
-                      reason: &str,
-                      evidence: Vec<String>| {
-            update.changes.push(MembershipChange {
-                seq: 0,
-                day: day.clone(),
-                at: at_text.clone(),
-                segment_id: segment_id.to_owned(),
-                patient_id: patient_id.to_owned(),
-                change: change.to_owned(),
-                reason: reason.to_owned(),
-                evidence: serde_json::to_string(&evidence).unwrap_or_else(|_| "[]".into()),
-                definitions_version: catalog.version.clone(),
-            });
-        };
-        let no_one = BTreeMap::new();
-        let is_evaluated = |p: &str| people.is_none_or(|people| people.contains(p));
-        for (segment, cohort) in catalog.segments.iter().zip(&cohorts) {
-            let id = &segment.definition.id;
-            let before = old.remove(id.as_str()).unwrap_or(&no_one);
-            // A segment none of the evaluated people is or was in does not move: the others'
-            // priorities, and so the placements, are what they were.
-            if let Some(people) = people {
-                if cohort.members.is_empty() && !people.iter().any(|p| before.contains_key(p)) {
-                    continue;
-                }
-            }
-            let held: BTreeSet<&str> = cohort.held_back.iter().map(|(p, _)| p.as_str()).collect();
-            // (person, priority, held back, since) of everyone in the segment after this
-            // evaluation: those not evaluated as they were, the evaluated as found now.
-            let mut next: Vec<(&str, i32, bool, &str)> = before
-                .iter()
-                .filter(|(p, _)| !is_evaluated(p))
-                .map(|(p, m)| {
-                    (
-                        p.as_str(),
-                        m.priority,
-                        m.placement == "held_back",
-                        m.since.as_str(),
-                    )
-                })
-                .collect();
-            for p in before.keys().filter(|p| is_evaluated(p)) {
-                if cohort.members.binary_search(p).is_err() {
-                    let (reason, evidence) = exit_reason(catalog, segment, evaluated, p, today);
-                    record(&mut update, id, p, "exited", reason, evidence);
-                    changed.exited += 1;
-                    update.remove.push((id.clone(), p.clone()));
-                }
-            }
-            for p in &cohort.members {
-                let priority = cohort.priority.get(p).map_or(0, |p| p.total);
-                let since = match before.get(p) {
-                    Some(m) => m.since.as_str(),
-                    None => {
-                        if !baseline {
-                            let evidence = facts_of(evaluated, p)
-                                .map(|f| {
-                                    let last = contacts.get(p).copied();
-                                    let e = engine::explain(catalog, segment, f, last, today);
-                                    e.conditions
-                                        .iter()
-                                        .filter(|c| c.held)
-                                        .map(condition_line)
-                                        .collect()
-                                })
-                                .unwrap_or_default();
-                            record(&mut update, id, p, "entered", "entered", evidence);
-                            changed.entered += 1;
-                        }
-                        day.as_str()
-                    }
-                };
-                next.push((p.as_str(), priority, held.contains(p.as_str()), since));
-            }
-            let candidates: Vec<(&str, i32)> = next
-                .iter()
-                .filter(|(_, _, held, _)| !held)
-                .map(|(p, priority, _, _)| (*p, *priority))
-                .collect();
-            let (worklist, _) = engine::place(segment.definition.weekly_capacity, candidates);
-            let worklist: std::collections::HashSet<&str> = worklist.into_iter().collect();
-            for (p, priority, held, since) in next {
-                let placement = if held {
-                    "held_back"
-                } else if worklist.contains(p) {
-                    "worklist"
-                } else {
-                    "overflow"
-                };
-                let unchanged = before.get(p).is_some_and(|m| {
-                    m.placement == placement && m.priority == priority && m.since == since
-                });
-                if !unchanged {
-                    update.set.push(Membership {
-                        segment_id: id.clone(),
-                        patient_id: p.to_owned(),
-                        placement: placement.to_owned(),
-                        priority,
-                        since: since.to_owned(),
-                    });
-                }
-            }
-        }
-        // Segments no longer in force (only a full evaluation sees new definitions).
-        if people.is_none() {
-            for (segment_id, members) in old {
-                for p in members.keys() {
-                    let evidence = vec![format!("segment {segment_id} is no longer in force")];
-                    record(
-                        &mut update,
-                        segment_id,
-                        p,
-                        "exited",
-                        "segment_withdrawn",
-                        evidence,
-                    );
-                    changed.exited += 1;
-                    update.remove.push((segment_id.to_owned(), p.clone()));
-                }
-            }
-        }
-        Ok(update)
-    }
-
     /// Every current membership, by segment and person: kept in memory while the lists'
     /// generation in the store is the one read (this connection's own writes patch it, see
     /// [`Careloop::apply_list_update`]).
@@ -475,13 +277,7 @@ impl Careloop {
         {
             return Ok(Arc::clone(&resident.by_segment));
         }
-        let mut by_segment = Memberships::new();
-        for m in self.store.memberships()? {
-            by_segment
-                .entry(m.segment_id.clone())
-                .or_default()
-                .insert(m.patient_id.clone(), m);
-        }
+        let by_segment = careloop_lists::evaluate::memberships(&self.store)?;
         let by_segment = Arc::new(by_segment);
         self.derived.memberships = Some(crate::derived::ResidentMemberships {
             by_segment: Arc::clone(&by_segment),
@@ -917,52 +713,6 @@ fn has_case_since(
     })
 }
 
-fn facts_of<'a>(panel: &'a [PatientFacts], id: &str) -> Option<&'a PatientFacts> {
-    panel
-        .binary_search_by(|p| p.id.as_str().cmp(id))
-        .ok()
-        .map(|i| &panel[i])
-}
-
-/// Why a person left a segment, with the evidence.
-fn exit_reason(
-    catalog: &Catalog,
-    segment: &careloop_segment::Segment,
-    panel: &[PatientFacts],
-    patient: &str,
-    today: NaiveDate,
-) -> (&'static str, Vec<String>) {
-    let Some(facts) = facts_of(panel, patient) else {
-        return (
-            "left_panel",
-            vec!["no longer in the panel's data".to_owned()],
-        );
-    };
-    if facts.deceased_boolean || facts.deceased_date.is_some_and(|d| d <= today) {
-        let when = facts
-            .deceased_date
-            .map_or("recorded as deceased".to_owned(), |d| {
-                format!("died on {d}")
-            });
-        return ("died", vec![when]);
-    }
-    let explanation = engine::explain(catalog, segment, facts, None, today);
-    let failed = explanation.conditions.iter().find(|c| !c.held);
-    let closing = !careloop_segment::eval::closing_queries(&segment.rule).is_empty();
-    match failed {
-        Some(c) if closing && !c.evidence.is_empty() && c.text.starts_with("not ") => {
-            ("gap_closed", vec![condition_line(c)])
-        }
-        Some(c) => ("no_longer_met", vec![condition_line(c)]),
-        None => (
-            "no_longer_met",
-            vec![explanation
-                .why_not
-                .unwrap_or_else(|| "no longer meets the rule".to_owned())],
-        ),
-    }
-}
-
 fn exit_text(reason: &str) -> &'static str {
     match reason {
         "died" => "the person died",
@@ -970,37 +720,6 @@ fn exit_text(reason: &str) -> &'static str {
         "segment_withdrawn" => "the segment is no longer in force",
         _ => "the person no longer meets the segment's rule",
     }
-}
-
-/// A condition as one line: what it says, this person's values, and the facts it found.
-fn condition_line(c: &ConditionOutcome) -> String {
-    let mut line = c.text.clone();
-    let values: Vec<String> = c
-        .signals
-        .iter()
-        .map(|(name, v)| {
-            let v: serde_json::Value = v.clone().into();
-            match v {
-                serde_json::Value::String(s) => format!("{name} = {s}"),
-                other => format!("{name} = {other}"),
-            }
-        })
-        .collect();
-    if !values.is_empty() {
-        line.push_str(&format!(" ({})", values.join(", ")));
-    }
-    let facts: Vec<String> = c
-        .evidence
-        .iter()
-        .map(|e| {
-            let date = e.date.map_or("undated".to_owned(), |d| d.to_string());
-            format!("{} {} {}", e.resource_type, date, e.code)
-        })
-        .collect();
-    if !facts.is_empty() {
-        line.push_str(&format!(": {}", facts.join(", ")));
-    }
-    line
 }
 
 /// "3 new in Post-discharge · 1 closed by new data", or "No changes".

@@ -4,9 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use careloop_segment::facts::{self, EngagementFact};
-use careloop_segment::{builtin_catalog, engine, Catalog, PatientFacts, SharedFacts};
-use careloop_store::StoredFacts;
+use careloop_segment::facts;
+use careloop_segment::{builtin_catalog, engine, Catalog, PatientFacts};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -67,83 +66,14 @@ impl Careloop {
     }
 
     /// The published definitions in force, as (label, text), and a warning for every stored
-    /// version passed over (segment id, sentence). Of each segment, the latest stored version that passes
-    /// [`careloop_segment::check_definition`] is in force: a version this workstation cannot
-    /// evaluate (received through sync from a workstation with other checks, or stored before
-    /// the checks it fails existed) never reaches the engine; the previous one (or the
-    /// built-in definition) stays in force and the warning says so. Nothing here fails on a
-    /// definition's content.
+    /// version passed over (see [`careloop_lists::catalog::in_force`]).
     #[allow(clippy::type_complexity)]
     pub(crate) fn published_in_force(
         &self,
     ) -> Result<(Vec<(String, String)>, Vec<(String, String)>)> {
-        let mut by_id: BTreeMap<String, Vec<careloop_store::PublishedDefinition>> = BTreeMap::new();
-        for published in self.store.published_definitions()? {
-            by_id
-                .entry(published.id.clone())
-                .or_default()
-                .push(published);
-        }
-        let builtin: Vec<String> = builtin_catalog()?
-            .segments
-            .iter()
-            .map(|s| s.definition.id.clone())
-            .collect();
-        let mut texts = Vec::new();
-        let mut warnings = Vec::new();
-        for (id, mut versions) in by_id {
-            versions.sort_by_key(|p| p.version);
-            let mut skipped = Vec::new();
-            let mut in_force = None;
-            while let Some(p) = versions.pop() {
-                let label = format!(
-                    "published:{}@{}",
-                    careloop_segment::excerpt(&p.id),
-                    p.version
-                );
-                match careloop_segment::check_definition(&label, &p.body) {
-                    // The id inside the text must be the one it was stored under, or the
-                    // version would replace another segment.
-                    Ok(segment) if segment.definition.id == p.id => {
-                        in_force = Some((label, p));
-                        break;
-                    }
-                    Ok(segment) => skipped.push((
-                        p,
-                        format!(
-                            "{label}: the definition's id is {:?}",
-                            careloop_segment::excerpt(&segment.definition.id)
-                        ),
-                    )),
-                    Err(e) => skipped.push((p, e.to_string())),
-                }
-            }
-            let instead = match &in_force {
-                Some((_, p)) => format!("version {} stays in force", p.version),
-                None if builtin.contains(&id) => "the built-in version stays in force".to_owned(),
-                None => "the segment is not in force".to_owned(),
-            };
-            for (p, problem) in skipped {
-                // The first error is enough to find the problem; the rest follows from it
-                // or is found once that one is fixed.
-                let first = problem.lines().next().unwrap_or_default().to_owned();
-                warnings.push((
-                    id.clone(),
-                    format!(
-                        "segment {:?} version {} (published by {} at {}) cannot be evaluated here \
-                     and is not used; {instead}: {first}",
-                        careloop_segment::excerpt(&id),
-                        p.version,
-                        careloop_segment::excerpt(&p.published_by),
-                        careloop_segment::excerpt(&p.published_at),
-                    ),
-                ));
-            }
-            if let Some((label, p)) = in_force {
-                texts.push((label, p.body));
-            }
-        }
-        Ok((texts, warnings))
+        Ok(careloop_lists::catalog::in_force(
+            self.store.published_definitions()?,
+        )?)
     }
 
     /// Warnings about the segment definitions stored here: published versions that cannot be
@@ -174,45 +104,13 @@ impl Careloop {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Vec<(String, Option<PatientFacts>)>> {
         let before = self.store.fact_generation()?;
-        let total = self.store.prepare_facts(facts::FACTS_SCHEMA)?;
-        let mut changed = Vec::new();
-        if total == 0 {
+        let careloop_lists::facts::Refreshed {
+            changed,
+            writes: writes_made,
+        } = careloop_lists::facts::refresh(&mut self.store, progress)?;
+        if changed.is_empty() {
             self.derived.people_changed(&self.store, &[])?;
             return Ok(changed);
-        }
-        let mut writes_made = 0;
-        let shared = self.shared_facts()?;
-        let mut done = 0;
-        loop {
-            let batch = self.store.stale_fact_sources(FACT_BATCH)?;
-            if batch.is_empty() {
-                break;
-            }
-            let derived: Vec<(String, Option<PatientFacts>, Option<StoredFacts>)> = batch
-                .par_iter()
-                .map(|sources| {
-                    let facts = derive_facts(sources, &shared);
-                    let stored = facts
-                        .as_ref()
-                        .map(|f| -> Result<StoredFacts> {
-                            Ok(StoredFacts {
-                                facts: facts::encode(f)?,
-                                summary: facts::encode(&f.summary())?,
-                            })
-                        })
-                        .transpose()?;
-                    Ok((sources.patient_id.clone(), facts, stored))
-                })
-                .collect::<Result<_>>()?;
-            let mut writes = Vec::with_capacity(derived.len());
-            for (id, facts, stored) in derived {
-                writes.push((id.clone(), stored));
-                changed.push((id, facts));
-            }
-            self.store.put_facts(&writes)?;
-            writes_made += 1;
-            done += batch.len() as u64;
-            progress(done.min(total), total);
         }
         // What is resident follows: the panel's facts (when nobody else wrote facts
         // meanwhile: each write moves the generation by one) and the people of the fold.
@@ -222,16 +120,6 @@ impl Careloop {
         let ids: Vec<&str> = changed.iter().map(|(id, _)| id.as_str()).collect();
         self.derived.people_changed(&self.store, &ids)?;
         Ok(changed)
-    }
-
-    /// Medication ids to their keys, for the medication requests that name them.
-    fn shared_facts(&self) -> Result<SharedFacts> {
-        let medications = self.store.shared_resources("Medication")?;
-        Ok(SharedFacts::from_medications(
-            medications
-                .iter()
-                .map(|(id, body)| (id.as_str(), body.as_str())),
-        ))
     }
 
     /// Every stored patient's facts (in id order), engagement signals included, from the
@@ -254,51 +142,12 @@ impl Careloop {
             return Ok(Arc::clone(&resident.facts));
         }
         let generation = self.store.fact_generation()?;
-        let facts = Arc::new(self.load_facts()?);
+        let facts = Arc::new(careloop_lists::facts::load(&self.store)?);
         self.derived.panel = Some(crate::derived::ResidentPanel {
             facts: Arc::clone(&facts),
             generation,
         });
         Ok(facts)
-    }
-
-    /// Reads and decodes every stored person's facts: this thread reads the rows in order
-    /// while another decodes the previous batch (on the rayon pool), so reading and decoding
-    /// overlap.
-    fn load_facts(&self) -> Result<Vec<PatientFacts>> {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
-        std::thread::scope(|scope| {
-            let decoder = scope.spawn(move || -> Result<Vec<PatientFacts>> {
-                let mut panel = Vec::new();
-                for chunk in receive {
-                    let decoded: Vec<PatientFacts> = chunk
-                        .par_iter()
-                        .map(|blob| facts::decode(blob).map_err(ApiError::from))
-                        .collect::<Result<_>>()?;
-                    panel.extend(decoded);
-                }
-                Ok(panel)
-            });
-            let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(FACT_BATCH);
-            let read = self.store.for_each_fact(|_, blob| {
-                chunk.push(blob.to_vec());
-                if chunk.len() == FACT_BATCH {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(FACT_BATCH));
-                    // A closed channel means the decoder stopped on an error: it reports it.
-                    let _ = send.send(full);
-                }
-                Ok(())
-            });
-            if !chunk.is_empty() {
-                let _ = send.send(chunk);
-            }
-            drop(send);
-            let decoded = decoder
-                .join()
-                .map_err(|_| ApiError::internal("the fact decoder stopped"))?;
-            read?;
-            decoded
-        })
     }
 
     /// Everyone's summary fields ([`PatientFacts::summary`]: groups and engagement), brought
@@ -532,10 +381,11 @@ impl Careloop {
             signals: self.store.patient_engagement_signals(patient_id)?,
         };
         Ok(
-            derive_facts(&sources, &self.shared_facts()?).unwrap_or_else(|| PatientFacts {
-                id: patient_id.to_owned(),
-                ..PatientFacts::default()
-            }),
+            careloop_lists::facts::derive(&sources, &careloop_lists::facts::shared(&self.store)?)
+                .unwrap_or_else(|| PatientFacts {
+                    id: patient_id.to_owned(),
+                    ..PatientFacts::default()
+                }),
         )
     }
 
@@ -777,34 +627,12 @@ impl Careloop {
     }
 }
 
-/// People derived again per transaction of [`Careloop::refresh_facts`] (and decoded per
-/// parallel step when the panel is loaded).
-const FACT_BATCH: usize = 2_000;
-
-/// One person's facts from what the fact store keeps for them (`None`: no resources).
-fn derive_facts(
-    sources: &careloop_store::PersonSources,
-    shared: &SharedFacts,
-) -> Option<PatientFacts> {
-    if sources.resources.is_empty() {
-        return None;
-    }
-    let mut facts = PatientFacts::from_resources(&sources.patient_id, &sources.resources, shared);
-    facts.engagement = sources
-        .signals
-        .iter()
-        .map(|(kind, at)| EngagementFact {
-            date: careloop_segment::dates::fhir_date(at),
-            kind: kind.as_str().into(),
-        })
-        .collect();
-    Some(facts)
-}
-
 #[cfg(test)]
 mod fact_store_tests {
     use super::*;
     use careloop_fhir::ImportOptions;
+    use careloop_lists::facts::FACT_BATCH;
+    use careloop_segment::facts::EngagementFact;
 
     fn open(dir: &Path) -> Careloop {
         use std::os::unix::fs::PermissionsExt;
@@ -839,7 +667,7 @@ mod fact_store_tests {
 
     /// The facts as every run derived them before the fact store: every stored body parsed.
     fn reference(careloop: &Careloop) -> Vec<PatientFacts> {
-        let shared = careloop.shared_facts().unwrap();
+        let shared = careloop_lists::facts::shared(&careloop.store).unwrap();
         let mut engagement: HashMap<String, Vec<EngagementFact>> = HashMap::new();
         for (patient, kind, at) in careloop.store.engagement_signals().unwrap() {
             engagement.entry(patient).or_default().push(EngagementFact {

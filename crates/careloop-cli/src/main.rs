@@ -450,6 +450,7 @@ fn command_name(command: &Command) -> &'static str {
                 action: UserAction::Revoke { .. },
             } => "admin user revoke",
             AdminAction::Panel { .. } => "admin panel",
+            AdminAction::Lists { .. } => "admin lists",
             AdminAction::AuditHeads => "admin audit-heads",
             AdminAction::SecurityLog => "admin security-log",
             AdminAction::Partner { action } => match action {

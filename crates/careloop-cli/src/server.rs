@@ -31,6 +31,16 @@ pub(crate) enum AdminAction {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// Each team's live lists, brought current as of now (`CARELOOP_NOW`): the server keeps
+    /// them after each panel it publishes and at each change of day while it runs.
+    Lists {
+        /// One team (default: every team with a panel).
+        #[arg(long)]
+        team: Option<String>,
+        /// Evaluate everyone again even when nothing changed.
+        #[arg(long)]
+        everyone: bool,
+    },
     /// The audit chain heads workstations reported, and any that went backwards.
     AuditHeads,
     /// Failed sign-ins, locked accounts and addresses, reused refresh tokens (oldest first).
@@ -259,13 +269,56 @@ pub(crate) fn admin(data_dir: Option<PathBuf>, action: AdminAction) -> Result<Ex
         }
         AdminAction::Panel { team, paths } => {
             let published =
-                careloop_server::admin::publish_panel(&dir, &team, &paths).map_err(server_error)?;
+                careloop_server::admin::publish_panel(&dir, &team, &paths, crate::ops::now()?)
+                    .map_err(server_error)?;
             outln!(
                 "team {team}: {} resources imported, {} lines published, {} people in the panel",
                 published.resources_imported,
                 published.lines_published,
                 published.people
             );
+            match &published.lists {
+                Some(lists) => outln!(
+                    "team {team}'s lists as of {}: {} evaluated, {} entered, {} exited",
+                    lists.as_of,
+                    lists.evaluated,
+                    lists.entered,
+                    lists.exited
+                ),
+                None => outln!("team {team}'s lists could not be brought current (see the log)"),
+            }
+        }
+        AdminAction::Lists { team, everyone } => {
+            let at = crate::ops::now()?;
+            let storage =
+                careloop_server::storage::SqliteStorage::open(&dir).map_err(server_error)?;
+            let teams = match team {
+                Some(team) => vec![team],
+                None => careloop_server::lists::teams(&dir).map_err(server_error)?,
+            };
+            for team in teams {
+                let lists =
+                    careloop_server::lists::bring_current(&dir, &storage, &team, at, everyone)
+                        .map_err(server_error)?;
+                outln!(
+                    "team {team}, as of {}: {} evaluated{}, {} entered, {} exited",
+                    lists.as_of,
+                    lists.evaluated,
+                    if lists.full { " (everyone)" } else { "" },
+                    lists.entered,
+                    lists.exited
+                );
+                for s in &lists.segments {
+                    outln!(
+                        "  {}\t{} members\t{} on the worklist\t{} overflow\t{} held back",
+                        s.segment_id,
+                        s.members,
+                        s.worklist,
+                        s.overflow,
+                        s.held_back
+                    );
+                }
+            }
         }
         AdminAction::AuditHeads => {
             let heads = careloop_server::admin::audit_heads(&dir).map_err(server_error)?;

@@ -84,6 +84,9 @@ pub struct Published {
     /// Lines new or changed in the team's feed.
     pub lines_published: u32,
     pub people: u64,
+    /// The team's lists brought current after it (`None`: they could not be, see the log;
+    /// the panel is published all the same).
+    pub lists: Option<crate::lists::TeamLists>,
 }
 
 /// A team's encrypted cache (`teams/<team>/`, key in `teams/<team>.key`), opened or made.
@@ -102,8 +105,15 @@ pub fn team_cache(data_dir: &Path, team: &str) -> Result<Store> {
 /// Imports FHIR files (and engagement signals) for a team and publishes what changed. All
 /// the files or none: they are imported in one transaction, so a file that fails to import
 /// fails the whole call with nothing stored in the team's cache and nothing published (a
-/// later call cannot publish half of an earlier one).
-pub fn publish_panel(data_dir: &Path, team: &str, paths: &[PathBuf]) -> Result<Published> {
+/// later call cannot publish half of an earlier one). Then the team's lists are brought
+/// current as of `at`: only the people the files touched are evaluated again (everyone on a
+/// new day).
+pub fn publish_panel(
+    data_dir: &Path,
+    team: &str,
+    paths: &[PathBuf],
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Published> {
     let mut cache = team_cache(data_dir, team)?;
     let import = careloop_fhir::ImportConfig {
         all_or_nothing: true,
@@ -125,10 +135,23 @@ pub fn publish_panel(data_dir: &Path, team: &str, paths: &[PathBuf]) -> Result<P
     for chunk in lines.chunks(5_000) {
         published += storage.add_panel_items(team, chunk)?;
     }
+    let lists = match crate::lists::bring_cache_current(&mut cache, &storage, team, at, false) {
+        Ok(lists) => Some(lists),
+        Err(e) => {
+            tracing::warn!(
+                target: "careloop_server::lists",
+                team,
+                error = e.status_and_code().1,
+                "the team's lists could not be brought current after publishing"
+            );
+            None
+        }
+    };
     let published = Published {
         resources_imported: summary.stored.values().sum(),
         lines_published: published,
         people: storage.panel_size(team)?,
+        lists,
     };
     // Counts only; the team's name is checked (letters, digits, '-', '_', '.').
     tracing::info!(

@@ -24,6 +24,7 @@ pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod exchange;
+pub mod lists;
 pub mod logging;
 pub mod routes;
 pub mod storage;
@@ -76,6 +77,9 @@ pub struct ServerConfig {
     pub hash_queue: usize,
     /// How failed sign-ins are slowed down and locked.
     pub sign_in_limits: auth::SignInLimits,
+    /// How often each team's lists are brought current as of the clock's day (on start,
+    /// then at this interval: a new day evaluates everyone); `None`: never.
+    pub lists_every: Option<Duration>,
 }
 
 /// How long the server waits for a client.
@@ -118,6 +122,7 @@ impl ServerConfig {
             hash_threads: 2,
             hash_queue: 32,
             sign_in_limits: auth::SignInLimits::default(),
+            lists_every: Some(Duration::from_secs(300)),
         }
     }
 }
@@ -360,6 +365,27 @@ pub fn start(config: ServerConfig) -> Result<ServerHandle> {
         throttle: Arc::new(auth::Throttle::new(config.sign_in_limits)),
         request_timeout: config.timeouts.request,
     };
+    if let Some(every) = config.lists_every {
+        let (data_dir, storage, clock) = (
+            config.data_dir.clone(),
+            state.storage.clone(),
+            config.clock.clone(),
+        );
+        runtime.spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let (data_dir, storage, at) = (data_dir.clone(), storage.clone(), clock());
+                let run = tokio::task::spawn_blocking(move || {
+                    lists::bring_all_current(&data_dir, storage.as_ref(), at)
+                });
+                if run.await.is_err() {
+                    tracing::error!(target: "careloop_server::lists", "the lists task stopped");
+                }
+            }
+        });
+    }
     let app = routes::router(state);
     let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
     let timeouts = config.timeouts;

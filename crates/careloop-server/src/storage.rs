@@ -9,7 +9,9 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use careloop_wire::{AuditHeadWire, PanelItem, PanelKind, PulledEvent, PushStatus, WireEvent};
+use careloop_wire::{
+    AuditHeadWire, PanelItem, PanelKind, PulledEvent, PushStatus, SegmentDefinitionWire, WireEvent,
+};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
@@ -156,6 +158,8 @@ pub trait Storage: crate::exchange::store::ExchangeStorage + Send + Sync + 'stat
     /// each, `None` when added, else the JSON already published under that key (kept).
     fn publish_once(&self, team: &str, items: &[PanelLine]) -> Result<Vec<Option<String>>>;
     fn panel_size(&self, team: &str) -> Result<u64>;
+    /// The segment definitions published for a team, in the order they were published.
+    fn panel_segments(&self, team: &str) -> Result<Vec<SegmentDefinitionWire>>;
 }
 
 /// One line of a team's panel to publish.
@@ -191,10 +195,15 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "referral_exchange",
         include_str!("../../../schema/server-migrations/0003_referral_exchange.sql"),
     ),
+    (
+        4,
+        "panel_by_kind",
+        include_str!("../../../schema/server-migrations/0004_panel_by_kind.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SERVER_SCHEMA_VERSION: u32 = 3;
+pub const SERVER_SCHEMA_VERSION: u32 = 4;
 
 fn table_has(conn: &Connection, table: &str, column: Option<&str>) -> rusqlite::Result<bool> {
     let n: i64 = match column {
@@ -857,6 +866,26 @@ impl Storage for SqliteStorage {
             params![team],
             |r| r.get::<_, i64>(0),
         )? as u64)
+    }
+
+    fn panel_segments(&self, team: &str) -> Result<Vec<SegmentDefinitionWire>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, json FROM panel_item WHERE team = ?1 AND kind = 'segment' ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![team], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut segments = Vec::new();
+        for row in rows {
+            let (seq, json) = row?;
+            segments.push(serde_json::from_str(&json).map_err(|e| {
+                ServerError::Internal(format!(
+                    "team panel line {seq}: not a segment definition: {e}"
+                ))
+            })?);
+        }
+        Ok(segments)
     }
 }
 

@@ -153,7 +153,7 @@ fn the_server_and_the_sync_client_log_no_phi_at_trace() {
     std::fs::create_dir_all(&panel).unwrap();
     std::fs::write(panel.join("Zqxcanarygiven1_Zqxcanaryfamily.json"), bundle()).unwrap();
     let data = dir.path().join("server");
-    let published = admin::publish_panel(&data, "north", &[panel]).unwrap();
+    let published = admin::publish_panel(&data, "north", &[panel], published_at()).unwrap();
     assert_eq!(published.people, 2);
     admin::add_user(&data, "ana", "coordinator", "north", PASSWORD).unwrap();
     admin::add_user(&data, "sue", "supervisor", "north", PASSWORD).unwrap();
@@ -364,4 +364,9 @@ fn the_server_and_the_sync_client_log_no_phi_at_trace() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// When the tests publish panels (the lists are brought current as of its day).
+fn published_at() -> chrono::DateTime<chrono::Utc> {
+    "2026-07-01T10:00:00Z".parse().unwrap()
 }

@@ -81,7 +81,7 @@ fn a_database_of_the_first_release_is_migrated_and_keeps_working() {
     .unwrap();
     assert_eq!(
         versions(&data),
-        [1, 2, 3],
+        [1, 2, 3, 4],
         "recorded as version 1, then migrated"
     );
     let conn = Connection::new(&server.url(), Some(&server.pin)).unwrap();
@@ -114,7 +114,7 @@ fn a_database_of_the_first_release_is_migrated_and_keeps_working() {
         "127.0.0.1:0".parse().unwrap(),
     ))
     .unwrap();
-    assert_eq!(versions(&data), [1, 2, 3]);
+    assert_eq!(versions(&data), [1, 2, 3, 4]);
     server.stop();
 
     // A database a newer Careloop migrated is refused, not written.
@@ -135,5 +135,5 @@ fn a_database_of_the_first_release_is_migrated_and_keeps_working() {
     .err()
     .expect("refused");
     assert!(e.to_string().contains("newer Careloop"), "{e}");
-    assert_eq!(versions(&data), [1, 2, 3, 4]);
+    assert_eq!(versions(&data), [1, 2, 3, 4, 5]);
 }

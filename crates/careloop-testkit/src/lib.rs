@@ -87,7 +87,13 @@ impl Cluster {
         let panel = dir.join("panel-files");
         careloop_api::write_demo_panel(&panel, people, 7, panel_date()).expect("demo panel");
         let data = dir.join("server");
-        admin::publish_panel(&data, "north", &[panel]).expect("publishing the panel");
+        admin::publish_panel(
+            &data,
+            "north",
+            &[panel],
+            panel_date().and_hms_opt(10, 0, 0).unwrap().and_utc(),
+        )
+        .expect("publishing the panel");
         let team_cache = admin::team_cache(&data, "north").expect("the team cache");
         let lines = admin::panel_lines(&team_cache).expect("reading the panel");
         drop(team_cache);
