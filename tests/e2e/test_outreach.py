@@ -206,25 +206,37 @@ def search_by_accented_name(driver: WebDriver, case_name: str) -> str:
 
 
 def idle_lock_hides_the_record(driver: WebDriver, case_name: str) -> None:
-    box = driver.find_element(By.CSS_SELECTOR, "#global-search")
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(fold(case_name))
-    hit = wait_for(
-        driver,
-        lambda d: next(
-            (e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=search-group-person] [data-testid=search-hit]") if case_name in e.text),
-            None,
-        ),
-        "the case's person in search",
-    )
-    hit.click()
-    # A person with one case opens it; with several, their cases are listed: open the first.
-    opened = wait_for(
-        driver,
-        lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=person-case] button")
-        or [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=case-name]") if case_name in e.text],
-        "the case, or the person's cases, opened from search",
-    )
+    # The demo panel can hold two people of that name (their hits read alike): open each in
+    # turn until the one with the case.
+    opened = None
+    for attempt in range(5):
+        box = driver.find_element(By.CSS_SELECTOR, "#global-search")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(fold(case_name))
+        hits = wait_for(
+            driver,
+            lambda d: [
+                e
+                for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=search-group-person] [data-testid=search-hit]")
+                if case_name in e.text
+            ],
+            "the case's person in search",
+        )
+        if attempt >= len(hits):
+            break
+        hits[attempt].click()
+        # A person with one case opens it; with several, their cases are listed: open the first.
+        outcome = wait_for(
+            driver,
+            lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=person-case] button")
+            or [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=case-name]") if case_name in e.text]
+            or d.find_elements(By.CSS_SELECTOR, "[data-testid=person-no-case]"),
+            "the case, or the person's cases, opened from search",
+        )
+        if outcome[0].get_attribute("data-testid") != "person-no-case":
+            opened = outcome
+            break
+    assert opened, f"none of the people named {case_name!r} found by search has the case"
     if opened[0].tag_name.lower() == "button":
         opened[0].click()
     # The case view may still show the previous case while this one loads: wait for its name.
