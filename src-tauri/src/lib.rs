@@ -103,6 +103,13 @@ pub fn run() {
     tauri::Builder::default()
         .manage(session)
         .setup(|app| {
+            use tauri::Manager;
+            // Long commands ("Refresh lists now") report progress as the start-up does.
+            let handle = app.handle().clone();
+            app.state::<DesktopSession>()
+                .set_progress_sink(std::sync::Arc::new(move |p| {
+                    drop(handle.emit(PROGRESS_EVENT, p))
+                }));
             sync_in_background(app.handle().clone());
             Ok(())
         })

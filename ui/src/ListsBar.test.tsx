@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { ListsBar, listsLine } from "./ListsBar";
 import { fakeBackend, LISTS_REFRESHED, LISTS_STATUS } from "./test/fakeBackend";
@@ -43,6 +43,16 @@ describe("ListsBar", () => {
     fireEvent.click(await screen.findByTestId("refresh-lists"));
     expect(screen.getByTestId("refresh-progress")).toBeTruthy();
     expect((screen.getByTestId("refresh-lists") as HTMLButtonElement).disabled).toBe(true);
+    // The backend's progress: a step it cannot measure, then the share evaluated; other
+    // stages (the start-up's) are not the refresh's.
+    act(() => backend.emitProgress({ stage: "lists", done: 0, total: null, message: "Reading everyone's facts…" }));
+    expect(screen.getByTestId("refresh-progress-text").textContent).toBe("Reading everyone's facts…");
+    expect(screen.getByTestId("refresh-progress").hasAttribute("value")).toBe(false);
+    act(() => backend.emitProgress({ stage: "lists", done: 250, total: 1000, message: "Evaluating everyone as of today…" }));
+    act(() => backend.emitProgress({ stage: "facts", done: 1, total: 2, message: "something else" }));
+    expect(screen.getByTestId("refresh-progress-text").textContent).toBe("Evaluating everyone as of today… 250 of 1,000 (25%)");
+    const bar = screen.getByTestId("refresh-progress") as HTMLProgressElement;
+    expect([bar.value, bar.max]).toEqual([250, 1000]);
     finish({ ...LISTS_REFRESHED });
     expect((await screen.findByTestId("refresh-result")).textContent).toBe(
       "Everyone evaluated as of today (1,000 people): 2 new in Post-discharge · 1 case opened",

@@ -4,12 +4,14 @@
 // acknowledged from here, and how many entrants wait for a supervisor's review. Read when the
 // worklist loads and after every sync that brought something in (`revision`). Supervisors
 // also get "Refresh lists now": everyone evaluated again as of today, a progress bar while
-// it runs, then what it changed.
+// it runs (with the share of people evaluated so far, from the backend's progress events),
+// then what it changed.
 import { useCallback, useEffect, useState } from "react";
 import { toApiError, type Backend, type UiError } from "./backend";
 import type { AlertDto } from "./bindings/AlertDto";
 import type { ListsChanged } from "./bindings/ListsChanged";
 import type { ListsStatus } from "./bindings/ListsStatus";
+import type { Progress } from "./bindings/Progress";
 import { formatApiError, formatCount, formatDay } from "./format";
 import { dueLabel } from "./worklistModel";
 
@@ -18,6 +20,13 @@ export function listsLine(status: ListsStatus): string | null {
   if (!status.last_change) return null;
   const on = status.last_change_on === status.as_of ? "today" : `on ${formatDay(status.last_change_on ?? "")}`;
   return `Lists changed ${on}: ${status.last_change}`;
+}
+
+/** "Evaluating everyone as of today… 42,000 of 100,000 (42%)", or the message alone when the step cannot be measured. */
+export function progressLine(progress: Progress): string {
+  if (progress.total === null || progress.total === 0) return progress.message;
+  const done = Math.min(progress.done, progress.total);
+  return `${progress.message} ${formatCount(done)} of ${formatCount(progress.total)} (${Math.floor((100 * done) / progress.total)}%)`;
 }
 
 /** "Everyone evaluated as of today (1,000 people): 2 new in Post-discharge". */
@@ -42,6 +51,17 @@ export function ListsBar({
   const [status, setStatus] = useState<ListsStatus | null>(null);
   const [refreshing, setRefreshing] = useState(false);
   const [refreshed, setRefreshed] = useState<string | null>(null);
+  // The refresh's last progress event (stage "lists"), while it runs.
+  const [progress, setProgress] = useState<Progress | null>(null);
+  useEffect(() => {
+    if (!refreshing) {
+      setProgress(null);
+      return;
+    }
+    return backend.onProgress((p) => {
+      if (p.stage === "lists") setProgress(p);
+    });
+  }, [backend, refreshing]);
   const [alerts, setAlerts] = useState<AlertDto[] | null>(null);
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
@@ -110,7 +130,18 @@ export function ListsBar({
           {refreshing ? "Refreshing the lists…" : "Refresh lists now"}
         </button>
       )}
-      {refreshing && <progress aria-label="Evaluating everyone as of today" data-testid="refresh-progress" />}
+      {refreshing && (
+        <span className="refresh-progress">
+          {progress !== null && progress.total !== null && progress.total > 0 ? (
+            <progress aria-label="Evaluating everyone as of today" data-testid="refresh-progress" value={Math.min(progress.done, progress.total)} max={progress.total} />
+          ) : (
+            <progress aria-label="Evaluating everyone as of today" data-testid="refresh-progress" />
+          )}{" "}
+          <span aria-live="polite" data-testid="refresh-progress-text">
+            {progress ? progressLine(progress) : "Starting…"}
+          </span>
+        </span>
+      )}
       {refreshed && (
         <p className="hint" aria-live="polite" data-testid="refresh-result">
           {refreshed}

@@ -7,6 +7,7 @@
 //! Panels:
 //! - `synthea-10k`: Synthea-shaped, 17 copies of the shared archive's 615 people (10,455), every
 //!   UUID made fresh per copy, written as gzipped Bundles (the input's size is theirs);
+//!   `synthea-1k`: the same with 2 copies (1,230 people), for a quick look;
 //! - `demo-10k`, `demo-100k`: `careloop demo` panels (seed 42), gzipped NDJSON measured.
 //!
 //! `cargo bench -p careloop-api --bench store [-- PANEL…]` (default: synthea-10k demo-10k).
@@ -91,9 +92,10 @@ fn run(panel: &str) {
     let generated = Instant::now();
     let (people, gz_bytes) = match panel {
         "synthea-10k" => synthea_copies(&input, 17),
+        "synthea-1k" => synthea_copies(&input, 2),
         "demo-10k" => demo(&input, 10_000),
         "demo-100k" => demo(&input, 100_000),
-        other => panic!("unknown panel {other} (synthea-10k, demo-10k, demo-100k)"),
+        other => panic!("unknown panel {other} (synthea-10k, synthea-1k, demo-10k, demo-100k)"),
     };
     eprintln!(
         "{panel}: input written in {:.1} s",

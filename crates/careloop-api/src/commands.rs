@@ -211,9 +211,11 @@ commands! { $
     }
 
     /// A supervisor's "Refresh lists now": everyone evaluated again as of now, the cases
-    /// reconciled; says what changed (audited).
+    /// reconciled; says what changed (audited). Reports its progress (stage `lists`) as it
+    /// goes.
     fn refresh_lists(&self) -> ListsChanged {
-        self.with_session(|c, s| c.refresh_lists(s))
+        let sink = self.progress_sink();
+        self.with_session(|c, s| c.refresh_lists_reporting(s, &*sink))
     }
 
     /// Alerts on key events, unacknowledged first (with `all`, acknowledged ones too); the

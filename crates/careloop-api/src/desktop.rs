@@ -161,7 +161,13 @@ pub struct DesktopSession {
     transport: sync::TransportSlot,
     syncing: AtomicBool,
     open_conflicts: AtomicU32,
+    /// Where long commands ("Refresh lists now") report their progress (the shell sends it
+    /// to the window as an event); nowhere until set.
+    progress: Mutex<Option<ProgressSink>>,
 }
+
+/// A receiver of [`Progress`], called from any thread.
+pub type ProgressSink = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 fn locked_error(message: &str) -> ApiError {
     ApiError::new(ErrorCode::SessionLocked, message)
@@ -175,6 +181,23 @@ fn poisoned() -> ApiError {
 }
 
 impl DesktopSession {
+    /// Sends the progress of long commands to `sink` (the shell: an event to the window).
+    pub fn set_progress_sink(&self, sink: ProgressSink) {
+        *self
+            .progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sink);
+    }
+
+    /// Where long commands report progress (nowhere when no sink is set).
+    pub(crate) fn progress_sink(&self) -> ProgressSink {
+        self.progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .unwrap_or_else(|| Arc::new(|_| {}))
+    }
+
     /// The configured export folder (`CARELOOP_EXPORT_DIR`), or why there is none.
     pub(crate) fn export_dir(&self) -> Result<std::path::PathBuf> {
         self.settings.export_dir.clone().ok_or_else(|| {
@@ -200,6 +223,7 @@ impl DesktopSession {
             transport: Arc::new(Mutex::new(None)),
             syncing: AtomicBool::new(false),
             open_conflicts: AtomicU32::new(0),
+            progress: Mutex::new(None),
         }
     }
 
@@ -221,6 +245,7 @@ impl DesktopSession {
             transport: Arc::new(Mutex::new(None)),
             syncing: AtomicBool::new(false),
             open_conflicts: AtomicU32::new(0),
+            progress: Mutex::new(None),
         }
     }
 

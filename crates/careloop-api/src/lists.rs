@@ -34,6 +34,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::operations::Session;
+use crate::Progress;
 use crate::{ApiError, Careloop, ErrorCode, Result};
 
 /// What bringing the lists current did.
@@ -123,12 +124,23 @@ impl Careloop {
         at: DateTime<Utc>,
         session: Option<&Session>,
     ) -> Result<ListsChanged> {
-        self.bring_lists_current_with(at, session, false)
+        self.bring_lists_current_with(at, session, false, &|_| {})
     }
 
     /// A supervisor's "Refresh lists now": everyone evaluated again as of the session's
     /// day, whatever the lists last saw, then the cases reconciled. Audited.
     pub fn refresh_lists(&mut self, session: &Session) -> Result<ListsChanged> {
+        self.refresh_lists_reporting(session, &|_| {})
+    }
+
+    /// [`Careloop::refresh_lists`], reporting its progress (stage `lists`): the facts of
+    /// people whose data changed derived again, then the people evaluated so far out of
+    /// everyone, then the cases.
+    pub fn refresh_lists_reporting(
+        &mut self,
+        session: &Session,
+        report: &(dyn Fn(&Progress) + Sync),
+    ) -> Result<ListsChanged> {
         self.authorize(
             session,
             Operation::RefreshLists,
@@ -136,7 +148,7 @@ impl Careloop {
             None,
             None,
         )?;
-        let changed = self.bring_lists_current_with(session.at, Some(session), true)?;
+        let changed = self.bring_lists_current_with(session.at, Some(session), true, report)?;
         self.store.append_audit(&crate::operations::audit_entry(
             session,
             "lists.refresh",
@@ -157,6 +169,7 @@ impl Careloop {
         at: DateTime<Utc>,
         session: Option<&Session>,
         everyone: bool,
+        report: &(dyn Fn(&Progress) + Sync),
     ) -> Result<ListsChanged> {
         let catalog = self.catalog(None)?;
         let last_seq = self.store.last_event_seq()?;
@@ -165,7 +178,15 @@ impl Careloop {
         let panel = if plan.idle {
             Arc::new(Vec::new())
         } else {
-            self.panel_facts()?
+            report(&Progress::stage("lists", "Reading everyone's facts…"));
+            self.panel_facts_reporting(&mut |done, total| {
+                report(&Progress {
+                    stage: "lists".into(),
+                    done,
+                    total: Some(total),
+                    message: "Reading the data that changed…".to_owned(),
+                })
+            })?
         };
         let mut changed = ListsChanged {
             as_of: today.to_string(),
@@ -198,7 +219,13 @@ impl Careloop {
                 })
                 .collect();
             let memberships = self.resident_memberships()?;
-            let (update, counts) = careloop_lists::evaluate(
+            let people_evaluated = people.as_ref().map_or(panel.len(), BTreeSet::len) as u64;
+            let message = if plan.full {
+                "Evaluating everyone as of today…"
+            } else {
+                "Evaluating the people whose data changed…"
+            };
+            let (update, counts) = careloop_lists::evaluate_reporting(
                 careloop_lists::Evaluation {
                     catalog: &catalog,
                     panel: &panel,
@@ -210,6 +237,14 @@ impl Careloop {
                     memberships: &memberships,
                 },
                 plan.next.clone(),
+                &|done| {
+                    report(&Progress {
+                        stage: "lists".into(),
+                        done,
+                        total: Some(people_evaluated),
+                        message: message.to_owned(),
+                    })
+                },
             );
             changed.evaluated = counts.evaluated;
             changed.entered = counts.entered;
@@ -226,6 +261,7 @@ impl Careloop {
         if let Some(session) =
             session.filter(|s| matches!(s.role, Role::Coordinator | Role::Supervisor))
         {
+            report(&Progress::stage("lists", "Updating the cases…"));
             self.reconcile_cases(session, &catalog, &mut changed)?;
         }
         changed.summary = summary_line(&changed, &self.changes_named(&catalog, &changed)?);

@@ -126,6 +126,14 @@ impl Careloop {
     /// fact store: resident after the first use, and brought up to date from the stale list
     /// (only the people who changed are derived again) before each use.
     pub(crate) fn panel_facts(&mut self) -> Result<Arc<Vec<PatientFacts>>> {
+        self.panel_facts_reporting(&mut |_, _| {})
+    }
+
+    /// [`Careloop::panel_facts`], reporting (done, total) of the people derived again.
+    pub(crate) fn panel_facts_reporting(
+        &mut self,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Arc<Vec<PatientFacts>>> {
         let generation = self.store.fact_generation()?;
         if self
             .derived
@@ -137,7 +145,7 @@ impl Careloop {
             self.derived.panel = None;
         }
         // Patches the resident panel with whoever changed.
-        self.refresh_facts(&mut |_, _| {})?;
+        self.refresh_facts(progress)?;
         if let Some(resident) = self.derived.panel.as_ref() {
             return Ok(Arc::clone(&resident.facts));
         }

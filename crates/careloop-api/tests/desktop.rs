@@ -813,3 +813,30 @@ fn a_care_plan_is_run_from_the_desktop_forms_and_each_answer_is_the_plan_as_it_s
         0o600
     );
 }
+
+#[test]
+fn refresh_lists_now_reports_the_share_of_everyone_evaluated() {
+    let f = open(900);
+    let seen: Arc<std::sync::Mutex<Vec<careloop_api::Progress>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    f.session
+        .set_progress_sink(Arc::new(move |p| sink.lock().unwrap().push(p.clone())));
+    sign_in(&f, "sue");
+    let changed = f.session.refresh_lists().unwrap();
+    assert!(changed.full && changed.evaluated > 0, "{changed:?}");
+    let seen = seen.lock().unwrap();
+    assert!(seen.iter().all(|p| p.stage == "lists"), "{seen:?}");
+    let measured: Vec<&careloop_api::Progress> = seen
+        .iter()
+        .filter(|p| p.message == "Evaluating everyone as of today…")
+        .collect();
+    let everyone = u64::from(changed.evaluated);
+    assert!(
+        measured
+            .iter()
+            .all(|p| p.total == Some(everyone) && p.done <= everyone),
+        "{measured:?}"
+    );
+    assert_eq!(measured.iter().map(|p| p.done).max(), Some(everyone));
+    assert!(seen.iter().any(|p| p.message == "Updating the cases…"));
+}

@@ -128,6 +128,16 @@ pub struct Counts {
 /// Evaluates everyone (`people` = None) or those people, and works out the memberships,
 /// placements and changes to write, with `state` as what the lists are then current for.
 pub fn evaluate(input: Evaluation<'_>, state: ListState) -> (ListUpdate, Counts) {
+    evaluate_reporting(input, state, &|_| {})
+}
+
+/// [`evaluate`], telling `evaluated` how many of the people have been evaluated so far.
+pub fn evaluate_reporting(
+    input: Evaluation<'_>,
+    state: ListState,
+    evaluated: &(dyn Fn(u64) + Sync),
+) -> (ListUpdate, Counts) {
+    let progress = evaluated;
     let Evaluation {
         catalog,
         panel,
@@ -156,7 +166,7 @@ pub fn evaluate(input: Evaluation<'_>, state: ListState) -> (ListUpdate, Counts)
         },
         ..Counts::default()
     };
-    let cohorts = engine::run(catalog, evaluated, contacts, today);
+    let cohorts = engine::run_reporting(catalog, evaluated, contacts, today, progress);
     let mut old: BTreeMap<&str, &BTreeMap<String, Membership>> = memberships
         .iter()
         .map(|(segment, members)| (segment.as_str(), members))

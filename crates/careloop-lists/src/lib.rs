@@ -17,7 +17,7 @@ pub mod catalog;
 pub mod evaluate;
 pub mod facts;
 
-pub use evaluate::{evaluate, plan, Counts, Evaluation, Memberships, Plan};
+pub use evaluate::{evaluate, evaluate_reporting, plan, Counts, Evaluation, Memberships, Plan};
 
 /// What can go wrong keeping lists.
 #[derive(Debug, thiserror::Error)]

@@ -74,18 +74,41 @@ pub fn run(
     last_contact: &HashMap<String, NaiveDate>,
     d: NaiveDate,
 ) -> Vec<Cohort> {
+    run_reporting(catalog, panel, last_contact, d, &|_| {})
+}
+
+/// [`run`], telling `evaluated` how many people have been evaluated so far after each chunk
+/// (from any thread of the pool; the last call says the whole panel).
+pub fn run_reporting(
+    catalog: &Catalog,
+    panel: &[PatientFacts],
+    last_contact: &HashMap<String, NaiveDate>,
+    d: NaiveDate,
+    evaluated: &(dyn Fn(u64) + Sync),
+) -> Vec<Cohort> {
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let chunk_done = |n: usize| {
+        let now = done.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
+        evaluated(now);
+    };
     // One chunk (one person's recompute, a small panel) is evaluated here, with no hand-off
     // to the pool. A worker's panic is passed on as it was by rayon (evaluation has no
     // panicking path: the lints of lib.rs and the property tests keep it so).
     let small = panel.len() <= CHUNK;
     let parts: Vec<ChunkResult> = if small {
-        vec![evaluate_chunk(catalog, panel, 0, d)]
+        let part = evaluate_chunk(catalog, panel, 0, d);
+        chunk_done(panel.len());
+        vec![part]
     } else {
         // `collect` keeps the chunks in panel order.
         panel
             .par_chunks(CHUNK)
             .enumerate()
-            .map(|(i, part)| evaluate_chunk(catalog, part, i * CHUNK, d))
+            .map(|(i, part)| {
+                let result = evaluate_chunk(catalog, part, i * CHUNK, d);
+                chunk_done(part.len());
+                result
+            })
             .collect()
     };
     // Then each segment's members are joined in panel order and split (a segment per task).

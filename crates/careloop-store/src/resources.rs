@@ -491,6 +491,28 @@ impl ImportTx<'_> {
             .is_some())
     }
 
+    /// Marks the start of one file in a transaction that holds several small ones: what it
+    /// writes is kept with [`ImportTx::keep_file`] or undone alone with
+    /// [`ImportTx::undo_file`]. Only for small files: SQLite's statement savepoints nested in
+    /// a long-lived savepoint cost more with every row written under it.
+    pub fn begin_file(&mut self) -> Result<()> {
+        self.tx.execute_batch("SAVEPOINT import_file")?;
+        Ok(())
+    }
+
+    /// Keeps what the file wrote: it commits with the transaction.
+    pub fn keep_file(&mut self) -> Result<()> {
+        self.tx.execute_batch("RELEASE import_file")?;
+        Ok(())
+    }
+
+    /// Undoes everything written since [`ImportTx::begin_file`]; the files before stay.
+    pub fn undo_file(&mut self) -> Result<()> {
+        self.tx
+            .execute_batch("ROLLBACK TO import_file; RELEASE import_file")?;
+        Ok(())
+    }
+
     /// Commits every write of this transaction.
     pub fn commit(self) -> Result<()> {
         self.tx.commit()?;

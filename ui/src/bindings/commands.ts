@@ -94,7 +94,8 @@ export interface Commands {
   listsStatus(): Promise<ListsStatus>;
   /**
    * A supervisor's "Refresh lists now": everyone evaluated again as of now, the cases
-   * reconciled; says what changed (audited).
+   * reconciled; says what changed (audited). Reports its progress (stage `lists`) as it
+   * goes.
    */
   refreshLists(): Promise<ListsChanged>;
   /**
