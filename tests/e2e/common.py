@@ -154,7 +154,34 @@ def screenshot_dir() -> str:
     return directory
 
 
+AXE_JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "ui", "node_modules", "axe-core", "axe.min.js")
+# What an accessibility scan refuses: axe-core's serious and critical findings.
+AXE_REFUSED = {"serious", "critical"}
+
+
+def axe_scan(driver: WebDriver, name: str) -> None:
+    """Scans the screen with axe-core (WCAG 2 A and AA rules); fails on a serious or critical
+    violation, naming the rule, its help text and where (CSS selectors, never text)."""
+    with open(AXE_JS, encoding="utf-8") as f:
+        driver.execute_script(f.read())
+    violations = driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }, resultTypes: ["violations"] })
+          .then((r) => done(r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length, where: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }))))
+          .catch((e) => done([{ id: "axe-error", impact: "critical", help: String(e), nodes: 0, where: [] }]));
+        """
+    )
+    refused = [v for v in violations if v["impact"] in AXE_REFUSED]
+    for v in violations:
+        print(f"axe {name}: {v['impact']} {v['id']} ({v['nodes']}): {v['help']} at {v['where']}")
+    assert not refused, f"accessibility: {len(refused)} serious or critical violations on {name}"
+
+
 def screenshot(driver: WebDriver, name: str) -> None:
+    """Keeps a picture of the screen (when a folder is set) and scans it for accessibility."""
+    if os.path.exists(AXE_JS) and not name.startswith("failure"):
+        axe_scan(driver, name)
     directory = screenshot_dir()
     if directory:
         # Two animation frames: what the DOM says has been painted (else the shot can lag).

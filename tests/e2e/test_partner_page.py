@@ -27,7 +27,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from common import free_ports, wait_until
+from common import axe_scan, free_ports, wait_until
 
 PASSWORD = "e2e partner password"
 PANEL_DATE = "2026-11-20"
@@ -160,6 +160,9 @@ def expect_notice(driver, expected: str) -> None:
 
 
 def shot(driver, name: str) -> None:
+    """Scans the page for accessibility (axe-core), then keeps a picture of it."""
+    if not name.startswith("failure"):
+        axe_scan(driver, name)
     os.makedirs(SHOTS, exist_ok=True)
     driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
 

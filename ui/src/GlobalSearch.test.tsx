@@ -10,9 +10,9 @@ import { isSearchShortcut } from "./Workspace";
 
 afterEach(() => vi.useRealTimers());
 
-const person: SearchHit = { kind: "person", id: "p1", patient_id: "p1", title: "Zoë Lefèvre", score: 3, snippet: "<b>Zoë</b> Lefèvre &amp; co" };
-const note: SearchHit = { kind: "attempt_note", id: "a1", patient_id: "p1", title: "Attempt 2026-06-30 phone", score: 2, snippet: "asked for <b>zoe</b>" };
-const script: SearchHit = { kind: "script", id: "s1", patient_id: null, title: "Post discharge", score: 1, snippet: "x" };
+const person: SearchHit = { kind: "person", id: "p1", patient_id: "p1", title: "Zoë Lefèvre", score: 3, snippet: "<b>Zoë</b> Lefèvre &amp; co", birth_date: "1956-03-12" };
+const note: SearchHit = { kind: "attempt_note", id: "a1", patient_id: "p1", title: "Attempt 2026-06-30 phone", score: 2, snippet: "asked for <b>zoe</b>", birth_date: null };
+const script: SearchHit = { kind: "script", id: "s1", patient_id: null, title: "Post discharge", score: 1, snippet: "x", birth_date: null };
 
 describe("GlobalSearch", () => {
   it("groups results by kind with people first", () => {
@@ -38,6 +38,9 @@ describe("GlobalSearch", () => {
     expect(within(people).getByTestId("search-hit-title").textContent).toBe("Zoë Lefèvre");
     expect(people.querySelector("mark")?.textContent).toBe("Zoë");
     expect(people.textContent).toContain("Lefèvre & co");
+    // People of one name are told apart by their birth date, in words.
+    expect(within(people).getByTestId("search-hit-born").textContent).toBe(" · born 12 Mar 1956");
+    expect(screen.getByTestId("search-group-attempt_note").querySelector("[data-testid=search-hit-born]")).toBeNull();
     await act(async () => {
       fireEvent.click(within(people).getByTestId("search-hit"));
     });

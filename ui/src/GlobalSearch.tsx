@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState, type RefObject } from "react";
 import { toApiError, type Backend, type UiError } from "./backend";
 import type { SearchHit } from "./bindings/SearchHit";
-import { formatApiError } from "./format";
+import { formatApiError, formatDay } from "./format";
 
 export const SEARCH_DEBOUNCE_MS = 150;
 
@@ -127,7 +127,7 @@ export function GlobalSearch({
         onKeyDown={(e) => {
           if (e.key === "Escape") setText("");
         }}
-        aria-controls="global-search-results"
+        aria-controls={hits !== null || error || message ? "global-search-results" : undefined}
       />
       {(hits !== null || error || message) && (
         <div id="global-search-results" className="search-results" data-testid="search-results" aria-live="polite">
@@ -142,6 +142,7 @@ export function GlobalSearch({
                   <li key={`${hit.kind}:${hit.id}`}>
                     <button type="button" className="search-hit" data-testid="search-hit" data-kind={hit.kind} onClick={() => void open(hit)}>
                       <strong data-testid="search-hit-title">{hit.title}</strong>
+                      {hit.birth_date && <span className="muted" data-testid="search-hit-born"> · born {formatDay(hit.birth_date)}</span>}
                       <Snippet html={hit.snippet} />
                     </button>
                   </li>

@@ -38,7 +38,7 @@ describe("PersonCases", () => {
   it("is where a search result leads for a person without exactly one case", async () => {
     vi.useFakeTimers();
     const backend = fakeBackend();
-    const hit: SearchHit = { kind: "person", id: "p1", patient_id: "p1", title: "Zoë Lefèvre", score: 3, snippet: "Zoë" };
+    const hit: SearchHit = { kind: "person", id: "p1", patient_id: "p1", title: "Zoë Lefèvre", score: 3, snippet: "Zoë", birth_date: "1956-03-12" };
     backend.search.mockResolvedValue([hit]);
     const onOpenPerson = vi.fn();
     const onOpenCase = vi.fn();

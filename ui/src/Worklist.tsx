@@ -42,12 +42,15 @@ export function Worklist({
   now = systemNow,
   revision = 0,
   supervisor = false,
+  onCallSheet,
 }: {
   backend: Backend;
   onOpenCase: (caseId: string) => void;
   now?: () => Date;
   /** Supervisors may refresh the lists from here. */
   supervisor?: boolean;
+  /** Opens today's printable call sheet (for those who make calls). */
+  onCallSheet?: () => void;
   /** Grows when a sync brought others' work in: the rows reload. */
   revision?: number;
 }) {
@@ -177,6 +180,11 @@ export function Worklist({
             ? "Loading cases…"
             : `${formatCount(shown.length)} of ${formatCount(all.length)} cases${all.length >= WORKLIST_LIMIT ? " (first 5,000)" : ""}`}
         </p>
+        {onCallSheet && (
+          <button type="button" className="button" onClick={onCallSheet} data-testid="open-call-sheet">
+            Today's call sheet
+          </button>
+        )}
       </div>
 
       <ListsBar
@@ -222,7 +230,17 @@ export function Worklist({
         )}{" "}
         Keys: j/k or arrows move, Enter opens the case, / or Ctrl+K searches.
       </p>
-      <div className="vtable" role="grid" aria-rowcount={shown.length + 1} aria-labelledby="worklist-title">
+      <div
+        className="vtable"
+        role="grid"
+        aria-rowcount={shown.length + 1}
+        aria-labelledby="worklist-title"
+        tabIndex={0}
+        aria-describedby="worklist-help"
+        aria-activedescendant={activeRow ? `wl-${activeRow.case_id}` : undefined}
+        onKeyDown={onKeyDown}
+        data-testid="worklist-body"
+      >
         <div className="vrow vhead" role="row" aria-rowindex={1}>
           {COLUMNS.map((c) => (
             <div
@@ -238,16 +256,8 @@ export function Worklist({
             </div>
           ))}
         </div>
-        <div
-          ref={scroller}
-          className="vbody"
-          tabIndex={0}
-          role="rowgroup"
-          aria-describedby="worklist-help"
-          aria-activedescendant={activeRow ? `wl-${activeRow.case_id}` : undefined}
-          onKeyDown={onKeyDown}
-          data-testid="worklist-body"
-        >
+        {/* The grid holds the focus and the active row; this is only the scrolled rows. */}
+        <div ref={scroller} className="vbody" role="rowgroup">
           <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
             {virtualizer.getVirtualItems().map((item) => {
               const row = shown[item.index];

@@ -5,6 +5,7 @@ import type { Backend } from "./backend";
 import type { RoleName } from "./bindings/RoleName";
 import type { SessionInfo } from "./bindings/SessionInfo";
 import { CallbackQueue } from "./CallbackQueue";
+import { CallSheet } from "./CallSheet";
 import { CarePlanView, type PlanTarget } from "./CarePlanView";
 import { CarePlanWork } from "./CarePlanWork";
 import { CaseView } from "./CaseView";
@@ -81,6 +82,8 @@ export function Workspace({
   const [person, setPerson] = useState<Person | null>(null);
   // A person's shared care plan (from a case or the care plans' work), until a case or a tab is chosen.
   const [plan, setPlan] = useState<PlanTarget | null>(null);
+  // Today's call sheet, shown until Back or a tab is chosen.
+  const [callSheet, setCallSheet] = useState(false);
   const worksCases = session.role !== "admin" && session.role !== null;
 
   useEffect(() => {
@@ -129,6 +132,7 @@ export function Workspace({
             onClick={() => {
               setPerson(null);
               setPlan(null);
+              setCallSheet(false);
               onRoute({ tab: t, caseId: null });
             }}
           >
@@ -137,7 +141,9 @@ export function Workspace({
         ))}
       </nav>
       <main className="workspace-main">
-        {plan !== null ? (
+        {callSheet && route.caseId === null ? (
+          <CallSheet backend={backend} onBack={() => setCallSheet(false)} />
+        ) : plan !== null ? (
           <CarePlanView
             key={plan.patientId}
             backend={backend}
@@ -161,7 +167,13 @@ export function Workspace({
         ) : tab === "team" ? (
           <TeamView backend={backend} onGo={(t) => onRoute({ tab: t, caseId: null })} revision={received} />
         ) : tab === "worklist" ? (
-          <Worklist backend={backend} onOpenCase={openCase} revision={received} supervisor={session.role === "supervisor"} />
+          <Worklist
+            backend={backend}
+            onOpenCase={openCase}
+            revision={received}
+            supervisor={session.role === "supervisor"}
+            onCallSheet={session.role === "clinician" ? undefined : () => setCallSheet(true)}
+          />
         ) : tab === "callbacks" ? (
           <CallbackQueue backend={backend} role={session.role} onOpenCase={openCase} revision={received} />
         ) : tab === "escalations" ? (

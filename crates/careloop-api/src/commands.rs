@@ -26,6 +26,7 @@ use careloop_ops::sync::Resolution;
 pub use super::sync::{CaseConflicts, ResolveConflictForm};
 use super::{make_export_folder, DesktopSession};
 pub use crate::alerts::AlertDto;
+pub use crate::callsheet::CallSheet;
 pub use crate::careplans::{
     CarePlanDto, CloseActionForm, MonitoringForm, PlanActionForm, PlanChoices, PlanDomainForm,
     PlanWorkItem, RecordReviewForm, ScheduleReviewForm,
@@ -177,6 +178,16 @@ commands! { $
             // Brought current as of now first (a new day, an import, a sync).
             c.bring_lists_current(s.at, Some(s))?;
             c.worklist(s, &filter)
+        })
+    }
+
+    /// The user's call sheet for today (their open cases due by tonight, overdue first, with
+    /// phone numbers and the scripts' first lines), to print; each case read is audited.
+    fn call_sheet(&self) -> CallSheet {
+        let (name, phone) = (&self.settings.clinic_name, &self.settings.clinic_phone);
+        self.with_session(|c, s| {
+            c.bring_lists_current(s.at, Some(s))?;
+            c.call_sheet(s, name, phone)
         })
     }
 

@@ -8,6 +8,7 @@
 
 pub mod activity;
 pub mod alerts;
+pub mod callsheet;
 pub mod careplans;
 mod derived;
 pub mod desktop;

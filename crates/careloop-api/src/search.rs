@@ -45,6 +45,10 @@ pub struct SearchHit {
     pub score: f32,
     /// HTML: matches in `<b>…</b>`, everything else escaped.
     pub snippet: String,
+    /// A person's birth date (YYYY-MM-DD), to tell apart people of one name; none for other
+    /// kinds.
+    #[serde(default)]
+    pub birth_date: Option<String>,
 }
 
 /// The kinds a role may find: people and outreach notes for those who see a person's record,
@@ -438,9 +442,14 @@ impl Careloop {
         };
         let limit = query.limit.clamp(1, 200);
         let hits = self.search_index()?.search(&query.text, &filter, limit)?;
+        let people = &self.ops()?.people;
         Ok(hits
             .into_iter()
             .map(|h| SearchHit {
+                birth_date: (h.kind == DocKind::Person)
+                    .then(|| h.patient_id.as_ref().and_then(|id| people.get(id)))
+                    .flatten()
+                    .and_then(|p| p.birth_date.clone()),
                 kind: h.kind.as_str().to_owned(),
                 id: h.id,
                 patient_id: h.patient_id,

@@ -360,6 +360,21 @@ fn search_finds_a_person_by_part_of_an_accented_name_typed_without_accents() {
         hits.iter().map(|h| &h.title).collect::<Vec<_>>()
     );
     let hit = hits.into_iter().find(|h| h.title == name).unwrap();
+    // A person hit carries the birth date that tells apart people of one name.
+    let born = f
+        .session
+        .list_patients(careloop_api::PatientQuery {
+            text: Some(name.clone()),
+            offset: 0,
+            limit: 50,
+        })
+        .unwrap()
+        .rows
+        .into_iter()
+        .find(|p| Some(&p.id) == hit.patient_id.as_ref())
+        .and_then(|p| p.birth_date);
+    assert!(born.is_some(), "the demo's people have birth dates");
+    assert_eq!(hit.birth_date, born);
     f.session.open_search_result(hit.clone()).unwrap();
     let patient = hit
         .patient_id
@@ -839,4 +854,66 @@ fn refresh_lists_now_reports_the_share_of_everyone_evaluated() {
     );
     assert_eq!(measured.iter().map(|p| p.done).max(), Some(everyone));
     assert!(seen.iter().any(|p| p.message == "Updating the cases…"));
+}
+
+#[test]
+fn the_call_sheet_holds_the_users_calls_due_today_with_phone_and_script() {
+    let f = open(900);
+    sign_in(&f, "ana");
+    // Three cases claimed from the pool, then the clock moved to the day the last is due.
+    let claimed: Vec<(String, String)> = f
+        .session
+        .worklist(pool())
+        .unwrap()
+        .into_iter()
+        .take(3)
+        .map(|r| (r.case_id, r.due))
+        .collect();
+    assert!(!claimed.is_empty(), "the demo pool has cases");
+    for (case, _) in &claimed {
+        f.session.claim_case(case.clone()).unwrap();
+    }
+    let last_due = claimed
+        .iter()
+        .map(|(_, due)| DateTime::parse_from_rfc3339(due).unwrap().timestamp())
+        .max()
+        .unwrap();
+    f.advance(last_due - START + 60);
+    sign_in(&f, "ana");
+    let day = DateTime::<Utc>::from_timestamp(last_due + 60, 0)
+        .unwrap()
+        .date_naive();
+    let end_of_today = format!("{day}T23:59:59Z");
+    let due_today: Vec<String> = claimed.into_iter().map(|(case, _)| case).collect();
+    let sheet = f.session.call_sheet().unwrap();
+    assert_eq!(
+        (sheet.user.as_str(), sheet.day.clone()),
+        ("ana", day.to_string())
+    );
+    for case in &due_today {
+        let call = sheet
+            .calls
+            .iter()
+            .find(|c| &c.case_id == case)
+            .expect("each case claimed and due today is on the sheet");
+        assert!(
+            !call.opening.is_empty() && !call.opening.contains('{'),
+            "{}",
+            call.opening
+        );
+        assert!(!call.questions.is_empty());
+    }
+    assert!(sheet
+        .calls
+        .iter()
+        .all(|c| c.due.as_str() <= end_of_today.as_str()));
+    // Overdue first.
+    let overdue: Vec<bool> = sheet.calls.iter().map(|c| c.overdue).collect();
+    let mut sorted = overdue.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(overdue, sorted);
+    assert!(
+        sheet.calls.iter().any(|c| c.phone.is_some()),
+        "phone numbers are printed"
+    );
 }

@@ -7,4 +7,9 @@ export type SearchHit = { kind: string, id: string, patient_id: string | null, t
 /**
  * HTML: matches in `<b>…</b>`, everything else escaped.
  */
-snippet: string, };
+snippet: string, 
+/**
+ * A person's birth date (YYYY-MM-DD), to tell apart people of one name; none for other
+ * kinds.
+ */
+birth_date: string | null, };

@@ -2,6 +2,7 @@
 import type { AlertDto } from "./AlertDto";
 import type { AttemptForm } from "./AttemptForm";
 import type { BulkAssigned } from "./BulkAssigned";
+import type { CallSheet } from "./CallSheet";
 import type { CallbackForm } from "./CallbackForm";
 import type { CarePlanDto } from "./CarePlanDto";
 import type { CaseConflicts } from "./CaseConflicts";
@@ -73,6 +74,11 @@ export interface Commands {
    * The worklist: the user's own cases, the unassigned pool, or another user's.
    */
   worklist(query: WorklistQuery): Promise<Array<WorklistRow>>;
+  /**
+   * The user's call sheet for today (their open cases due by tonight, overdue first, with
+   * phone numbers and the scripts' first lines), to print; each case read is audited.
+   */
+  callSheet(): Promise<CallSheet>;
   /**
    * A supervisor's team view: caseloads by owner against the weekly capacity, the
    * unassigned cases by segment, and the alerts, callbacks and escalations waiting.
@@ -281,6 +287,7 @@ export const COMMAND_NAMES = [
   "keep_alive",
   "list_patients",
   "worklist",
+  "call_sheet",
   "team_view",
   "assignees",
   "assign_cases",
@@ -337,6 +344,7 @@ export function commandClient(call: <T>(command: string, args?: Record<string, u
     keepAlive: () => call("keep_alive"),
     listPatients: (query) => call("list_patients", { query }),
     worklist: (query) => call("worklist", { query }),
+    callSheet: () => call("call_sheet"),
     teamView: () => call("team_view"),
     assignees: () => call("assignees"),
     assignCases: (caseIds, to) => call("assign_cases", { caseIds, to }),

@@ -6,6 +6,7 @@ import type { AlertDto } from "../bindings/AlertDto";
 import type { ListsChanged } from "../bindings/ListsChanged";
 import type { ListsStatus } from "../bindings/ListsStatus";
 import type { CaseConflicts } from "../bindings/CaseConflicts";
+import type { CallSheet } from "../bindings/CallSheet";
 import type { CarePlanDto } from "../bindings/CarePlanDto";
 import type { PlanChoices } from "../bindings/PlanChoices";
 import type { PlanWorkItem } from "../bindings/PlanWorkItem";
@@ -307,6 +308,30 @@ export const TEAM: TeamView = {
   waiting: { alerts: 2, alerts_overdue: 1, callbacks: 1, callbacks_overdue: 0, escalations: 0, escalations_overdue: 0 },
 };
 
+export const CALL_SHEET: CallSheet = {
+  user: "ana",
+  day: "2026-07-01",
+  more: 0,
+  calls: [
+    {
+      case_id: "c1",
+      name: "Zoë Lefèvre",
+      birth_date: "1956-03-12",
+      phone: "555-0142",
+      preferred_language: "es",
+      segment_name: "Post-discharge follow-up",
+      due: "2026-06-30T17:00:00Z",
+      overdue: true,
+      attempts: 1,
+      suggestion: { channel: "phone", when: "morning", reason: "answered in the morning before" },
+      summary: "Discharged on 28 Jun",
+      opening: "Hola, le llamo de la clínica",
+      questions: ["¿Cómo se encuentra?", "¿Tiene sus medicamentos?"],
+      script_language: "es",
+    },
+  ],
+};
+
 export const PLAN_CHOICES: PlanChoices = {
   domains: [
     { domain: "health", title: "Health" },
@@ -463,6 +488,7 @@ export function fakeBackend(patients: PatientRow[] = makePatients(250), worklist
     listsStatus: mock<"listsStatus">(() => Promise.resolve({ ...LISTS_STATUS })),
     refreshLists: mock<"refreshLists">(() => Promise.resolve({ ...LISTS_REFRESHED })),
     alerts: mock<"alerts">(() => Promise.resolve([ALERT])),
+    callSheet: mock<"callSheet">(() => Promise.resolve(CALL_SHEET)),
     carePlanOfPerson: mock<"carePlanOfPerson">(() => Promise.resolve(makePlan())),
     carePlanChoices: mock<"carePlanChoices">(() => Promise.resolve(PLAN_CHOICES)),
     startCarePlan: mock<"startCarePlan">((_caseId, lead) => Promise.resolve(makePlan({ lead: lead ?? "ana", domains: [], actions: [], reviews: [] }))),
