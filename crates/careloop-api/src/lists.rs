@@ -196,18 +196,8 @@ impl Careloop {
         // Whose data changed since the lists last looked (their key events alert; not on
         // the baseline, whose data is all old news).
         let dirty = plan.dirty(&self.store)?;
-        let people = if plan.full || plan.idle {
-            None
-        } else {
-            let mut people = dirty.clone();
-            people.extend(self.contacted_after(plan.event_seq_before)?);
-            Some(people)
-        };
-        let evaluate = plan.full
-            || people
-                .as_ref()
-                .is_some_and(|p| !p.is_empty() || last_seq != plan.event_seq_before);
-        if evaluate {
+        let people = plan.people(&dirty, || self.contacted_after(plan.event_seq_before))?;
+        if plan.must_evaluate(people.as_ref()) {
             // The fold keeps each person's attempt times: no scan of the whole log.
             let contacts: HashMap<String, NaiveDate> = self
                 .ops()?

@@ -96,6 +96,36 @@ impl Plan {
         }
         Ok(store.list_dirty()?.into_iter().collect())
     }
+
+    /// Whom to evaluate: `None` for everyone (a full evaluation); else the people whose
+    /// facts changed (`dirty`) and those `contacted` since the caller's last event the lists
+    /// took in (asked only when the lists are not idle: it may read the caller's log).
+    pub fn people<E>(
+        &self,
+        dirty: &BTreeSet<String>,
+        contacted: impl FnOnce() -> std::result::Result<BTreeSet<String>, E>,
+    ) -> std::result::Result<Option<BTreeSet<String>>, E> {
+        if self.full {
+            return Ok(None);
+        }
+        let mut people = dirty.clone();
+        if !self.idle {
+            people.extend(contacted()?);
+        }
+        Ok(Some(people))
+    }
+
+    /// Whether an evaluation is due for `people` ([`Plan::people`]): always for everyone;
+    /// else when someone is to be evaluated or the caller's events moved (a placement may
+    /// follow from them).
+    pub fn must_evaluate(&self, people: Option<&BTreeSet<String>>) -> bool {
+        match people {
+            None => true,
+            Some(people) => {
+                !self.idle && (!people.is_empty() || self.next.event_seq != self.event_seq_before)
+            }
+        }
+    }
 }
 
 /// One evaluation's inputs.
@@ -385,4 +415,55 @@ pub fn condition_line(c: &ConditionOutcome) -> String {
         line.push_str(&format!(": {}", facts.join(", ")));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(full: bool, idle: bool, seq_before: i64, seq_now: i64) -> Plan {
+        Plan {
+            today: NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+            full,
+            baseline: false,
+            idle,
+            event_seq_before: seq_before,
+            next: ListState {
+                as_of: Some("2026-07-01".into()),
+                definitions_version: Some("v".into()),
+                event_seq: seq_now,
+            },
+        }
+    }
+
+    fn set(people: &[&str]) -> BTreeSet<String> {
+        people.iter().map(|p| (*p).to_owned()).collect()
+    }
+
+    #[test]
+    fn whom_to_evaluate_follows_the_plan_and_asks_for_contacts_only_when_needed() {
+        let dirty = set(&["ann"]);
+        let never = || -> std::result::Result<BTreeSet<String>, ()> {
+            panic!("contacts are not read for this plan")
+        };
+        // Everyone: nobody in particular, and an evaluation is due.
+        let full = plan(true, false, 3, 3);
+        assert_eq!(full.people(&dirty, never), Ok(None));
+        assert!(full.must_evaluate(None));
+        // Idle: nothing is read and nothing evaluated.
+        let idle = plan(false, true, 3, 3);
+        let people = idle.people(&BTreeSet::new(), never).unwrap();
+        assert_eq!(people, Some(BTreeSet::new()));
+        assert!(!idle.must_evaluate(people.as_ref()));
+        // Changed facts and contacts since: both, once each.
+        let some = plan(false, false, 3, 5);
+        let people = some
+            .people(&dirty, || Ok::<_, ()>(set(&["bea", "ann"])))
+            .unwrap();
+        assert_eq!(people, Some(set(&["ann", "bea"])));
+        assert!(some.must_evaluate(people.as_ref()));
+        // Nobody changed but the events moved: placements are redone.
+        assert!(some.must_evaluate(Some(&BTreeSet::new())));
+        assert!(!plan(false, false, 5, 5).must_evaluate(Some(&BTreeSet::new())));
+    }
 }

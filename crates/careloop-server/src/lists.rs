@@ -132,18 +132,9 @@ pub(crate) fn bring_cache_current(
     if !plan.idle {
         careloop_lists::facts::refresh(cache, &mut |_, _| {})?;
         let panel = careloop_lists::facts::load(cache)?;
-        let people = if plan.full {
-            None
-        } else {
-            let mut people = plan.dirty(cache)?;
-            people.extend(contacted);
-            Some(people)
-        };
-        if plan.full
-            || people
-                .as_ref()
-                .is_some_and(|p| !p.is_empty() || last_seq != plan.event_seq_before)
-        {
+        let dirty = plan.dirty(cache)?;
+        let people = plan.people(&dirty, || Ok::<_, ServerError>(contacted))?;
+        if plan.must_evaluate(people.as_ref()) {
             let memberships = careloop_lists::evaluate::memberships(cache)?;
             let (update, evaluated) = careloop_lists::evaluate(
                 careloop_lists::Evaluation {
