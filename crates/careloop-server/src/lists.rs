@@ -58,35 +58,39 @@ impl From<careloop_lists::ListsError> for ServerError {
     }
 }
 
-/// Each person's last recorded attempt, the people contacted after server event `after`,
-/// and the team's last server event.
-fn contacts(
+/// Visits the team's recorded attempts after server event `after`, in server order;
+/// returns the team's last server event seen (`after` when there is none later).
+fn attempts_after(
     storage: &dyn Storage,
     team: &str,
     after: i64,
-) -> Result<(HashMap<String, NaiveDate>, BTreeSet<String>, i64)> {
-    let mut last: HashMap<String, NaiveDate> = HashMap::new();
-    let mut since = BTreeSet::new();
-    let mut cursor = 0;
+    mut visit: impl FnMut(&careloop_wire::WireEvent),
+) -> Result<i64> {
+    let mut cursor = after;
     loop {
         let (page, more) = storage.pull(team, cursor, 10_000)?;
         for pulled in &page {
             cursor = cursor.max(pulled.server_seq);
-            let event = &pulled.event;
-            if event.kind != careloop_ops::events::ATTEMPT_KIND {
-                continue;
-            }
-            let day = event.occurred_at.date_naive();
-            let entry = last.entry(event.subject.clone()).or_insert(day);
-            *entry = (*entry).max(day);
-            if pulled.server_seq > after {
-                since.insert(event.subject.clone());
+            if pulled.event.kind == careloop_ops::events::ATTEMPT_KIND {
+                visit(&pulled.event);
             }
         }
         if !more || page.is_empty() {
-            return Ok((last, since, cursor));
+            return Ok(cursor);
         }
     }
+}
+
+/// Each person's last recorded attempt (the re-contact cooldown): read only when an
+/// evaluation is due.
+fn last_contacts(storage: &dyn Storage, team: &str) -> Result<HashMap<String, NaiveDate>> {
+    let mut last: HashMap<String, NaiveDate> = HashMap::new();
+    attempts_after(storage, team, 0, |event| {
+        let day = event.occurred_at.date_naive();
+        let entry = last.entry(event.subject.clone()).or_insert(day);
+        *entry = (*entry).max(day);
+    })?;
+    Ok(last)
 }
 
 /// The definitions the team's supervisors published, as the fact store's catalogue reads them.
@@ -125,8 +129,12 @@ pub(crate) fn bring_cache_current(
     everyone: bool,
 ) -> Result<TeamLists> {
     let catalog = careloop_lists::catalog::catalog(published(storage, team)?)?;
+    // Only the events since the lists last looked: a tick with nothing new reads no more.
     let before = cache.list_state()?.event_seq;
-    let (contacts, contacted, last_seq) = contacts(storage, team, before)?;
+    let mut contacted = BTreeSet::new();
+    let last_seq = attempts_after(storage, team, before, |event| {
+        contacted.insert(event.subject.clone());
+    })?;
     let plan = careloop_lists::plan(cache, &catalog, at, last_seq, everyone)?;
     let mut counts = careloop_lists::Counts::default();
     if !plan.idle {
@@ -135,6 +143,7 @@ pub(crate) fn bring_cache_current(
         let dirty = plan.dirty(cache)?;
         let people = plan.people(&dirty, || Ok::<_, ServerError>(contacted))?;
         if plan.must_evaluate(people.as_ref()) {
+            let contacts = last_contacts(storage, team)?;
             let memberships = careloop_lists::evaluate::memberships(cache)?;
             let (update, evaluated) = careloop_lists::evaluate(
                 careloop_lists::Evaluation {
